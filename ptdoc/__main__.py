@@ -1,0 +1,3 @@
+from ptdoc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,273 @@
+"""The ``ptdoc`` command: the GUI by default, and real subcommands for scripts and tests.
+
+Exit codes: 0 success, 1 the command ran and found a problem (a check that blocks, a database
+that cannot be used), 2 bad input (arguments, unknown ids, invalid files). Every error is one
+line on stderr; tracebacks go to the log file only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from ptdoc import __version__, clock, interchange, paths
+from ptdoc.errors import (
+    KnownError,
+    NotFound,
+    PermissionDenied,
+    RecordLocked,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(KnownError):
+    """Bad arguments: reported in one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _date(text: str) -> dt.date:
+    words = {"today": 0, "yesterday": -1}
+    if text in words:
+        return clock.today() + dt.timedelta(days=words[text])
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date as YYYY-MM-DD") from None
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a session id (a positive number)")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
+                        help=f"database file (default: ${paths.DB_ENV} or "
+                             f"{paths.default_db_path()})")
+    parser = _Parser(prog="ptdoc", parents=[common],
+                     description="Document supervised therapeutic-exercise sessions. Without a "
+                                 "command, starts the window.")
+    parser.add_argument("--version", action="version", version=f"ptdoc {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("demo", parents=[common], help="build a demo clinic in a new database")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing database (it is backed up first)")
+
+    p = sub.add_parser("sessions", parents=[common], help="list sessions")
+    p.add_argument("--date", type=_date, help="date of service, YYYY-MM-DD or 'today'")
+    p.add_argument("--patient", metavar="MRN", help="only this patient's sessions")
+    p.add_argument("--status", choices=["draft", "signed"])
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("session", parents=[common], help="export or import one session")
+    ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True,
+                            parser_class=_Parser)
+    e = ssub.add_parser("export", parents=[common], help="write a session as interchange JSON")
+    e.add_argument("id", type=_positive_int)
+    e.add_argument("--json", action="store_true", help="JSON output (the interchange format)")
+    e.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    i = ssub.add_parser("import", parents=[common], help="import a session JSON file")
+    i.add_argument("file", type=Path)
+
+    p = sub.add_parser("backup", parents=[common], help="back up the database")
+    p.add_argument("dest", nargs="?", type=Path,
+                   help="file or folder (default: the backups folder beside the database)")
+    p = sub.add_parser("restore", parents=[common],
+                       help="replace the database with a checked backup")
+    p.add_argument("file", type=Path)
+
+    p = sub.add_parser("gui", parents=[common], help="start the window (the default)")
+    p.add_argument("--no-demo", action="store_true",
+                   help="do not create a demo clinic when the database does not exist")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        db_path = getattr(args, "db", None) or paths.default_db_path()
+        command = args.command or "gui"
+        return COMMANDS[command](args, Path(db_path))
+    except UsageError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except (ValidationError, NotFound, PermissionDenied, RecordLocked) as exc:
+        _err(_one_line(exc))
+        return EXIT_USAGE
+    except KnownError as exc:
+        _err(str(exc))
+        return EXIT_PROBLEM
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: one line here, the traceback in the log
+        log.exception("unexpected error")
+        _err(f"internal error ({type(exc).__name__}: {exc}); please report it")
+        return 70
+
+
+def _one_line(exc: KnownError) -> str:
+    if isinstance(exc, ValidationError) and len(exc.problems) > 1:
+        return f"{len(exc.problems)} problems: " + "; ".join(
+            f"{p.field}: {p.message}" if p.field else p.message for p in exc.problems)
+    if isinstance(exc, ValidationError) and exc.problems and exc.problems[0].field:
+        return f"{exc.problems[0].field}: {exc.problems[0].message}"
+    return str(exc)
+
+
+def _err(message: str) -> None:
+    print(f"ptdoc: {message}", file=sys.stderr)
+
+
+def _open_existing(db_path: Path):  # -> Store (lazy import keeps --help fast)
+    from ptdoc.store import Store
+
+    if not db_path.exists():
+        raise NotFound(f"No database at {db_path}. Start ptdoc once, run 'ptdoc demo', or "
+                       f"choose one with --db PATH or {paths.DB_ENV}.")
+    return Store.open(db_path)
+
+
+def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc import db as dbmod
+    from ptdoc.demo import build_demo
+
+    if db_path.exists() and db_path.stat().st_size > 0:
+        if not args.force:
+            raise UsageError(f"{db_path} already exists; use --force to replace it (a backup "
+                             "is made first) or --db PATH for another file")
+        with _open_existing(db_path) as store:
+            kept = dbmod.backup_to(store.db, paths.backup_dir(db_path) /
+                                   f"ptdoc-before-demo-{dt.datetime.now():%Y%m%d-%H%M%S}.sqlite3")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+        print(f"Previous database backed up to {kept}")
+    with build_demo(db_path, clock.today()) as store:
+        print(f"Demo clinic created at {db_path}: {store.patients.count()} patients, "
+              f"{store.sessions.count()} sessions. Users: admin, mchen (DPT), jokafor (PT), "
+              "lrivera (PTA), tnguyen (aide), pkim (front desk); password demo1234.")
+    return EXIT_OK
+
+
+def _cmd_sessions(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc.domain import SessionStatus
+    from ptdoc.services import Workspace
+
+    with _open_existing(db_path) as store:
+        rows = Workspace(store, None).sessions(
+            date=args.date, patient_mrn=args.patient,
+            status=SessionStatus(args.status) if args.status else None)
+    if args.json:
+        print(json.dumps([{"id": r.id, "date": r.date_of_service.isoformat(), "time_in": r.time_in.strftime("%H:%M") if r.time_in else None,
+                           "patient": r.mrn, "patient_name": r.patient_name, "clinician": r.clinician_username,
+                           "clinician_name": r.clinician, "status": r.status.value,
+                           "note_type": r.note_type.value} for r in rows], ensure_ascii=False,
+                         indent=2))
+        return EXIT_OK
+    if not rows:
+        print("No sessions.")
+    for r in rows:
+        time_in = r.time_in.strftime("%H:%M") if r.time_in else "--:--"
+        print(f"{r.id:>6}  {r.date_of_service}  {time_in}  {r.mrn:<10}  {r.patient_name:<28}  "
+              f"{(r.clinician or '-'):<24}  {r.note_type.value:<15}  {r.status.value}")
+    return EXIT_OK
+
+
+def _cmd_session(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc.services import Workspace
+
+    if args.action == "export":
+        with _open_existing(db_path) as store:
+            text = interchange.dumps(Workspace(store, None).export_session(args.id))
+        if args.output:
+            _write_text(args.output, text)
+            print(f"Session {args.id} written to {args.output}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {args.file}: {exc}") from exc
+    doc = interchange.loads(text)
+    with _open_existing(db_path) as store:
+        session = Workspace(store, None).import_session(doc)
+    print(f"Imported as session {session.id} ({session.status.value}, "
+          f"{session.date_of_service}, patient {doc.patient.mrn})")
+    return EXIT_OK
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _cmd_backup(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc import db as dbmod
+    from ptdoc.repositories import AuditAction
+
+    stamp = f"ptdoc-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.sqlite3"
+    dest = args.dest or paths.backup_dir(db_path) / stamp
+    if dest.is_dir():
+        dest = dest / stamp
+    with _open_existing(db_path) as store:
+        try:
+            dbmod.backup_to(store.db, dest)
+        except OSError as exc:
+            raise UsageError(f"cannot write {dest}: {exc.strerror}") from exc
+        store.audit.record(None, AuditAction.BACKUP, detail=dest.name)
+    print(f"Backed up {db_path} to {dest}")
+    return EXIT_OK
+
+
+def _cmd_restore(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc import db as dbmod
+    from ptdoc.repositories import AuditAction
+    from ptdoc.store import Store
+
+    kept = dbmod.restore(db_path, args.file)
+    with Store.open(db_path) as store:
+        store.audit.record(None, AuditAction.RESTORE, detail=args.file.name)
+    print(f"Restored {db_path} from {args.file}" +
+          (f"; the previous database was kept at {kept}" if kept else ""))
+    return EXIT_OK
+
+
+def _cmd_gui(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc import qtcheck
+
+    problem = qtcheck.display_problem(os.environ, sys.platform)
+    if problem:
+        raise KnownError(problem)
+    missing = qtcheck.missing_qt_libraries()
+    if missing:
+        raise KnownError(missing)
+    from ptdoc.ui.app import run
+
+    return run(db_path, demo_if_missing=not getattr(args, "no_demo", False))
+
+
+COMMANDS = {"demo": _cmd_demo, "sessions": _cmd_sessions, "session": _cmd_session,
+            "backup": _cmd_backup, "restore": _cmd_restore, "gui": _cmd_gui}
+

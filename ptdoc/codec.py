@@ -1,0 +1,253 @@
+"""Dataclasses to and from plain JSON values, driven by their type hints.
+
+One codec for every record so the interchange file, the JSON columns and the schema file can
+never drift apart. Parsing collects a Problem (with its JSON path) for every bad value instead of
+stopping at the first, then lets the dataclass validate what parsed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import types
+import typing
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from functools import cache
+from typing import Any
+
+from ptdoc.errors import Problem, ValidationError
+
+
+@cache
+def hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _optional_inner(tp: Any) -> tuple[bool, Any]:
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return True, args[0]
+    return False, tp
+
+
+def to_plain(value: Any) -> Any:
+    """A domain value as JSON: enums by value, dates ISO, Decimal as a string (no float money)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, tuple | list):
+        return [to_plain(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+class Parser:
+    """Parses plain JSON into dataclasses, recording problems instead of raising per value."""
+
+    def __init__(self, converters: dict[str, Callable[[Any, str], Any]] | None = None,
+                 check: bool = True):
+        # Converters keyed "Class.field" for values that are references, not literals.
+        self.converters = converters or {}
+        # check=False builds records without re-validating them: what was stored must always
+        # load, even after a later version tightens a limit.
+        self.check = check
+        self.problems: list[Problem] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def record(self, cls: type, data: Any, path: str, skip: tuple[str, ...] = (),
+               fixed: dict[str, Any] | None = None) -> Any:
+        """Parse ``data`` as ``cls``; ``skip`` fields are not in the data, ``fixed`` supplies
+        values for them."""
+        if not isinstance(data, dict):
+            self.fail(path, f"{path or 'document'} must be an object")
+            return None
+        types_ = hints(cls)
+        known = {f.name for f in dataclasses.fields(cls)} - set(skip)
+        for extra in sorted(set(data) - known):
+            self.fail(_join(path, extra), f"'{extra}' is not a field of {cls.__name__}")
+        kwargs = dict(fixed or {})
+        before = len(self.problems)
+        for f in dataclasses.fields(cls):
+            if f.name in skip or f.name not in data:
+                required = f.default is dataclasses.MISSING and \
+                    f.default_factory is dataclasses.MISSING
+                if required and f.name not in skip and f.name not in kwargs:
+                    self.fail(_join(path, f.name), f"'{f.name}' is required")
+                continue
+            sub = _join(path, f.name)
+            conv = self.converters.get(f"{cls.__name__}.{f.name}")
+            kwargs[f.name] = conv(data[f.name], sub) if conv else \
+                self.value(types_[f.name], data[f.name], sub)
+        if len(self.problems) != before:
+            return None
+        if not self.check:
+            return _unchecked(cls, kwargs)
+        try:
+            return cls(**kwargs)
+        except ValidationError as exc:
+            self.problems.extend(p.prefixed(path) if path else p for p in exc.problems)
+            return None
+
+    def value(self, tp: Any, data: Any, path: str) -> Any:
+        optional, tp = _optional_inner(tp)
+        if data is None:
+            if not optional:
+                self.fail(path, f"{path} must not be null")
+            return None
+        origin = typing.get_origin(tp)
+        if origin is tuple:
+            if not isinstance(data, list):
+                self.fail(path, f"{path} must be a list")
+                return ()
+            inner = typing.get_args(tp)[0]
+            return tuple(self.value(inner, v, f"{path}[{i}]") for i, v in enumerate(data))
+        if dataclasses.is_dataclass(tp):
+            return self.record(tp, data, path)
+        parse = _SCALARS.get(tp)
+        if parse is None and isinstance(tp, type) and issubclass(tp, Enum):
+            choices = [e.value for e in tp]
+            if data in choices:
+                return tp(data)
+            self.fail(path, f"{path} must be one of {', '.join(map(repr, choices))} "
+                            f"(got {data!r})")
+            return None
+        assert parse is not None, f"no parser for {tp}"
+        try:
+            return parse(data)
+        except (TypeError, ValueError, InvalidOperation):
+            self.fail(path, f"{path} must be {_EXPECTED[tp]} (got {data!r})")
+            return None
+
+
+def _unchecked(cls: type, kwargs: dict[str, Any]) -> Any:
+    obj = object.__new__(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in kwargs:
+            value = kwargs[f.name]
+        elif f.default is not dataclasses.MISSING:
+            value = f.default
+        else:
+            value = f.default_factory()  # type: ignore[misc]
+        object.__setattr__(obj, f.name, value)
+    return obj
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _int(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError
+    return v
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str):
+        raise TypeError
+    return v
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise TypeError
+    return v
+
+
+def _decimal(v: Any) -> Decimal:
+    if isinstance(v, bool) or not isinstance(v, str | int):
+        raise TypeError
+    d = Decimal(v)
+    if not d.is_finite():
+        raise ValueError
+    return d
+
+
+def _date(v: Any) -> dt.date:
+    if not isinstance(v, str) or len(v) != 10:
+        raise TypeError
+    return dt.date.fromisoformat(v)
+
+
+def _time(v: Any) -> dt.time:
+    if not isinstance(v, str) or len(v) != 5:
+        raise TypeError
+    return dt.time.fromisoformat(v)
+
+
+def _datetime(v: Any) -> dt.datetime:
+    if not isinstance(v, str):
+        raise TypeError
+    value = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError
+    return value.astimezone(dt.UTC)
+
+
+_SCALARS: dict[Any, Callable[[Any], Any]] = {
+    int: _int, str: _str, bool: _bool, Decimal: _decimal,
+    dt.date: _date, dt.time: _time, dt.datetime: _datetime,
+}
+_EXPECTED = {
+    int: "a whole number", str: "text", bool: "true or false",
+    Decimal: "a number written as a string such as \"12.5\"",
+    dt.date: "a date as YYYY-MM-DD", dt.time: "a time as HH:MM",
+    dt.datetime: "a UTC time as YYYY-MM-DDTHH:MM:SSZ",
+}
+
+
+def json_schema(tp: Any, overrides: dict[str, dict[str, Any]] | None = None,
+                skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON Schema of what ``to_plain`` writes for ``tp`` (used to write the schema file)."""
+    overrides = overrides or {}
+    optional, tp = _optional_inner(tp)
+    if typing.get_origin(tp) is tuple:
+        schema: dict[str, Any] = {"type": "array",
+                                  "items": json_schema(typing.get_args(tp)[0], overrides)}
+    elif dataclasses.is_dataclass(tp):
+        props = {}
+        required = []
+        types_ = hints(tp)
+        for f in dataclasses.fields(tp):
+            if f.name in skip:
+                continue
+            props[f.name] = overrides.get(f"{tp.__name__}.{f.name}") or \
+                json_schema(types_[f.name], overrides)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                required.append(f.name)
+        schema = {"type": "object", "properties": props, "additionalProperties": False}
+        if required:
+            schema["required"] = required
+    elif isinstance(tp, type) and issubclass(tp, Enum):
+        schema = {"enum": [e.value for e in tp]}
+    else:
+        schema = dict(_SCHEMAS[tp])
+    if optional:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    return schema
+
+
+_SCHEMAS: dict[Any, dict[str, Any]] = {
+    int: {"type": "integer"},
+    str: {"type": "string"},
+    bool: {"type": "boolean"},
+    Decimal: {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"},
+    dt.date: {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    dt.time: {"type": "string", "pattern": r"^[0-9]{2}:[0-9]{2}$"},
+    dt.datetime: {"type": "string", "format": "date-time"},
+}

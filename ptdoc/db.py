@@ -1,0 +1,248 @@
+"""Opening, checking, migrating, backing up and restoring the one database file.
+
+The gate every caller passes through (qutebrowser's misc/sql.py is the model): a file that is not
+ours, damaged, locked or written by a newer ptdoc is refused with a message that names the way
+out, never a traceback. Backups always go through the sqlite3 backup API, never a file copy,
+because a WAL database's latest pages may still sit in the -wal file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from ptdoc import paths
+from ptdoc.errors import (
+    DatabaseCorrupt,
+    DatabaseError,
+    DatabaseLocked,
+    DatabaseTooNew,
+    NotAPtdocDatabase,
+)
+from ptdoc.migrations import LATEST_VERSION, MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x50544443  # "PTDC"
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+DAILY_BACKUPS_KEPT = 14
+
+
+@contextlib.contextmanager
+def _private_umask() -> Iterator[None]:
+    """Files ptdoc creates hold patient data: readable by the owner only."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _way_out(path: Path) -> str:
+    folder = paths.backup_dir(path)
+    backups = sorted(folder.glob("*.sqlite3")) if folder.is_dir() else []
+    if backups:
+        return (f"Restore the latest backup with: ptdoc restore '{backups[-1]}' "
+                f"({len(backups)} backups in {folder})")
+    return "Restore a backup with: ptdoc restore FILE"
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseLocked(f"The database {path} is in use by another program and did not "
+                              "become free within 5 seconds. Close the other ptdoc window or "
+                              "program and try again.")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return DatabaseCorrupt(f"The database {path} is damaged ({exc}). {_way_out(path)}")
+    if "readonly" in text or "unable to open" in text or "disk i/o" in text or "full" in text:
+        return DatabaseError(f"The database {path} cannot be written ({exc}). Check that the "
+                             "disk has free space and the folder is writable.")
+    return DatabaseError(f"The database {path} cannot be used: {exc}")
+
+
+def _check_header(path: Path) -> None:
+    """A non-empty file that is not SQLite at all is refused before SQLite touches it."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as fh:
+        header = fh.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise DatabaseCorrupt(f"{path} is not a ptdoc database (it is not an SQLite file, or "
+                              f"its first page is damaged). {_way_out(path)}")
+
+
+def connect(path: Path) -> Database:
+    """Open ``path`` with ptdoc's pragmas, creating it (privately) when missing. No checks."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with _private_umask():
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        with _private_umask():
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise _translate(exc, path) from exc
+    return Database(conn, execute_plugins=False)
+
+
+def pragma(db: Database, name: str) -> object:
+    return db.conn.execute(f"PRAGMA {name}").fetchone()[0]
+
+
+def open_database(path: Path, *, migrate: bool = True) -> Database:
+    """Open ptdoc's database at ``path``: create, check, and migrate it to the current schema."""
+    _check_header(path)
+    db = connect(path)
+    try:
+        _check_identity_and_health(db, path)
+        if migrate:
+            migrate_to_latest(db, path)
+    except sqlite3.Error as exc:
+        db.close()
+        raise _translate(exc, path) from exc
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _check_identity_and_health(db: Database, path: Path) -> None:
+    app_id = pragma(db, "application_id")
+    version = pragma(db, "user_version")
+    tables = db.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if app_id == 0 and version == 0 and tables == 0:
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        return
+    if app_id != APPLICATION_ID:
+        raise NotAPtdocDatabase(f"{path} is an SQLite database of another program, not ptdoc's. "
+                                "Choose ptdoc's database with --db PATH or PTDOC_DB.")
+    result = db.conn.execute("PRAGMA integrity_check(20)").fetchall()
+    if [r[0] for r in result] != ["ok"]:
+        detail = "; ".join(r[0] for r in result[:3])
+        raise DatabaseCorrupt(f"The database {path} is damaged ({detail}). {_way_out(path)}")
+    if version > LATEST_VERSION:
+        raise DatabaseTooNew(f"The database {path} was written by a newer ptdoc (schema "
+                             f"{version}; this ptdoc knows up to {LATEST_VERSION}). Update "
+                             "ptdoc, or restore a backup made by this version.")
+
+
+def migrate_to_latest(db: Database, path: Path | None = None,
+                      target: int = LATEST_VERSION) -> list[int]:
+    """Apply pending steps, each with its version bump in one transaction; back up first."""
+    version = int(pragma(db, "user_version"))
+    applied = []
+    if version < target and version > 0 and path is not None:
+        backup_to(db, paths.backup_dir(path) / f"ptdoc-before-schema-{target}-"
+                  f"{dt.datetime.now():%Y%m%d-%H%M%S}.sqlite3")
+    for number in range(version + 1, target + 1):
+        step = MIGRATIONS[number - 1]
+        log.info("migrating database to schema %d (%s)", number, step.__name__)
+        with db.atomic():
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+        applied.append(number)
+    return applied
+
+
+def backup_to(db: Database, dest: Path) -> Path:
+    """A consistent copy of the live database (sqlite3 backup API), private to the user."""
+    dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = dest.with_name(dest.name + ".partial")
+    with _private_umask():
+        target = sqlite3.connect(str(tmp))
+    try:
+        db.conn.backup(target)
+    finally:
+        target.close()
+    os.replace(tmp, dest)
+    return dest
+
+
+def daily_backup(db: Database, path: Path, today: dt.date,
+                 keep: int = DAILY_BACKUPS_KEPT) -> Path | None:
+    """One backup per day (the first open of the day), keeping the newest ``keep``."""
+    folder = paths.backup_dir(path)
+    dest = folder / f"ptdoc-daily-{today.isoformat()}.sqlite3"
+    if dest.exists():
+        return None
+    backup_to(db, dest)
+    for old in sorted(folder.glob("ptdoc-daily-*.sqlite3"))[:-keep]:
+        old.unlink()
+    return dest
+
+
+def check_backup_file(source: Path) -> int:
+    """Check that ``source`` is a healthy ptdoc database this version can use; its schema."""
+    if not source.is_file():
+        raise DatabaseError(f"No backup file at {source}")
+    _check_header(source)
+    if source.stat().st_size == 0:
+        raise DatabaseCorrupt(f"{source} is empty; it is not a ptdoc backup.")
+    try:
+        conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            integrity = [r[0] for r in conn.execute("PRAGMA integrity_check(5)").fetchall()]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise DatabaseCorrupt(f"{source} cannot be read as a ptdoc backup ({exc}).") from exc
+    if app_id != APPLICATION_ID:
+        raise NotAPtdocDatabase(f"{source} is not a ptdoc database.")
+    if integrity != ["ok"]:
+        raise DatabaseCorrupt(f"{source} is damaged ({'; '.join(integrity)}); choose another "
+                              "backup.")
+    if version > LATEST_VERSION:
+        raise DatabaseTooNew(f"{source} was written by a newer ptdoc (schema {version}); "
+                             f"this ptdoc knows up to {LATEST_VERSION}.")
+    return version
+
+
+def restore(path: Path, source: Path) -> Path | None:
+    """Replace the database at ``path`` with the checked backup ``source``.
+
+    The current database is kept first: backed up when it opens, moved aside when it is
+    damaged. Returns where the previous database was kept, if there was one.
+    """
+    check_backup_file(source)
+    stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
+    kept: Path | None = None
+    if path.exists() and path.stat().st_size > 0:
+        try:
+            current = open_database(path, migrate=False)
+        except (DatabaseCorrupt, NotAPtdocDatabase):
+            kept = path.with_name(f"{path.name}.damaged-{stamp}")
+            for suffix in ("", "-wal", "-shm"):
+                side = Path(str(path) + suffix)
+                if side.exists():
+                    os.replace(side, Path(str(kept) + suffix))
+        else:
+            try:
+                kept = backup_to(current, paths.backup_dir(path) /
+                                 f"ptdoc-before-restore-{stamp}.sqlite3")
+            finally:
+                current.close()
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        target = connect(path)
+        try:
+            src.backup(target.conn)
+        finally:
+            target.close()
+    finally:
+        src.close()
+    open_database(path).close()  # migrates an older backup to the current schema
+    return kept

@@ -1,0 +1,496 @@
+"""A clinic, its people and its treatment sessions: frozen dataclasses that validate themselves.
+
+Constructing a record with a bad field raises ValidationError listing every bad field with a
+message that names it, so no layer above can hold or store nonsense. Checks that need the date
+(a future date of service) take ``today`` as an argument: nothing here reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from ptdoc import fields as f
+from ptdoc.errors import Problem, ValidationError
+from ptdoc.identifiers import MRN_PATTERN, icd10_format_ok, npi_ok
+
+
+class Credential(StrEnum):
+    PT = "PT"
+    DPT = "DPT"
+    PTA = "PTA"
+    AIDE = "aide"
+    FRONT_DESK = "front desk"
+    ADMIN = "admin"
+
+    @property
+    def is_therapist(self) -> bool:
+        """A licensed PT (any degree) — may evaluate, write progress reports and plans of care."""
+        return self in (Credential.PT, Credential.DPT)
+
+    @property
+    def is_clinician(self) -> bool:
+        """May document and sign treatment notes."""
+        return self in (Credential.PT, Credential.DPT, Credential.PTA)
+
+
+class UnitMethod(StrEnum):
+    CMS = "cms"
+    PER_CODE = "per-code"
+
+
+class PayerProfile(StrEnum):
+    MEDICARE = "medicare"
+    MEDICARE_ADVANTAGE = "medicare_advantage"
+    MEDICAID = "medicaid"
+    COMMERCIAL = "commercial"
+
+
+class SessionStatus(StrEnum):
+    DRAFT = "draft"
+    SIGNED = "signed"
+
+
+class NoteType(StrEnum):
+    DAILY = "daily"
+    EVALUATION = "evaluation"
+    RE_EVALUATION = "re-evaluation"
+    PROGRESS_REPORT = "progress report"
+
+
+class DeliveryMode(StrEnum):
+    ONE_ON_ONE = "one-on-one"
+    GROUP = "group"
+    SUPERVISED_INDEPENDENT = "supervised-independent"
+    AIDE = "aide"
+
+
+class Provider(StrEnum):
+    """Who delivered an exercise: drives CQ (PTA) and the aide-time rule."""
+
+    PT = "PT"
+    PTA = "PTA"
+    AIDE = "aide"
+
+
+class SupervisorAvailability(StrEnum):
+    ON_SITE = "on site"
+    REACHABLE = "reachable by phone"
+    NOT_AVAILABLE = "not available"
+
+
+class Side(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+    BILATERAL = "bilateral"
+    NOT_APPLICABLE = "n/a"
+
+
+class LoadUnit(StrEnum):
+    LB = "lb"
+    KG = "kg"
+
+
+class DistanceUnit(StrEnum):
+    FT = "ft"
+    M = "m"
+
+
+class Assistance(StrEnum):
+    INDEPENDENT = "independent"
+    STAND_BY = "stand-by"
+    CONTACT_GUARD = "contact guard"
+    MIN = "min assist"
+    MOD = "mod assist"
+    MAX = "max assist"
+    DEPENDENT = "dependent"
+
+
+class Cue(StrEnum):
+    VERBAL = "verbal"
+    TACTILE = "tactile"
+    VISUAL = "visual"
+
+
+class ExerciseChange(StrEnum):
+    """How an exercise relates to the last visit; carried-forward rows must say which."""
+
+    NEW = "new"
+    AS_BEFORE = "as before"
+    PROGRESSED = "progressed"
+    MODIFIED = "modified"
+    HELD = "held"
+
+
+class AddendumKind(StrEnum):
+    AMENDMENT = "amendment"
+    CORRECTION = "correction"
+    LATE_ENTRY = "late entry"
+
+
+class _Validated:
+    """Runs ``_check`` after construction and raises every problem it found."""
+
+    def __post_init__(self) -> None:
+        check = f.Checker()
+        self._check(check)  # type: ignore[attr-defined]
+        check.done()
+
+
+def _check_npi(check: f.Checker, field_name: str, label: str, npi: str | None) -> None:
+    if npi is not None and not npi_ok(npi):
+        check.add(field_name, f"{label} must be 10 digits starting with 1 or 2 with a valid "
+                              f"check digit (got '{npi}')")
+
+
+def _check_diagnoses(check: f.Checker, codes: tuple[str, ...]) -> None:
+    for i, code in enumerate(codes):
+        if not isinstance(code, str) or not icd10_format_ok(code):
+            check.add(f"diagnoses[{i}]", f"Diagnosis must be an ICD-10-CM code such as M17.11 "
+                                         f"(letter, two characters, optional dot and up to four "
+                                         f"more; got '{code}')")
+    if len(set(codes)) != len(codes):
+        check.add("diagnoses", "Diagnoses must not list the same code twice")
+
+
+@dataclass(frozen=True)
+class Clinic(_Validated):
+    name: str
+    address: str = ""
+    phone: str = ""
+    npi: str | None = None
+    idle_lock_minutes: int = 10
+
+    def _check(self, check: f.Checker) -> None:
+        check.text("name", "Clinic name", self.name, required=True)
+        check.text("address", "Address", self.address, limit=500)
+        check.text("phone", "Phone", self.phone, limit=40)
+        _check_npi(check, "npi", "Clinic NPI", self.npi)
+        check.number("idle_lock_minutes", self.idle_lock_minutes, f.IDLE_LOCK)
+
+
+@dataclass(frozen=True)
+class User(_Validated):
+    username: str
+    full_name: str
+    credential: Credential
+    npi: str | None = None
+    active: bool = True
+    id: int | None = None
+
+    def _check(self, check: f.Checker) -> None:
+        if not f.USERNAME_PATTERN.match(self.username or ""):
+            check.add("username", "User name must be 2-32 lower-case letters, digits, '.', '_' "
+                                  f"or '-' (got '{self.username}')")
+        check.text("full_name", "Full name", self.full_name, required=True)
+        if not isinstance(self.credential, Credential):
+            check.add("credential", f"Credential must be one of {', '.join(Credential)}")
+        _check_npi(check, "npi", "NPI", self.npi)
+        if self.credential in (Credential.PT, Credential.DPT) and self.npi is None:
+            check.add("npi", "NPI is required for a physical therapist")
+
+    @property
+    def display(self) -> str:
+        return f"{self.full_name}, {self.credential}"
+
+
+@dataclass(frozen=True)
+class Payer(_Validated):
+    name: str
+    profile: PayerProfile
+    unit_method: UnitMethod
+    medicare: bool
+    id: int | None = None
+
+    def _check(self, check: f.Checker) -> None:
+        check.text("name", "Payer name", self.name, required=True)
+        if not isinstance(self.profile, PayerProfile):
+            check.add("profile", f"Payer profile must be one of {', '.join(PayerProfile)}")
+        if not isinstance(self.unit_method, UnitMethod):
+            check.add("unit_method", "Unit method must be 'cms' or 'per-code'")
+
+
+@dataclass(frozen=True)
+class Patient(_Validated):
+    mrn: str
+    first_name: str
+    last_name: str
+    date_of_birth: dt.date
+    payer_id: int | None = None
+    member_id: str = ""
+    id: int | None = None
+
+    def _check(self, check: f.Checker) -> None:
+        if not MRN_PATTERN.match(self.mrn or ""):
+            check.add("mrn", f"MRN must be 1-20 letters, digits or '-' (got '{self.mrn}')")
+        check.text("first_name", "First name", self.first_name, required=True)
+        check.text("last_name", "Last name", self.last_name, required=True)
+        if not isinstance(self.date_of_birth, dt.date) or self.date_of_birth < f.EARLIEST_DATE:
+            check.add("date_of_birth", "Date of birth must be a date after 1900-01-01")
+        check.text("member_id", "Member ID", self.member_id, limit=40)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+
+@dataclass(frozen=True)
+class Episode(_Validated):
+    """An episode of care under one plan of care (re-certifying extends ``certified_through``)."""
+
+    patient_id: int
+    start_date: dt.date
+    diagnoses: tuple[str, ...] = ()
+    goals: tuple[str, ...] = ()
+    frequency: str = ""
+    certified_through: dt.date | None = None
+    certified_on: dt.date | None = None
+    order_on_file: bool = False
+    physician_name: str = ""
+    physician_npi: str | None = None
+    discharged_on: dt.date | None = None
+    id: int | None = None
+
+    def _check(self, check: f.Checker) -> None:
+        _check_diagnoses(check, self.diagnoses)
+        for i, goal in enumerate(self.goals):
+            check.text(f"goals[{i}]", "Goal", goal, limit=1000, required=True)
+        check.text("frequency", "Frequency", self.frequency)
+        check.text("physician_name", "Certifying physician", self.physician_name)
+        _check_npi(check, "physician_npi", "Physician NPI", self.physician_npi)
+        if self.certified_through is not None and self.certified_through < self.start_date:
+            check.add("certified_through", "Certified-through date must not be before the "
+                                           "plan start date")
+        if self.certified_on is not None and self.certified_on < self.start_date:
+            check.add("certified_on", "Certification date must not be before the plan start")
+        if self.discharged_on is not None and self.discharged_on < self.start_date:
+            check.add("discharged_on", "Discharge date must not be before the plan start")
+
+
+@dataclass(frozen=True)
+class ExerciseEntry(_Validated):
+    name: str
+    region: str = ""
+    side: Side | None = None
+    position: str = ""
+    equipment: str = ""
+    load: Decimal | None = None
+    load_unit: LoadUnit | None = None
+    sets: int | None = None
+    reps: int | None = None
+    hold_seconds: int | None = None
+    duration_minutes: int | None = None
+    distance: Decimal | None = None
+    distance_unit: DistanceUnit | None = None
+    assistance: Assistance | None = None
+    cues: tuple[Cue, ...] = ()
+    change: ExerciseChange = ExerciseChange.NEW
+    modification: str = ""
+    modification_reason: str = ""
+    pain_before: int | None = None
+    pain_after: int | None = None
+    response: str = ""
+    minutes: int | None = None
+    code: str = "97110"
+    mode: DeliveryMode = DeliveryMode.ONE_ON_ONE
+    delivered_by: Provider = Provider.PT
+
+    def _check(self, check: f.Checker) -> None:
+        check.text("name", "Exercise name", self.name, required=True)
+        for name, label in (("region", "Body region"), ("position", "Position"),
+                            ("equipment", "Equipment")):
+            check.text(name, label, getattr(self, name))
+        check.number("load", self.load,
+                     f.LOAD_KG if self.load_unit == LoadUnit.KG else f.LOAD_LB)
+        check.number("sets", self.sets, f.SETS)
+        check.number("reps", self.reps, f.REPS)
+        check.number("hold_seconds", self.hold_seconds, f.HOLD_SECONDS)
+        check.number("duration_minutes", self.duration_minutes, f.DURATION_MINUTES)
+        check.number("distance", self.distance, f.DISTANCE)
+        if self.distance is not None and self.distance_unit is None:
+            check.add("distance_unit", "Distance needs a unit (ft or m)")
+        check.number("pain_before", self.pain_before, f.PAIN)
+        check.number("pain_after", self.pain_after, f.PAIN)
+        check.number("minutes", self.minutes, f.MINUTES)
+        check.text("modification", "Modification", self.modification, limit=f.LONG_TEXT)
+        check.text("modification_reason", "Modification reason", self.modification_reason,
+                   limit=f.LONG_TEXT)
+        check.text("response", "Patient response", self.response, limit=f.LONG_TEXT)
+        if not f.CODE_PATTERN.match(self.code or ""):
+            check.add("code", f"Code must be a CPT/HCPCS code such as 97110 (got '{self.code}')")
+        if len(set(self.cues)) != len(self.cues):
+            check.add("cues", "Cues must not list the same kind twice")
+
+
+@dataclass(frozen=True)
+class ServiceLine(_Validated):
+    """A billed (or documented-but-not-billed) code with its minutes and chosen units."""
+
+    code: str
+    minutes: int | None = None
+    units: int | None = None
+    modifiers: tuple[str, ...] = ()
+
+    def _check(self, check: f.Checker) -> None:
+        if not f.CODE_PATTERN.match(self.code or ""):
+            check.add("code", f"Code must be a CPT/HCPCS code such as 97110 (got '{self.code}')")
+        check.number("minutes", self.minutes, f.MINUTES)
+        check.number("units", self.units, f.Range("Units", 0, 32))
+        for i, mod in enumerate(self.modifiers):
+            if not isinstance(mod, str) or not f.MODIFIER_PATTERN.match(mod):
+                check.add(f"modifiers[{i}]", f"Modifier must be two letters or digits such as "
+                                             f"GP (got '{mod}')")
+        if len(self.modifiers) > 4:
+            check.add("modifiers", "A line takes at most 4 modifiers")
+        if len(set(self.modifiers)) != len(self.modifiers):
+            check.add("modifiers", "Modifiers must not repeat")
+
+
+@dataclass(frozen=True)
+class Acknowledgement(_Validated):
+    """A warning the clinician accepted, with the written reason shown on the note."""
+
+    code: str
+    field: str
+    reason: str
+
+    def _check(self, check: f.Checker) -> None:
+        check.text("code", "Finding code", self.code, required=True)
+        check.text("reason", "Reason", self.reason, limit=f.LONG_TEXT, required=True)
+
+
+@dataclass(frozen=True)
+class Signature(_Validated):
+    signer: int
+    signer_name: str
+    credential: Credential
+    npi: str | None
+    signed_at: dt.datetime
+    content_hash: str
+
+    def _check(self, check: f.Checker) -> None:
+        check.text("signer_name", "Signer name", self.signer_name, required=True)
+        if not isinstance(self.credential, Credential) or not self.credential.is_clinician:
+            check.add("credential", "Signer must be a PT, DPT or PTA")
+        if self.signed_at.tzinfo is None:
+            check.add("signed_at", "Signature time must be in UTC")
+        if len(self.content_hash) != 64 or any(c not in "0123456789abcdef"
+                                               for c in self.content_hash):
+            check.add("content_hash", "Content hash must be a SHA-256 hex digest")
+
+
+@dataclass(frozen=True)
+class Addendum(_Validated):
+    kind: AddendumKind
+    author: int
+    author_name: str
+    created_at: dt.datetime
+    reason: str
+    text: str
+    id: int | None = None
+
+    def _check(self, check: f.Checker) -> None:
+        if not isinstance(self.kind, AddendumKind):
+            check.add("kind", "Addendum kind must be amendment, correction or late entry")
+        check.text("reason", "Reason", self.reason, limit=f.LONG_TEXT, required=True)
+        check.text("text", "Addendum text", self.text, limit=f.LONG_TEXT, required=True)
+        if self.created_at.tzinfo is None:
+            check.add("created_at", "Addendum time must be in UTC")
+
+
+@dataclass(frozen=True)
+class Session(_Validated):
+    """One date of service for one patient: a draft until signed, then locked."""
+
+    patient_id: int
+    date_of_service: dt.date
+    episode_id: int | None = None
+    note_type: NoteType = NoteType.DAILY
+    status: SessionStatus = SessionStatus.DRAFT
+    delivered_by: int | None = None
+    supervised_by: int | None = None
+    supervisor_availability: SupervisorAvailability | None = None
+    mode: DeliveryMode = DeliveryMode.ONE_ON_ONE
+    group_size: int | None = None
+    time_in: dt.time | None = None
+    time_out: dt.time | None = None
+    total_treatment_minutes: int | None = None
+    diagnoses: tuple[str, ...] = ()
+    exercises: tuple[ExerciseEntry, ...] = ()
+    services: tuple[ServiceLine, ...] = ()
+    patient_response: str = ""
+    assessment: str = ""
+    home_program: str = ""
+    acknowledgements: tuple[Acknowledgement, ...] = ()
+    signature: Signature | None = None
+    addenda: tuple[Addendum, ...] = field(default=())
+    id: int | None = None
+
+    @property
+    def visit_minutes(self) -> int | None:
+        """Length of the visit: clock time in to out, else the total treatment time."""
+        if self.time_in is not None and self.time_out is not None:
+            start = self.time_in.hour * 60 + self.time_in.minute
+            end = self.time_out.hour * 60 + self.time_out.minute
+            return end - start
+        return self.total_treatment_minutes
+
+    def _check(self, check: f.Checker) -> None:
+        if not isinstance(self.date_of_service, dt.date) or \
+                self.date_of_service < dt.date(2000, 1, 1):
+            check.add("date_of_service", "Date of service must be a date after 2000-01-01")
+        check.number("group_size", self.group_size, f.GROUP_SIZE)
+        check.number("total_treatment_minutes", self.total_treatment_minutes, f.TOTAL_MINUTES)
+        for name in ("time_in", "time_out"):
+            value = getattr(self, name)
+            if value is not None and (value.second or value.microsecond or value.tzinfo):
+                check.add(name, f"{name.replace('_', ' ').capitalize()} must be a clock time "
+                                "in whole minutes (HH:MM)")
+        if self.time_in is not None and self.time_out is not None and \
+                self.time_out <= self.time_in:
+            check.add("time_out", "Time out must be after time in")
+        _check_diagnoses(check, self.diagnoses)
+        check.text("patient_response", "Patient response", self.patient_response,
+                   limit=f.LONG_TEXT)
+        check.text("assessment", "Assessment", self.assessment, limit=f.LONG_TEXT)
+        check.text("home_program", "Home program", self.home_program, limit=f.LONG_TEXT)
+        visit = self.visit_minutes
+        if visit is not None and visit > 0:
+            if self.total_treatment_minutes is not None and \
+                    self.total_treatment_minutes > visit:
+                check.add("total_treatment_minutes", f"Total treatment time "
+                          f"({self.total_treatment_minutes} min) is longer than the visit "
+                          f"({visit} min from time in to time out)")
+            for kind, rows in (("exercises", self.exercises), ("services", self.services)):
+                for i, row in enumerate(rows):
+                    if row.minutes is not None and row.minutes > visit:
+                        check.add(f"{kind}[{i}].minutes", f"Minutes ({row.minutes}) are longer "
+                                                          f"than the visit ({visit} min)")
+        if (self.status == SessionStatus.SIGNED) != (self.signature is not None):
+            check.add("signature", "A signed session needs a signature, and only a signed "
+                                   "session may carry one")
+        if self.addenda and self.status != SessionStatus.SIGNED:
+            check.add("addenda", "Addenda belong to signed sessions; edit a draft directly")
+
+
+def check_dates(session: Session, today: dt.date,
+                patient: Patient | None = None) -> list[Problem]:
+    """Checks of the date of service against today and the patient; empty when all is well."""
+    problems = []
+    dos = session.date_of_service
+    if dos > today:
+        problems.append(Problem("date_of_service", f"Date of service {dos} is in the future; "
+                                                   f"it must be today ({today}) or earlier"))
+    if patient is not None and dos < patient.date_of_birth:
+        problems.append(Problem("date_of_service", "Date of service is before the patient's "
+                                                   "date of birth"))
+    return problems
+
+
+def require_valid_dates(session: Session, today: dt.date,
+                        patient: Patient | None = None) -> None:
+    problems = check_dates(session, today, patient)
+    if problems:
+        raise ValidationError(problems)

@@ -1,0 +1,69 @@
+"""Errors a user can act on (KnownError) as opposed to bugs.
+
+Anything raised that is not a KnownError is a bug: the UI logs it with its traceback and shows
+the crash dialog; the CLI prints a one-line message. KnownErrors are shown as plain messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class KnownError(Exception):
+    """A problem the user can fix; its message says what happened and what to do."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One invalid field: a stable path (``exercises[2].sets``) and a message naming it."""
+
+    field: str
+    message: str
+
+    def prefixed(self, prefix: str) -> Problem:
+        return Problem(f"{prefix}.{self.field}" if self.field else prefix, self.message)
+
+
+class ValidationError(KnownError):
+    """One or more fields hold values that are not accepted. Nothing was stored."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__("; ".join(p.message for p in self.problems))
+
+    @classmethod
+    def single(cls, field: str, message: str) -> ValidationError:
+        return cls([Problem(field, message)])
+
+
+class PermissionDenied(KnownError):
+    """The signed-in user's role does not allow the action."""
+
+
+class NotFound(KnownError):
+    """A record the user named does not exist."""
+
+
+class RecordLocked(KnownError):
+    """The session is signed: it can only be corrected by an addendum."""
+
+
+class DatabaseError(KnownError):
+    """The database file cannot be used as it is; the message names the way out."""
+
+
+class DatabaseCorrupt(DatabaseError):
+    pass
+
+
+class DatabaseTooNew(DatabaseError):
+    pass
+
+
+class DatabaseLocked(DatabaseError):
+    pass
+
+
+class NotAPtdocDatabase(DatabaseError):
+    pass

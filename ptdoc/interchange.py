@@ -1,0 +1,248 @@
+"""The session interchange file: versioned JSON that carries a session and its context.
+
+Users are named by username and the patient by MRN, so a file moves between databases. The
+file also carries what the rules need to judge the session on its own (payer, episode and plan
+dates, treatment days since the last progress report, year-to-date amount), so ``ptdoc check``
+works without a database. Its JSON Schema is ``resources/session.schema.json``, written from
+the same dataclasses by ``write_schema``.
+
+The signature's content hash covers the patient's identity and the session's content, not
+the signature, addenda or context, so it can be checked on any copy at any later time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ptdoc.codec import Parser, json_schema, to_plain
+from ptdoc.domain import Episode, Patient, Payer, Session, User
+from ptdoc.errors import Problem, ValidationError
+
+FORMAT = "ptdoc.session"
+VERSION = 1
+SCHEMA_PATH = Path(__file__).parent / "resources" / "session.schema.json"
+
+# Fields that hold a user id in the domain and a username in the file.
+_USER_REFS = ("Session.delivered_by", "Session.supervised_by", "Signature.signer",
+              "Addendum.author")
+_SESSION_SKIP = ("id", "patient_id", "episode_id")
+_PATIENT_SKIP = ("id", "payer_id")
+_EPISODE_SKIP = ("id", "patient_id")
+_PAYER_SKIP = ("id",)
+_USER_SKIP = ("id", "active")
+_ADDENDUM_SKIP = ("id",)
+
+
+@dataclass(frozen=True)
+class SessionContext:
+    """Facts about the episode and year that the rules need and the session does not hold."""
+
+    treatment_days_since_progress_report: int | None = None
+    year_to_date_amount: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        days = self.treatment_days_since_progress_report
+        if days is not None and days < 0:
+            raise ValidationError.single("treatment_days_since_progress_report",
+                                         "Treatment days must be 0 or more")
+        if self.year_to_date_amount is not None and self.year_to_date_amount < 0:
+            raise ValidationError.single("year_to_date_amount",
+                                         "Year-to-date amount must be 0 or more")
+
+
+@dataclass(frozen=True)
+class SessionDocument:
+    """A session with everything it refers to; users are listed once in ``clinicians``."""
+
+    session: Session
+    patient: Patient
+    clinicians: tuple[User, ...]
+    payer: Payer | None = None
+    episode: Episode | None = None
+    context: SessionContext = field(default_factory=SessionContext)
+
+    def username(self, user_id: int | None) -> str | None:
+        if user_id is None:
+            return None
+        for user in self.clinicians:
+            if user.id == user_id:
+                return user.username
+        raise ValueError(f"user {user_id} is referenced but not listed in clinicians")
+
+
+def _strip(plain: dict[str, Any], skip: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in plain.items() if k not in skip}
+
+
+def _session_plain(doc: SessionDocument) -> dict[str, Any]:
+    plain = _strip(to_plain(doc.session), _SESSION_SKIP)
+    for key in ("delivered_by", "supervised_by"):
+        plain[key] = doc.username(plain[key])
+    if plain["signature"] is not None:
+        plain["signature"]["signer"] = doc.username(plain["signature"]["signer"])
+    plain["addenda"] = [dict(_strip(a, _ADDENDUM_SKIP), author=doc.username(a["author"]))
+                        for a in plain["addenda"]]
+    return plain
+
+
+def _patient_plain(patient: Patient) -> dict[str, Any]:
+    return _strip(to_plain(patient), _PATIENT_SKIP)
+
+
+def to_document(doc: SessionDocument) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "patient": _patient_plain(doc.patient),
+        "payer": _strip(to_plain(doc.payer), _PAYER_SKIP) if doc.payer else None,
+        "episode": _strip(to_plain(doc.episode), _EPISODE_SKIP) if doc.episode else None,
+        "clinicians": [_strip(to_plain(u), _USER_SKIP) for u in doc.clinicians],
+        "context": to_plain(doc.context),
+        "session": _session_plain(doc),
+    }
+
+
+def dumps(doc: SessionDocument) -> str:
+    return json.dumps(to_document(doc), indent=2, ensure_ascii=False) + "\n"
+
+
+def canonical_content(doc: SessionDocument) -> bytes:
+    """The signed content: patient identity and session, without signature and addenda."""
+    session = _session_plain(doc)
+    session.pop("signature")
+    session.pop("addenda")
+    content = {"patient": _patient_plain(doc.patient), "session": session}
+    return json.dumps(content, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()
+
+
+def content_hash(doc: SessionDocument) -> str:
+    return hashlib.sha256(canonical_content(doc)).hexdigest()
+
+
+def parse_document(data: Any) -> SessionDocument:
+    """Parse and validate a whole file, raising every problem with its JSON path.
+
+    User ids in the result are positions in the file's ``clinicians`` list (from 1); bind them
+    to a database's users with ``remap_users``.
+    """
+    parser = Parser()
+    if not isinstance(data, dict):
+        raise ValidationError.single("", "The file must hold a JSON object")
+    if data.get("format") != FORMAT:
+        parser.fail("format", f"'format' must be \"{FORMAT}\"")
+    if data.get("version") != VERSION:
+        parser.fail("version", f"'version' must be {VERSION} (this ptdoc reads version "
+                               f"{VERSION}; got {data.get('version')!r})")
+    for extra in sorted(set(data) - {"format", "version", "patient", "payer", "episode",
+                                     "clinicians", "context", "session"}):
+        parser.fail(extra, f"'{extra}' is not part of a session file")
+
+    clinicians = []
+    raw_users = data.get("clinicians", [])
+    if not isinstance(raw_users, list):
+        parser.fail("clinicians", "'clinicians' must be a list")
+        raw_users = []
+    for i, raw in enumerate(raw_users):
+        user = parser.record(User, raw, f"clinicians[{i}]", skip=_USER_SKIP,
+                             fixed={"id": i + 1})
+        if user is not None:
+            clinicians.append(user)
+    by_name = {u.username: u.id for u in clinicians}
+
+    def user_ref(value: Any, path: str) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            parser.fail(path, f"{path} must be a username")
+            return None
+        if value not in by_name:
+            parser.fail(path, f"{path}: user '{value}' is not listed in clinicians")
+            return None
+        return by_name[value]
+
+    parser.converters = {name: user_ref for name in _USER_REFS}
+    patient = parser.record(Patient, data.get("patient"), "patient", skip=_PATIENT_SKIP)
+    payer = None if data.get("payer") is None else \
+        parser.record(Payer, data["payer"], "payer", skip=_PAYER_SKIP)
+    episode = None if data.get("episode") is None else \
+        parser.record(Episode, data["episode"], "episode", skip=_EPISODE_SKIP,
+                      fixed={"patient_id": 0})
+    context = parser.record(SessionContext, data.get("context", {}), "context")
+    session = parser.record(Session, data.get("session"), "session", skip=_SESSION_SKIP,
+                            fixed={"patient_id": 0, "episode_id": 0 if episode else None})
+    if parser.problems:
+        raise ValidationError(parser.problems)
+    doc = SessionDocument(session=session, patient=patient, clinicians=tuple(clinicians),
+                          payer=payer, episode=episode, context=context)
+    verify_signature(doc)
+    return doc
+
+
+def verify_signature(doc: SessionDocument) -> None:
+    """A signed file whose content does not match its hash was altered after signing."""
+    sig = doc.session.signature
+    if sig is not None and sig.content_hash != content_hash(doc):
+        raise ValidationError([Problem("session.signature.content_hash",
+                                       "The signed content was changed after signing: its "
+                                       "SHA-256 does not match the signature's content hash")])
+
+
+def loads(text: str) -> SessionDocument:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError.single("", f"The file is not valid JSON: {exc.msg} at line "
+                                         f"{exc.lineno}, column {exc.colno}") from None
+    return parse_document(data)
+
+
+def remap_users(session: Session, mapping: dict[int, int]) -> Session:
+    """The session with every user reference translated through ``mapping``."""
+    def ref(user_id: int | None) -> int | None:
+        return None if user_id is None else mapping[user_id]
+
+    signature = session.signature
+    if signature is not None:
+        signature = replace(signature, signer=ref(signature.signer))
+    return replace(session, delivered_by=ref(session.delivered_by),
+                   supervised_by=ref(session.supervised_by), signature=signature,
+                   addenda=tuple(replace(a, author=ref(a.author)) for a in session.addenda))
+
+
+def document_schema() -> dict[str, Any]:
+    nullable = {"anyOf": [{"type": "string", "description": "username"}, {"type": "null"}]}
+    refs = {"Session.delivered_by": nullable, "Session.supervised_by": nullable,
+            "Signature.signer": {"type": "string", "description": "username"},
+            "Addendum.author": {"type": "string", "description": "username"}}
+    session = json_schema(Session, refs, skip=_SESSION_SKIP)
+    session["properties"]["addenda"]["items"]["properties"].pop("id")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "ptdoc session interchange file",
+        "description": "One treatment session with the patient, payer, episode, clinicians and "
+                       "context it refers to. Users are named by username, the patient by MRN.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["format", "version", "patient", "clinicians", "session"],
+        "properties": {
+            "format": {"const": FORMAT},
+            "version": {"const": VERSION},
+            "patient": json_schema(Patient, skip=_PATIENT_SKIP),
+            "payer": {"anyOf": [json_schema(Payer, skip=_PAYER_SKIP), {"type": "null"}]},
+            "episode": {"anyOf": [json_schema(Episode, skip=_EPISODE_SKIP),
+                                  {"type": "null"}]},
+            "clinicians": {"type": "array", "items": json_schema(User, skip=_USER_SKIP)},
+            "context": json_schema(SessionContext),
+            "session": session,
+        },
+    }
+
+
+def write_schema(path: Path = SCHEMA_PATH) -> None:
+    path.write_text(json.dumps(document_schema(), indent=2) + "\n")

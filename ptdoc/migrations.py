@@ -1,0 +1,210 @@
+"""The schema, as append-only numbered steps keyed on ``PRAGMA user_version``.
+
+Never edit a released step: add ``m00N_...`` at the end of MIGRATIONS. Each step runs in one
+transaction together with its version bump (see db.migrate). Signed notes, addenda and the
+audit log are protected by triggers, so no caller (a bug, a script) can rewrite them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+LOCKED = "signed session is locked: corrections go in an addendum"
+
+
+def _locked_children(table: str) -> str:
+    """Triggers that stop inserts, updates and deletes of rows that belong to a signed session."""
+    signed = "(SELECT status FROM sessions WHERE id = {ref}.session_id) = 'signed'"
+    return f"""
+    CREATE TRIGGER {table}_locked_insert BEFORE INSERT ON {table}
+    WHEN {signed.format(ref="NEW")} BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;
+    CREATE TRIGGER {table}_locked_update BEFORE UPDATE ON {table}
+    WHEN {signed.format(ref="OLD")} OR {signed.format(ref="NEW")}
+    BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;
+    CREATE TRIGGER {table}_locked_delete BEFORE DELETE ON {table}
+    WHEN {signed.format(ref="OLD")} BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;
+    """
+
+
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE clinic (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            name TEXT NOT NULL,
+            address TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            npi TEXT,
+            idle_lock_minutes INTEGER NOT NULL DEFAULT 10
+        );
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            full_name TEXT NOT NULL,
+            credential TEXT NOT NULL,
+            npi TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            password_hash TEXT NOT NULL
+        );
+        CREATE TABLE payers (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            profile TEXT NOT NULL,
+            unit_method TEXT NOT NULL,
+            medicare INTEGER NOT NULL
+        );
+        CREATE TABLE patients (
+            id INTEGER PRIMARY KEY,
+            mrn TEXT NOT NULL UNIQUE,
+            first_name TEXT NOT NULL,
+            last_name TEXT NOT NULL,
+            date_of_birth TEXT NOT NULL,
+            payer_id INTEGER REFERENCES payers(id),
+            member_id TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX patients_name ON patients(last_name COLLATE NOCASE, first_name COLLATE NOCASE);
+        CREATE INDEX patients_dob ON patients(date_of_birth);
+        CREATE TABLE episodes (
+            id INTEGER PRIMARY KEY,
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            start_date TEXT NOT NULL,
+            diagnoses TEXT NOT NULL DEFAULT '[]',
+            goals TEXT NOT NULL DEFAULT '[]',
+            frequency TEXT NOT NULL DEFAULT '',
+            certified_through TEXT,
+            certified_on TEXT,
+            order_on_file INTEGER NOT NULL DEFAULT 0,
+            physician_name TEXT NOT NULL DEFAULT '',
+            physician_npi TEXT,
+            discharged_on TEXT
+        );
+        CREATE INDEX episodes_patient ON episodes(patient_id, start_date);
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            episode_id INTEGER REFERENCES episodes(id),
+            date_of_service TEXT NOT NULL,
+            note_type TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('draft', 'signed')),
+            delivered_by INTEGER REFERENCES users(id),
+            supervised_by INTEGER REFERENCES users(id),
+            supervisor_availability TEXT,
+            mode TEXT NOT NULL,
+            group_size INTEGER,
+            time_in TEXT,
+            time_out TEXT,
+            total_treatment_minutes INTEGER,
+            diagnoses TEXT NOT NULL DEFAULT '[]',
+            patient_response TEXT NOT NULL DEFAULT '',
+            assessment TEXT NOT NULL DEFAULT '',
+            home_program TEXT NOT NULL DEFAULT '',
+            acknowledgements TEXT NOT NULL DEFAULT '[]',
+            signer_id INTEGER REFERENCES users(id),
+            signer_name TEXT,
+            signer_credential TEXT,
+            signer_npi TEXT,
+            signed_at TEXT,
+            content_hash TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK ((status = 'draft' AND content_hash IS NULL AND signed_at IS NULL)
+                OR (status = 'signed' AND content_hash IS NOT NULL AND signed_at IS NOT NULL
+                    AND signer_id IS NOT NULL AND signer_credential IS NOT NULL))
+        );
+        CREATE INDEX sessions_date ON sessions(date_of_service);
+        CREATE INDEX sessions_patient ON sessions(patient_id, date_of_service);
+        CREATE INDEX sessions_episode ON sessions(episode_id, date_of_service);
+        CREATE TABLE exercises (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            region TEXT NOT NULL DEFAULT '',
+            side TEXT,
+            body_position TEXT NOT NULL DEFAULT '',
+            equipment TEXT NOT NULL DEFAULT '',
+            load TEXT,
+            load_unit TEXT,
+            sets INTEGER,
+            reps INTEGER,
+            hold_seconds INTEGER,
+            duration_minutes INTEGER,
+            distance TEXT,
+            distance_unit TEXT,
+            assistance TEXT,
+            cues TEXT NOT NULL DEFAULT '[]',
+            change TEXT NOT NULL,
+            modification TEXT NOT NULL DEFAULT '',
+            modification_reason TEXT NOT NULL DEFAULT '',
+            pain_before INTEGER,
+            pain_after INTEGER,
+            response TEXT NOT NULL DEFAULT '',
+            minutes INTEGER,
+            code TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            delivered_by TEXT NOT NULL,
+            UNIQUE (session_id, position)
+        );
+        CREATE INDEX exercises_name ON exercises(name COLLATE NOCASE, session_id);
+        CREATE TABLE services (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            position INTEGER NOT NULL,
+            code TEXT NOT NULL,
+            minutes INTEGER,
+            units INTEGER,
+            modifiers TEXT NOT NULL DEFAULT '[]',
+            UNIQUE (session_id, position)
+        );
+        CREATE TABLE addenda (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            kind TEXT NOT NULL,
+            author_id INTEGER NOT NULL REFERENCES users(id),
+            author_name TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX addenda_session ON addenda(session_id);
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user_id INTEGER,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL DEFAULT '',
+            entity_id INTEGER,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX audit_entity ON audit(entity, entity_id);
+
+        CREATE TRIGGER sessions_locked_update BEFORE UPDATE ON sessions
+        WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, '"""
+        + LOCKED
+        + """'); END;
+        CREATE TRIGGER sessions_locked_delete BEFORE DELETE ON sessions
+        WHEN OLD.status = 'signed' BEGIN SELECT RAISE(ABORT, '"""
+        + LOCKED
+        + """'); END;
+        CREATE TRIGGER addenda_only_signed BEFORE INSERT ON addenda
+        WHEN (SELECT status FROM sessions WHERE id = NEW.session_id) IS NOT 'signed'
+        BEGIN SELECT RAISE(ABORT, 'addenda belong to signed sessions'); END;
+        CREATE TRIGGER addenda_no_update BEFORE UPDATE ON addenda
+        BEGIN SELECT RAISE(ABORT, 'addenda are append-only'); END;
+        CREATE TRIGGER addenda_no_delete BEFORE DELETE ON addenda
+        BEGIN SELECT RAISE(ABORT, 'addenda are append-only'); END;
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """
+        + _locked_children("exercises")
+        + _locked_children("services")
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial]
+LATEST_VERSION = len(MIGRATIONS)

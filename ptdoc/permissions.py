@@ -1,0 +1,71 @@
+"""Who may do what. Enforced by the services for every call, whatever the UI shows."""
+
+from __future__ import annotations
+
+from enum import Enum, auto
+
+from ptdoc.domain import Credential, NoteType, User
+
+
+class Permission(Enum):
+    VIEW_SCHEDULE = auto()      # day lists: patient, clinician, status; no clinical text
+    PRINT_SUMMARY = auto()      # session summaries and day sheets
+    VIEW_CLINICAL = auto()      # open a note's full content
+    DOCUMENT = auto()           # create and edit drafts
+    SIGN = auto()
+    ADDENDUM = auto()
+    EXPORT_NOTE = auto()
+    EVALUATE = auto()           # evaluations, re-evaluations, progress reports, plans of care
+    MANAGE_PATIENTS = auto()    # registration: demographics and payer
+    MANAGE_USERS = auto()
+    MANAGE_CLINIC = auto()
+    BACKUP = auto()
+
+
+_CLINICAL = {Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY, Permission.VIEW_CLINICAL,
+             Permission.DOCUMENT, Permission.SIGN, Permission.ADDENDUM, Permission.EXPORT_NOTE}
+
+ROLE_PERMISSIONS: dict[Credential, frozenset[Permission]] = {
+    Credential.PT: frozenset(_CLINICAL | {Permission.EVALUATE, Permission.MANAGE_PATIENTS}),
+    Credential.DPT: frozenset(_CLINICAL | {Permission.EVALUATE, Permission.MANAGE_PATIENTS}),
+    Credential.PTA: frozenset(_CLINICAL),
+    Credential.AIDE: frozenset({Permission.VIEW_SCHEDULE}),
+    Credential.FRONT_DESK: frozenset({Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY,
+                                      Permission.MANAGE_PATIENTS}),
+    Credential.ADMIN: frozenset({Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY,
+                                 Permission.MANAGE_PATIENTS, Permission.MANAGE_USERS,
+                                 Permission.MANAGE_CLINIC, Permission.BACKUP}),
+}
+
+# Notes only a physical therapist may write (reference §5: a PTA cannot write these).
+PT_ONLY_NOTES = frozenset({NoteType.EVALUATION, NoteType.RE_EVALUATION,
+                           NoteType.PROGRESS_REPORT})
+
+_DESCRIPTIONS = {
+    Permission.VIEW_SCHEDULE: "see the schedule",
+    Permission.PRINT_SUMMARY: "print session summaries",
+    Permission.VIEW_CLINICAL: "open clinical notes",
+    Permission.DOCUMENT: "create or edit clinical notes",
+    Permission.SIGN: "sign notes",
+    Permission.ADDENDUM: "add addenda to notes",
+    Permission.EXPORT_NOTE: "export clinical notes",
+    Permission.EVALUATE: "write evaluations, progress reports or plans of care",
+    Permission.MANAGE_PATIENTS: "register or edit patients",
+    Permission.MANAGE_USERS: "manage users",
+    Permission.MANAGE_CLINIC: "change clinic settings",
+    Permission.BACKUP: "back up or restore the database",
+}
+
+
+def allowed(actor: User | None, permission: Permission) -> bool:
+    """``None`` is the local operator at the command line, who holds the database file itself.
+
+    It may do everything except sign: a signature always belongs to a named clinician.
+    """
+    if actor is None:
+        return permission is not Permission.SIGN
+    return actor.active and permission in ROLE_PERMISSIONS[actor.credential]
+
+
+def describe(permission: Permission) -> str:
+    return _DESCRIPTIONS[permission]

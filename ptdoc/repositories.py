@@ -1,0 +1,277 @@
+"""Repositories for the clinic's reference data (clinic, users, payers, patients, episodes) and
+the append-only audit log. All SQL for those tables lives here; sessions are in session_store.
+
+Every write validates through the domain dataclasses first, so the store refuses invalid data
+whoever calls it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import replace
+from enum import StrEnum
+from typing import Any
+
+from sqlite_utils import Database
+
+from ptdoc.codec import Parser, to_plain
+from ptdoc.domain import Clinic, Credential, Episode, Patient, Payer, User
+from ptdoc.errors import DatabaseCorrupt, NotFound, ValidationError
+
+
+class AuditAction(StrEnum):
+    LOGIN = "login"
+    LOGIN_FAILED = "login failed"
+    LOGOUT = "logout"
+    VIEW = "view"
+    CREATE = "create"
+    EDIT = "edit"
+    SIGN = "sign"
+    ADDENDUM = "addendum"
+    EXPORT = "export"
+    IMPORT = "import"
+    PRINT = "print"
+    DENIED = "denied"
+    BACKUP = "backup"
+    RESTORE = "restore"
+    ADMIN = "admin"
+
+
+def load_rows(cls: type, rows: list[dict[str, Any]], converters: dict | None = None) -> list:
+    """Rows (already in the codec's plain form) to records, without re-validating them."""
+    parser = Parser(converters, check=False)
+    records = [parser.record(cls, row, "") for row in rows]
+    if parser.problems:
+        raise DatabaseCorrupt(f"Stored {cls.__name__} data cannot be read: "
+                              f"{parser.problems[0].field}: {parser.problems[0].message}")
+    return records
+
+
+def _json_lists(row: dict[str, Any], *names: str) -> dict[str, Any]:
+    for name in names:
+        row[name] = json.loads(row[name])
+    return row
+
+
+def _unique(exc: sqlite3.IntegrityError, field: str, message: str) -> ValidationError:
+    if "UNIQUE" in str(exc):
+        return ValidationError.single(field, message)
+    raise exc
+
+
+class ClinicRepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def get(self) -> Clinic | None:
+        rows = list(self.db.query("SELECT name, address, phone, npi, idle_lock_minutes "
+                                  "FROM clinic WHERE id = 1"))
+        return load_rows(Clinic, rows)[0] if rows else None
+
+    def save(self, clinic: Clinic) -> None:
+        self.db.execute(
+            "INSERT INTO clinic (id, name, address, phone, npi, idle_lock_minutes) "
+            "VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+            "address=excluded.address, phone=excluded.phone, npi=excluded.npi, "
+            "idle_lock_minutes=excluded.idle_lock_minutes",
+            [clinic.name, clinic.address, clinic.phone, clinic.npi, clinic.idle_lock_minutes])
+
+
+class UserRepository:
+    COLUMNS = "id, username, full_name, credential, npi, active"
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def _load(self, sql: str, params: list) -> list[User]:
+        rows = [dict(r, active=bool(r["active"])) for r in self.db.query(sql, params)]
+        return load_rows(User, rows)
+
+    def add(self, user: User, password_hash: str) -> User:
+        try:
+            cur = self.db.execute(
+                "INSERT INTO users (username, full_name, credential, npi, active, password_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [user.username, user.full_name, user.credential.value, user.npi,
+                 int(user.active), password_hash])
+        except sqlite3.IntegrityError as exc:
+            raise _unique(exc, "username", f"User name '{user.username}' is taken") from exc
+        return replace(user, id=cur.lastrowid)
+
+    def update(self, user: User) -> None:
+        self.db.execute("UPDATE users SET full_name=?, credential=?, npi=?, active=? WHERE id=?",
+                        [user.full_name, user.credential.value, user.npi, int(user.active),
+                         user.id])
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        self.db.execute("UPDATE users SET password_hash=? WHERE id=?", [password_hash, user_id])
+
+    def password_hash(self, user_id: int) -> str:
+        row = self.db.execute("SELECT password_hash FROM users WHERE id=?", [user_id]).fetchone()
+        if row is None:
+            raise NotFound(f"No user with id {user_id}")
+        return row[0]
+
+    def get(self, user_id: int) -> User:
+        users = self._load(f"SELECT {self.COLUMNS} FROM users WHERE id = ?", [user_id])
+        if not users:
+            raise NotFound(f"No user with id {user_id}")
+        return users[0]
+
+    def by_username(self, username: str) -> User | None:
+        users = self._load(f"SELECT {self.COLUMNS} FROM users WHERE username = ?", [username])
+        return users[0] if users else None
+
+    def all(self, active_only: bool = False) -> list[User]:
+        where = "WHERE active = 1" if active_only else ""
+        return self._load(f"SELECT {self.COLUMNS} FROM users {where} "
+                          "ORDER BY full_name COLLATE NOCASE", [])
+
+    def with_credential(self, *credentials: Credential) -> list[User]:
+        return [u for u in self.all(active_only=True) if u.credential in credentials]
+
+
+class PayerRepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def add(self, payer: Payer) -> Payer:
+        try:
+            cur = self.db.execute(
+                "INSERT INTO payers (name, profile, unit_method, medicare) VALUES (?, ?, ?, ?)",
+                [payer.name, payer.profile.value, payer.unit_method.value, int(payer.medicare)])
+        except sqlite3.IntegrityError as exc:
+            raise _unique(exc, "name", f"A payer named '{payer.name}' exists") from exc
+        return replace(payer, id=cur.lastrowid)
+
+    def _load(self, where: str, params: list) -> list[Payer]:
+        rows = [dict(r, medicare=bool(r["medicare"])) for r in self.db.query(
+            f"SELECT id, name, profile, unit_method, medicare FROM payers {where}", params)]
+        return load_rows(Payer, rows)
+
+    def get(self, payer_id: int) -> Payer:
+        found = self._load("WHERE id = ?", [payer_id])
+        if not found:
+            raise NotFound(f"No payer with id {payer_id}")
+        return found[0]
+
+    def all(self) -> list[Payer]:
+        return self._load("ORDER BY name", [])
+
+
+class PatientRepository:
+    COLUMNS = "id, mrn, first_name, last_name, date_of_birth, payer_id, member_id"
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def add(self, patient: Patient) -> Patient:
+        try:
+            cur = self.db.execute(
+                "INSERT INTO patients (mrn, first_name, last_name, date_of_birth, payer_id, "
+                "member_id) VALUES (?, ?, ?, ?, ?, ?)",
+                [patient.mrn, patient.first_name, patient.last_name,
+                 patient.date_of_birth.isoformat(), patient.payer_id, patient.member_id])
+        except sqlite3.IntegrityError as exc:
+            raise _unique(exc, "mrn", f"MRN {patient.mrn} belongs to another patient") from exc
+        return replace(patient, id=cur.lastrowid)
+
+    def _load(self, where: str, params: list) -> list[Patient]:
+        return load_rows(Patient, list(self.db.query(
+            f"SELECT {self.COLUMNS} FROM patients {where}", params)))
+
+    def get(self, patient_id: int) -> Patient:
+        found = self._load("WHERE id = ?", [patient_id])
+        if not found:
+            raise NotFound(f"No patient with id {patient_id}")
+        return found[0]
+
+    def by_mrn(self, mrn: str) -> Patient | None:
+        found = self._load("WHERE mrn = ?", [mrn])
+        return found[0] if found else None
+
+    def search(self, text: str, limit: int = 50) -> list[Patient]:
+        """By MRN, last or first name prefix, or date of birth (YYYY-MM-DD), as typed."""
+        text = text.strip()
+        if not text:
+            return self._load("ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE "
+                              "LIMIT ?", [limit])
+        like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return self._load(
+            "WHERE mrn = ? OR last_name LIKE ? ESCAPE '\\' OR first_name LIKE ? ESCAPE '\\' "
+            "OR date_of_birth = ? ORDER BY last_name COLLATE NOCASE, "
+            "first_name COLLATE NOCASE LIMIT ?", [text, like, like, text, limit])
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM patients").fetchone()[0]
+
+
+class EpisodeRepository:
+    COLUMNS = ("id, patient_id, start_date, diagnoses, goals, frequency, certified_through, "
+               "certified_on, order_on_file, physician_name, physician_npi, discharged_on")
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def _params(self, e: Episode) -> list:
+        plain = to_plain(e)
+        return [e.patient_id, plain["start_date"], json.dumps(plain["diagnoses"]),
+                json.dumps(plain["goals"]), e.frequency, plain["certified_through"],
+                plain["certified_on"], int(e.order_on_file), e.physician_name, e.physician_npi,
+                plain["discharged_on"]]
+
+    def add(self, episode: Episode) -> Episode:
+        cur = self.db.execute(
+            "INSERT INTO episodes (patient_id, start_date, diagnoses, goals, frequency, "
+            "certified_through, certified_on, order_on_file, physician_name, physician_npi, "
+            "discharged_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._params(episode))
+        return replace(episode, id=cur.lastrowid)
+
+    def update(self, episode: Episode) -> None:
+        self.db.execute(
+            "UPDATE episodes SET patient_id=?, start_date=?, diagnoses=?, goals=?, frequency=?, "
+            "certified_through=?, certified_on=?, order_on_file=?, physician_name=?, "
+            "physician_npi=?, discharged_on=? WHERE id=?", [*self._params(episode), episode.id])
+
+    def _load(self, where: str, params: list) -> list[Episode]:
+        rows = [_json_lists(dict(r, order_on_file=bool(r["order_on_file"])), "diagnoses", "goals")
+                for r in self.db.query(f"SELECT {self.COLUMNS} FROM episodes {where}", params)]
+        return load_rows(Episode, rows)
+
+    def get(self, episode_id: int) -> Episode:
+        found = self._load("WHERE id = ?", [episode_id])
+        if not found:
+            raise NotFound(f"No episode with id {episode_id}")
+        return found[0]
+
+    def for_patient(self, patient_id: int) -> list[Episode]:
+        return self._load("WHERE patient_id = ? ORDER BY start_date DESC", [patient_id])
+
+
+class AuditLog:
+    """Append-only (triggers refuse UPDATE and DELETE). Details carry ids and codes, never
+    patient names or note text."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def record(self, actor: User | None, action: AuditAction, entity: str = "",
+               entity_id: int | None = None, detail: str = "",
+               at: dt.datetime | None = None) -> None:
+        when = (at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        self.db.execute(
+            "INSERT INTO audit (at, user_id, actor, action, entity, entity_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [to_plain(when), actor.id if actor else None,
+             actor.username if actor else "cli", action.value, entity, entity_id, detail])
+
+    def entries(self, entity: str | None = None, entity_id: int | None = None,
+                limit: int = 1000) -> list[dict[str, Any]]:
+        where, params = "", []
+        if entity is not None:
+            where, params = "WHERE entity = ? AND entity_id = ?", [entity, entity_id]
+        return list(self.db.query(f"SELECT at, user_id, actor, action, entity, entity_id, detail "
+                                  f"FROM audit {where} ORDER BY id DESC LIMIT ?",
+                                  [*params, limit]))

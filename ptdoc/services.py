@@ -1,0 +1,330 @@
+"""Use cases: what a signed-in user can do, with permissions checked and audited on every call.
+
+The UI and the CLI go through a Workspace; neither talks to the store for anything that
+changes data. Services return values and raise KnownErrors; they never touch Qt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
+
+from ptdoc import auth, clock
+from ptdoc.domain import (
+    Addendum,
+    AddendumKind,
+    Clinic,
+    Episode,
+    NoteType,
+    Patient,
+    Payer,
+    Session,
+    SessionStatus,
+    Signature,
+    User,
+    require_valid_dates,
+)
+from ptdoc.errors import NotFound, PermissionDenied, Problem, RecordLocked, ValidationError
+from ptdoc.interchange import (
+    SessionContext,
+    SessionDocument,
+    content_hash,
+    remap_users,
+    verify_signature,
+)
+from ptdoc.permissions import PT_ONLY_NOTES, Permission, allowed, describe
+from ptdoc.repositories import AuditAction
+from ptdoc.session_store import SessionListing
+from ptdoc.store import Store
+
+
+def login(store: Store, username: str, secret: str) -> User:
+    """The active user whose password or PIN this is; every attempt is audited."""
+    user = store.users.by_username(username.strip())
+    if user is None or not user.active or \
+            not auth.verify_secret(secret, store.users.password_hash(user.id or 0)):
+        store.audit.record(user, AuditAction.LOGIN_FAILED, "user", user.id if user else None)
+        raise PermissionDenied("Unknown user name or wrong password/PIN.")
+    store.audit.record(user, AuditAction.LOGIN, "user", user.id)
+    return user
+
+
+class Workspace:
+    """The database as seen by one actor (``None``: the local operator at the command line)."""
+
+    def __init__(self, store: Store, actor: User | None,
+                 today: Callable[[], dt.date] = clock.today,
+                 now: Callable[[], dt.datetime] = clock.utcnow):
+        self.store = store
+        self.actor = actor
+        self.today = today
+        self.now = now
+
+    # --- permission gate -----------------------------------------------------------------
+
+    def _who(self) -> str:
+        return self.actor.display if self.actor else "The command line"
+
+    def _deny(self, message: str, entity: str = "", entity_id: int | None = None,
+              detail: str = "") -> PermissionDenied:
+        self.store.audit.record(self.actor, AuditAction.DENIED, entity, entity_id, detail)
+        return PermissionDenied(message)
+
+    def require(self, permission: Permission, entity: str = "",
+                entity_id: int | None = None) -> None:
+        if not allowed(self.actor, permission):
+            raise self._deny(f"{self._who()} may not {describe(permission)}.", entity,
+                             entity_id, permission.name)
+
+    def can(self, permission: Permission) -> bool:
+        return allowed(self.actor, permission)
+
+    def _require_scope(self, session: Session) -> None:
+        """PT-only note types, and a PTA documents only their own sessions."""
+        actor = self.actor
+        if actor is None:
+            return
+        if session.note_type in PT_ONLY_NOTES and not actor.credential.is_therapist:
+            raise self._deny(f"{actor.display} may not write a {session.note_type}: only a "
+                             "physical therapist may (a PTA cannot write evaluations, "
+                             "re-evaluations or progress reports).", "session", session.id,
+                             "PTA_SCOPE")
+        if not actor.credential.is_therapist and session.delivered_by not in (None, actor.id):
+            raise self._deny(f"{actor.display} may only document sessions they delivered.",
+                             "session", session.id, "OWN_SESSIONS_ONLY")
+
+    # --- reference data ------------------------------------------------------------------
+
+    def clinic(self) -> Clinic | None:
+        return self.store.clinic.get()
+
+    def save_clinic(self, clinic: Clinic) -> None:
+        self.require(Permission.MANAGE_CLINIC)
+        self.store.clinic.save(clinic)
+        self.store.audit.record(self.actor, AuditAction.ADMIN, "clinic", 1)
+
+    def add_user(self, user: User, secret: str) -> User:
+        self.require(Permission.MANAGE_USERS)
+        auth.check_secret(secret)
+        user = self.store.users.add(user, auth.hash_secret(secret))
+        self.store.audit.record(self.actor, AuditAction.ADMIN, "user", user.id, "create")
+        return user
+
+    def add_payer(self, payer: Payer) -> Payer:
+        self.require(Permission.MANAGE_CLINIC)
+        return self.store.payers.add(payer)
+
+    def add_patient(self, patient: Patient) -> Patient:
+        self.require(Permission.MANAGE_PATIENTS)
+        if patient.date_of_birth > self.today():
+            raise ValidationError.single("date_of_birth", "Date of birth is in the future")
+        patient = self.store.patients.add(patient)
+        self.store.audit.record(self.actor, AuditAction.CREATE, "patient", patient.id)
+        return patient
+
+    def add_episode(self, episode: Episode) -> Episode:
+        self.require(Permission.EVALUATE)
+        self.store.patients.get(episode.patient_id)
+        episode = self.store.episodes.add(episode)
+        self.store.audit.record(self.actor, AuditAction.CREATE, "episode", episode.id)
+        return episode
+
+    def search_patients(self, text: str, limit: int = 50) -> list[Patient]:
+        self.require(Permission.VIEW_SCHEDULE)
+        return self.store.patients.search(text, limit)
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def sessions(self, date: dt.date | None = None, patient_mrn: str | None = None,
+                 status: SessionStatus | None = None) -> list[SessionListing]:
+        self.require(Permission.VIEW_SCHEDULE)
+        patient_id = None
+        if patient_mrn is not None:
+            patient = self.store.patients.by_mrn(patient_mrn)
+            if patient is None:
+                raise NotFound(f"No patient with MRN {patient_mrn}")
+            patient_id = patient.id
+        return self.store.sessions.listing(date=date, patient_id=patient_id, status=status)
+
+    def open_session(self, session_id: int) -> Session:
+        self.require(Permission.VIEW_CLINICAL, "session", session_id)
+        session = self.store.sessions.get(session_id)
+        self.store.audit.record(self.actor, AuditAction.VIEW, "session", session_id)
+        return session
+
+    def new_session(self, patient_id: int, date_of_service: dt.date,
+                    episode_id: int | None = None,
+                    note_type: NoteType = NoteType.DAILY) -> Session:
+        """A draft for the patient, with the episode's diagnoses and the actor as clinician."""
+        self.require(Permission.DOCUMENT)
+        diagnoses: tuple[str, ...] = ()
+        if episode_id is not None:
+            episode = self.store.episodes.get(episode_id)
+            if episode.patient_id != patient_id:
+                raise ValidationError.single("episode_id", "The episode belongs to another "
+                                                           "patient")
+            diagnoses = episode.diagnoses
+        clinician = self.actor.id if self.actor and self.actor.credential.is_clinician \
+            else None
+        session = Session(patient_id=patient_id, date_of_service=date_of_service,
+                          episode_id=episode_id, note_type=note_type, delivered_by=clinician,
+                          diagnoses=diagnoses)
+        session = self._store_draft(session)
+        self.store.audit.record(self.actor, AuditAction.CREATE, "session", session.id)
+        return session
+
+    def save_draft(self, session: Session) -> Session:
+        """Persist an edited draft (called on every field edit). Returns it with its id."""
+        self.require(Permission.DOCUMENT, "session", session.id)
+        if session.id is not None:
+            stored = self.store.sessions.get(session.id)
+            if stored.status == SessionStatus.SIGNED:
+                raise RecordLocked("This session is signed and locked; add an addendum to "
+                                   "correct it.")
+            self._require_scope(stored)
+        saved = self._store_draft(session)
+        self.store.audit.record(self.actor, AuditAction.EDIT, "session", saved.id)
+        return saved
+
+    def _store_draft(self, session: Session) -> Session:
+        self._require_scope(session)
+        patient = self.store.patients.get(session.patient_id)
+        require_valid_dates(session, self.today(), patient)
+        return self.store.sessions.save_draft(session, self.now())
+
+    def document(self, session: Session,
+                 context: SessionContext | None = None) -> SessionDocument:
+        """The session with everything it refers to, as the interchange file carries it."""
+        patient = self.store.patients.get(session.patient_id)
+        payer = self.store.payers.get(patient.payer_id) if patient.payer_id else None
+        episode = self.store.episodes.get(session.episode_id) if session.episode_id else None
+        user_ids = {session.delivered_by, session.supervised_by,
+                    session.signature.signer if session.signature else None,
+                    *(a.author for a in session.addenda)} - {None}
+        users = tuple(sorted((self.store.users.get(uid) for uid in user_ids),
+                             key=lambda u: u.username))
+        return SessionDocument(session=session, patient=patient, clinicians=users, payer=payer,
+                               episode=episode, context=context or SessionContext())
+
+    def sign_blockers(self, session: Session) -> list[Problem]:
+        """What makes the note unsignable whatever the payer: who, what and why are missing."""
+        problems = []
+        if session.delivered_by is None:
+            problems.append(Problem("delivered_by", "Who delivered the session is missing"))
+        if not session.diagnoses:
+            problems.append(Problem("diagnoses", "At least one diagnosis is required"))
+        if not session.services:
+            problems.append(Problem("services", "At least one billed or documented code is "
+                                                "required"))
+        return problems
+
+    def sign(self, session_id: int) -> Session:
+        self.require(Permission.SIGN, "session", session_id)
+        actor = self.actor
+        assert actor is not None  # SIGN is never allowed without a named user
+        session = self.store.sessions.get(session_id)
+        if session.status == SessionStatus.SIGNED:
+            raise RecordLocked("This session is already signed.")
+        self._require_scope(session)
+        if actor.id not in (session.delivered_by, session.supervised_by):
+            raise self._deny(f"{actor.display} did not deliver or supervise this session and "
+                             "may not sign it.", "session", session_id, "NOT_TREATING")
+        blockers = self.sign_blockers(session)
+        if blockers:
+            raise ValidationError(blockers)
+        require_valid_dates(session, self.today(), self.store.patients.get(session.patient_id))
+        # The hash leaves the signature out, so a placeholder stands in while it is computed.
+        signature = Signature(signer=actor.id or 0, signer_name=actor.full_name,
+                              credential=actor.credential, npi=actor.npi,
+                              signed_at=self.now(), content_hash="0" * 64)
+        signed = replace(session, status=SessionStatus.SIGNED, signature=signature)
+        digest = content_hash(self.document(signed))
+        signature = replace(signature, content_hash=digest)
+        self.store.sessions.sign(session_id, signature)
+        self.store.audit.record(actor, AuditAction.SIGN, "session", session_id, digest[:12])
+        return self.store.sessions.get(session_id)
+
+    def add_addendum(self, session_id: int, kind: AddendumKind, reason: str,
+                     text: str) -> Addendum:
+        self.require(Permission.ADDENDUM, "session", session_id)
+        actor = self.actor
+        if actor is None:
+            raise self._deny("An addendum needs a named author; sign in to add one.")
+        session = self.store.sessions.get(session_id)
+        if session.status != SessionStatus.SIGNED:
+            raise RecordLocked("This session is a draft: edit it directly instead of adding an "
+                               "addendum.")
+        self._require_scope(session)
+        addendum = Addendum(kind=kind, author=actor.id or 0, author_name=actor.display,
+                            created_at=self.now(), reason=reason, text=text)
+        addendum = self.store.sessions.add_addendum(session_id, addendum)
+        self.store.audit.record(actor, AuditAction.ADDENDUM, "session", session_id, kind.value)
+        return addendum
+
+    def verify(self, session: Session) -> bool:
+        """Whether a signed session's stored content still matches its signature hash."""
+        if session.signature is None:
+            return False
+        return session.signature.content_hash == content_hash(self.document(session))
+
+    # --- interchange ---------------------------------------------------------------------
+
+    def export_session(self, session_id: int) -> SessionDocument:
+        self.require(Permission.EXPORT_NOTE, "session", session_id)
+        doc = self.document(self.store.sessions.get(session_id))
+        self.store.audit.record(self.actor, AuditAction.EXPORT, "session", session_id, "json")
+        return doc
+
+    def import_session(self, doc: SessionDocument) -> Session:
+        """Store a parsed file as a new session: the patient is matched by MRN (registered if
+        new), users by username (they must exist), a signed session keeps its signature."""
+        self.require(Permission.DOCUMENT)
+        problems: list[Problem] = []
+        mapping = {}
+        for i, user in enumerate(doc.clinicians):
+            found = self.store.users.by_username(user.username)
+            if found is None:
+                problems.append(Problem(f"clinicians[{i}].username", f"No user '{user.username}'"
+                                        " in this clinic; add the user first"))
+            else:
+                mapping[user.id or 0] = found.id or 0
+        existing = self.store.patients.by_mrn(doc.patient.mrn)
+        if existing is not None and (existing.first_name, existing.last_name,
+                                     existing.date_of_birth) != (
+                doc.patient.first_name, doc.patient.last_name, doc.patient.date_of_birth):
+            problems.append(Problem("patient.mrn", f"MRN {doc.patient.mrn} belongs to a patient "
+                                                   "with another name or date of birth here"))
+        if problems:
+            raise ValidationError(problems)
+        session = remap_users(doc.session, mapping)
+        with self.store.db.atomic():
+            patient = existing or self._register(doc)
+            episode_id = self._episode_for(doc, patient) if doc.episode else None
+            draft = replace(session, id=None, patient_id=patient.id or 0, episode_id=episode_id,
+                            status=SessionStatus.DRAFT, signature=None, addenda=())
+            saved = self._store_draft(draft)
+            if session.signature is not None:
+                bound = replace(saved, status=SessionStatus.SIGNED, signature=session.signature,
+                                addenda=session.addenda)
+                verify_signature(self.document(bound))
+                self.store.sessions.sign(saved.id or 0, session.signature)
+                for addendum in session.addenda:
+                    self.store.sessions.add_addendum(saved.id or 0, replace(addendum, id=None))
+        self.store.audit.record(self.actor, AuditAction.IMPORT, "session", saved.id)
+        return self.store.sessions.get(saved.id or 0)
+
+    def _register(self, doc: SessionDocument) -> Patient:
+        payer_id = None
+        if doc.payer is not None:
+            match = [p for p in self.store.payers.all() if p.name == doc.payer.name]
+            payer_id = (match[0] if match else self.store.payers.add(doc.payer)).id
+        return self.add_patient(replace(doc.patient, id=None, payer_id=payer_id))
+
+    def _episode_for(self, doc: SessionDocument, patient: Patient) -> int:
+        assert doc.episode is not None
+        for episode in self.store.episodes.for_patient(patient.id or 0):
+            if episode.start_date == doc.episode.start_date:
+                return episode.id or 0
+        return self.store.episodes.add(replace(doc.episode, id=None,
+                                               patient_id=patient.id or 0)).id or 0

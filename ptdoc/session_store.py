@@ -1,0 +1,214 @@
+"""Sessions in SQLite: drafts saved whole on every edit, signing, addenda, day lists.
+
+A draft is rewritten in one transaction (its row, then its exercise and service rows), so a
+crash leaves either the previous or the new version, never half of one. Once signed, triggers
+in the schema refuse any change to the session or its rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlite_utils import Database
+
+from ptdoc.codec import to_plain
+from ptdoc.domain import Addendum, ExerciseEntry, NoteType, Session, SessionStatus, Signature
+from ptdoc.errors import NotFound, RecordLocked
+from ptdoc.migrations import LOCKED
+from ptdoc.repositories import load_rows
+
+# Session fields kept in columns of the sessions table (the rest are child rows or signature).
+_SESSION_COLUMNS = (
+    "patient_id", "episode_id", "date_of_service", "note_type", "status", "delivered_by",
+    "supervised_by", "supervisor_availability", "mode", "group_size", "time_in", "time_out",
+    "total_treatment_minutes", "diagnoses", "patient_response", "assessment", "home_program",
+    "acknowledgements",
+)
+_SIGNATURE_COLUMNS = {"signer": "signer_id", "signer_name": "signer_name",
+                      "credential": "signer_credential", "npi": "signer_npi",
+                      "signed_at": "signed_at", "content_hash": "content_hash"}
+_EXERCISE_FIELDS = [f.name for f in dataclasses.fields(ExerciseEntry)]
+# "position" is the row order in the table, so the body position is stored as body_position.
+_EXERCISE_COLUMNS = ["body_position" if n == "position" else n for n in _EXERCISE_FIELDS]
+
+
+@dataclass(frozen=True)
+class SessionListing:
+    """One line of a day list or search: enough to show and pick, no clinical content."""
+
+    id: int
+    date_of_service: dt.date
+    time_in: dt.time | None
+    patient_id: int
+    mrn: str
+    patient_name: str
+    clinician: str | None
+    clinician_username: str | None
+    status: SessionStatus
+    note_type: NoteType
+
+
+def _locked(exc: sqlite3.IntegrityError) -> Exception:
+    if LOCKED in str(exc):
+        return RecordLocked("This session is signed and locked; add an addendum to correct it.")
+    return exc
+
+
+class SessionRepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # --- writing -------------------------------------------------------------------------
+
+    def save_draft(self, session: Session, now: dt.datetime) -> Session:
+        """Insert or rewrite a draft with all its rows in one transaction; returns it with id."""
+        if session.status != SessionStatus.DRAFT:
+            raise RecordLocked("Only drafts can be edited; a signed session takes addenda.")
+        plain = to_plain(session)
+        values = [json.dumps(plain[c]) if c in ("diagnoses", "acknowledgements") else plain[c]
+                  for c in _SESSION_COLUMNS]
+        stamp = to_plain(now)
+        try:
+            with self.db.atomic():
+                if session.id is None:
+                    cur = self.db.execute(
+                        f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}, created_at, "
+                        f"updated_at) VALUES ({', '.join('?' * (len(_SESSION_COLUMNS) + 2))})",
+                        [*values, stamp, stamp])
+                    session = replace(session, id=cur.lastrowid)
+                else:
+                    sets = ", ".join(f"{c} = ?" for c in _SESSION_COLUMNS)
+                    cur = self.db.execute(
+                        f"UPDATE sessions SET {sets}, updated_at = ? WHERE id = ?",
+                        [*values, stamp, session.id])
+                    if cur.rowcount != 1:
+                        raise NotFound(f"No session with id {session.id}")
+                    self.db.execute("DELETE FROM exercises WHERE session_id = ?", [session.id])
+                    self.db.execute("DELETE FROM services WHERE session_id = ?", [session.id])
+                self._insert_children(session)
+        except sqlite3.IntegrityError as exc:
+            raise _locked(exc) from exc
+        return session
+
+    def _insert_children(self, session: Session) -> None:
+        ex_sql = (f"INSERT INTO exercises (session_id, position, {', '.join(_EXERCISE_COLUMNS)}) "
+                  f"VALUES ({', '.join('?' * (len(_EXERCISE_COLUMNS) + 2))})")
+        rows = []
+        for i, entry in enumerate(session.exercises):
+            plain = to_plain(entry)
+            plain["cues"] = json.dumps(plain["cues"])
+            rows.append([session.id, i, *(plain[n] for n in _EXERCISE_FIELDS)])
+        self.db.conn.executemany(ex_sql, rows)
+        self.db.conn.executemany(
+            "INSERT INTO services (session_id, position, code, minutes, units, modifiers) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [[session.id, i, s.code, s.minutes, s.units, json.dumps(list(s.modifiers))]
+             for i, s in enumerate(session.services)])
+
+    def sign(self, session_id: int, signature: Signature) -> None:
+        """Mark a draft signed. Durable at once (synchronous=FULL for this commit)."""
+        sig = to_plain(signature)
+        # The level cannot change inside a transaction; an outer one (an import) commits later.
+        own = not self.db.conn.in_transaction
+        if own:
+            self.db.execute("PRAGMA synchronous = FULL")
+        try:
+            with self.db.atomic():
+                cur = self.db.execute(
+                    "UPDATE sessions SET status = 'signed', "
+                    + ", ".join(f"{col} = ?" for col in _SIGNATURE_COLUMNS.values())
+                    + " WHERE id = ? AND status = 'draft'",
+                    [sig[k] for k in _SIGNATURE_COLUMNS] + [session_id])
+                if cur.rowcount != 1:
+                    raise RecordLocked(f"Session {session_id} is already signed or does not "
+                                       "exist.")
+        except sqlite3.IntegrityError as exc:
+            raise _locked(exc) from exc
+        finally:
+            if own:
+                self.db.execute("PRAGMA synchronous = NORMAL")
+
+    def add_addendum(self, session_id: int, addendum: Addendum) -> Addendum:
+        try:
+            cur = self.db.execute(
+                "INSERT INTO addenda (session_id, kind, author_id, author_name, created_at, "
+                "reason, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [session_id, addendum.kind.value, addendum.author, addendum.author_name,
+                 to_plain(addendum.created_at), addendum.reason, addendum.text])
+        except sqlite3.IntegrityError as exc:
+            raise RecordLocked("Addenda can only be added to a signed session; edit the "
+                               "draft instead.") from exc
+        return replace(addendum, id=cur.lastrowid)
+
+    def delete_draft(self, session_id: int) -> None:
+        try:
+            with self.db.atomic():
+                self.db.execute("DELETE FROM exercises WHERE session_id = ?", [session_id])
+                self.db.execute("DELETE FROM services WHERE session_id = ?", [session_id])
+                self.db.execute("DELETE FROM sessions WHERE id = ?", [session_id])
+        except sqlite3.IntegrityError as exc:
+            raise _locked(exc) from exc
+
+    # --- reading -------------------------------------------------------------------------
+
+    def get(self, session_id: int) -> Session:
+        rows = list(self.db.query("SELECT * FROM sessions WHERE id = ?", [session_id]))
+        if not rows:
+            raise NotFound(f"No session with id {session_id}")
+        return self._build(rows[0])
+
+    def _build(self, row: dict[str, Any]) -> Session:
+        sid = row["id"]
+        exercises = []
+        for r in self.db.query("SELECT * FROM exercises WHERE session_id = ? ORDER BY position",
+                               [sid]):
+            plain = {n: r[c] for n, c in zip(_EXERCISE_FIELDS, _EXERCISE_COLUMNS, strict=True)}
+            plain["cues"] = json.loads(plain["cues"])
+            exercises.append(plain)
+        services = [dict(r, modifiers=json.loads(r["modifiers"])) for r in self.db.query(
+            "SELECT code, minutes, units, modifiers FROM services WHERE session_id = ? "
+            "ORDER BY position", [sid])]
+        addenda = list(self.db.query(
+            "SELECT id, kind, author_id AS author, author_name, created_at, reason, text "
+            "FROM addenda WHERE session_id = ? ORDER BY id", [sid]))
+        plain = {c: row[c] for c in _SESSION_COLUMNS}
+        plain["diagnoses"] = json.loads(plain["diagnoses"])
+        plain["acknowledgements"] = json.loads(plain["acknowledgements"])
+        if row["status"] == SessionStatus.SIGNED:
+            plain["signature"] = {k: row[c] for k, c in _SIGNATURE_COLUMNS.items()}
+        plain.update(id=sid, exercises=exercises, services=services, addenda=addenda)
+        return load_rows(Session, [plain])[0]
+
+    def listing(self, *, date: dt.date | None = None, patient_id: int | None = None,
+                status: SessionStatus | None = None, limit: int = 5000) -> list[SessionListing]:
+        where, params = [], []
+        if date is not None:
+            where.append("s.date_of_service = ?")
+            params.append(date.isoformat())
+        if patient_id is not None:
+            where.append("s.patient_id = ?")
+            params.append(patient_id)
+        if status is not None:
+            where.append("s.status = ?")
+            params.append(status.value)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self.db.execute(
+            "SELECT s.id, s.date_of_service, s.time_in, s.patient_id, p.mrn, "
+            "p.last_name || ', ' || p.first_name, u.full_name || ', ' || u.credential, "
+            "u.username, s.status, s.note_type FROM sessions s "
+            "JOIN patients p ON p.id = s.patient_id LEFT JOIN users u ON u.id = s.delivered_by "
+            f"{clause} ORDER BY s.date_of_service DESC, s.time_in, p.last_name COLLATE NOCASE, "
+            "s.id "
+            "LIMIT ?", [*params, limit]).fetchall()
+        return [SessionListing(r[0], dt.date.fromisoformat(r[1]),
+                               dt.time.fromisoformat(r[2]) if r[2] else None, r[3], r[4], r[5],
+                               r[6], r[7], SessionStatus(r[8]), NoteType(r[9])) for r in rows]
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM sessions").fetchone()[0]
+

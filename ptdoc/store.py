@@ -1,0 +1,45 @@
+"""The opened database and its repositories, as one object the services hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from ptdoc import db as dbmod
+from ptdoc.repositories import (
+    AuditLog,
+    ClinicRepository,
+    EpisodeRepository,
+    PatientRepository,
+    PayerRepository,
+    UserRepository,
+)
+from ptdoc.session_store import SessionRepository
+
+
+class Store:
+    def __init__(self, db: Database, path: Path | None = None):
+        self.db = db
+        self.path = path
+        self.clinic = ClinicRepository(db)
+        self.users = UserRepository(db)
+        self.payers = PayerRepository(db)
+        self.patients = PatientRepository(db)
+        self.episodes = EpisodeRepository(db)
+        self.sessions = SessionRepository(db)
+        self.audit = AuditLog(db)
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating and migrating as needed) the database at ``path``."""
+        return cls(dbmod.open_database(path), path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

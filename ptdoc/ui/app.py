@@ -1,0 +1,115 @@
+"""Composition root: logging, the database gate, QApplication, the crash hook, sign-in, window."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
+
+from ptdoc import clock, paths
+from ptdoc import db as dbmod
+from ptdoc.demo import DEMO_PASSWORD, build_demo
+from ptdoc.errors import DatabaseError, KnownError
+from ptdoc.services import Workspace
+from ptdoc.store import Store
+from ptdoc.ui.login import LoginDialog
+from ptdoc.ui.main_window import MainWindow
+
+log = logging.getLogger("ptdoc")
+
+
+def setup_logging() -> Path:
+    folder = paths.log_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(folder / "ptdoc.log", maxBytes=2_000_000,
+                                                   backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return folder / "ptdoc.log"
+
+
+def install_crash_hook(log_file: Path) -> None:
+    """Anything that is not a KnownError is a bug: log it whole, tell the user, keep running."""
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if isinstance(exc, KnownError):
+            QMessageBox.warning(None, "ptdoc", str(exc))
+            return
+        log.error("unhandled exception:\n%s", "".join(traceback.format_exception(kind, exc, tb)))
+        box = QMessageBox(QMessageBox.Icon.Critical, "ptdoc — unexpected error",
+                          "ptdoc hit an unexpected error. What you typed before it is saved. "
+                          f"Details are in the log:\n{log_file}")
+        box.setDetailedText("".join(traceback.format_exception_only(kind, exc)))
+        box.exec()
+
+    sys.excepthook = hook
+
+
+def open_store(db_path: Path, demo_if_missing: bool) -> tuple[Store | None, str]:
+    """The database, or None when the user gave up; with a notice to show in the window."""
+    while True:
+        try:
+            if demo_if_missing and not (db_path.exists() and db_path.stat().st_size > 0):
+                store = build_demo(db_path, clock.today())
+                return store, (f"Demo clinic created at {db_path}. Demo users: mchen (DPT), "
+                               f"jokafor (PT), lrivera (PTA), pkim (front desk), admin; "
+                               f"password {DEMO_PASSWORD}.")
+            return Store.open(db_path), ""
+        except DatabaseError as exc:
+            if not _offer_restore(db_path, exc):
+                return None, ""
+
+
+def _offer_restore(db_path: Path, exc: DatabaseError) -> bool:
+    """Explain a database problem; True when the user restored a backup and wants to retry."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "ptdoc — database problem", str(exc))
+    restore = box.addButton("Restore a backup…", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    if box.clickedButton() is not restore:
+        return False
+    start = paths.backup_dir(db_path)
+    chosen, _ = QFileDialog.getOpenFileName(None, "Choose a ptdoc backup", str(start),
+                                            "ptdoc databases (*.sqlite3 *.db);;All files (*)")
+    if not chosen:
+        return False
+    try:
+        kept = dbmod.restore(db_path, Path(chosen))
+    except KnownError as err:
+        QMessageBox.warning(None, "ptdoc — restore failed", str(err))
+        return True
+    QMessageBox.information(None, "ptdoc", f"Restored from {chosen}." +
+                            (f"\nThe previous database was kept at {kept}." if kept else ""))
+    return True
+
+
+def run(db_path: Path, demo_if_missing: bool = True) -> int:
+    log_file = setup_logging()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("ptdoc")
+    app.setApplicationName("ptdoc")
+    install_crash_hook(log_file)
+    store, notice = open_store(db_path, demo_if_missing)
+    if store is None:
+        return 1
+    try:
+        dbmod.daily_backup(store.db, db_path, clock.today())
+    except OSError as exc:
+        log.warning("daily backup failed: %s", exc)
+        notice = f"{notice} The daily backup could not be written ({exc.strerror})."
+    clinic = store.clinic.get()
+    dialog = LoginDialog(store, clinic.name if clinic else "ptdoc")
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
+        store.close()
+        return 0
+    window = MainWindow(Workspace(store, dialog.user), notice.strip())
+    window.show()
+    code = app.exec()
+    store.close()
+    return code

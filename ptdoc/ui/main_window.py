@@ -1,0 +1,141 @@
+"""The main window: the day's sessions for the signed-in user."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate, QSettings
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ptdoc.domain import SessionStatus
+from ptdoc.services import Workspace
+from ptdoc.ui.models import SessionListModel
+
+
+def to_qdate(day: dt.date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def from_qdate(day: QDate) -> dt.date:
+    return dt.date(day.year(), day.month(), day.day())
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, workspace: Workspace, notice: str = ""):
+        super().__init__()
+        self.workspace = workspace
+        clinic = workspace.clinic()
+        self.clinic_name = clinic.name if clinic else "ptdoc"
+        self.setWindowTitle(f"ptdoc — {self.clinic_name}")
+        self.setObjectName("main_window")
+
+        self.date_edit = QDateEdit(objectName="day_date")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("ddd d MMM yyyy")
+        self.date_edit.setMaximumDate(to_qdate(workspace.today()))
+        date_label = QLabel("&Date of service:")
+        date_label.setBuddy(self.date_edit)
+        self.prev_button = QPushButton("◀ &Previous day", objectName="day_previous")
+        self.next_button = QPushButton("&Next day ▶", objectName="day_next")
+        self.today_button = QPushButton("&Today", objectName="day_today")
+        self.prev_button.setShortcut(QKeySequence("Alt+Left"))
+        self.next_button.setShortcut(QKeySequence("Alt+Right"))
+        self.today_button.setShortcut(QKeySequence("Ctrl+T"))
+        self.prev_button.setToolTip("Previous day (Alt+Left)")
+        self.next_button.setToolTip("Next day (Alt+Right)")
+        self.today_button.setToolTip("Today (Ctrl+T)")
+
+        self.model = SessionListModel(self)
+        self.table = QTableView(objectName="day_sessions")
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Sessions of the day")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(SessionListModel.COL_PATIENT, QHeaderView.ResizeMode.Stretch)
+        self.summary = QLabel(objectName="day_summary")
+        self.notice = QLabel(notice, objectName="notice")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(bool(notice))
+        self.notice.setStyleSheet("QLabel { background: #fff6d5; border: 1px solid #d9c36c; "
+                                  "padding: 6px; }")
+
+        bar = QHBoxLayout()
+        bar.addWidget(date_label)
+        bar.addWidget(self.date_edit)
+        bar.addWidget(self.prev_button)
+        bar.addWidget(self.next_button)
+        bar.addWidget(self.today_button)
+        bar.addStretch(1)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.notice)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary)
+        self.setCentralWidget(central)
+        self.setTabOrder(self.date_edit, self.prev_button)
+        self.setTabOrder(self.prev_button, self.next_button)
+        self.setTabOrder(self.next_button, self.today_button)
+        self.setTabOrder(self.today_button, self.table)
+
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        self.menuBar().addMenu("&File").addAction(quit_action)
+
+        user = workspace.actor
+        self.statusBar().showMessage(
+            f"Signed in as {user.display if user else 'command line'} · {self.clinic_name}")
+
+        self.date_edit.dateChanged.connect(self.refresh)
+        self.prev_button.clicked.connect(lambda: self._shift(-1))
+        self.next_button.clicked.connect(lambda: self._shift(1))
+        self.today_button.clicked.connect(
+            lambda: self.date_edit.setDate(to_qdate(self.workspace.today())))
+        self.date_edit.setDate(to_qdate(workspace.today()))
+        self.refresh()
+        self._restore_geometry()
+
+    @property
+    def day(self) -> dt.date:
+        return from_qdate(self.date_edit.date())
+
+    def _shift(self, days: int) -> None:
+        self.date_edit.setDate(self.date_edit.date().addDays(days))
+
+    def refresh(self) -> None:
+        rows = self.workspace.sessions(date=self.day)
+        self.model.set_rows(rows)
+        drafts = sum(r.status == SessionStatus.DRAFT for r in rows)
+        self.summary.setText(f"{len(rows)} session{'s' * (len(rows) != 1)} on "
+                             f"{self.day:%A %d %B %Y}: {len(rows) - drafts} signed, "
+                             f"{drafts} draft{'s' * (drafts != 1)}")
+        self.next_button.setEnabled(self.day < self.workspace.today())
+
+    def _restore_geometry(self) -> None:
+        geometry = QSettings().value("main/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1100, 700)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        QSettings().setValue("main/geometry", self.saveGeometry())
+        super().closeEvent(event)
+
+
