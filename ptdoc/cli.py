@@ -177,11 +177,7 @@ def _cmd_sessions(args: argparse.Namespace, db_path: Path) -> int:
             date=args.date, patient_mrn=args.patient,
             status=SessionStatus(args.status) if args.status else None)
     if args.json:
-        print(json.dumps([{"id": r.id, "date": r.date_of_service.isoformat(), "time_in": r.time_in.strftime("%H:%M") if r.time_in else None,
-                           "patient": r.mrn, "patient_name": r.patient_name, "clinician": r.clinician_username,
-                           "clinician_name": r.clinician, "status": r.status.value,
-                           "note_type": r.note_type.value} for r in rows], ensure_ascii=False,
-                         indent=2))
+        print(json.dumps([_listing_json(r) for r in rows], ensure_ascii=False, indent=2))
         return EXIT_OK
     if not rows:
         print("No sessions.")
@@ -190,6 +186,14 @@ def _cmd_sessions(args: argparse.Namespace, db_path: Path) -> int:
         print(f"{r.id:>6}  {r.date_of_service}  {time_in}  {r.mrn:<10}  {r.patient_name:<28}  "
               f"{(r.clinician or '-'):<24}  {r.note_type.value:<15}  {r.status.value}")
     return EXIT_OK
+
+
+def _listing_json(r) -> dict:  # r: SessionListing
+    return {"id": r.id, "date": r.date_of_service.isoformat(),
+            "time_in": r.time_in.strftime("%H:%M") if r.time_in else None,
+            "patient": r.mrn, "patient_name": r.patient_name,
+            "clinician": r.clinician_username, "clinician_name": r.clinician,
+            "status": r.status.value, "note_type": r.note_type.value}
 
 
 def _cmd_session(args: argparse.Namespace, db_path: Path) -> int:

@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any
 
 from ptdoc.errors import Problem, ValidationError
+from ptdoc.fields import Checker
 
 
 @cache
@@ -82,6 +83,7 @@ class Parser:
             self.fail(_join(path, extra), f"'{extra}' is not a field of {cls.__name__}")
         kwargs = dict(fixed or {})
         before = len(self.problems)
+        failed = set()
         for f in dataclasses.fields(cls):
             if f.name in skip or f.name not in data:
                 required = f.default is dataclasses.MISSING and \
@@ -91,9 +93,13 @@ class Parser:
                 continue
             sub = _join(path, f.name)
             conv = self.converters.get(f"{cls.__name__}.{f.name}")
+            count = len(self.problems)
             kwargs[f.name] = conv(data[f.name], sub) if conv else \
                 self.value(types_[f.name], data[f.name], sub)
+            if len(self.problems) != count:
+                failed.add(f.name)
         if len(self.problems) != before:
+            self._check_the_rest(cls, kwargs, path, failed)
             return None
         if not self.check:
             return _unchecked(cls, kwargs)
@@ -134,6 +140,26 @@ class Parser:
             return None
 
 
+    def _check_the_rest(self, cls: type, kwargs: dict[str, Any], path: str,
+                        failed: set[str]) -> None:
+        """Run the record's own checks on the fields that did parse, so one pass reports
+        every problem; a check that cannot run without the failed fields is skipped."""
+        check = getattr(cls, "_check", None)
+        if check is None:
+            return
+        # A field that failed stands in with its default (or None), never half-parsed.
+        obj = _unchecked(cls, {k: v for k, v in kwargs.items() if k not in failed})
+        checker = Checker()
+        try:
+            check(obj, checker)
+        except (TypeError, AttributeError, ValueError):
+            return
+        for problem in checker.problems:
+            root = problem.field.split(".")[0].split("[")[0]
+            if root not in failed:
+                self.problems.append(problem.prefixed(path) if path else problem)
+
+
 def _unchecked(cls: type, kwargs: dict[str, Any]) -> Any:
     obj = object.__new__(cls)
     for f in dataclasses.fields(cls):
@@ -141,8 +167,10 @@ def _unchecked(cls: type, kwargs: dict[str, Any]) -> Any:
             value = kwargs[f.name]
         elif f.default is not dataclasses.MISSING:
             value = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()
         else:
-            value = f.default_factory()  # type: ignore[misc]
+            value = None
         object.__setattr__(obj, f.name, value)
     return obj
 

@@ -222,11 +222,19 @@ class _PatientBuilder:
             gap = self.index % 6 == 3 and last
             self._visit(patient, payer, episode, number, dos,
                         sign=not (last and (draft_last or gap)), gap=gap)
+        following = self.today + dt.timedelta(days=1)
+        while following.weekday() not in self._weekdays:
+            following += dt.timedelta(days=1)
+        admin.update_patient(replace(patient, next_visit=following))
+
+    @property
+    def _weekdays(self) -> tuple[int, int]:
+        return (0, 3) if self.index % 2 == 0 else (1, 4)
 
     def _visit_dates(self, start: dt.date) -> list[dt.date]:
         dates, day = [], start
         while day <= self.today:
-            if day.weekday() in ((0, 3) if self.index % 2 == 0 else (1, 4)) or day == start:
+            if day.weekday() in self._weekdays or day == start:
                 dates.append(day)
             day += dt.timedelta(days=1)
         if self.index % 3 == 0 and dates[-1] != self.today and self.today.weekday() < 5:

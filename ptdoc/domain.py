@@ -220,6 +220,7 @@ class Patient(_Validated):
     date_of_birth: dt.date
     payer_id: int | None = None
     member_id: str = ""
+    next_visit: dt.date | None = None
     id: int | None = None
 
     def _check(self, check: f.Checker) -> None:

@@ -36,6 +36,8 @@ _EPISODE_SKIP = ("id", "patient_id")
 _PAYER_SKIP = ("id",)
 _USER_SKIP = ("id", "active")
 _ADDENDUM_SKIP = ("id",)
+# What the signature binds the note to; the rest of the patient record may change later.
+_PATIENT_IDENTITY = ("mrn", "first_name", "last_name", "date_of_birth")
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,9 @@ def canonical_content(doc: SessionDocument) -> bytes:
     session = _session_plain(doc)
     session.pop("signature")
     session.pop("addenda")
-    content = {"patient": _patient_plain(doc.patient), "session": session}
+    patient = _patient_plain(doc.patient)
+    identity = {k: patient[k] for k in _PATIENT_IDENTITY}
+    content = {"patient": identity, "session": session}
     return json.dumps(content, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False).encode()
 

@@ -206,5 +206,12 @@ def m001_initial(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial]
+def m002_next_visit(db: Database) -> None:
+    """The front desk's summaries show the patient's next visit when it is known; imports look
+    signed notes up by their content hash."""
+    db.execute("ALTER TABLE patients ADD COLUMN next_visit TEXT")
+    db.execute("CREATE INDEX sessions_content_hash ON sessions(content_hash)")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit]
 LATEST_VERSION = len(MIGRATIONS)

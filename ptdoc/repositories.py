@@ -162,7 +162,7 @@ class PayerRepository:
 
 
 class PatientRepository:
-    COLUMNS = "id, mrn, first_name, last_name, date_of_birth, payer_id, member_id"
+    COLUMNS = "id, mrn, first_name, last_name, date_of_birth, payer_id, member_id, next_visit"
 
     def __init__(self, db: Database):
         self.db = db
@@ -171,9 +171,10 @@ class PatientRepository:
         try:
             cur = self.db.execute(
                 "INSERT INTO patients (mrn, first_name, last_name, date_of_birth, payer_id, "
-                "member_id) VALUES (?, ?, ?, ?, ?, ?)",
+                "member_id, next_visit) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [patient.mrn, patient.first_name, patient.last_name,
-                 patient.date_of_birth.isoformat(), patient.payer_id, patient.member_id])
+                 patient.date_of_birth.isoformat(), patient.payer_id, patient.member_id,
+                 to_plain(patient.next_visit)])
         except sqlite3.IntegrityError as exc:
             raise _unique(exc, "mrn", f"MRN {patient.mrn} belongs to another patient") from exc
         return replace(patient, id=cur.lastrowid)
@@ -181,6 +182,17 @@ class PatientRepository:
     def _load(self, where: str, params: list) -> list[Patient]:
         return load_rows(Patient, list(self.db.query(
             f"SELECT {self.COLUMNS} FROM patients {where}", params)))
+
+    def update(self, patient: Patient) -> None:
+        try:
+            self.db.execute(
+                "UPDATE patients SET mrn=?, first_name=?, last_name=?, date_of_birth=?, "
+                "payer_id=?, member_id=?, next_visit=? WHERE id=?",
+                [patient.mrn, patient.first_name, patient.last_name,
+                 patient.date_of_birth.isoformat(), patient.payer_id, patient.member_id,
+                 to_plain(patient.next_visit), patient.id])
+        except sqlite3.IntegrityError as exc:
+            raise _unique(exc, "mrn", f"MRN {patient.mrn} belongs to another patient") from exc
 
     def get(self, patient_id: int) -> Patient:
         found = self._load("WHERE id = ?", [patient_id])

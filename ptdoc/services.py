@@ -123,6 +123,11 @@ class Workspace:
         self.store.audit.record(self.actor, AuditAction.CREATE, "patient", patient.id)
         return patient
 
+    def update_patient(self, patient: Patient) -> None:
+        self.require(Permission.MANAGE_PATIENTS, "patient", patient.id)
+        self.store.patients.update(patient)
+        self.store.audit.record(self.actor, AuditAction.EDIT, "patient", patient.id)
+
     def add_episode(self, episode: Episode) -> Episode:
         self.require(Permission.EVALUATE)
         self.store.patients.get(episode.patient_id)
@@ -295,6 +300,12 @@ class Workspace:
                 doc.patient.first_name, doc.patient.last_name, doc.patient.date_of_birth):
             problems.append(Problem("patient.mrn", f"MRN {doc.patient.mrn} belongs to a patient "
                                                    "with another name or date of birth here"))
+        signature = doc.session.signature
+        if signature is not None:
+            same = self.store.sessions.with_content_hash(signature.content_hash)
+            if same is not None:
+                problems.append(Problem("session.signature", f"This signed session is already "
+                                                             f"here as session {same}"))
         if problems:
             raise ValidationError(problems)
         session = remap_users(doc.session, mapping)

@@ -209,6 +209,11 @@ class SessionRepository:
                                dt.time.fromisoformat(r[2]) if r[2] else None, r[3], r[4], r[5],
                                r[6], r[7], SessionStatus(r[8]), NoteType(r[9])) for r in rows]
 
+    def with_content_hash(self, digest: str) -> int | None:
+        row = self.db.execute("SELECT id FROM sessions WHERE content_hash = ?",
+                              [digest]).fetchone()
+        return row[0] if row else None
+
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM sessions").fetchone()[0]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from PySide6.QtCore import QDate, QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -47,15 +48,12 @@ class MainWindow(QMainWindow):
         self.date_edit.setMaximumDate(to_qdate(workspace.today()))
         date_label = QLabel("&Date of service:")
         date_label.setBuddy(self.date_edit)
-        self.prev_button = QPushButton("◀ &Previous day", objectName="day_previous")
-        self.next_button = QPushButton("&Next day ▶", objectName="day_next")
-        self.today_button = QPushButton("&Today", objectName="day_today")
-        self.prev_button.setShortcut(QKeySequence("Alt+Left"))
-        self.next_button.setShortcut(QKeySequence("Alt+Right"))
-        self.today_button.setShortcut(QKeySequence("Ctrl+T"))
-        self.prev_button.setToolTip("Previous day (Alt+Left)")
-        self.next_button.setToolTip("Next day (Alt+Right)")
-        self.today_button.setToolTip("Today (Ctrl+T)")
+        self.prev_action = self._action("&Previous day", "Alt+Left", lambda: self._shift(-1))
+        self.next_action = self._action("&Next day", "Alt+Right", lambda: self._shift(1))
+        self.today_action = self._action("&Today", "Ctrl+T", self._go_today)
+        self.prev_button = self._button("◀ Previous day", "day_previous", self.prev_action)
+        self.next_button = self._button("Next day ▶", "day_next", self.next_action)
+        self.today_button = self._button("Today", "day_today", self.today_action)
 
         self.model = SessionListModel(self)
         self.table = QTableView(objectName="day_sessions")
@@ -94,22 +92,40 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.next_button, self.today_button)
         self.setTabOrder(self.today_button, self.table)
 
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
+        quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
         self.menuBar().addMenu("&File").addAction(quit_action)
+        go_menu = self.menuBar().addMenu("&Go")
+        for action in (self.prev_action, self.next_action, self.today_action):
+            go_menu.addAction(action)
 
         user = workspace.actor
         self.statusBar().showMessage(
             f"Signed in as {user.display if user else 'command line'} · {self.clinic_name}")
 
         self.date_edit.dateChanged.connect(self.refresh)
-        self.prev_button.clicked.connect(lambda: self._shift(-1))
-        self.next_button.clicked.connect(lambda: self._shift(1))
-        self.today_button.clicked.connect(
-            lambda: self.date_edit.setDate(to_qdate(self.workspace.today())))
         self.date_edit.setDate(to_qdate(workspace.today()))
         self.refresh()
         self._restore_geometry()
+
+    def _action(self, text: str, shortcut: QKeySequence.StandardKey | str,
+                slot: Callable[[], object]) -> QAction:
+        """Window-wide actions, so their shortcuts work whichever input has the focus."""
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _button(self, text: str, name: str, action: QAction) -> QPushButton:
+        button = QPushButton(text, objectName=name)
+        button.setToolTip(f"{action.text().replace('&', '')} "
+                          f"({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
+        button.clicked.connect(action.trigger)
+        action.enabledChanged.connect(button.setEnabled)
+        return button
+
+    def _go_today(self) -> None:
+        self.date_edit.setDate(to_qdate(self.workspace.today()))
 
     @property
     def day(self) -> dt.date:
@@ -125,7 +141,7 @@ class MainWindow(QMainWindow):
         self.summary.setText(f"{len(rows)} session{'s' * (len(rows) != 1)} on "
                              f"{self.day:%A %d %B %Y}: {len(rows) - drafts} signed, "
                              f"{drafts} draft{'s' * (drafts != 1)}")
-        self.next_button.setEnabled(self.day < self.workspace.today())
+        self.next_action.setEnabled(self.day < self.workspace.today())
 
     def _restore_geometry(self) -> None:
         geometry = QSettings().value("main/geometry")

@@ -1,0 +1,117 @@
+"""Shared fixtures. Qt runs offscreen; every folder ptdoc writes goes under tmp_path."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ptdoc import auth
+from ptdoc.domain import (
+    Credential,
+    Cue,
+    Episode,
+    ExerciseEntry,
+    LoadUnit,
+    Patient,
+    Payer,
+    PayerProfile,
+    ServiceLine,
+    Session,
+    UnitMethod,
+    User,
+)
+from ptdoc.identifiers import npi_with_check_digit
+from ptdoc.services import Workspace
+from ptdoc.store import Store
+
+TODAY = dt.date(2026, 11, 26)
+NOW = dt.datetime(2026, 11, 26, 18, 0, tzinfo=dt.UTC)
+PASSWORD = "correct-horse"
+
+# Hashed once: scrypt is deliberately slow, and every test clinic has six users.
+PASSWORD_HASH = auth.hash_secret(PASSWORD)
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@pytest.fixture(autouse=True)
+def private_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the real user's data, config or log folders."""
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PTDOC_DB", raising=False)
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "clinic" / "ptdoc.sqlite3"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    with Store.open(db_path) as opened:
+        yield opened
+
+
+class Clinic:
+    """A small clinic in a real database: one user of each role, a patient with an episode."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.admin = Workspace(store, None, today=lambda: TODAY, now=lambda: NOW)
+        self.users: dict[str, User] = {}
+        for username, cred, stem in [("pt", Credential.PT, "111111111"),
+                                     ("dpt", Credential.DPT, "122222222"),
+                                     ("pta", Credential.PTA, "133333333"),
+                                     ("aide", Credential.AIDE, None),
+                                     ("desk", Credential.FRONT_DESK, None),
+                                     ("boss", Credential.ADMIN, None)]:
+            npi = npi_with_check_digit(stem) if stem else None
+            self.users[username] = store.users.add(
+                User(username, f"{username.upper()} User", cred, npi), PASSWORD_HASH)
+        self.payer = self.admin.add_payer(Payer("Medicare Part B", PayerProfile.MEDICARE,
+                                                UnitMethod.CMS, True))
+        self.patient = self.admin.add_patient(Patient("MRN-1", "Ann", "Lee",
+                                                      dt.date(1950, 3, 4), self.payer.id))
+        self.episode = self.admin.add_episode(Episode(
+            self.patient.id or 0, dt.date(2026, 10, 1), diagnoses=("M17.11",),
+            certified_through=dt.date(2026, 12, 29)))
+
+    def as_(self, username: str) -> Workspace:
+        return Workspace(self.store, self.users[username], today=lambda: TODAY,
+                         now=lambda: NOW)
+
+    def complete_draft(self, username: str = "pt", day: dt.date = TODAY) -> Session:
+        """A draft with everything a clean note needs, saved by ``username``."""
+        ws = self.as_(username)
+        session = ws.new_session(self.patient.id or 0, day, self.episode.id)
+        return ws.save_draft(replace(
+            session,
+            exercises=(ExerciseEntry("Sit to stand", sets=3, reps=10, minutes=12,
+                                     load=Decimal("4"), load_unit=LoadUnit.LB,
+                                     cues=(Cue.VERBAL,), response="tolerated well"),
+                       ExerciseEntry("Step ups, forward", sets=2, reps=12, minutes=11)),
+            services=(ServiceLine("97110", 23, 2, ("GP",)),),
+            total_treatment_minutes=30, patient_response="Pain 3/10 before, 2/10 after",
+            assessment="Improving sit to stand control."))
+
+
+@pytest.fixture
+def clinic(store: Store) -> Clinic:
+    return Clinic(store)

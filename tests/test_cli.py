@@ -1,0 +1,168 @@
+"""The ptdoc command, run as a user would run it (a real process, real files)."""
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ptdoc import __version__, clock
+from ptdoc.identifiers import npi_with_check_digit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ptdoc(*args: str, env: dict | None = None, stdin: str | None = None
+          ) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ, PYTHONPATH=str(ROOT))
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "ptdoc", *args], capture_output=True,
+                          text=True, env=full_env, input=stdin, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    result = ptdoc("demo", "--db", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "Demo clinic created" in result.stdout
+    return path
+
+
+def test_version() -> None:
+    result = ptdoc("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"ptdoc {__version__}"
+
+
+@pytest.mark.parametrize("args", [
+    ["bogus"], ["sessions", "--date", "2026-02-30"], ["session", "export", "abc"],
+    ["session"], ["units"], ["--db"],
+])
+def test_bad_arguments_give_one_line_and_exit_2(args: list[str]) -> None:
+    result = ptdoc(*args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("ptdoc: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_sessions_json_lists_the_demo(demo_db: Path) -> None:
+    result = ptdoc("sessions", "--db", str(demo_db), "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) > 200
+    for row in rows:
+        assert set(row) >= {"id", "date", "patient", "clinician", "status"}
+        dt.date.fromisoformat(row["date"])
+        assert row["status"] in ("draft", "signed")
+        assert row["patient"].startswith("RPT-")
+    today = clock.today().isoformat()
+    by_date = json.loads(ptdoc("sessions", "--db", str(demo_db), "--date", today,
+                               "--json").stdout)
+    assert {r["date"] for r in by_date} <= {today}
+    mrn = rows[0]["patient"]
+    by_patient = json.loads(ptdoc("--db", str(demo_db), "sessions", "--patient", mrn,
+                                  "--json").stdout)
+    assert by_patient and {r["patient"] for r in by_patient} == {mrn}
+
+
+def test_db_from_environment(demo_db: Path) -> None:
+    result = ptdoc("sessions", "--status", "draft", env={"PTDOC_DB": str(demo_db)})
+    assert result.returncode == 0 and "draft" in result.stdout
+
+
+def test_unknown_things_exit_2(demo_db: Path, tmp_path: Path) -> None:
+    for args in (["session", "export", "999999"], ["sessions", "--patient", "NOPE"],
+                 ["session", "import", str(tmp_path / "missing.json")]):
+        result = ptdoc("--db", str(demo_db), *args)
+        assert result.returncode == 2, args
+        assert result.stderr.count("\n") == 1
+    result = ptdoc("sessions", "--db", str(tmp_path / "none.sqlite3"))
+    assert result.returncode == 2 and "No database" in result.stderr
+    assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_export_then_import_into_another_clinic(demo_db: Path, tmp_path: Path) -> None:
+    rows = json.loads(ptdoc("sessions", "--db", str(demo_db), "--status", "signed",
+                            "--json").stdout)
+    out = tmp_path / "note.json"
+    result = ptdoc("--db", str(demo_db), "session", "export", str(rows[0]["id"]), "--json",
+                   "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(out.read_text())
+    assert doc["format"] == "ptdoc.session" and doc["session"]["signature"]
+
+    # another clinic that has the same clinicians (by username) but not the patient
+    other = tmp_path / "other.sqlite3"
+    from ptdoc.domain import Credential, User
+    from ptdoc.services import Workspace
+    from ptdoc.store import Store
+    with Store.open(other) as store:
+        ws = Workspace(store, None)
+        for user in doc["clinicians"]:
+            ws.add_user(User(user["username"], user["full_name"], Credential(user["credential"]),
+                             user["npi"]), "temporary-pass")
+    result = ptdoc("--db", str(other), "session", "import", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "signed" in result.stdout
+    again = ptdoc("--db", str(other), "session", "export", "1")
+    assert again.stdout == out.read_text()  # lossless across databases
+    result = ptdoc("--db", str(other), "session", "import", str(out))
+    assert result.returncode == 2 and "already here" in result.stderr
+
+
+def test_import_reports_every_problem_with_its_path(demo_db: Path, tmp_path: Path) -> None:
+    text = ptdoc("--db", str(demo_db), "session", "export", "1").stdout
+    doc = json.loads(text)
+    doc["session"]["exercises"][0]["reps"] = -1
+    doc["session"]["date_of_service"] = "yesterday"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    result = ptdoc("--db", str(demo_db), "session", "import", str(bad))
+    assert result.returncode == 2
+    assert "session.exercises[0].reps" in result.stderr
+    assert "session.date_of_service" in result.stderr
+
+
+def test_backup_and_restore(demo_db: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work.sqlite3"
+    assert ptdoc("--db", str(demo_db), "backup", str(work)).returncode == 0
+    count = len(json.loads(ptdoc("sessions", "--db", str(work), "--json").stdout))
+    backup_dir = tmp_path / "keep"
+    backup_dir.mkdir()
+    result = ptdoc("--db", str(work), "backup", str(backup_dir))
+    assert result.returncode == 0
+    saved = next(backup_dir.glob("ptdoc-backup-*.sqlite3"))
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_text("hello")
+    result = ptdoc("--db", str(work), "restore", str(garbage))
+    assert result.returncode == 1 and "not a ptdoc database" in result.stderr
+    work.write_bytes(b"\0" * 5000)  # the working database is destroyed
+    result = ptdoc("sessions", "--db", str(work))
+    assert result.returncode == 1 and "restore" in result.stderr
+    result = ptdoc("--db", str(work), "restore", str(saved))
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(ptdoc("sessions", "--db", str(work), "--json").stdout)) == count
+
+
+def test_demo_refuses_to_overwrite(demo_db: Path) -> None:
+    result = ptdoc("demo", "--db", str(demo_db))
+    assert result.returncode == 2 and "--force" in result.stderr
+
+
+def test_gui_without_a_display_says_so_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run([sys.executable, "-m", "ptdoc", "--db",
+                             str(tmp_path / "x.sqlite3")], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "no display" in result.stderr
+    assert "QT_QPA_PLATFORM=offscreen" in result.stderr
+
+
+def test_npi_helper_matches_cli_users() -> None:
+    assert npi_with_check_digit("123456789") == "1234567893"

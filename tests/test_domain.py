@@ -1,0 +1,165 @@
+"""Every field refuses nonsense with a message that names the field and what is expected."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from ptdoc.domain import (
+    Addendum,
+    AddendumKind,
+    Credential,
+    Episode,
+    ExerciseEntry,
+    LoadUnit,
+    Patient,
+    ServiceLine,
+    Session,
+    SessionStatus,
+    User,
+    check_dates,
+)
+from ptdoc.errors import ValidationError
+from ptdoc.fields import REPS, parse_date, parse_decimal, parse_int
+
+
+def problems(exc: pytest.ExceptionInfo[ValidationError]) -> dict[str, str]:
+    return {p.field: p.message for p in exc.value.problems}
+
+
+def test_negative_reps_and_900_lb_are_refused_together() -> None:
+    with pytest.raises(ValidationError) as exc:
+        ExerciseEntry("Leg press", reps=-3, load=Decimal(900), load_unit=LoadUnit.LB)
+    found = problems(exc)
+    assert "Reps must be a number from 1 to 300" in found["reps"]
+    assert "got -3" in found["reps"]
+    assert "Load must be a number from 0.1 to 500 lb" in found["load"]
+
+
+def test_load_limit_follows_the_unit() -> None:
+    ExerciseEntry("Leg press", load=Decimal(200), load_unit=LoadUnit.KG)
+    with pytest.raises(ValidationError) as exc:
+        ExerciseEntry("Leg press", load=Decimal(300), load_unit=LoadUnit.KG)
+    assert "kg" in problems(exc)["load"]
+
+
+def test_exercise_needs_a_name_and_a_valid_code() -> None:
+    with pytest.raises(ValidationError) as exc:
+        ExerciseEntry("  ", code="9711")
+    found = problems(exc)
+    assert found["name"] == "Exercise name is required"
+    assert "CPT/HCPCS" in found["code"]
+
+
+def test_pain_is_on_a_0_to_10_scale() -> None:
+    with pytest.raises(ValidationError) as exc:
+        ExerciseEntry("Bridge", pain_before=11, pain_after=-1)
+    assert set(problems(exc)) == {"pain_before", "pain_after"}
+
+
+def test_minutes_longer_than_the_visit_are_refused() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Session(patient_id=1, date_of_service=dt.date(2026, 1, 5),
+                time_in=dt.time(9, 0), time_out=dt.time(9, 45),
+                exercises=(ExerciseEntry("Bridge", minutes=50),),
+                services=(ServiceLine("97110", 60),))
+    found = problems(exc)
+    assert "longer than the visit (45 min)" in found["exercises[0].minutes"]
+    assert "longer than the visit (45 min)" in found["services[0].minutes"]
+
+
+def test_total_time_cannot_exceed_the_visit_and_time_out_follows_time_in() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Session(patient_id=1, date_of_service=dt.date(2026, 1, 5), time_in=dt.time(10, 0),
+                time_out=dt.time(9, 0))
+    assert problems(exc)["time_out"] == "Time out must be after time in"
+    with pytest.raises(ValidationError) as exc:
+        Session(patient_id=1, date_of_service=dt.date(2026, 1, 5), time_in=dt.time(9, 0),
+                time_out=dt.time(9, 30), total_treatment_minutes=40)
+    assert "longer than the visit" in problems(exc)["total_treatment_minutes"]
+
+
+def test_future_date_of_service_is_refused_with_today_given() -> None:
+    session = Session(patient_id=1, date_of_service=dt.date(2026, 12, 1))
+    found = check_dates(session, today=dt.date(2026, 11, 26))
+    assert found[0].field == "date_of_service"
+    assert "in the future" in found[0].message
+    assert check_dates(session, today=dt.date(2026, 12, 1)) == []
+
+
+def test_date_of_service_before_birth_is_refused() -> None:
+    patient = Patient("A1", "Ann", "Lee", dt.date(2020, 1, 1))
+    session = Session(patient_id=1, date_of_service=dt.date(2019, 6, 1))
+    assert "before the patient's date of birth" in check_dates(
+        session, dt.date(2026, 1, 1), patient)[0].message
+
+
+def test_malformed_icd10_is_refused_with_its_position() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Session(patient_id=1, date_of_service=dt.date(2026, 1, 5),
+                diagnoses=("M17.11", "knee pain"))
+    assert "ICD-10-CM" in problems(exc)["diagnoses[1]"]
+    with pytest.raises(ValidationError) as exc:
+        Episode(1, dt.date(2026, 1, 1), diagnoses=("M17.11", "M17.11"))
+    assert "twice" in problems(exc)["diagnoses"]
+
+
+def test_malformed_npi_is_refused_and_pt_needs_one() -> None:
+    with pytest.raises(ValidationError) as exc:
+        User("jdoe", "Jane Doe", Credential.PTA, npi="1234567890")
+    assert "check digit" in problems(exc)["npi"]
+    with pytest.raises(ValidationError) as exc:
+        User("jdoe", "Jane Doe", Credential.PT)
+    assert problems(exc)["npi"] == "NPI is required for a physical therapist"
+    assert User("jdoe", "Jane Doe", Credential.PT, npi="1234567893").npi == "1234567893"
+
+
+def test_bad_username_and_mrn() -> None:
+    with pytest.raises(ValidationError) as exc:
+        User("Jane Doe", "Jane Doe", Credential.FRONT_DESK)
+    assert "User name" in problems(exc)["username"]
+    with pytest.raises(ValidationError) as exc:
+        Patient("A 1", "Ann", "", dt.date(1899, 1, 1))
+    assert set(problems(exc)) == {"mrn", "last_name", "date_of_birth"}
+
+
+def test_signed_status_and_signature_go_together() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Session(patient_id=1, date_of_service=dt.date(2026, 1, 5), status=SessionStatus.SIGNED)
+    assert "signature" in problems(exc)
+
+
+def test_addenda_need_reason_text_and_utc_time() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Addendum(AddendumKind.CORRECTION, 1, "A", dt.datetime(2026, 1, 1), "", "")
+    assert set(problems(exc)) == {"reason", "text", "created_at"}
+
+
+def test_service_modifiers_are_checked() -> None:
+    with pytest.raises(ValidationError) as exc:
+        ServiceLine("97110", 20, 1, ("GP", "gp!", "GP"))
+    found = problems(exc)
+    assert "modifiers[1]" in found and "repeat" in found["modifiers"]
+
+
+def test_control_characters_and_overlong_text_are_refused() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Session(patient_id=1, date_of_service=dt.date(2026, 1, 5), assessment="a\x00b")
+    assert "cannot be stored" in problems(exc)["assessment"]
+    with pytest.raises(ValidationError) as exc:
+        ExerciseEntry("x" * 201)
+    assert "at most 200" in problems(exc)["name"]
+
+
+def test_field_parsers_name_the_field_and_keep_the_text() -> None:
+    assert parse_int(" 12 ", REPS, "exercises[0].reps") == 12
+    assert parse_int("", REPS, "exercises[0].reps") is None
+    with pytest.raises(ValidationError) as exc:
+        parse_int("twelve", REPS, "exercises[0].reps")
+    assert problems(exc)["exercises[0].reps"] == \
+        "Reps must be a number from 1 to 300 (got 'twelve')"
+    with pytest.raises(ValidationError):
+        parse_decimal("NaN", REPS, "load")
+    with pytest.raises(ValidationError) as exc:
+        parse_date("2026-02-30", "Date of service", "date_of_service")
+    assert "YYYY-MM-DD" in problems(exc)["date_of_service"]

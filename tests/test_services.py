@@ -1,0 +1,163 @@
+"""Roles enforced by the services (not only the UI), signing, addenda, every denial audited."""
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+from conftest import PASSWORD, TODAY, Clinic
+
+from ptdoc import auth
+from ptdoc.domain import (
+    AddendumKind,
+    Credential,
+    NoteType,
+    Patient,
+    SessionStatus,
+    User,
+)
+from ptdoc.errors import PermissionDenied, RecordLocked, ValidationError
+from ptdoc.services import login
+
+
+def denials(clinic: Clinic) -> list[dict]:
+    return [e for e in clinic.store.audit.entries() if e["action"] == "denied"]
+
+
+def test_login_checks_the_secret_and_audits_both_outcomes(clinic: Clinic) -> None:
+    assert login(clinic.store, "pt", PASSWORD).username == "pt"
+    with pytest.raises(PermissionDenied):
+        login(clinic.store, "pt", "wrong-password")
+    with pytest.raises(PermissionDenied):
+        login(clinic.store, "nobody", PASSWORD)
+    actions = [e["action"] for e in clinic.store.audit.entries()]
+    assert actions.count("login") == 1 and actions.count("login failed") == 2
+
+
+def test_secrets_are_hashed_and_weak_ones_refused(clinic: Clinic) -> None:
+    stored = clinic.store.users.password_hash(clinic.users["pt"].id)
+    assert stored.startswith("scrypt$") and PASSWORD not in stored
+    assert auth.verify_secret(PASSWORD, stored) and not auth.verify_secret("x", stored)
+    for weak in ("123", "short"):
+        with pytest.raises(ValidationError):
+            clinic.admin.add_user(User("newbie", "New Bie", Credential.AIDE), weak)
+    clinic.admin.add_user(User("newbie", "New Bie", Credential.AIDE), "4321")
+
+
+def test_front_desk_sees_the_day_but_cannot_touch_clinical_content(clinic: Clinic) -> None:
+    draft = clinic.complete_draft()
+    clinic.as_("pt").sign(draft.id)
+    other = clinic.complete_draft(day=TODAY - dt.timedelta(days=2))
+    desk = clinic.as_("desk")
+    assert [r.id for r in desk.sessions(date=TODAY)] == [draft.id]
+    attempts = [
+        lambda: desk.new_session(clinic.patient.id, TODAY, clinic.episode.id),
+        lambda: desk.save_draft(replace(other, assessment="front desk edit")),
+        lambda: desk.sign(other.id),
+        lambda: desk.add_addendum(draft.id, AddendumKind.CORRECTION, "r", "t"),
+        lambda: desk.open_session(draft.id),
+        lambda: desk.export_session(draft.id),
+    ]
+    for attempt in attempts:
+        with pytest.raises(PermissionDenied) as exc:
+            attempt()
+        assert "DESK User, front desk may not" in str(exc.value)
+    assert len(denials(clinic)) == len(attempts)
+    assert clinic.store.sessions.get(other.id) == other  # nothing changed
+    # registration is front-desk work
+    desk.add_patient(Patient("MRN-2", "Bo", "Park", dt.date(1980, 1, 1)))
+
+
+def test_pta_documents_and_signs_own_daily_notes_but_not_evaluations(clinic: Clinic) -> None:
+    pta = clinic.as_("pta")
+    draft = clinic.complete_draft("pta")
+    assert draft.delivered_by == clinic.users["pta"].id
+    signed = pta.sign(draft.id)
+    assert signed.signature.credential == Credential.PTA
+    for note_type in (NoteType.EVALUATION, NoteType.RE_EVALUATION, NoteType.PROGRESS_REPORT):
+        with pytest.raises(PermissionDenied) as exc:
+            pta.new_session(clinic.patient.id, TODAY, clinic.episode.id, note_type)
+        assert "only a physical therapist" in str(exc.value)
+    pt_draft = clinic.complete_draft("pt")
+    with pytest.raises(PermissionDenied):
+        pta.save_draft(replace(pt_draft, assessment="PTA edit"))
+    with pytest.raises(PermissionDenied):
+        pta.sign(pt_draft.id)
+    with pytest.raises(PermissionDenied):  # a PTA cannot relabel a daily note as an evaluation
+        pta.save_draft(replace(pta.new_session(clinic.patient.id, TODAY),
+                               note_type=NoteType.PROGRESS_REPORT))
+    assert {d["detail"] for d in denials(clinic)} >= {"PTA_SCOPE", "OWN_SESSIONS_ONLY"}
+
+
+def test_pt_writes_evaluations_and_episodes(clinic: Clinic) -> None:
+    pt = clinic.as_("pt")
+    evaluation = pt.new_session(clinic.patient.id, TODAY, clinic.episode.id, NoteType.EVALUATION)
+    assert evaluation.diagnoses == ("M17.11",)
+    with pytest.raises(PermissionDenied):
+        clinic.as_("pta").add_episode(replace(clinic.episode, id=None))
+
+
+def test_admin_manages_users_but_documents_nothing(clinic: Clinic) -> None:
+    boss = clinic.as_("boss")
+    boss.add_user(User("newpt", "New PT", Credential.PT, "1234567893"), "long-password")
+    with pytest.raises(PermissionDenied):
+        boss.new_session(clinic.patient.id, TODAY)
+    with pytest.raises(PermissionDenied):
+        clinic.as_("pt").add_user(User("x2", "X", Credential.AIDE), "long-password")
+    aide = clinic.as_("aide")
+    assert aide.sessions(date=TODAY) == []
+    with pytest.raises(PermissionDenied):
+        aide.new_session(clinic.patient.id, TODAY)
+
+
+def test_signing_stores_signer_credential_time_and_hash(clinic: Clinic) -> None:
+    draft = clinic.complete_draft()
+    pt = clinic.as_("pt")
+    signed = pt.sign(draft.id)
+    sig = signed.signature
+    assert signed.status == SessionStatus.SIGNED
+    assert (sig.signer, sig.signer_name, sig.credential, sig.npi) == (
+        clinic.users["pt"].id, "PT User", Credential.PT, clinic.users["pt"].npi)
+    assert sig.signed_at.tzinfo is not None and len(sig.content_hash) == 64
+    assert pt.verify(signed)
+    assert not pt.verify(replace(signed, assessment="altered"))
+    with pytest.raises(RecordLocked):
+        pt.save_draft(replace(signed, status=SessionStatus.DRAFT, signature=None))
+
+
+def test_signing_refuses_incomplete_notes_and_other_clinicians(clinic: Clinic) -> None:
+    pt = clinic.as_("pt")
+    empty = pt.new_session(clinic.patient.id, TODAY)
+    with pytest.raises(ValidationError) as exc:
+        pt.sign(empty.id)
+    assert {p.field for p in exc.value.problems} == {"diagnoses", "services"}
+    draft = clinic.complete_draft("pt")
+    with pytest.raises(PermissionDenied):
+        clinic.as_("dpt").sign(draft.id)
+
+
+def test_supervising_pt_may_sign_a_pta_session(clinic: Clinic) -> None:
+    draft = clinic.complete_draft("pta")
+    draft = clinic.as_("pta").save_draft(replace(draft, supervised_by=clinic.users["dpt"].id))
+    assert clinic.as_("dpt").sign(draft.id).signature.credential == Credential.DPT
+
+
+def test_addenda_are_append_only_and_keep_the_original(clinic: Clinic) -> None:
+    draft = clinic.complete_draft()
+    pt = clinic.as_("pt")
+    signed = pt.sign(draft.id)
+    pt.add_addendum(draft.id, AddendumKind.CORRECTION, "Wrong side", "Exercises were left side.")
+    pt.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Call", "Patient called: no soreness.")
+    after = pt.open_session(draft.id)
+    assert [a.kind for a in after.addenda] == [AddendumKind.CORRECTION, AddendumKind.LATE_ENTRY]
+    assert after.addenda[0].author_name == "PT User, PT"
+    assert replace(after, addenda=()) == signed
+    assert pt.verify(after)  # addenda do not break the signature
+    with pytest.raises(ValidationError):
+        pt.add_addendum(draft.id, AddendumKind.AMENDMENT, "", "")
+
+
+def test_future_dates_are_refused_by_the_service(clinic: Clinic) -> None:
+    with pytest.raises(ValidationError) as exc:
+        clinic.as_("pt").new_session(clinic.patient.id, TODAY + dt.timedelta(days=1))
+    assert exc.value.problems[0].field == "date_of_service"
+    assert clinic.store.sessions.count() == 0

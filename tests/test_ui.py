@@ -1,0 +1,84 @@
+"""The window driven as a person would, keyboard first (offscreen)."""
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, TODAY, Clinic
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
+
+from ptdoc.ui.login import LoginDialog
+from ptdoc.ui.main_window import MainWindow
+from ptdoc.ui.models import SessionListModel
+
+
+def test_sign_in_with_the_keyboard(qtbot, clinic: Clinic) -> None:
+    dialog = LoginDialog(clinic.store, "Test Clinic")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.user_box, "PTA")
+    assert dialog.user_box.currentData() == "pta"
+    qtbot.keyClicks(dialog.secret, "wrong-password")
+    qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    assert dialog.isVisible() and "wrong password" in dialog.message.text()
+    dialog.secret.clear()
+    qtbot.keyClicks(dialog.secret, PASSWORD)
+    with qtbot.waitSignal(dialog.accepted):
+        qtbot.keyClick(dialog.secret, Qt.Key.Key_Return)
+    assert dialog.user is not None and dialog.user.username == "pta"
+
+
+@pytest.fixture
+def window(qtbot, clinic: Clinic) -> Iterator[MainWindow]:
+    clinic.complete_draft("pt", TODAY)
+    signed = clinic.complete_draft("pta", TODAY - dt.timedelta(days=1))
+    clinic.as_("pta").sign(signed.id)
+    win = MainWindow(clinic.as_("desk"))
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    yield win
+    win.close()  # before the store closes
+
+
+def test_day_view_navigates_by_keyboard(qtbot, window: MainWindow) -> None:
+    model = window.model
+    assert model.rowCount() == 1
+    assert model.index(0, SessionListModel.COL_PATIENT).data() == "Lee, Ann"
+    assert model.index(0, SessionListModel.COL_STATUS).data() == "Draft"
+    assert not window.next_button.isEnabled()  # no future days
+    assert QApplication.focusWidget() is window.date_edit
+    qtbot.keyClick(window.date_edit, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert window.day == TODAY - dt.timedelta(days=1)
+    assert model.index(0, SessionListModel.COL_STATUS).data() == "Signed"
+    assert model.index(0, SessionListModel.COL_CLINICIAN).data() == "PTA User, PTA"
+    assert "1 signed, 0 drafts" in window.summary.text()
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert model.rowCount() == 0 and window.next_button.isEnabled()
+    qtbot.keyClick(window.table, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    assert window.day == TODAY and model.rowCount() == 1
+    assert "Signed in as DESK User, front desk" in window.statusBar().currentMessage()
+
+
+def test_session_list_model_is_well_behaved(qtmodeltester, window: MainWindow) -> None:
+    qtmodeltester.check(window.model)
+
+
+def test_every_input_has_a_name(window: MainWindow) -> None:
+    named = {label.buddy() for label in window.findChildren(QLabel) if label.buddy()}
+    for widget in window.findChildren(QWidget):
+        if widget.focusPolicy() == Qt.FocusPolicy.NoFocus or not widget.isVisibleTo(window):
+            continue
+        if isinstance(widget, QAbstractButton):
+            assert widget.text() or widget.accessibleName(), widget
+        elif widget.objectName() and not widget.objectName().startswith("qt_"):
+            assert widget in named or widget.accessibleName(), widget.objectName()
+
+
+def test_screenshot(window: MainWindow, artifacts: Path) -> None:
+    window.resize(1100, 600)
+    assert window.grab().save(str(artifacts / "main_window.png"))
