@@ -81,6 +81,12 @@ def test_damaged_pages_are_detected_and_restore_is_offered(db_path: Path) -> Non
     with pytest.raises(DatabaseCorrupt) as exc:
         dbmod.open_database(db_path)
     assert "ptdoc-daily-2026-01-01.sqlite3" in str(exc.value)
+    good = paths.backup_dir(db_path) / "ptdoc-daily-2026-01-01.sqlite3"
+    before = good.read_bytes()
+    with pytest.raises(DatabaseCorrupt):  # a damaged file never becomes a backup
+        dbmod.daily_backup(db_path, dt.date(2026, 1, 2))
+    assert not (paths.backup_dir(db_path) / "ptdoc-daily-2026-01-02.sqlite3").exists()
+    assert good.read_bytes() == before
 
 
 def test_a_locked_database_gets_a_clear_message(db_path: Path, monkeypatch) -> None:
@@ -159,12 +165,11 @@ def test_migrations_are_numbered_in_order() -> None:
 
 
 def test_daily_backup_once_a_day_and_rotated(db_path: Path) -> None:
-    with Store.open(db_path) as store:
+    with Store.open(db_path):
         first = dt.date(2026, 1, 1)
         for day in range(20):
-            dbmod.daily_backup(store.db, db_path, first + dt.timedelta(days=day), keep=5)
-        assert dbmod.daily_backup(store.db, db_path, first + dt.timedelta(days=19), keep=5) \
-            is None
+            dbmod.daily_backup(db_path, first + dt.timedelta(days=day), keep=5)
+        assert dbmod.daily_backup(db_path, first + dt.timedelta(days=19), keep=5) is None
     kept = sorted(p.name for p in paths.backup_dir(db_path).glob("ptdoc-daily-*"))
     assert kept == [f"ptdoc-daily-2026-01-{d:02d}.sqlite3" for d in range(16, 21)]
     assert stat.S_IMODE((paths.backup_dir(db_path) / kept[0]).stat().st_mode) == 0o600

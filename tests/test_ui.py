@@ -82,3 +82,13 @@ def test_every_input_has_a_name(window: MainWindow) -> None:
 def test_screenshot(window: MainWindow, artifacts: Path) -> None:
     window.resize(1100, 600)
     assert window.grab().save(str(artifacts / "main_window.png"))
+
+
+def test_daily_backup_runs_off_the_gui_thread(qtbot, window: MainWindow, db_path: Path) -> None:
+    from ptdoc import paths
+    from ptdoc.ui.app import start_daily_backup
+
+    start_daily_backup(window, db_path)
+    qtbot.waitUntil(lambda: "Daily backup written" in window.statusBar().currentMessage(),
+                    timeout=10_000)
+    assert list(paths.backup_dir(db_path).glob("ptdoc-daily-*.sqlite3"))

@@ -17,6 +17,7 @@ from ptdoc.demo import DEMO_PASSWORD, build_demo
 from ptdoc.errors import DatabaseError, KnownError
 from ptdoc.services import Workspace
 from ptdoc.store import Store
+from ptdoc.ui.background import run_in_background
 from ptdoc.ui.login import LoginDialog
 from ptdoc.ui.main_window import MainWindow
 
@@ -89,6 +90,19 @@ def _offer_restore(db_path: Path, exc: DatabaseError) -> bool:
     return True
 
 
+def start_daily_backup(window: MainWindow, db_path: Path) -> None:
+    """The day's backup, with the full integrity check, without holding up the window."""
+    def done(dest: Path | None) -> None:
+        if dest is not None:
+            window.statusBar().showMessage(f"Daily backup written to {dest}", 10_000)
+
+    def failed(exc: Exception) -> None:
+        log.warning("daily backup failed: %s", exc)
+        QMessageBox.warning(window, "ptdoc — daily backup", f"The daily backup failed: {exc}")
+
+    run_in_background(lambda: dbmod.daily_backup(db_path, clock.today()), done, failed)
+
+
 def run(db_path: Path, demo_if_missing: bool = True) -> int:
     log_file = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -98,11 +112,6 @@ def run(db_path: Path, demo_if_missing: bool = True) -> int:
     store, notice = open_store(db_path, demo_if_missing)
     if store is None:
         return 1
-    try:
-        dbmod.daily_backup(store.db, db_path, clock.today())
-    except OSError as exc:
-        log.warning("daily backup failed: %s", exc)
-        notice = f"{notice} The daily backup could not be written ({exc.strerror})."
     clinic = store.clinic.get()
     dialog = LoginDialog(store, clinic.name if clinic else "ptdoc")
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
@@ -110,6 +119,7 @@ def run(db_path: Path, demo_if_missing: bool = True) -> int:
         return 0
     window = MainWindow(Workspace(store, dialog.user), notice.strip())
     window.show()
+    start_daily_backup(window, db_path)
     code = app.exec()
     store.close()
     return code
