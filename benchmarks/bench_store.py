@@ -23,8 +23,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ptdoc import auth  # noqa: E402
-from ptdoc.domain import (  # noqa: E402
+from ptdoc import auth
+from ptdoc.domain import (
     Credential,
     Cue,
     ExerciseEntry,
@@ -37,9 +37,9 @@ from ptdoc.domain import (  # noqa: E402
     UnitMethod,
     User,
 )
-from ptdoc.identifiers import npi_with_check_digit  # noqa: E402
-from ptdoc.services import Workspace  # noqa: E402
-from ptdoc.store import Store  # noqa: E402
+from ptdoc.identifiers import npi_with_check_digit
+from ptdoc.services import Workspace
+from ptdoc.store import Store
 
 TODAY = dt.date(2026, 11, 26)
 NOW = dt.datetime(2026, 11, 26, 18, tzinfo=dt.UTC)
@@ -55,7 +55,8 @@ def build(path: Path, sessions: int) -> Store:
     store = Store.open(path)
     with store.db.atomic():
         pt = store.users.add(User("pt", "Bench PT", Credential.PT,
-                                  npi_with_check_digit("123456789")), auth.hash_secret("bench-pass"))
+                                  npi_with_check_digit("123456789")),
+                             auth.hash_secret("bench-pass"))
         payer = store.payers.add(Payer("Medicare", PayerProfile.MEDICARE, UnitMethod.CMS, True))
         patients = [store.patients.add(Patient(f"B-{i}", f"First{i}", f"Last{i}",
                                                dt.date(1940 + i % 60, 1 + i % 12, 1 + i % 28),

@@ -61,7 +61,7 @@ def test_day_view_navigates_by_keyboard(qtbot, window: MainWindow) -> None:
     assert model.rowCount() == 0 and window.next_button.isEnabled()
     qtbot.keyClick(window.table, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     assert window.day == TODAY and model.rowCount() == 1
-    assert "Signed in as DESK User, front desk" in window.statusBar().currentMessage()
+    assert "Signed in as DESK User, front desk" in window.signed_in.text()
 
 
 def test_session_list_model_is_well_behaved(qtmodeltester, window: MainWindow) -> None:

@@ -99,8 +99,9 @@ class MainWindow(QMainWindow):
             go_menu.addAction(action)
 
         user = workspace.actor
-        self.statusBar().showMessage(
-            f"Signed in as {user.display if user else 'command line'} · {self.clinic_name}")
+        self.signed_in = QLabel(f"Signed in as {user.display if user else 'command line'} · "
+                                f"{self.clinic_name}", objectName="signed_in")
+        self.statusBar().addPermanentWidget(self.signed_in)
 
         self.date_edit.dateChanged.connect(self.refresh)
         self.date_edit.setDate(to_qdate(workspace.today()))
