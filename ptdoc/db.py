@@ -142,7 +142,13 @@ def _check_identity_and_health(db: Database, path: Path) -> None:
 def _damage(conn: sqlite3.Connection, check: str = "integrity_check") -> str:
     """What SQLite's check found wrong, or an empty string when the file is sound."""
     result = [r[0] for r in conn.execute(f"PRAGMA {check}(20)").fetchall()]
-    return "" if result == ["ok"] else "; ".join(result[:3])
+    if result == ["ok"]:
+        return ""
+    lines = [line for row in result for line in row.splitlines()
+             if line.strip() and not line.startswith("***")]
+    first = lines[0] if lines else "unknown damage"
+    more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
+    return f"SQLite found: {first}{more}"
 
 
 def migrate_to_latest(db: Database, path: Path | None = None,
