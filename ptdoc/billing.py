@@ -7,6 +7,7 @@ real choice: every valid allocation is returned, with a default, for the clinici
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -51,9 +52,12 @@ def _ordinal(n: int) -> str:
     return _ORDINALS[n - 1] if n <= len(_ORDINALS) else f"{n}th"
 
 
-def compute_units(timed: dict[str, int], untimed: list[str],
+def compute_units(timed: Mapping[str, int], untimed: Mapping[str, int | None] | list[str],
                   method: UnitMethod = UnitMethod.CMS) -> UnitResult:
-    """Units for timed codes (code -> minutes) and untimed codes (1 unit each)."""
+    """Units for timed codes (code -> minutes) and untimed codes (1 unit each; their minutes,
+    if given, count toward total treatment time only)."""
+    if isinstance(untimed, list):
+        untimed = dict.fromkeys(untimed)
     for code, minutes in timed.items():
         if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
             raise ValidationError.single(code, f"Minutes for {code} must be a whole number of "
@@ -68,14 +72,14 @@ def compute_units(timed: dict[str, int], untimed: list[str],
         choices = [units]
     else:
         choices, explanation = _cms(timed, total)
-    untimed_units = {code: 1 for code in untimed}
+    untimed_units = dict.fromkeys(untimed, 1)
     if untimed:
         explanation.append("Untimed codes bill 1 unit each whatever their minutes: "
                            + ", ".join(untimed) + ".")
     full = [dict(c, **untimed_units) for c in choices]
     default = full[0]
     lines = [UnitLine(code, m, default[code]) for code, m in timed.items()]
-    lines += [UnitLine(code, None, 1) for code in untimed]
+    lines += [UnitLine(code, m, 1) for code, m in untimed.items()]
     return UnitResult(method, total, sum(default.values()), tuple(lines), tuple(full),
                       tuple(explanation))
 
@@ -127,11 +131,13 @@ def units_for_session(services: list[tuple[str, int | None]],
                       method: UnitMethod) -> UnitResult:
     """Units for a session's service lines (code, minutes), split by the catalog's timed flag."""
     timed: dict[str, int] = {}
-    untimed: list[str] = []
+    untimed: dict[str, int | None] = {}
     for code, minutes in services:
         info = lookup(code)
         if info is not None and info.timed:
             timed[code] = timed.get(code, 0) + (minutes or 0)
-        elif code not in untimed:
-            untimed.append(code)
+        elif minutes is None:
+            untimed.setdefault(code, None)
+        else:
+            untimed[code] = (untimed.get(code) or 0) + minutes
     return compute_units(timed, untimed, method)

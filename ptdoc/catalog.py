@@ -1,4 +1,4 @@
-"""The shipped code catalog (resources/codes.json), loaded once."""
+"""The shipped catalogs, loaded once: CPT/HCPCS codes (codes.json), payer profiles."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+from ptdoc.domain import Payer, PayerProfile, UnitMethod
 
 
 @dataclass(frozen=True)
@@ -27,3 +29,17 @@ def codes() -> dict[str, CodeInfo]:
 
 def lookup(code: str) -> CodeInfo | None:
     return codes().get(code)
+
+
+@cache
+def payer_profiles() -> dict[str, dict]:
+    text = resources.files("ptdoc.resources").joinpath("payer_profiles.json").read_text()
+    return json.loads(text)["profiles"]
+
+
+def payer_from_profile(name: str, profile: str) -> Payer:
+    """A new payer with its profile's defaults (unit method, GP/CQ/KX, code-pair edits)."""
+    p = payer_profiles()[profile]
+    return Payer(name, PayerProfile(profile), UnitMethod(p["unit_method"]), p["medicare"],
+                 gp_required=p["gp_required"], cq_applies=p["cq_applies"],
+                 kx_applies=p["kx_applies"], code_pair_edits=p["code_pair_edits"])

@@ -87,6 +87,47 @@ def build_parser() -> argparse.ArgumentParser:
     i = ssub.add_parser("import", parents=[common], help="import a session JSON file")
     i.add_argument("file", type=Path)
 
+    p = sub.add_parser("units", help="billing units from minutes",
+                       description="Units for timed codes given as CODE=MINUTES and untimed "
+                                   "codes given as CODE (their minutes, if given, count toward "
+                                   "total treatment time only).")
+    p.add_argument("--method", choices=["cms", "per-code"], default="cms",
+                   help="CMS total-time method (default) or the per-code method")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("codes", nargs="*", metavar="CODE[=MINUTES]")
+
+    p = sub.add_parser("check", parents=[common], help="judge a session: findings and billing",
+                       description="Exit 0 when nothing blocks, 1 when something blocks, "
+                                   "2 on bad input.")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("file", nargs="?", type=Path, help="a session interchange file")
+    target.add_argument("--session", type=_positive_int, metavar="ID",
+                        help="a session in the database")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("payers", parents=[common], help="list payers and their billing rules")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = sub.add_parser("payer", parents=[common], help="change a payer's billing rules")
+    psub = p.add_subparsers(dest="action", metavar="ACTION", required=True,
+                            parser_class=_Parser)
+    s = psub.add_parser("set", parents=[common], help="set a payer's unit method and modifiers")
+    s.add_argument("name", help="the payer's name as 'ptdoc payers' shows it")
+    s.add_argument("--unit-method", choices=["cms", "per-code"])
+    for flag, what in (("gp", "GP on every PT line"), ("cq", "CQ when a PTA furnished it"),
+                       ("kx", "KX past the yearly threshold"),
+                       ("pair-edits", "code-pair edits")):
+        s.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, help=what)
+
+    p = sub.add_parser("fees", parents=[common], help="the fee schedule (allowed amount per "
+                                                      "code), for year-to-date KX tracking")
+    p.add_argument("--year", type=int, default=None, help="default: this year")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    fsub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    s = fsub.add_parser("set", parents=[common], help="set one code's allowed amount")
+    s.add_argument("code")
+    s.add_argument("amount", help="dollars, such as 29.50")
+    s.add_argument("--year", type=int, default=None, help="default: this year")
+
     p = sub.add_parser("backup", parents=[common], help="back up the database")
     p.add_argument("dest", nargs="?", type=Path,
                    help="file or folder (default: the backups folder beside the database)")
@@ -272,6 +313,179 @@ def _cmd_gui(args: argparse.Namespace, db_path: Path) -> int:
     return run(db_path, demo_if_missing=not getattr(args, "no_demo", False))
 
 
-COMMANDS = {"demo": _cmd_demo, "sessions": _cmd_sessions, "session": _cmd_session,
-            "backup": _cmd_backup, "restore": _cmd_restore, "gui": _cmd_gui}
+def _parse_units_args(items: list[str]) -> tuple[dict[str, int], dict[str, int | None]]:
+    from ptdoc.catalog import lookup
+
+    if not items:
+        raise UsageError("give at least one CODE=MINUTES or untimed CODE")
+    timed: dict[str, int] = {}
+    untimed: dict[str, int | None] = {}
+    for item in items:
+        code, sep, text = item.partition("=")
+        code = code.strip().upper()
+        if not code:
+            raise UsageError(f"'{item}': minutes given to nothing (write CODE=MINUTES)")
+        info = lookup(code)
+        if info is None:
+            raise UsageError(f"unknown code '{code}' (not a PT code ptdoc knows)")
+        minutes = None
+        if sep:
+            if not text.strip().isdigit():
+                raise UsageError(f"'{item}': minutes must be a whole number of 0 or more")
+            minutes = int(text)
+        if info.timed:
+            if minutes is None:
+                raise UsageError(f"{code} is timed: give its minutes as {code}=MINUTES")
+            timed[code] = timed.get(code, 0) + minutes
+        else:
+            untimed[code] = minutes if untimed.get(code) is None else \
+                (untimed[code] or 0) + (minutes or 0)
+    return timed, untimed
+
+
+def _cmd_units(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc.billing import compute_units
+    from ptdoc.domain import UnitMethod
+
+    timed, untimed = _parse_units_args(args.codes)
+    result = compute_units(timed, untimed, UnitMethod(args.method))
+    if args.json:
+        print(json.dumps({
+            "method": result.method.value, "total_timed_minutes": result.total_timed_minutes,
+            "total_units": result.total_units,
+            "lines": [{"code": line.code, "minutes": line.minutes, "units": line.units}
+                      for line in result.lines],
+            "choices": list(result.choices), "explanation": list(result.explanation),
+        }, indent=2))
+        return EXIT_OK
+    for line in result.lines:
+        print(f"{line.code} {line.units}")
+    if result.tied:
+        print(f"Tie: {len(result.choices)} valid allocations; the first is shown.")
+    for sentence in result.explanation:
+        print(sentence)
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc.review import review_context
+
+    if args.session is not None:
+        from ptdoc.services import Workspace
+
+        with _open_existing(db_path) as store:
+            ws = Workspace(store, None)
+            judged = ws.review(store.sessions.get(args.session))
+    else:
+        from ptdoc.icd_index import IcdIndex
+        from ptdoc.rule_context import RuleContext
+
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {args.file}: {exc}") from exc
+        doc = interchange.loads(text)
+        facts = doc.context
+        ctx = RuleContext(
+            session=doc.session, today=clock.today(), patient=doc.patient, payer=doc.payer,
+            episode=doc.episode, users={u.id or 0: u for u in doc.clinicians},
+            treatment_days_since_progress_report=facts.treatment_days_since_progress_report,
+            year_to_date_amount=facts.year_to_date_amount, codes=IcdIndex.open())
+        judged = review_context(ctx)
+    lines = [{"code": line.code, "minutes": line.minutes, "units": line.units,
+              "modifiers": list(line.modifier_codes)} for line in judged.claim.lines]
+    if args.json:
+        print(json.dumps({"findings": [
+            {"code": f.code, "severity": f.severity.value, "field": f.field,
+             "message": f.message, "source": f.source, "fix": f.fix} for f in judged.findings],
+            "lines": lines}, indent=2, ensure_ascii=False))
+    else:
+        for f in judged.findings:
+            print(f"{f.severity.value.upper():<8} {f.code} at {f.field}: {f.message} "
+                  f"Fix: {f.fix}")
+        if not judged.findings:
+            print("No findings.")
+        print("Billing:")
+        for line in judged.claim.lines:
+            mods = "-".join(line.modifier_codes)
+            print(f"  {line.code} x{line.units}" + (f" {mods}" if mods else "") +
+                  (f" ({line.minutes} min)" if line.minutes is not None else ""))
+    return EXIT_PROBLEM if judged.blockers else EXIT_OK
+
+
+_PAYER_FLAGS = {"gp": "gp_required", "cq": "cq_applies", "kx": "kx_applies",
+                "pair_edits": "code_pair_edits"}
+
+
+def _cmd_payers(args: argparse.Namespace, db_path: Path) -> int:
+    with _open_existing(db_path) as store:
+        payers = store.payers.all()
+    if args.json:
+        print(json.dumps([{"name": p.name, "profile": p.profile.value,
+                           "unit_method": p.unit_method.value, "medicare": p.medicare,
+                           **{flag: getattr(p, flag) for flag in _PAYER_FLAGS.values()}}
+                          for p in payers], indent=2))
+        return EXIT_OK
+    for p in payers:
+        rules = [label for label, flag in (("GP", "gp_required"), ("CQ", "cq_applies"),
+                                           ("KX", "kx_applies"), ("pair edits",
+                                                                  "code_pair_edits"))
+                 if getattr(p, flag)]
+        print(f"{p.name:<32} {p.profile.value:<20} {p.unit_method.value:<9} "
+              f"{', '.join(rules) or '-'}")
+    return EXIT_OK
+
+
+def _cmd_payer(args: argparse.Namespace, db_path: Path) -> int:
+    from dataclasses import replace
+
+    from ptdoc.domain import UnitMethod
+    from ptdoc.services import Workspace
+
+    with _open_existing(db_path) as store:
+        match = [p for p in store.payers.all() if p.name == args.name]
+        if not match:
+            raise NotFound(f"No payer named '{args.name}' (see 'ptdoc payers')")
+        payer = match[0]
+        if args.unit_method:
+            payer = replace(payer, unit_method=UnitMethod(args.unit_method))
+        for option, flag in _PAYER_FLAGS.items():
+            value = getattr(args, option)
+            if value is not None:
+                payer = replace(payer, **{flag: value})
+        Workspace(store, None).update_payer(payer)
+    print(f"Updated {payer.name}")
+    return EXIT_OK
+
+
+def _cmd_fees(args: argparse.Namespace, db_path: Path) -> int:
+    from decimal import Decimal, InvalidOperation
+
+    from ptdoc.services import Workspace
+
+    year = args.year or clock.today().year
+    with _open_existing(db_path) as store:
+        if args.action == "set":
+            try:
+                amount = Decimal(args.amount)
+            except InvalidOperation:
+                raise UsageError(f"'{args.amount}' is not an amount such as 29.50") from None
+            Workspace(store, None).set_fee(args.code.upper(), year, amount)
+            print(f"{args.code.upper()} {year}: ${amount}")
+            return EXIT_OK
+        fees = store.fees.for_year(year)
+    if args.json:
+        print(json.dumps({code: str(amount) for code, amount in sorted(fees.items())}))
+    elif not fees:
+        print(f"No fee schedule for {year}: set amounts with 'ptdoc fees set CODE AMOUNT'.")
+    for code, amount in sorted(fees.items()):
+        if not args.json:
+            print(f"{code}  ${amount}")
+    return EXIT_OK
+
+
+COMMANDS = {"payers": _cmd_payers, "payer": _cmd_payer, "fees": _cmd_fees,
+            "units": _cmd_units, "check": _cmd_check, "demo": _cmd_demo,
+            "sessions": _cmd_sessions, "session": _cmd_session, "backup": _cmd_backup,
+            "restore": _cmd_restore, "gui": _cmd_gui}
 

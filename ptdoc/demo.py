@@ -17,13 +17,15 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
-from ptdoc.billing import units_for_session
+from ptdoc.catalog import payer_from_profile
 from ptdoc.domain import (
+    Acknowledgement,
     Assistance,
     Clinic,
     Credential,
     Cue,
     DeliveryMode,
+    DistanceUnit,
     Episode,
     ExerciseChange,
     ExerciseEntry,
@@ -37,9 +39,9 @@ from ptdoc.domain import (
     Session,
     Side,
     SupervisorAvailability,
-    UnitMethod,
     User,
 )
+from ptdoc.icd_index import KnownCodes
 from ptdoc.identifiers import npi_with_check_digit
 from ptdoc.services import Workspace
 from ptdoc.store import Store
@@ -55,13 +57,33 @@ USERS = [  # username, full name, credential, NPI stem (9 digits) or None
     ("pkim", "Pat Kim", Credential.FRONT_DESK, None),
 ]
 
-PAYERS = [
-    Payer("Medicare Part B", PayerProfile.MEDICARE, UnitMethod.CMS, True),
-    Payer("Sunrise Medicare Advantage", PayerProfile.MEDICARE_ADVANTAGE, UnitMethod.CMS, False),
-    Payer("State Medicaid", PayerProfile.MEDICAID, UnitMethod.CMS, False),
-    Payer("Blue Harbor PPO", PayerProfile.COMMERCIAL, UnitMethod.PER_CODE, False),
-    Payer("Atlas Health HMO", PayerProfile.COMMERCIAL, UnitMethod.PER_CODE, False),
-]
+PAYERS = [("Medicare Part B", "medicare"), ("Sunrise Medicare Advantage", "medicare_advantage"),
+          ("State Medicaid", "medicaid"), ("Blue Harbor PPO", "commercial"),
+          ("Atlas Health HMO", "commercial")]
+
+# Illustrative allowed amounts per unit for the year-to-date (KX) total; a clinic enters its
+# own Medicare fee schedule.
+DEMO_FEES = {"97110": "29.50", "97112": "33.80", "97116": "29.10", "97140": "27.40",
+             "97530": "35.60", "97161": "101.20", "97162": "101.20", "97163": "101.20",
+             "97164": "68.90", "97010": "0", "97150": "18.40"}
+
+# The diagnoses the demo uses, so building it never waits for the full ICD-10-CM index.
+DEMO_CODES = {
+    "M17.11": "Unilateral primary osteoarthritis, right knee",
+    "Z47.1": "Aftercare following joint replacement surgery",
+    "Z96.651": "Presence of right artificial knee joint",
+    "M75.41": "Impingement syndrome of right shoulder",
+    "M54.50": "Low back pain, unspecified",
+    "S83.511D": "Sprain of anterior cruciate ligament of right knee, subsequent encounter",
+    "S93.401D": "Sprain of unspecified ligament of right ankle, subsequent encounter",
+    "S42.201D": "Unspecified fracture of upper end of right humerus, subsequent encounter "
+                "for fracture with routine healing",
+    "M48.061": "Spinal stenosis, lumbar region without neurogenic claudication",
+    "M62.81": "Muscle weakness (generalized)",
+    "M54.2": "Cervicalgia",
+}
+KX_REASON = ("Continued skilled therapy is medically necessary: the patient is progressing but "
+             "has not met the plan-of-care goals (see assessment).")
 
 PATIENTS = [  # first, last, birth year
     ("Eleanor", "Whitaker", 1948), ("Harold", "Jensen", 1951), ("Rosa", "Delgado", 1957),
@@ -173,7 +195,8 @@ def build_demo(path: Path, today: dt.date, seed: int = 7) -> Store:
     rng = random.Random(seed)
     store = Store.open(path)
     clock = _Clock(dt.datetime.combine(today, dt.time(12), dt.UTC))
-    admin = Workspace(store, None, today=lambda: today, now=lambda: clock.now)
+    codes = KnownCodes(DEMO_CODES)
+    admin = Workspace(store, None, today=lambda: today, now=lambda: clock.now, codes=codes)
     with store.db.atomic():
         admin.save_clinic(Clinic("Riverside Physical Therapy", "1200 River Road, Suite 4, "
                                  "Springfield, IL 62704", "(217) 555-0142",
@@ -183,10 +206,14 @@ def build_demo(path: Path, today: dt.date, seed: int = 7) -> Store:
             users[username] = admin.add_user(
                 User(username, name, cred, npi_with_check_digit(npi) if npi else None),
                 DEMO_PASSWORD)
-        payers = [admin.add_payer(p) for p in PAYERS]
+        payers = [admin.add_payer(payer_from_profile(name, profile))
+                  for name, profile in PAYERS]
+        for year in (today.year - 1, today.year):
+            for code, amount in DEMO_FEES.items():
+                store.fees.set(code, year, Decimal(amount))
         library = _exercise_library()
-        spaces = {u: Workspace(store, users[u], today=lambda: today, now=lambda: clock.now)
-                  for u in ("mchen", "jokafor", "lrivera")}
+        spaces = {u: Workspace(store, users[u], today=lambda: today, now=lambda: clock.now,
+                               codes=codes) for u in ("mchen", "jokafor", "lrivera")}
         for index, (first, last, year) in enumerate(PATIENTS):
             builder = _PatientBuilder(rng, today, index, library, spaces, users, clock)
             patient = admin.add_patient(Patient(
@@ -261,10 +288,7 @@ class _PatientBuilder:
             services.append((self.condition.other_code, rng.choice([8, 10, 12, 15])))
         if payer.profile == PayerProfile.COMMERCIAL and number % 4 == 2:
             services.append(("97010", 10))
-        units = units_for_session(services, payer.unit_method)
-        modifiers = ("GP", "CQ") if by_pta else ("GP",)
-        lines = tuple(ServiceLine(code, minutes, units.choices[0][code], modifiers)
-                      for code, minutes in services)
+        lines = tuple(ServiceLine(code, minutes) for code, minutes in services)
         eval_minutes = 30 if note_type == NoteType.EVALUATION else 0
         total = sum(m or 0 for _, m in services) + eval_minutes
         slot = dt.time(8 + (self.index % 9), 0 if self.index % 2 else 30)
@@ -279,12 +303,24 @@ class _PatientBuilder:
             assessment=rng.choice(ASSESSMENTS),
             home_program="Home program reviewed; patient reports doing it "
                          f"{rng.choice(['daily', '5 of 7 days', 'most days'])}.")
+        session = self._as_claimed(ws, session)
         if gap:
             session = self._with_gap(session)
         ws.save_draft(session)
         if sign:
             self.clock.now += dt.timedelta(hours=4)
             ws.sign(session.id or 0)
+
+    @staticmethod
+    def _as_claimed(ws: Workspace, session: Session) -> Session:
+        """Units and modifiers as ptdoc computes them; a written reason for each warning."""
+        judged = ws.review(session)
+        claimed = {line.code: line for line in judged.claim.lines}
+        services = tuple(replace(s, units=claimed[s.code].units,
+                                 modifiers=claimed[s.code].modifier_codes)
+                         for s in session.services)
+        acks = tuple(Acknowledgement(f.code, f.field, KX_REASON) for f in judged.open_warnings)
+        return replace(session, services=services, acknowledgements=acks)
 
     def _exercises(self, visit: int, provider: Provider, count: int) -> tuple:
         rng = self.rng
@@ -305,6 +341,9 @@ class _PatientBuilder:
                 load_unit=LoadUnit(base["load_unit"]) if base["load_unit"] else None,
                 sets=base["sets"], reps=min(reps, 30) if reps else None,
                 hold_seconds=base["hold_seconds"], duration_minutes=base["duration_minutes"],
+                distance=Decimal(base["distance"]) if base["distance"] else None,
+                distance_unit=DistanceUnit(base["distance_unit"]) if base["distance_unit"]
+                else None,
                 assistance=rng.choice([Assistance.INDEPENDENT, Assistance.STAND_BY,
                                        Assistance.CONTACT_GUARD]),
                 cues=tuple(rng.sample([Cue.VERBAL, Cue.TACTILE, Cue.VISUAL], rng.randint(1, 2))),

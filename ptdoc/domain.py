@@ -198,10 +198,16 @@ class User(_Validated):
 
 @dataclass(frozen=True)
 class Payer(_Validated):
+    """A payer and how it bills: defaults come from its profile, the clinic may change them."""
+
     name: str
     profile: PayerProfile
     unit_method: UnitMethod
     medicare: bool
+    gp_required: bool = True
+    cq_applies: bool = True
+    kx_applies: bool = False
+    code_pair_edits: bool = True
     id: int | None = None
 
     def _check(self, check: f.Checker) -> None:

@@ -213,5 +213,25 @@ def m002_next_visit(db: Database) -> None:
     db.execute("CREATE INDEX sessions_content_hash ON sessions(content_hash)")
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit]
+def m003_payer_rules_and_fees(db: Database) -> None:
+    """Per-payer modifier and edit settings (defaults from the payer's profile), and the
+    clinic's fee schedule for year-to-date therapy amounts (the KX threshold)."""
+    defaults = {"medicare": (1, 1, 1, 1), "medicare_advantage": (1, 1, 0, 1),
+                "medicaid": (1, 0, 0, 1), "commercial": (0, 0, 0, 1)}
+    for column in ("gp_required", "cq_applies", "kx_applies", "code_pair_edits"):
+        db.execute(f"ALTER TABLE payers ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0")
+    for profile, (gp, cq, kx, pairs) in defaults.items():
+        db.execute("UPDATE payers SET gp_required = ?, cq_applies = ?, kx_applies = ?, "
+                   "code_pair_edits = ? WHERE profile = ?", [gp, cq, kx, pairs, profile])
+    db.execute("""
+        CREATE TABLE fee_schedule (
+            code TEXT NOT NULL,
+            year INTEGER NOT NULL,
+            amount TEXT NOT NULL,
+            PRIMARY KEY (code, year)
+        )""")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
+                                                m003_payer_rules_and_fees]
 LATEST_VERSION = len(MIGRATIONS)

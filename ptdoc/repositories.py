@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import sqlite3
 from dataclasses import replace
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -134,21 +135,33 @@ class UserRepository:
 
 
 class PayerRepository:
+    FLAGS = ("medicare", "gp_required", "cq_applies", "kx_applies", "code_pair_edits")
+
     def __init__(self, db: Database):
         self.db = db
 
     def add(self, payer: Payer) -> Payer:
         try:
             cur = self.db.execute(
-                "INSERT INTO payers (name, profile, unit_method, medicare) VALUES (?, ?, ?, ?)",
-                [payer.name, payer.profile.value, payer.unit_method.value, int(payer.medicare)])
+                f"INSERT INTO payers (name, profile, unit_method, {', '.join(self.FLAGS)}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [payer.name, payer.profile.value, payer.unit_method.value,
+                 *(int(getattr(payer, flag)) for flag in self.FLAGS)])
         except sqlite3.IntegrityError as exc:
             raise _unique(exc, "name", f"A payer named '{payer.name}' exists") from exc
         return replace(payer, id=cur.lastrowid)
 
+    def update(self, payer: Payer) -> None:
+        self.db.execute(
+            f"UPDATE payers SET name = ?, profile = ?, unit_method = ?, "
+            f"{', '.join(f'{flag} = ?' for flag in self.FLAGS)} WHERE id = ?",
+            [payer.name, payer.profile.value, payer.unit_method.value,
+             *(int(getattr(payer, flag)) for flag in self.FLAGS), payer.id])
+
     def _load(self, where: str, params: list) -> list[Payer]:
-        rows = [dict(r, medicare=bool(r["medicare"])) for r in self.db.query(
-            f"SELECT id, name, profile, unit_method, medicare FROM payers {where}", params)]
+        rows = [dict(r, **{flag: bool(r[flag]) for flag in self.FLAGS}) for r in self.db.query(
+            f"SELECT id, name, profile, unit_method, {', '.join(self.FLAGS)} FROM payers {where}",
+            params)]
         return load_rows(Payer, rows)
 
     def get(self, payer_id: int) -> Payer:
@@ -260,6 +273,24 @@ class EpisodeRepository:
 
     def for_patient(self, patient_id: int) -> list[Episode]:
         return self._load("WHERE patient_id = ? ORDER BY start_date DESC", [patient_id])
+
+
+class FeeScheduleRepository:
+    """The clinic's allowed amount per code and year (for year-to-date therapy amounts)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def set(self, code: str, year: int, amount: Decimal) -> None:
+        if not amount.is_finite() or amount < 0:
+            raise ValidationError.single("amount", "Amount must be 0 or more")
+        self.db.execute("INSERT INTO fee_schedule (code, year, amount) VALUES (?, ?, ?) "
+                        "ON CONFLICT(code, year) DO UPDATE SET amount = excluded.amount",
+                        [code, year, str(amount)])
+
+    def for_year(self, year: int) -> dict[str, Decimal]:
+        return {r[0]: Decimal(r[1]) for r in self.db.execute(
+            "SELECT code, amount FROM fee_schedule WHERE year = ?", [year])}
 
 
 class AuditLog:

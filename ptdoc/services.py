@@ -9,8 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal
 
 from ptdoc import auth, clock
+from ptdoc.catalog import lookup
+from ptdoc.claim import build_claim
 from ptdoc.domain import (
     Addendum,
     AddendumKind,
@@ -26,6 +29,7 @@ from ptdoc.domain import (
     require_valid_dates,
 )
 from ptdoc.errors import NotFound, PermissionDenied, Problem, RecordLocked, ValidationError
+from ptdoc.icd_index import IcdIndex
 from ptdoc.interchange import (
     SessionContext,
     SessionDocument,
@@ -35,6 +39,8 @@ from ptdoc.interchange import (
 )
 from ptdoc.permissions import PT_ONLY_NOTES, Permission, allowed, describe
 from ptdoc.repositories import AuditAction
+from ptdoc.review import Review, review_context
+from ptdoc.rule_context import CodeSet, RuleContext
 from ptdoc.session_store import SessionListing
 from ptdoc.store import Store
 
@@ -55,11 +61,13 @@ class Workspace:
 
     def __init__(self, store: Store, actor: User | None,
                  today: Callable[[], dt.date] = clock.today,
-                 now: Callable[[], dt.datetime] = clock.utcnow):
+                 now: Callable[[], dt.datetime] = clock.utcnow,
+                 codes: CodeSet | None = None):
         self.store = store
         self.actor = actor
         self.today = today
         self.now = now
+        self._codes = codes
 
     # --- permission gate -----------------------------------------------------------------
 
@@ -80,19 +88,23 @@ class Workspace:
     def can(self, permission: Permission) -> bool:
         return allowed(self.actor, permission)
 
-    def _require_scope(self, session: Session) -> None:
+    def _require_scope(self, note_type: NoteType, delivered_by: int | None,
+                       session_id: int | None) -> None:
         """PT-only note types, and a PTA documents only their own sessions."""
         actor = self.actor
         if actor is None:
             return
-        if session.note_type in PT_ONLY_NOTES and not actor.credential.is_therapist:
-            raise self._deny(f"{actor.display} may not write a {session.note_type}: only a "
+        if note_type in PT_ONLY_NOTES and not actor.credential.is_therapist:
+            raise self._deny(f"{actor.display} may not write a {note_type}: only a "
                              "physical therapist may (a PTA cannot write evaluations, "
-                             "re-evaluations or progress reports).", "session", session.id,
+                             "re-evaluations or progress reports).", "session", session_id,
                              "PTA_SCOPE")
-        if not actor.credential.is_therapist and session.delivered_by not in (None, actor.id):
+        if not actor.credential.is_therapist and delivered_by not in (None, actor.id):
             raise self._deny(f"{actor.display} may only document sessions they delivered.",
-                             "session", session.id, "OWN_SESSIONS_ONLY")
+                             "session", session_id, "OWN_SESSIONS_ONLY")
+
+    def _require_scope_of(self, session: Session) -> None:
+        self._require_scope(session.note_type, session.delivered_by, session.id)
 
     # --- reference data ------------------------------------------------------------------
 
@@ -114,6 +126,18 @@ class Workspace:
     def add_payer(self, payer: Payer) -> Payer:
         self.require(Permission.MANAGE_CLINIC)
         return self.store.payers.add(payer)
+
+    def update_payer(self, payer: Payer) -> None:
+        self.require(Permission.MANAGE_CLINIC, "payer", payer.id)
+        self.store.payers.update(payer)
+        self.store.audit.record(self.actor, AuditAction.ADMIN, "payer", payer.id, "settings")
+
+    def set_fee(self, code: str, year: int, amount: Decimal) -> None:
+        self.require(Permission.MANAGE_CLINIC)
+        if lookup(code) is None:
+            raise ValidationError.single("code", f"Unknown code '{code}'")
+        self.store.fees.set(code, year, amount)
+        self.store.audit.record(self.actor, AuditAction.ADMIN, "fee_schedule", year, code)
 
     def add_patient(self, patient: Patient) -> Patient:
         self.require(Permission.MANAGE_PATIENTS)
@@ -183,17 +207,17 @@ class Workspace:
         """Persist an edited draft (called on every field edit). Returns it with its id."""
         self.require(Permission.DOCUMENT, "session", session.id)
         if session.id is not None:
-            stored = self.store.sessions.get(session.id)
-            if stored.status == SessionStatus.SIGNED:
+            status, note_type, delivered_by = self.store.sessions.header(session.id)
+            if status == SessionStatus.SIGNED:
                 raise RecordLocked("This session is signed and locked; add an addendum to "
                                    "correct it.")
-            self._require_scope(stored)
+            self._require_scope(note_type, delivered_by, session.id)
         saved = self._store_draft(session)
         self.store.audit.record(self.actor, AuditAction.EDIT, "session", saved.id)
         return saved
 
     def _store_draft(self, session: Session) -> Session:
-        self._require_scope(session)
+        self._require_scope_of(session)
         patient = self.store.patients.get(session.patient_id)
         require_valid_dates(session, self.today(), patient)
         return self.store.sessions.save_draft(session, self.now())
@@ -212,17 +236,50 @@ class Workspace:
         return SessionDocument(session=session, patient=patient, clinicians=users, payer=payer,
                                episode=episode, context=context or SessionContext())
 
-    def sign_blockers(self, session: Session) -> list[Problem]:
-        """What makes the note unsignable whatever the payer: who, what and why are missing."""
-        problems = []
-        if session.delivered_by is None:
-            problems.append(Problem("delivered_by", "Who delivered the session is missing"))
-        if not session.diagnoses:
-            problems.append(Problem("diagnoses", "At least one diagnosis is required"))
-        if not session.services:
-            problems.append(Problem("services", "At least one billed or documented code is "
-                                                "required"))
-        return problems
+    def use_codes(self, codes: CodeSet) -> None:
+        """Hand over the ICD-10-CM index once it is open (the GUI opens it in the background)."""
+        self._codes = codes
+
+    @property
+    def codes(self) -> CodeSet:
+        """The ICD-10-CM index (built into the cache folder the first time: seconds)."""
+        if self._codes is None:
+            self._codes = IcdIndex.open()
+        return self._codes
+
+    def rule_context(self, session: Session) -> RuleContext:
+        """Everything the rules need about the session, read from the database."""
+        store = self.store
+        patient = store.patients.get(session.patient_id)
+        payer = store.payers.get(patient.payer_id) if patient.payer_id else None
+        episode = store.episodes.get(session.episode_id) if session.episode_id else None
+        ids = {session.delivered_by, session.supervised_by,
+               session.signature.signer if session.signature else None} - {None}
+        users = {uid: store.users.get(uid) for uid in ids if uid is not None}
+        days = store.sessions.reporting_days(episode.id or 0, session.date_of_service,
+                                             session.id) if episode else None
+        ctx = RuleContext(session=session, today=self.today(), patient=patient, payer=payer,
+                          episode=episode, users=users,
+                          treatment_days_since_progress_report=days,
+                          same_day_sessions=store.sessions.same_day_count(
+                              session.patient_id, session.date_of_service, session.id),
+                          codes=self.codes)
+        return self._with_year_to_date(ctx)
+
+    def _with_year_to_date(self, ctx: RuleContext) -> RuleContext:
+        """Add the patient's PT amount of the year, this session included, by the fee
+        schedule; codes without a fee are listed instead of guessed."""
+        s = ctx.session
+        year = s.date_of_service.year
+        fees = self.store.fees.for_year(year)
+        units = self.store.sessions.billed_units(s.patient_id, year, s.date_of_service, s.id)
+        units += [(line.code, line.units) for line in build_claim(ctx).lines]
+        missing = sorted({code for code, n in units if n and code not in fees})
+        amount = None if missing else sum((fees[c] * n for c, n in units if n), Decimal(0))
+        return replace(ctx, year_to_date_amount=amount, missing_fees=tuple(missing))
+
+    def review(self, session: Session) -> Review:
+        return review_context(self.rule_context(session))
 
     def sign(self, session_id: int) -> Session:
         self.require(Permission.SIGN, "session", session_id)
@@ -231,13 +288,16 @@ class Workspace:
         session = self.store.sessions.get(session_id)
         if session.status == SessionStatus.SIGNED:
             raise RecordLocked("This session is already signed.")
-        self._require_scope(session)
+        self._require_scope_of(session)
         if actor.id not in (session.delivered_by, session.supervised_by):
             raise self._deny(f"{actor.display} did not deliver or supervise this session and "
                              "may not sign it.", "session", session_id, "NOT_TREATING")
-        blockers = self.sign_blockers(session)
-        if blockers:
-            raise ValidationError(blockers)
+        judged = self.review(session)
+        if not judged.can_sign:
+            raise ValidationError(
+                [Problem(f.field, f"{f.code}: {f.message}") for f in judged.blockers] +
+                [Problem(f.field, f"{f.code} needs a written reason to sign: {f.message}")
+                 for f in judged.open_warnings])
         require_valid_dates(session, self.today(), self.store.patients.get(session.patient_id))
         # The hash leaves the signature out, so a placeholder stands in while it is computed.
         signature = Signature(signer=actor.id or 0, signer_name=actor.full_name,
@@ -260,7 +320,7 @@ class Workspace:
         if session.status != SessionStatus.SIGNED:
             raise RecordLocked("This session is a draft: edit it directly instead of adding an "
                                "addendum.")
-        self._require_scope(session)
+        self._require_scope_of(session)
         addendum = Addendum(kind=kind, author=actor.id or 0, author_name=actor.display,
                             created_at=self.now(), reason=reason, text=text)
         addendum = self.store.sessions.add_addendum(session_id, addendum)
@@ -277,7 +337,10 @@ class Workspace:
 
     def export_session(self, session_id: int) -> SessionDocument:
         self.require(Permission.EXPORT_NOTE, "session", session_id)
-        doc = self.document(self.store.sessions.get(session_id))
+        session = self.store.sessions.get(session_id)
+        ctx = self.rule_context(session)
+        doc = self.document(session, SessionContext(ctx.treatment_days_since_progress_report,
+                                                    ctx.year_to_date_amount))
         self.store.audit.record(self.actor, AuditAction.EXPORT, "session", session_id, "json")
         return doc
 

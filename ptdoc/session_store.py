@@ -156,6 +156,14 @@ class SessionRepository:
 
     # --- reading -------------------------------------------------------------------------
 
+    def header(self, session_id: int) -> tuple[SessionStatus, NoteType, int | None]:
+        """Status, note type and treating clinician: what permission checks need, cheaply."""
+        row = self.db.execute("SELECT status, note_type, delivered_by FROM sessions "
+                              "WHERE id = ?", [session_id]).fetchone()
+        if row is None:
+            raise NotFound(f"No session with id {session_id}")
+        return SessionStatus(row[0]), NoteType(row[1]), row[2]
+
     def get(self, session_id: int) -> Session:
         rows = list(self.db.query("SELECT * FROM sessions WHERE id = ?", [session_id]))
         if not rows:
@@ -208,6 +216,39 @@ class SessionRepository:
         return [SessionListing(r[0], dt.date.fromisoformat(r[1]),
                                dt.time.fromisoformat(r[2]) if r[2] else None, r[3], r[4], r[5],
                                r[6], r[7], SessionStatus(r[8]), NoteType(r[9])) for r in rows]
+
+    def reporting_days(self, episode_id: int, before: dt.date, exclude_id: int | None) -> int:
+        """Treatment days of the episode's current progress-report period before ``before``.
+
+        A period starts on an evaluation or re-evaluation day (counted) or the day after a
+        progress report.
+        """
+        rows = self.db.execute(
+            "SELECT date_of_service, note_type FROM sessions WHERE episode_id = ? AND "
+            "date_of_service < ? AND id IS NOT ? ORDER BY date_of_service DESC",
+            [episode_id, before.isoformat(), exclude_id]).fetchall()
+        days: set[str] = set()
+        for day, note_type in rows:
+            if note_type == NoteType.PROGRESS_REPORT:
+                break
+            days.add(day)
+            if note_type in (NoteType.EVALUATION, NoteType.RE_EVALUATION):
+                break
+        return len(days)
+
+    def same_day_count(self, patient_id: int, day: dt.date, exclude_id: int | None) -> int:
+        return self.db.execute(
+            "SELECT count(*) FROM sessions WHERE patient_id = ? AND date_of_service = ? AND "
+            "id IS NOT ?", [patient_id, day.isoformat(), exclude_id]).fetchone()[0]
+
+    def billed_units(self, patient_id: int, year: int, before: dt.date,
+                     exclude_id: int | None) -> list[tuple[str, int]]:
+        """(code, units) of the patient's signed sessions in ``year`` before ``before``."""
+        return [(r[0], r[1] or 0) for r in self.db.execute(
+            "SELECT v.code, v.units FROM services v JOIN sessions s ON s.id = v.session_id "
+            "WHERE s.patient_id = ? AND s.status = 'signed' AND s.date_of_service >= ? AND "
+            "s.date_of_service < ? AND s.id IS NOT ?",
+            [patient_id, f"{year}-01-01", before.isoformat(), exclude_id]).fetchall()]
 
     def with_content_hash(self, digest: str) -> int | None:
         row = self.db.execute("SELECT id FROM sessions WHERE content_hash = ?",

@@ -11,6 +11,7 @@ from ptdoc.repositories import (
     AuditLog,
     ClinicRepository,
     EpisodeRepository,
+    FeeScheduleRepository,
     PatientRepository,
     PayerRepository,
     UserRepository,
@@ -28,6 +29,7 @@ class Store:
         self.patients = PatientRepository(db)
         self.episodes = EpisodeRepository(db)
         self.sessions = SessionRepository(db)
+        self.fees = FeeScheduleRepository(db)
         self.audit = AuditLog(db)
 
     @classmethod

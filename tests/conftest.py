@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ptdoc import auth
+from ptdoc.catalog import payer_from_profile
 from ptdoc.domain import (
     Credential,
     Cue,
@@ -22,13 +23,11 @@ from ptdoc.domain import (
     ExerciseEntry,
     LoadUnit,
     Patient,
-    Payer,
-    PayerProfile,
     ServiceLine,
     Session,
-    UnitMethod,
     User,
 )
+from ptdoc.icd_index import IcdIndex
 from ptdoc.identifiers import npi_with_check_digit
 from ptdoc.services import Workspace
 from ptdoc.store import Store
@@ -37,10 +36,32 @@ TODAY = dt.date(2026, 11, 26)
 NOW = dt.datetime(2026, 11, 26, 18, 0, tzinfo=dt.UTC)
 PASSWORD = "correct-horse"
 
+FEES = {"97110": "29.50", "97112": "33.80", "97140": "27.40", "97530": "35.60",
+        "97010": "0", "97162": "101.20"}
+
 # Hashed once: scrypt is deliberately slow, and every test clinic has six users.
 PASSWORD_HASH = auth.hash_secret(PASSWORD)
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_icd_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The ICD-10-CM index takes seconds to build: one per test run, for every process."""
+    old = os.environ.get("PTDOC_CACHE_DIR")
+    os.environ["PTDOC_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("PTDOC_CACHE_DIR", None)
+    else:
+        os.environ["PTDOC_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def icd(shared_icd_cache: None) -> Iterator[IcdIndex]:
+    index = IcdIndex.open()
+    yield index
+    index.close()
 
 
 @pytest.fixture(autouse=True)
@@ -72,9 +93,10 @@ def store(db_path: Path) -> Iterator[Store]:
 class Clinic:
     """A small clinic in a real database: one user of each role, a patient with an episode."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, codes: IcdIndex):
         self.store = store
-        self.admin = Workspace(store, None, today=lambda: TODAY, now=lambda: NOW)
+        self.codes = codes
+        self.admin = Workspace(store, None, today=lambda: TODAY, now=lambda: NOW, codes=codes)
         self.users: dict[str, User] = {}
         for username, cred, stem in [("pt", Credential.PT, "111111111"),
                                      ("dpt", Credential.DPT, "122222222"),
@@ -85,17 +107,19 @@ class Clinic:
             npi = npi_with_check_digit(stem) if stem else None
             self.users[username] = store.users.add(
                 User(username, f"{username.upper()} User", cred, npi), PASSWORD_HASH)
-        self.payer = self.admin.add_payer(Payer("Medicare Part B", PayerProfile.MEDICARE,
-                                                UnitMethod.CMS, True))
+        self.payer = self.admin.add_payer(payer_from_profile("Medicare Part B", "medicare"))
+        for code, fee in FEES.items():
+            store.fees.set(code, TODAY.year, Decimal(fee))
         self.patient = self.admin.add_patient(Patient("MRN-1", "Ann", "Lee",
                                                       dt.date(1950, 3, 4), self.payer.id))
         self.episode = self.admin.add_episode(Episode(
             self.patient.id or 0, dt.date(2026, 10, 1), diagnoses=("M17.11",),
-            certified_through=dt.date(2026, 12, 29)))
+            certified_through=dt.date(2026, 12, 29), certified_on=dt.date(2026, 10, 6),
+            physician_name="Dr. Ada Park", physician_npi="1234567893"))
 
     def as_(self, username: str) -> Workspace:
         return Workspace(self.store, self.users[username], today=lambda: TODAY,
-                         now=lambda: NOW)
+                         now=lambda: NOW, codes=self.codes)
 
     def complete_draft(self, username: str = "pt", day: dt.date = TODAY) -> Session:
         """A draft with everything a clean note needs, saved by ``username``."""
@@ -107,11 +131,12 @@ class Clinic:
                                      load=Decimal("4"), load_unit=LoadUnit.LB,
                                      cues=(Cue.VERBAL,), response="tolerated well"),
                        ExerciseEntry("Step ups, forward", sets=2, reps=12, minutes=11)),
-            services=(ServiceLine("97110", 23, 2, ("GP",)),),
+            services=(ServiceLine("97110", 23, 2, ("GP", "CQ") if username == "pta"
+                                  else ("GP",)),),
             total_treatment_minutes=30, patient_response="Pain 3/10 before, 2/10 after",
             assessment="Improving sit to stand control."))
 
 
 @pytest.fixture
-def clinic(store: Store) -> Clinic:
-    return Clinic(store)
+def clinic(store: Store, icd: IcdIndex) -> Clinic:
+    return Clinic(store, icd)

@@ -74,3 +74,12 @@ def test_units_never_fall_as_minutes_rise(minutes: dict, code: str) -> None:
         before = compute_units(minutes, [], method).total_units
         more = dict(minutes, **{code: minutes.get(code, 0) + 1})
         assert compute_units(more, [], method).total_units >= before
+
+
+@given(timed)
+def test_per_code_never_pools(minutes: dict) -> None:
+    result = compute_units(minutes, [], UnitMethod.PER_CODE)
+    for line in result.lines:
+        alone = compute_units({line.code: line.minutes}, [], UnitMethod.PER_CODE)
+        assert line.units == alone.total_units
+    assert len(result.choices) == 1

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ptdoc.demo import build_demo
+from ptdoc.demo import DEMO_CODES, build_demo
 from ptdoc.domain import Credential, NoteType, SessionStatus
+from ptdoc.icd_index import KnownCodes
 from ptdoc.services import Workspace
 from ptdoc.store import Store
 
@@ -44,7 +45,7 @@ def test_months_of_sessions_relative_to_today(demo: Store) -> None:
 
 
 def test_signed_notes_verify_and_drafts_hold_the_flagged_gaps(demo: Store) -> None:
-    ws = Workspace(demo, None, today=lambda: TODAY)
+    ws = Workspace(demo, None, today=lambda: TODAY, codes=KnownCodes(DEMO_CODES))
     codes, aide, unexplained, no_params = set(), False, False, False
     for row in demo.sessions.listing():
         session = demo.sessions.get(row.id)
@@ -63,16 +64,36 @@ def test_signed_notes_verify_and_drafts_hold_the_flagged_gaps(demo: Store) -> No
     assert "97162" in codes and aide and unexplained and no_params
 
 
-def test_pta_sessions_carry_cq_and_a_supervisor(demo: Store) -> None:
-    pta = demo.users.by_username("lrivera")
+def test_pta_sessions_carry_cq_where_the_payer_wants_it(demo: Store) -> None:
     found = 0
     for row in demo.sessions.listing():
         if row.clinician_username == "lrivera":
             session = demo.sessions.get(row.id)
+            payer = demo.payers.get(demo.patients.get(session.patient_id).payer_id)
             assert session.supervised_by is not None
-            assert all("CQ" in s.modifiers for s in session.services)
-            found += 1
-    assert found and pta is not None
+            assert all(("CQ" in s.modifiers) == payer.cq_applies for s in session.services)
+            found += payer.cq_applies
+    assert found
+
+
+def test_signed_demo_notes_pass_every_rule_and_drafts_show_the_gaps(demo: Store,
+                                                                    icd) -> None:
+    ws = Workspace(demo, None, today=lambda: TODAY, codes=icd)
+    flagged = set()
+    for row in demo.sessions.listing():
+        judged = ws.review(demo.sessions.get(row.id))
+        if row.status == SessionStatus.SIGNED:
+            assert judged.can_sign, (row.id, judged.blockers, judged.open_warnings)
+        else:
+            flagged |= {f.code for f in judged.blockers}
+    assert flagged >= {"CODE_EVAL_FOR_EXERCISE", "EXERCISE_PARAMS_MISSING",
+                       "MODIFICATION_REASON_MISSING", "AIDE_TIME_BILLED"}
+
+
+def test_demo_diagnoses_are_billable_codes(icd) -> None:
+    for code, description in DEMO_CODES.items():
+        assert icd.status(code) == "billable", code
+        assert icd.description(code) == description
 
 
 def test_same_day_same_clinic(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from ptdoc import clock, paths
 from ptdoc import db as dbmod
 from ptdoc.demo import DEMO_PASSWORD, build_demo
 from ptdoc.errors import DatabaseError, KnownError
+from ptdoc.icd_index import IcdIndex
 from ptdoc.services import Workspace
 from ptdoc.store import Store
 from ptdoc.ui.background import run_in_background
@@ -120,6 +121,8 @@ def run(db_path: Path, demo_if_missing: bool = True) -> int:
     window = MainWindow(Workspace(store, dialog.user), notice.strip())
     window.show()
     start_daily_backup(window, db_path)
+    run_in_background(IcdIndex.open, window.workspace.use_codes,
+                      lambda exc: log.warning("ICD-10-CM index unavailable: %s", exc))
     code = app.exec()
     store.close()
     return code

@@ -1,0 +1,130 @@
+"""The claim lines a session supports: units by the payer's method and the modifiers it needs.
+
+Each modifier carries the reason it applies (reference §6): GP on PT lines under a PT plan of
+care, CQ when a PTA furnished more than 10% of a service, KX past the year's threshold, and
+59/X where a code-pair edit allows it. Pure: everything comes from the RuleContext.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ptdoc.billing import UnitResult, units_for_session
+from ptdoc.catalog import lookup
+from ptdoc.domain import Credential, Provider
+from ptdoc.rule_context import RuleContext
+
+
+@dataclass(frozen=True)
+class AppliedModifier:
+    modifier: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClaimLine:
+    code: str
+    description: str
+    minutes: int | None
+    units: int
+    modifiers: tuple[AppliedModifier, ...]
+
+    @property
+    def modifier_codes(self) -> tuple[str, ...]:
+        return tuple(m.modifier for m in self.modifiers)
+
+
+@dataclass(frozen=True)
+class Claim:
+    lines: tuple[ClaimLine, ...]
+    units: UnitResult
+    chosen: dict[str, int]   # the allocation used: the session's own when valid, else default
+
+
+def session_units(ctx: RuleContext) -> UnitResult:
+    return units_for_session([(s.code, s.minutes) for s in ctx.session.services],
+                             ctx.unit_method)
+
+
+def chosen_allocation(ctx: RuleContext, result: UnitResult) -> dict[str, int] | None:
+    """The session's units when they form a valid allocation (a tie the clinician chose)."""
+    if any(s.units is None for s in ctx.session.services):
+        return None
+    mine: dict[str, int] = {}
+    for line in ctx.session.services:
+        mine[line.code] = mine.get(line.code, 0) + (line.units or 0)
+    return mine if mine in result.choices else None
+
+
+def pta_share(ctx: RuleContext, code: str) -> tuple[int, int]:
+    """(PTA minutes, all minutes) of the exercises documented under ``code``."""
+    rows = [e for e in ctx.session.exercises if e.code == code and e.minutes]
+    return (sum(e.minutes or 0 for e in rows if e.delivered_by == Provider.PTA),
+            sum(e.minutes or 0 for e in rows))
+
+
+def _threshold_passed(ctx: RuleContext) -> bool:
+    threshold = ctx.pack.kx_threshold(ctx.session.date_of_service.year)
+    return (threshold is not None and ctx.year_to_date_amount is not None
+            and ctx.year_to_date_amount > threshold)
+
+
+def required_modifiers(ctx: RuleContext, code: str) -> list[AppliedModifier]:
+    payer = ctx.payer
+    if payer is None:
+        return []
+    found = []
+    if payer.gp_required:
+        found.append(AppliedModifier("GP", "PT service under a PT plan of care"))
+    if payer.cq_applies:
+        clinician = ctx.user(ctx.session.delivered_by)
+        pta, total = pta_share(ctx, code)
+        if clinician is not None and clinician.credential == Credential.PTA:
+            found.append(AppliedModifier("CQ", f"furnished by a PTA ({clinician.display})"))
+        elif total and pta * 10 > total:
+            found.append(AppliedModifier("CQ", f"a PTA furnished {pta} of its {total} minutes "
+                                               "(more than 10%)"))
+    if payer.kx_applies and _threshold_passed(ctx):
+        threshold = ctx.pack.kx_threshold(ctx.session.date_of_service.year)
+        found.append(AppliedModifier("KX", f"year-to-date PT and speech therapy amount "
+                                           f"${ctx.year_to_date_amount} is past the "
+                                           f"{ctx.session.date_of_service.year} threshold "
+                                           f"${threshold}; medical necessity is attested"))
+    return found
+
+
+def distinct_modifier(ctx: RuleContext, code: str) -> AppliedModifier | None:
+    """59/X on the second code of a pair whose edit allows a modifier."""
+    payer = ctx.payer
+    if payer is not None and not payer.code_pair_edits:
+        return None
+    codes = {s.code for s in ctx.session.services}
+    for pair in ctx.pack.code_pairs:
+        if pair.modifier_allowed and pair.second == code and \
+                pair.applies(codes, ctx.session.date_of_service):
+            own = [m for s in ctx.session.services if s.code == code for m in s.modifiers
+                   if m in ctx.pack.distinct_modifiers]
+            return AppliedModifier(own[0] if own else "59",
+                                   f"distinct service from {pair.first}: {pair.note}")
+    return None
+
+
+def build_claim(ctx: RuleContext) -> Claim:
+    result = session_units(ctx)
+    chosen = chosen_allocation(ctx, result) or result.choices[0]
+    lines = []
+    seen: set[str] = set()
+    for service in ctx.session.services:
+        if service.code in seen:
+            continue  # one claim line per code; minutes of repeated lines are pooled
+        seen.add(service.code)
+        info = lookup(service.code)
+        mods = required_modifiers(ctx, service.code)
+        extra = distinct_modifier(ctx, service.code)
+        if extra is not None:
+            mods.append(extra)
+        minutes = next((line.minutes for line in result.lines if line.code == service.code),
+                       None)
+        lines.append(ClaimLine(service.code, info.description if info else "unknown code",
+                               minutes, chosen.get(service.code, 0), tuple(mods)))
+    return Claim(tuple(lines), result, chosen)

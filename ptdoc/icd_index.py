@@ -1,0 +1,143 @@
+"""The ICD-10-CM code set as a small SQLite index in the user's cache folder.
+
+Built once from the simple-icd-10-cm package (its import parses XML for ~3 s), then opened in
+milliseconds. Answers whether a code exists and is billable, and searches by code or words.
+Rebuilt when the package version changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import os
+import sqlite3
+import threading
+import warnings
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+
+class IcdStatus(StrEnum):
+    BILLABLE = "billable"      # a leaf code: may go on a claim
+    CATEGORY = "category"      # exists, but has more specific codes below it
+    UNKNOWN = "unknown"        # not in the code set
+
+
+@dataclass(frozen=True)
+class IcdCode:
+    code: str
+    description: str
+    billable: bool
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("PTDOC_CACHE_DIR")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("ptdoc", appauthor=False))
+
+
+def _version() -> str:
+    return importlib.metadata.version("simple-icd-10-cm")
+
+
+class IcdIndex:
+    def __init__(self, path: Path):
+        self.path = path
+        self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, folder: Path | None = None) -> IcdIndex:
+        folder = folder or cache_dir()
+        path = folder / f"icd10cm-{_version()}.sqlite3"
+        if not path.exists():
+            build(path)
+        return cls(path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _one(self, code: str) -> tuple[str, int] | None:
+        with self._lock:
+            return self._conn.execute("SELECT description, billable FROM codes WHERE code = ?",
+                                      [code]).fetchone()
+
+    def status(self, code: str) -> IcdStatus:
+        row = self._one(code)
+        if row is None:
+            return IcdStatus.UNKNOWN
+        return IcdStatus.BILLABLE if row[1] else IcdStatus.CATEGORY
+
+    def description(self, code: str) -> str | None:
+        row = self._one(code)
+        return row[0] if row else None
+
+    def search(self, text: str, limit: int = 20) -> list[IcdCode]:
+        """Codes starting with ``text``, else codes whose description has all its words."""
+        text = text.strip()
+        if not text:
+            return []
+        with self._lock:
+            prefix = text.upper().replace(" ", "")
+            rows = self._conn.execute(
+                "SELECT code, description, billable FROM codes WHERE code >= ? AND code < ? "
+                "ORDER BY billable DESC, code LIMIT ?", [prefix, prefix + "\uffff", limit]
+            ).fetchall()
+            if not rows:
+                words = [w for w in text.replace('"', " ").split() if w]
+                query = " ".join(f'"{w}"*' for w in words)
+                rows = self._conn.execute(
+                    "SELECT c.code, c.description, c.billable FROM codes_fts f "
+                    "JOIN codes c ON c.rowid = f.rowid WHERE codes_fts MATCH ? "
+                    "ORDER BY c.billable DESC, rank LIMIT ?", [query, limit]).fetchall()
+        return [IcdCode(r[0], r[1], bool(r[2])) for r in rows]
+
+
+def build(path: Path) -> None:
+    """Write the index from the simple-icd-10-cm package (slow: run it off the GUI thread)."""
+    with warnings.catch_warnings():  # the package uses importlib.resources' legacy calls
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as cm
+
+        _write(path, cm)
+
+
+def _write(path: Path, cm: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.partial")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    conn = sqlite3.connect(tmp)
+    try:
+        conn.executescript("""
+            CREATE TABLE codes (code TEXT PRIMARY KEY, description TEXT NOT NULL,
+                                billable INTEGER NOT NULL);
+            CREATE VIRTUAL TABLE codes_fts USING fts5(code, description, content='codes',
+                                                      content_rowid='rowid');
+        """)
+        rows = [(c, cm.get_description(c), int(cm.is_leaf(c)))
+                for c in cm.get_all_codes(True) if not cm.is_chapter_or_block(c)]
+        conn.executemany("INSERT INTO codes VALUES (?, ?, ?)", rows)
+        conn.execute("INSERT INTO codes_fts(rowid, code, description) "
+                     "SELECT rowid, code, description FROM codes")
+        conn.commit()
+    finally:
+        conn.close()
+    os.replace(tmp, path)  # atomic: another process never sees half an index
+
+
+class KnownCodes:
+    """A code set of a few codes known to be billable, for callers (the demo) that must not
+    wait for the full index. tests/test_demo.py checks every one against the real index."""
+
+    def __init__(self, codes: dict[str, str]):
+        self._codes = codes
+
+    def status(self, code: str) -> IcdStatus:
+        return IcdStatus.BILLABLE if code in self._codes else IcdStatus.UNKNOWN
+
+    def description(self, code: str) -> str | None:
+        return self._codes.get(code)

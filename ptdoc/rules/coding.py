@@ -1,0 +1,295 @@
+"""Rules about codes, minutes, units and modifiers: what makes a claim line wrong."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ptdoc.catalog import lookup
+from ptdoc.claim import chosen_allocation, required_modifiers, session_units
+from ptdoc.domain import DeliveryMode, NoteType, Provider
+from ptdoc.rule_context import RuleContext
+from ptdoc.rules.engine import Finding, Severity, rule
+
+MCPM = "Medicare Claims Processing Manual ch. 5 §20.2 (reference §3)"
+MBPM_NOTE = "Medicare Benefit Policy Manual ch. 15 §220.3 (reference §4)"
+EVALUATIONS = {"97161", "97162", "97163"}
+PASSIVE_NAMES = re.compile(
+    r"\b(hot pack|cold pack|ice (?:pack|massage|bag|to)|moist heat|heat pack|cryotherapy|e-?stim|"
+    r"electrical stim\w*|tens|ultrasound|us|traction|paraffin|whirlpool|diathermy|infrared|"
+    r"iontophoresis|vasopneumatic|game ready|hydrocollator)\b", re.IGNORECASE)
+
+
+def _timed_lines(ctx: RuleContext) -> Iterator[tuple[int, str, int | None]]:
+    for i, line in enumerate(ctx.session.services):
+        info = lookup(line.code)
+        if info is not None and info.timed:
+            yield i, line.code, line.minutes
+
+
+def _exercise_minutes(ctx: RuleContext, code: str) -> tuple[int, int, int, int]:
+    """(billable, supervised/group, aide, all) minutes of the exercises under ``code``."""
+    billable = unattended = aide = total = 0
+    for e in ctx.session.exercises:
+        if e.code != code or not e.minutes:
+            continue
+        total += e.minutes
+        if e.delivered_by == Provider.AIDE or e.mode == DeliveryMode.AIDE:
+            aide += e.minutes
+        elif e.mode in (DeliveryMode.SUPERVISED_INDEPENDENT, DeliveryMode.GROUP):
+            unattended += e.minutes
+        else:
+            billable += e.minutes
+    return billable, unattended, aide, total
+
+
+@rule("CODE_UNKNOWN")
+def code_unknown(ctx: RuleContext) -> Iterator[Finding]:
+    for i, line in enumerate(ctx.session.services):
+        if lookup(line.code) is None:
+            yield Finding("CODE_UNKNOWN", Severity.BLOCKER,
+                          f"{line.code} is not a physical therapy code ptdoc knows.",
+                          f"services[{i}].code", "ptdoc code catalog (reference §2)",
+                          "Choose the code of the service from the catalog.")
+
+
+@rule("CODE_EVAL_FOR_EXERCISE")
+def evaluation_for_exercise(ctx: RuleContext) -> Iterator[Finding]:
+    s = ctx.session
+    if s.note_type in (NoteType.EVALUATION, NoteType.RE_EVALUATION) or not s.exercises:
+        return
+    for i, line in enumerate(s.services):
+        if line.code in EVALUATIONS:
+            info = lookup(line.code)
+            yield Finding(
+                "CODE_EVAL_FOR_EXERCISE", Severity.BLOCKER,
+                f"{line.code} is a {info.description if info else 'PT evaluation'}, not "
+                f"therapeutic exercise, but this {s.note_type} note documents exercise and no "
+                "evaluation.", f"services[{i}].code",
+                "CPT 97161-97163 are evaluations; therapeutic exercise is 97110 (reference §1)",
+                "Bill the exercise as 97110 (timed, 15-minute units) with its minutes.")
+
+
+@rule("PASSIVE_MODALITY_AS_EXERCISE")
+def passive_as_exercise(ctx: RuleContext) -> Iterator[Finding]:
+    for i, e in enumerate(ctx.session.exercises):
+        info = lookup(e.code)
+        if PASSIVE_NAMES.search(e.name) or (info is not None and info.passive):
+            what = f"'{e.name}'" + (f" (coded {e.code})" if info and info.passive else "")
+            yield Finding(
+                "PASSIVE_MODALITY_AS_EXERCISE", Severity.BLOCKER,
+                f"{what} is a passive modality, listed as exercise. Its minutes are never "
+                "therapeutic exercise minutes.", f"exercises[{i}].name",
+                "Reference §2: passive modalities are coded under their own codes",
+                "Remove it from the exercises and record it as a service under its own code "
+                "(for example 97010 hot/cold pack, 97035 ultrasound, 97012 traction).")
+
+
+@rule("TIMED_MINUTES_MISSING")
+def timed_minutes_missing(ctx: RuleContext) -> Iterator[Finding]:
+    for i, code, minutes in _timed_lines(ctx):
+        if not minutes:
+            yield Finding("TIMED_MINUTES_MISSING", Severity.BLOCKER,
+                          f"{code} is a timed code but has no minutes.",
+                          f"services[{i}].minutes", MCPM,
+                          f"Enter the minutes of one-on-one contact for {code}.")
+
+
+@rule("UNITS_MINUTES_MISMATCH")
+def units_mismatch(ctx: RuleContext) -> Iterator[Finding]:
+    s = ctx.session
+    if not s.services or any(line.units is None for line in s.services):
+        return
+    result = session_units(ctx)
+    if chosen_allocation(ctx, result) is not None:
+        return
+    default = result.choices[0]
+    for i, line in enumerate(s.services):
+        if line.units != default.get(line.code):
+            yield Finding(
+                "UNITS_MINUTES_MISMATCH", Severity.BLOCKER,
+                f"{line.code} bills {line.units} unit{'s' * (line.units != 1)}, but "
+                f"{ctx.unit_method.value} rules give {default.get(line.code)}. "
+                + " ".join(result.explanation), f"services[{i}].units", MCPM,
+                f"Bill {default.get(line.code)} unit{'s' * (default.get(line.code) != 1)}.")
+
+
+@rule("TOTAL_TIME_INCONSISTENT")
+def total_time(ctx: RuleContext) -> Iterator[Finding]:
+    s = ctx.session
+    counted = sum(line.minutes or 0 for line in s.services)
+    if s.total_treatment_minutes is None:
+        if s.services:
+            yield Finding("TOTAL_TIME_INCONSISTENT", Severity.BLOCKER,
+                          "Total treatment time is missing.", "total_treatment_minutes",
+                          MBPM_NOTE, "Enter the total treatment time (timed and untimed "
+                                     "minutes, without rest or waiting).")
+    elif s.total_treatment_minutes < counted:
+        yield Finding("TOTAL_TIME_INCONSISTENT", Severity.BLOCKER,
+                      f"Total treatment time ({s.total_treatment_minutes} min) is less than the "
+                      f"minutes of the services ({counted} min).", "total_treatment_minutes",
+                      MBPM_NOTE, f"Make the total at least {counted} minutes, or correct the "
+                                 "service minutes.")
+
+
+@rule("NOT_ONE_ON_ONE", "AIDE_TIME_BILLED")
+def unattended_minutes(ctx: RuleContext) -> Iterator[Finding]:
+    s = ctx.session
+    for i, code, minutes in _timed_lines(ctx):
+        billable, unattended, aide, _total = _exercise_minutes(ctx, code)
+        if not minutes or minutes <= billable:
+            continue
+        if aide:
+            yield Finding(
+                "AIDE_TIME_BILLED", Severity.BLOCKER,
+                f"{code} bills {minutes} minutes, but {aide} of the exercise minutes were "
+                "with an aide. Aide time is never billable therapy time.",
+                f"services[{i}].minutes", "Reference §7: aides are never billable",
+                f"Bill only the minutes a PT or PTA was with the patient ({billable} min).")
+        if unattended:
+            yield Finding(
+                "NOT_ONE_ON_ONE", Severity.BLOCKER,
+                f"{code} is one-on-one, but {unattended} of its minutes were "
+                "supervised-independent or group exercise.", f"services[{i}].minutes",
+                "Reference §4 and §7: self-directed or unattended exercise is never 97110",
+                f"Bill only one-on-one minutes ({billable} min); group work is 97150.")
+    if s.mode == DeliveryMode.GROUP:
+        for i, code, minutes in _timed_lines(ctx):
+            if minutes:
+                yield Finding(
+                    "NOT_ONE_ON_ONE", Severity.BLOCKER,
+                    f"The session was a group session, but {code} is a one-on-one code.",
+                    f"services[{i}].code", "Reference §7: group therapy is 97150",
+                    "Bill 97150 x1 for the group, or record the one-on-one minutes apart.")
+
+
+@rule("EXERCISE_MINUTES_MISMATCH")
+def exercise_minutes(ctx: RuleContext) -> Iterator[Finding]:
+    for i, code, minutes in _timed_lines(ctx):
+        billable, _unattended, _aide, total = _exercise_minutes(ctx, code)
+        if not total or minutes is None:
+            continue
+        if minutes != billable and not billable < minutes <= total:
+            yield Finding(
+                "EXERCISE_MINUTES_MISMATCH", Severity.WARNING,
+                f"{code} bills {minutes} minutes, but its one-on-one exercises add up to "
+                f"{billable} minutes.", f"services[{i}].minutes", MBPM_NOTE,
+                f"Make the {code} minutes {billable}, or correct the exercise minutes.")
+
+
+@rule("GROUP_AND_ONE_ON_ONE")
+def group_and_timed(ctx: RuleContext) -> Iterator[Finding]:
+    s = ctx.session
+    group = [i for i, line in enumerate(s.services) if line.code == "97150"]
+    timed = [(i, code, m) for i, code, m in _timed_lines(ctx) if m]
+    if not group or not timed:
+        return
+    group_minutes = sum(s.services[i].minutes or 0 for i in group)
+    timed_minutes = sum(m or 0 for _, _, m in timed)
+    grouped_codes = {e.code for e in s.exercises if e.mode == DeliveryMode.GROUP}
+    overlap = [code for _, code, _ in timed if code in grouped_codes]
+    if overlap or (s.total_treatment_minutes is not None and
+                   s.total_treatment_minutes < group_minutes + timed_minutes):
+        yield Finding(
+            "GROUP_AND_ONE_ON_ONE", Severity.BLOCKER,
+            "The same minutes are billed as group therapy (97150) and as one-on-one timed "
+            "codes.", f"services[{group[0]}].code", "Reference §7: each patient gets 97150 x1 "
+                                                    "and no timed codes for those minutes",
+            "Bill group minutes as 97150 only, and one-on-one minutes done at another time.")
+
+
+@rule("MEDICARE_CODE_INVALID")
+def medicare_invalid(ctx: RuleContext) -> Iterator[Finding]:
+    if not ctx.medicare:
+        return
+    for i, line in enumerate(ctx.session.services):
+        info = lookup(line.code)
+        if info is not None and info.medicare_replacement:
+            yield Finding("MEDICARE_CODE_INVALID", Severity.BLOCKER,
+                          f"{line.code} is not valid for Medicare.", f"services[{i}].code",
+                          "Reference §2", f"Bill {info.medicare_replacement} instead.")
+
+
+@rule("MEDICARE_BUNDLED")
+def medicare_bundled(ctx: RuleContext) -> Iterator[Finding]:
+    if not ctx.medicare:
+        return
+    for i, line in enumerate(ctx.session.services):
+        info = lookup(line.code)
+        if info is not None and not info.medicare_pays and not info.medicare_replacement:
+            yield Finding("MEDICARE_BUNDLED", Severity.INFO,
+                          f"{line.code} ({info.description}) is bundled by Medicare and not "
+                          "paid separately.", f"services[{i}].code", "Reference §2",
+                          "Keep it documented; expect no separate payment.")
+
+
+@rule("CODE_PAIR_EDIT")
+def code_pairs(ctx: RuleContext) -> Iterator[Finding]:
+    s = ctx.session
+    if ctx.payer is not None and not ctx.payer.code_pair_edits:
+        return
+    codes = {line.code for line in s.services}
+    position = {line.code: i for i, line in enumerate(s.services)}
+    for pair in ctx.pack.code_pairs:
+        if not pair.applies(codes, s.date_of_service):
+            continue
+        field = f"services[{position[pair.second]}].modifiers"
+        if not pair.modifier_allowed:
+            yield Finding("CODE_PAIR_EDIT", Severity.BLOCKER,
+                          f"{pair.first} and {pair.second} are never billed together: "
+                          f"{pair.note}.", f"services[{position[pair.second]}].code",
+                          pair.source, f"Remove {pair.second} (or {pair.first}).")
+            continue
+        own = {m for line in s.services if line.code == pair.second for m in line.modifiers}
+        if not own & ctx.pack.distinct_modifiers:
+            yield Finding("CODE_PAIR_EDIT", Severity.BLOCKER,
+                          f"{pair.first} with {pair.second} needs a distinct-service modifier "
+                          f"on {pair.second} ({pair.note}).", field, pair.source,
+                          f"Add 59 (or XE/XS/XP/XU) to {pair.second} if it was a separate "
+                          "service in its own time interval.")
+
+
+@rule("MODIFIER_MISSING")
+def modifiers_missing(ctx: RuleContext) -> Iterator[Finding]:
+    s = ctx.session
+    for i, line in enumerate(s.services):
+        for needed in required_modifiers(ctx, line.code):
+            if needed.modifier not in line.modifiers:
+                yield Finding("MODIFIER_MISSING", Severity.BLOCKER,
+                              f"{line.code} needs {needed.modifier}: {needed.reason}.",
+                              f"services[{i}].modifiers", "Reference §6",
+                              f"Add {needed.modifier} to {line.code}.")
+
+
+@rule("KX_THRESHOLD")
+def kx_threshold(ctx: RuleContext) -> Iterator[Finding]:
+    payer = ctx.payer
+    if payer is None or not payer.kx_applies or not ctx.session.services:
+        return
+    year = ctx.session.date_of_service.year
+    threshold = ctx.pack.kx_threshold(year)
+    if threshold is None:
+        yield Finding("KX_THRESHOLD", Severity.WARNING,
+                      f"The rule pack has no KX threshold for {year}.", "services",
+                      ctx.pack.kx_source, "Update resources/rulepack.json for the new year.")
+        return
+    if ctx.missing_fees or ctx.year_to_date_amount is None:
+        missing = ", ".join(ctx.missing_fees) or "the year's sessions"
+        yield Finding("KX_THRESHOLD", Severity.WARNING,
+                      f"The year-to-date therapy amount cannot be computed: the fee schedule "
+                      f"has no {year} amount for {missing}. KX may be needed.", "services",
+                      ctx.pack.kx_source, "Enter the allowed amounts in the fee schedule.")
+        return
+    amount = ctx.year_to_date_amount
+    if amount > ctx.pack.review_threshold:
+        yield Finding("KX_THRESHOLD", Severity.INFO,
+                      f"Year-to-date amount ${amount} is past ${ctx.pack.review_threshold}: "
+                      "claims may be picked for targeted medical review.", "services",
+                      ctx.pack.review_source, "Make sure the note shows medical necessity.")
+    if amount > threshold:
+        yield Finding("KX_THRESHOLD", Severity.WARNING,
+                      f"Year-to-date PT and speech therapy amount ${amount} is past the {year} "
+                      f"threshold ${threshold}: KX attests that the care is medically "
+                      "necessary.", "assessment", ctx.pack.kx_source,
+                      "Document in the assessment why continued therapy is necessary.")
+
