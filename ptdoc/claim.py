@@ -7,11 +7,11 @@ care, CQ when a PTA furnished more than 10% of a service, KX past the year's thr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ptdoc.billing import UnitResult, units_for_session
 from ptdoc.catalog import lookup
-from ptdoc.domain import Credential, Provider
+from ptdoc.domain import Credential, DeliveryMode, Provider, ServiceLine, Session
 from ptdoc.rule_context import RuleContext
 
 
@@ -107,6 +107,35 @@ def distinct_modifier(ctx: RuleContext, code: str) -> AppliedModifier | None:
             return AppliedModifier(own[0] if own else "59",
                                    f"distinct service from {pair.first}: {pair.note}")
     return None
+
+
+def services_from_exercises(session: Session) -> tuple[ServiceLine, ...]:
+    """The session's lines with each exercise code's minutes set to the one-on-one minutes of
+    its exercises (aide, group and supervised-independent minutes left out); other lines kept."""
+    minutes: dict[str, int] = {}
+    for e in session.exercises:
+        minutes.setdefault(e.code, 0)
+        if e.minutes and e.mode == DeliveryMode.ONE_ON_ONE and e.delivered_by != Provider.AIDE:
+            minutes[e.code] += e.minutes
+    lines = [replace(s, minutes=minutes.pop(s.code)) if s.code in minutes else s
+             for s in session.services]
+    lines += [ServiceLine(code, m) for code, m in minutes.items()]
+    return tuple(lines)
+
+
+def apply_claim(session: Session, claim: Claim) -> Session:
+    """The session with ptdoc's units and modifiers on its lines (the clinician's own 59/X
+    kept); a line whose code the claim has not seen is left as it is."""
+    by_code = {line.code: line for line in claim.lines}
+    lines = []
+    for s in session.services:
+        line = by_code.get(s.code)
+        if line is None:
+            lines.append(s)
+            continue
+        mods = list(line.modifier_codes)
+        lines.append(replace(s, units=line.units, modifiers=tuple(mods[:4])))
+    return replace(session, services=tuple(lines))
 
 
 def build_claim(ctx: RuleContext) -> Claim:

@@ -10,11 +10,9 @@ validation, permissions and signing as real use. Seeded: the same day gives the 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 
 from ptdoc.catalog import payer_from_profile
@@ -25,10 +23,8 @@ from ptdoc.domain import (
     Credential,
     Cue,
     DeliveryMode,
-    DistanceUnit,
     Episode,
     ExerciseChange,
-    ExerciseEntry,
     LoadUnit,
     NoteType,
     Patient,
@@ -43,6 +39,7 @@ from ptdoc.domain import (
 )
 from ptdoc.icd_index import KnownCodes
 from ptdoc.identifiers import npi_with_check_digit
+from ptdoc.library import LibraryExercise, shipped_library
 from ptdoc.services import Workspace
 from ptdoc.store import Store
 
@@ -183,11 +180,6 @@ class _Clock:
     now: dt.datetime
 
 
-def _exercise_library() -> dict[str, dict]:
-    text = resources.files("ptdoc.resources").joinpath("exercises.json").read_text()
-    return {row["name"]: row for row in json.loads(text)["exercises"]}
-
-
 def build_demo(path: Path, today: dt.date, seed: int = 7) -> Store:
     """Create the demo clinic in a new database at ``path`` and return the open store."""
     if path.exists() and path.stat().st_size > 0:
@@ -211,7 +203,7 @@ def build_demo(path: Path, today: dt.date, seed: int = 7) -> Store:
         for year in (today.year - 1, today.year):
             for code, amount in DEMO_FEES.items():
                 store.fees.set(code, year, Decimal(amount))
-        library = _exercise_library()
+        library = {e.name: e for e in shipped_library()}
         spaces = {u: Workspace(store, users[u], today=lambda: today, now=lambda: clock.now,
                                codes=codes) for u in ("mchen", "jokafor", "lrivera")}
         for index, (first, last, year) in enumerate(PATIENTS):
@@ -225,7 +217,8 @@ def build_demo(path: Path, today: dt.date, seed: int = 7) -> Store:
 
 
 class _PatientBuilder:
-    def __init__(self, rng: random.Random, today: dt.date, index: int, library: dict,
+    def __init__(self, rng: random.Random, today: dt.date, index: int,
+                 library: dict[str, LibraryExercise],
                  spaces: dict[str, Workspace], users: dict[str, User], clock: _Clock):
         self.rng, self.today, self.index = rng, today, index
         self.library, self.spaces, self.users, self.clock = library, spaces, users, clock
@@ -329,21 +322,13 @@ class _PatientBuilder:
         for name in names:
             base = self.library[name]
             step = visit // 3  # progress every few visits
-            load = None
-            if base["load"] is not None:
-                load = Decimal(base["load"]) + step * (1 if base["load_unit"] == "lb" else 0)
-            reps = base["reps"] + min(step, 3) * 2 if base["reps"] else None
+            load = base.load + step if base.load is not None and \
+                base.load_unit == LoadUnit.LB else base.load
+            reps = min(base.reps + min(step, 3) * 2, 30) if base.reps else None
             progressed = visit > 1 and step > 0 and visit % 3 == 0
             pain = rng.randint(1, 5)
-            rows.append(ExerciseEntry(
-                name=name, region=base["region"], side=self.condition.side,
-                position=base["position"], equipment=base["equipment"], load=load,
-                load_unit=LoadUnit(base["load_unit"]) if base["load_unit"] else None,
-                sets=base["sets"], reps=min(reps, 30) if reps else None,
-                hold_seconds=base["hold_seconds"], duration_minutes=base["duration_minutes"],
-                distance=Decimal(base["distance"]) if base["distance"] else None,
-                distance_unit=DistanceUnit(base["distance_unit"]) if base["distance_unit"]
-                else None,
+            rows.append(replace(
+                base.entry(), side=self.condition.side, load=load, reps=reps,
                 assistance=rng.choice([Assistance.INDEPENDENT, Assistance.STAND_BY,
                                        Assistance.CONTACT_GUARD]),
                 cues=tuple(rng.sample([Cue.VERBAL, Cue.TACTILE, Cue.VISUAL], rng.randint(1, 2))),

@@ -118,6 +118,7 @@ class ExerciseChange(StrEnum):
     """How an exercise relates to the last visit; carried-forward rows must say which."""
 
     NEW = "new"
+    CARRIED = "carried forward"  # copied from the last visit; the clinician must choose
     AS_BEFORE = "as before"
     PROGRESSED = "progressed"
     MODIFIED = "modified"

@@ -232,6 +232,16 @@ def m003_payer_rules_and_fees(db: Database) -> None:
         )""")
 
 
+def m004_clinic_exercises(db: Database) -> None:
+    """Exercises the clinic adds to the shipped library, with their default parameters."""
+    db.execute("""
+        CREATE TABLE clinic_exercises (
+            name TEXT PRIMARY KEY COLLATE NOCASE,
+            defaults TEXT NOT NULL
+        )""")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
-                                                m003_payer_rules_and_fees]
+                                                m003_payer_rules_and_fees,
+                                                m004_clinic_exercises]
 LATEST_VERSION = len(MIGRATIONS)

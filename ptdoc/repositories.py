@@ -293,6 +293,24 @@ class FeeScheduleRepository:
             "SELECT code, amount FROM fee_schedule WHERE year = ?", [year])}
 
 
+class ClinicExerciseRepository:
+    """Exercises the clinic added to the library, stored as the codec's plain JSON."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def save(self, exercise: Any) -> None:  # a library.LibraryExercise
+        plain = to_plain(exercise)
+        self.db.execute("INSERT INTO clinic_exercises (name, defaults) VALUES (?, ?) "
+                        "ON CONFLICT(name) DO UPDATE SET defaults = excluded.defaults",
+                        [exercise.name, json.dumps(plain)])
+
+    def all(self, cls: type) -> list:
+        rows = [json.loads(r[0]) for r in self.db.execute(
+            "SELECT defaults FROM clinic_exercises ORDER BY name")]
+        return load_rows(cls, rows)
+
+
 class AuditLog:
     """Append-only (triggers refuse UPDATE and DELETE). Details carry ids and codes, never
     patient names or note text."""

@@ -19,6 +19,7 @@ from ptdoc.domain import (
     AddendumKind,
     Clinic,
     Episode,
+    ExerciseEntry,
     NoteType,
     Patient,
     Payer,
@@ -37,6 +38,7 @@ from ptdoc.interchange import (
     remap_users,
     verify_signature,
 )
+from ptdoc.library import LibraryExercise, carried, shipped_library
 from ptdoc.permissions import PT_ONLY_NOTES, Permission, allowed, describe
 from ptdoc.repositories import AuditAction
 from ptdoc.review import Review, review_context
@@ -241,6 +243,15 @@ class Workspace:
         self._codes = codes
 
     @property
+    def codes_if_ready(self) -> CodeSet | None:
+        """The ICD-10-CM index when it is open already (never builds it: the UI asks this)."""
+        return self._codes
+
+    @property
+    def can_addendum(self) -> bool:
+        return self.can(Permission.ADDENDUM) and self.actor is not None
+
+    @property
     def codes(self) -> CodeSet:
         """The ICD-10-CM index (built into the cache folder the first time: seconds)."""
         if self._codes is None:
@@ -332,6 +343,51 @@ class Workspace:
         if session.signature is None:
             return False
         return session.signature.content_hash == content_hash(self.document(session))
+
+    # --- the editor's helpers -------------------------------------------------------------
+
+    def exercise_library(self) -> list[LibraryExercise]:
+        """The shipped library with the clinic's own entries (which win by name)."""
+        own = self.store.clinic_exercises.all(LibraryExercise)
+        names = {e.name.lower() for e in own}
+        rows = [e for e in shipped_library() if e.name.lower() not in names] + own
+        return sorted(rows, key=lambda e: e.name.lower())
+
+    def add_to_library(self, entry: ExerciseEntry) -> LibraryExercise:
+        self.require(Permission.DOCUMENT)
+        exercise = LibraryExercise.from_entry(entry)
+        self.store.clinic_exercises.save(exercise)
+        self.store.audit.record(self.actor, AuditAction.ADMIN, "library", None, "exercise")
+        return exercise
+
+    def carry_forward(self, session: Session) -> Session:
+        """Last visit's exercises added to the draft, each to be confirmed (CARRIED)."""
+        self.require(Permission.DOCUMENT, "session", session.id)
+        previous = self.store.sessions.previous_with_exercises(session.patient_id,
+                                                               session.date_of_service)
+        if previous is None:
+            raise NotFound("This patient has no earlier visit with exercises to carry forward.")
+        have = {e.name.lower() for e in session.exercises}
+        rows = tuple(carried(e) for e in previous.exercises if e.name.lower() not in have)
+        return replace(session, exercises=session.exercises + rows)
+
+    def exercise_history(self, patient_id: int, name: str) -> list[dict]:
+        self.require(Permission.VIEW_CLINICAL, "patient", patient_id)
+        return self.store.sessions.exercise_history(patient_id, name)
+
+    def day_overview(self, day: dt.date
+                     ) -> list[tuple[SessionListing, int | None, int | None]]:
+        """The day's sessions with the blockers and open warnings of each draft (None where
+        they are not judged: signed notes, and users who may not open clinical notes)."""
+        rows = self.sessions(date=day)
+        out: list[tuple[SessionListing, int | None, int | None]] = []
+        for row in rows:
+            if row.status == SessionStatus.SIGNED or not self.can(Permission.VIEW_CLINICAL):
+                out.append((row, None, None))
+                continue
+            judged = self.review(self.store.sessions.get(row.id))
+            out.append((row, len(judged.blockers), len(judged.open_warnings)))
+        return out
 
     # --- interchange ---------------------------------------------------------------------
 

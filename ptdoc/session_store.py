@@ -236,6 +236,28 @@ class SessionRepository:
                 break
         return len(days)
 
+    def previous_with_exercises(self, patient_id: int, before: dt.date) -> Session | None:
+        """The patient's latest earlier session that has exercises (for carry-forward)."""
+        row = self.db.execute(
+            "SELECT s.id FROM sessions s WHERE s.patient_id = ? AND s.date_of_service < ? AND "
+            "EXISTS (SELECT 1 FROM exercises e WHERE e.session_id = s.id) "
+            "ORDER BY s.date_of_service DESC, s.id DESC LIMIT 1",
+            [patient_id, before.isoformat()]).fetchone()
+        return self.get(row[0]) if row else None
+
+    def exercise_history(self, patient_id: int, name: str) -> list[dict[str, Any]]:
+        """Every performance of one exercise by one patient, oldest first (progression view)."""
+        return list(self.db.query(
+            "SELECT s.date_of_service AS date, e.sets, e.reps, e.load, e.load_unit, "
+            "e.hold_seconds, e.duration_minutes FROM exercises e JOIN sessions s ON "
+            "s.id = e.session_id WHERE s.patient_id = ? AND e.name = ? COLLATE NOCASE "
+            "AND e.change != 'held' ORDER BY s.date_of_service, s.id", [patient_id, name]))
+
+    def exercise_names(self, patient_id: int) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT e.name FROM exercises e JOIN sessions s ON s.id = e.session_id "
+            "WHERE s.patient_id = ? ORDER BY e.name COLLATE NOCASE", [patient_id])]
+
     def same_day_count(self, patient_id: int, day: dt.date, exclude_id: int | None) -> int:
         return self.db.execute(
             "SELECT count(*) FROM sessions WHERE patient_id = ? AND date_of_service = ? AND "

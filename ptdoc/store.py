@@ -9,6 +9,7 @@ from sqlite_utils import Database
 from ptdoc import db as dbmod
 from ptdoc.repositories import (
     AuditLog,
+    ClinicExerciseRepository,
     ClinicRepository,
     EpisodeRepository,
     FeeScheduleRepository,
@@ -30,6 +31,7 @@ class Store:
         self.episodes = EpisodeRepository(db)
         self.sessions = SessionRepository(db)
         self.fees = FeeScheduleRepository(db)
+        self.clinic_exercises = ClinicExerciseRepository(db)
         self.audit = AuditLog(db)
 
     @classmethod

@@ -117,6 +117,8 @@ CASES: dict[str, tuple[Callable, Callable]] = {
     "MODIFIER_MISSING": (same, with_services(ServiceLine("97110", 23, 2, ()))),
     "KX_THRESHOLD": (same, lambda ctx: replace(ctx, year_to_date_amount=Decimal("2600"))),
     "EXERCISE_PARAMS_MISSING": (same, with_exercise(sets=None, reps=None)),
+    "CARRY_FORWARD_UNCONFIRMED": (with_exercise(change=ExerciseChange.AS_BEFORE),
+                                  with_exercise(change=ExerciseChange.CARRIED)),
     "MODIFICATION_REASON_MISSING": (
         with_exercise(change=ExerciseChange.PROGRESSED, modification="Added 2 lb",
                       modification_reason="3 sets at 2/10 pain last visit"),

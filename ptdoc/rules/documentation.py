@@ -32,6 +32,18 @@ def params_missing(ctx: RuleContext) -> Iterator[Finding]:
                           f"exercises[{i}].load_unit", FLOWSHEET, "Choose lb or kg.")
 
 
+@rule("CARRY_FORWARD_UNCONFIRMED")
+def carried_unconfirmed(ctx: RuleContext) -> Iterator[Finding]:
+    for i, e in enumerate(ctx.session.exercises):
+        if e.change == ExerciseChange.CARRIED:
+            yield Finding("CARRY_FORWARD_UNCONFIRMED", Severity.BLOCKER,
+                          f"'{e.name}' was carried forward from the last visit and not "
+                          "confirmed: a copied note is not documentation of today's care.",
+                          f"exercises[{i}].change", MBPM_NOTE,
+                          "Choose as before, progressed, modified or held, and record today's "
+                          "parameters and response.")
+
+
 @rule("MODIFICATION_REASON_MISSING")
 def reason_missing(ctx: RuleContext) -> Iterator[Finding]:
     for i, e in enumerate(ctx.session.exercises):

@@ -1,14 +1,16 @@
-"""Sign-in: pick a user, type the password or PIN, Enter."""
+"""Sign-in: pick a user, type the password or PIN, Enter. Used at start and to unlock."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -19,19 +21,20 @@ from ptdoc.services import login
 from ptdoc.store import Store
 
 
-class LoginDialog(QDialog):
-    def __init__(self, store: Store, clinic_name: str, parent: QWidget | None = None):
-        super().__init__(parent)
+class SignInForm(QWidget):
+    signed_in = Signal(object)  # the User
+    cancelled = Signal()
+
+    def __init__(self, store: Store, heading: str, cancel_text: str = "Cancel"):
+        super().__init__(objectName="sign_in")
         self.store = store
-        self.user: User | None = None
-        self.setWindowTitle(f"Sign in — {clinic_name}")
         self.user_box = QComboBox(objectName="login_user")
-        for user in store.users.all(active_only=True):
-            self.user_box.addItem(user.display, user.username)
         self.secret = QLineEdit(objectName="login_secret")
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.message = QLabel(objectName="login_message")
         self.message.setWordWrap(True)
+        self.heading = QLabel(heading, objectName="login_heading")
+        self.heading.setWordWrap(True)
         form = QFormLayout()
         user_label = QLabel("&User:")
         user_label.setBuddy(self.user_box)
@@ -39,25 +42,60 @@ class LoginDialog(QDialog):
         secret_label.setBuddy(self.secret)
         form.addRow(user_label, self.user_box)
         form.addRow(secret_label, self.secret)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
-                                   QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
-        buttons.accepted.connect(self._try)
-        buttons.rejected.connect(self.reject)
+        self.ok_button = QPushButton("Sign in", objectName="login_ok")
+        self.ok_button.setDefault(True)
+        self.cancel_button = QPushButton(cancel_text, objectName="login_cancel")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.ok_button)
+        buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"<b>{clinic_name}</b>"))
+        layout.addWidget(self.heading)
         layout.addLayout(form)
         layout.addWidget(self.message)
-        layout.addWidget(buttons)
-        self.setTabOrder(self.user_box, self.secret)
-        self.secret.setFocus()
+        layout.addLayout(buttons)
+        self.ok_button.clicked.connect(self.attempt)
+        self.secret.returnPressed.connect(self.attempt)
+        self.cancel_button.clicked.connect(self.cancelled.emit)
+        self.reload_users()
 
-    def _try(self) -> None:
+    def reload_users(self, preselect: str | None = None) -> None:
+        self.user_box.clear()
+        for user in self.store.users.all(active_only=True):
+            self.user_box.addItem(user.display, user.username)
+        if preselect:
+            self.user_box.setCurrentIndex(max(0, self.user_box.findData(preselect)))
+        self.secret.clear()
+        self.message.clear()
+
+    def attempt(self) -> None:
         try:
-            self.user = login(self.store, self.user_box.currentData(), self.secret.text())
+            user: User = login(self.store, self.user_box.currentData() or "", self.secret.text())
         except PermissionDenied as exc:
             self.message.setText(str(exc))
             self.secret.selectAll()
             self.secret.setFocus()
             return
+        self.secret.clear()
+        self.message.clear()
+        self.signed_in.emit(user)
+
+
+class LoginDialog(QDialog):
+    def __init__(self, store: Store, clinic_name: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.user: User | None = None
+        self.setWindowTitle(f"Sign in — {clinic_name}")
+        self.form = SignInForm(store, f"<b>{clinic_name}</b>")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form)
+        self.user_box = self.form.user_box
+        self.secret = self.form.secret
+        self.message = self.form.message
+        self.form.signed_in.connect(self._done)
+        self.form.cancelled.connect(self.reject)
+        self.form.secret.setFocus()
+
+    def _done(self, user: User) -> None:
+        self.user = user
         self.accept()

@@ -1,4 +1,4 @@
-"""The main window: the day's sessions for the signed-in user."""
+"""The main window: the day's sessions, patient search, the session editor, the idle lock."""
 
 from __future__ import annotations
 
@@ -13,16 +13,25 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QPushButton,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from ptdoc.domain import SessionStatus
+from ptdoc.domain import Patient, SessionStatus, User
+from ptdoc.errors import KnownError
+from ptdoc.permissions import Permission
 from ptdoc.services import Workspace
+from ptdoc.ui.lock import IdleWatcher, LockScreen
 from ptdoc.ui.models import SessionListModel
+from ptdoc.ui.new_session import PATIENT_ROLE, NewSessionDialog, patient_line
+from ptdoc.ui.session_editor import SessionEditor
 
 
 def to_qdate(day: dt.date) -> QDate:
@@ -37,6 +46,8 @@ class MainWindow(QMainWindow):
     def __init__(self, workspace: Workspace, notice: str = ""):
         super().__init__()
         self.workspace = workspace
+        self.editor: SessionEditor | None = None
+        self.patient: Patient | None = None  # the day view shows this patient's sessions
         clinic = workspace.clinic()
         self.clinic_name = clinic.name if clinic else "ptdoc"
         self.setWindowTitle(f"ptdoc — {self.clinic_name}")
@@ -51,21 +62,39 @@ class MainWindow(QMainWindow):
         self.prev_action = self._action("&Previous day", "Alt+Left", lambda: self._shift(-1))
         self.next_action = self._action("&Next day", "Alt+Right", lambda: self._shift(1))
         self.today_action = self._action("&Today", "Ctrl+T", self._go_today)
+        self.new_action = self._action("&New session…", "Ctrl+N", self.new_session)
+        self.open_action = self._action("&Open session", "Ctrl+O", self.open_selected)
+        self.find_action = self._action("&Find patient", "Ctrl+F",
+                                        lambda: self.search.setFocus())
+        self.lock_action = self._action("&Lock / switch user", "Ctrl+L", self.lock)
         self.prev_button = self._button("◀ Previous day", "day_previous", self.prev_action)
         self.next_button = self._button("Next day ▶", "day_next", self.next_action)
         self.today_button = self._button("Today", "day_today", self.today_action)
+        self.new_button = self._button("New session", "new_session", self.new_action)
+
+        self.search = QLineEdit(objectName="patient_search")
+        self.search.setPlaceholderText("Name, MRN or date of birth")
+        self.search.setClearButtonEnabled(True)
+        search_label = QLabel("Find &patient:")
+        search_label.setBuddy(self.search)
+        self.patients = QListWidget(objectName="patient_results")
+        self.patients.setAccessibleName("Patients found")
+        self.patients.setMaximumHeight(120)
+        self.patients.hide()
 
         self.model = SessionListModel(self)
         self.table = QTableView(objectName="day_sessions")
         self.table.setModel(self.model)
-        self.table.setAccessibleName("Sessions of the day")
+        self.table.setAccessibleName("Sessions")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(SessionListModel.COL_PATIENT, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnHidden(SessionListModel.COL_DATE, True)
         self.summary = QLabel(objectName="day_summary")
         self.notice = QLabel(notice, objectName="notice")
         self.notice.setWordWrap(True)
@@ -74,39 +103,58 @@ class MainWindow(QMainWindow):
                                   "padding: 6px; }")
 
         bar = QHBoxLayout()
-        bar.addWidget(date_label)
-        bar.addWidget(self.date_edit)
-        bar.addWidget(self.prev_button)
-        bar.addWidget(self.next_button)
-        bar.addWidget(self.today_button)
+        for widget in (date_label, self.date_edit, self.prev_button, self.next_button,
+                       self.today_button):
+            bar.addWidget(widget)
         bar.addStretch(1)
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.addWidget(self.notice)
-        layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.summary)
-        self.setCentralWidget(central)
-        self.setTabOrder(self.date_edit, self.prev_button)
-        self.setTabOrder(self.prev_button, self.next_button)
-        self.setTabOrder(self.next_button, self.today_button)
-        self.setTabOrder(self.today_button, self.table)
+        bar.addWidget(search_label)
+        bar.addWidget(self.search)
+        bar.addWidget(self.new_button)
+        self.day_page = QWidget(objectName="day_page")
+        day_layout = QVBoxLayout(self.day_page)
+        day_layout.addWidget(self.notice)
+        day_layout.addLayout(bar)
+        day_layout.addWidget(self.patients)
+        day_layout.addWidget(self.table, 1)
+        day_layout.addWidget(self.summary)
+        self.lock_screen = LockScreen(workspace.store, self.clinic_name)
+        self.pages = QStackedWidget(objectName="pages")
+        self.pages.addWidget(self.day_page)
+        self.pages.addWidget(self.lock_screen)
+        self.setCentralWidget(self.pages)
+        for a, b in ((self.date_edit, self.prev_button), (self.prev_button, self.next_button),
+                     (self.next_button, self.today_button), (self.today_button, self.search),
+                     (self.search, self.new_button), (self.new_button, self.table)):
+            self.setTabOrder(a, b)
 
-        quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
-        self.menuBar().addMenu("&File").addAction(quit_action)
+        file_menu = self.menuBar().addMenu("&File")
+        for action in (self.new_action, self.open_action, self.find_action, self.lock_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
         go_menu = self.menuBar().addMenu("&Go")
         for action in (self.prev_action, self.next_action, self.today_action):
             go_menu.addAction(action)
 
-        user = workspace.actor
-        self.signed_in = QLabel(f"Signed in as {user.display if user else 'command line'} · "
-                                f"{self.clinic_name}", objectName="signed_in")
+        self.signed_in = QLabel(objectName="signed_in")
         self.statusBar().addPermanentWidget(self.signed_in)
-
         self.date_edit.dateChanged.connect(self.refresh)
+        self.search.textEdited.connect(self._find_patients)
+        self.search.returnPressed.connect(self._show_first_patient)
+        self.patients.itemActivated.connect(self._show_patient)
+        self.table.activated.connect(lambda _index: self.open_selected())
+        self.lock_screen.form.signed_in.connect(self._unlocked)
+        self.lock_screen.form.cancelled.connect(self.close)
+        clinic_idle = clinic.idle_lock_minutes if clinic else 10
+        self.idle = IdleWatcher(clinic_idle, self)
+        self.idle.idle.connect(self.lock)
+        self._page_before_lock: QWidget = self.day_page
+        self._apply_user()
         self.date_edit.setDate(to_qdate(workspace.today()))
         self.refresh()
         self._restore_geometry()
+
+    # --- helpers -------------------------------------------------------------------------
 
     def _action(self, text: str, shortcut: QKeySequence.StandardKey | str,
                 slot: Callable[[], object]) -> QAction:
@@ -125,6 +173,12 @@ class MainWindow(QMainWindow):
         action.enabledChanged.connect(button.setEnabled)
         return button
 
+    def _apply_user(self) -> None:
+        user = self.workspace.actor
+        self.signed_in.setText(f"Signed in as {user.display if user else 'command line'} · "
+                               f"{self.clinic_name}")
+        self.new_action.setEnabled(self.workspace.can(Permission.DOCUMENT))
+
     def _go_today(self) -> None:
         self.date_edit.setDate(to_qdate(self.workspace.today()))
 
@@ -133,26 +187,144 @@ class MainWindow(QMainWindow):
         return from_qdate(self.date_edit.date())
 
     def _shift(self, days: int) -> None:
-        self.date_edit.setDate(self.date_edit.date().addDays(days))
+        if self.pages.currentWidget() is self.day_page:
+            self.date_edit.setDate(self.date_edit.date().addDays(days))
+
+    # --- the day and the patient --------------------------------------------------------
 
     def refresh(self) -> None:
-        rows = self.workspace.sessions(date=self.day)
+        if self.patient is not None:
+            rows = [(r, None, None)
+                    for r in self.workspace.sessions(patient_mrn=self.patient.mrn)]
+            self.table.setColumnHidden(SessionListModel.COL_DATE, False)
+            title = f"Sessions of {patient_line(self.patient)}"
+        else:
+            rows = self.workspace.day_overview(self.day)
+            self.table.setColumnHidden(SessionListModel.COL_DATE, True)
+            title = f"{self.day:%A %d %B %Y}"
         self.model.set_rows(rows)
-        drafts = sum(r.status == SessionStatus.DRAFT for r in rows)
-        self.summary.setText(f"{len(rows)} session{'s' * (len(rows) != 1)} on "
-                             f"{self.day:%A %d %B %Y}: {len(rows) - drafts} signed, "
-                             f"{drafts} draft{'s' * (drafts != 1)}")
+        drafts = sum(r.status == SessionStatus.DRAFT for r, _b, _w in rows)
+        blocked = sum(1 for _r, b, _w in rows if b)
+        self.summary.setText(f"{len(rows)} session{'s' * (len(rows) != 1)} — {title}: "
+                             f"{len(rows) - drafts} signed, {drafts} draft"
+                             f"{'s' * (drafts != 1)} ({blocked} with blockers)")
         self.next_action.setEnabled(self.day < self.workspace.today())
+
+    def _find_patients(self, text: str) -> None:
+        self.patients.clear()
+        if not text.strip():
+            self.patients.hide()
+            if self.patient is not None:
+                self.patient = None
+                self.refresh()
+            return
+        for p in self.workspace.search_patients(text, 20):
+            item = QListWidgetItem(patient_line(p))
+            item.setData(PATIENT_ROLE, p)
+            self.patients.addItem(item)
+        self.patients.setVisible(self.patients.count() > 0)
+        if self.patients.count():
+            self.patients.setCurrentRow(0)
+
+    def _show_first_patient(self) -> None:
+        item = self.patients.currentItem() or self.patients.item(0)
+        if item is not None:
+            self._show_patient(item)
+
+    def _show_patient(self, item: QListWidgetItem) -> None:
+        self.patient = item.data(PATIENT_ROLE)
+        self.patients.hide()
+        self.refresh()
+        self.table.setFocus()
+        if self.model.rowCount():
+            self.table.selectRow(0)
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def new_session(self) -> None:
+        if self.pages.currentWidget() is not self.day_page:
+            return
+        dialog = NewSessionDialog(self.workspace, self.day, self.patient, self)
+        if dialog.exec() and dialog.session is not None:
+            self.open_session(dialog.session.id or 0)
+
+    def open_selected(self) -> None:
+        index = self.table.currentIndex()
+        if self.pages.currentWidget() is self.day_page and index.isValid():
+            self.open_session(self.model.row_at(index.row()).id)
+
+    def open_session(self, session_id: int) -> None:
+        try:
+            session = self.workspace.open_session(session_id)
+        except KnownError as exc:
+            self.notice.setText(str(exc))
+            self.notice.show()
+            return
+        self.close_editor()
+        self.editor = SessionEditor(self.workspace, session)
+        self.editor.closed.connect(self.close_editor)
+        self.pages.addWidget(self.editor)
+        self.pages.setCurrentWidget(self.editor)
+        self.editor.steps[0].setFocus()
+        self.editor.step_list.setFocus()
+
+    def close_editor(self) -> None:
+        if self.editor is None:
+            return
+        editor, self.editor = self.editor, None
+        self.pages.setCurrentWidget(self.day_page)
+        self.pages.removeWidget(editor)
+        editor.deleteLater()
+        self.refresh()
+        self.table.setFocus()
+
+    # --- lock -------------------------------------------------------------------------------
+
+    def lock(self) -> None:
+        if self.pages.currentWidget() is self.lock_screen:
+            return
+        if self.editor is not None:
+            self.editor.commit_pending()  # the field being typed is saved first
+        self._page_before_lock = self.pages.currentWidget()
+        user = self.workspace.actor
+        self.lock_screen.form.reload_users(user.username if user else None)
+        self.pages.setCurrentWidget(self.lock_screen)
+        self.menuBar().setEnabled(False)
+        self.signed_in.setText(f"Locked · {self.clinic_name}")
+        self.lock_screen.form.secret.setFocus()
+
+    def _unlocked(self, user: User) -> None:
+        same = self.workspace.actor is not None and self.workspace.actor.id == user.id
+        if not same:
+            self.close_editor()
+            self.workspace = Workspace(self.workspace.store, user, self.workspace.today,
+                                       self.workspace.now, self.workspace.codes_if_ready)
+            self._page_before_lock = self.day_page
+            self.patient = None
+            self.refresh()
+        self.menuBar().setEnabled(True)
+        self.pages.setCurrentWidget(self._page_before_lock)
+        self._apply_user()
+        self.idle.timer.start()
+
+    @property
+    def locked(self) -> bool:
+        return self.pages.currentWidget() is self.lock_screen
+
+    # --- window state ---------------------------------------------------------------------
 
     def _restore_geometry(self) -> None:
         geometry = QSettings().value("main/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1100, 700)
+            self.resize(1280, 760)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.editor is not None:
+            self.editor.commit_pending()
         QSettings().setValue("main/geometry", self.saveGeometry())
+        self.idle.stop()
         super().closeEvent(event)
 
 

@@ -11,23 +11,45 @@ from ptdoc.session_store import SessionListing
 Index = QModelIndex | QPersistentModelIndex
 
 
-class SessionListModel(QAbstractTableModel):
-    """The day's sessions: time-independent columns only, no clinical text."""
+def status_text(listing: SessionListing, blockers: int | None, warnings: int | None) -> str:
+    if listing.status.value == "signed":
+        return "Signed"
+    if blockers is None:
+        return "Draft"
+    if blockers:
+        return "Draft — has blockers"
+    if warnings:
+        return "Draft — has warnings"
+    return "Draft — ready to sign"
 
-    COL_TIME, COL_PATIENT, COL_MRN, COL_CLINICIAN, COL_TYPE, COL_STATUS = range(6)
-    HEADERS = ("Time", "Patient", "MRN", "Clinician", "Note", "Status")
+
+def flags_text(blockers: int | None, warnings: int | None) -> str:
+    parts = []
+    if blockers:
+        parts.append(f"{blockers} blocker{'s' * (blockers != 1)}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' * (warnings != 1)}")
+    return ", ".join(parts) or "—"
+
+
+class SessionListModel(QAbstractTableModel):
+    """Sessions with their status and open flags; no clinical text (the front desk sees it)."""
+
+    COL_DATE, COL_TIME, COL_PATIENT, COL_MRN, COL_CLINICIAN, COL_TYPE, COL_STATUS, \
+        COL_FLAGS = range(8)
+    HEADERS = ("Date", "Time", "Patient", "MRN", "Clinician", "Note", "Status", "Open flags")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[SessionListing] = []
+        self._rows: list[tuple[SessionListing, int | None, int | None]] = []
 
-    def set_rows(self, rows: list[SessionListing]) -> None:
+    def set_rows(self, rows: list[tuple[SessionListing, int | None, int | None]]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
 
     def row_at(self, row: int) -> SessionListing:
-        return self._rows[row]
+        return self._rows[row][0]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
@@ -46,8 +68,12 @@ class SessionListModel(QAbstractTableModel):
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,
                                                Qt.ItemDataRole.ToolTipRole):
             return None
-        r = self._rows[index.row()]
+        r, blockers, warnings = self._rows[index.row()]
         col = index.column()
+        if col == self.COL_DATE:
+            return r.date_of_service.isoformat()
+        if col == self.COL_FLAGS:
+            return flags_text(blockers, warnings)
         if col == self.COL_TIME:
             return r.time_in.strftime("%H:%M") if r.time_in else "—"
         if col == self.COL_PATIENT:
@@ -59,5 +85,5 @@ class SessionListModel(QAbstractTableModel):
         if col == self.COL_TYPE:
             return r.note_type.value.capitalize()
         if col == self.COL_STATUS:
-            return "Signed" if r.status.value == "signed" else "Draft"
+            return status_text(r, blockers, warnings)
         return None

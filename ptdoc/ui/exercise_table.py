@@ -1,0 +1,285 @@
+"""The exercise flowsheet: a table model over ExerciseEntry rows and its keyboard-first view.
+
+A cell that does not parse keeps what was typed, shown in red with the reason; the session is
+only changed by values the domain accepts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from ptdoc import fields as f
+from ptdoc.domain import (
+    Assistance,
+    Cue,
+    DeliveryMode,
+    DistanceUnit,
+    ExerciseChange,
+    ExerciseEntry,
+    LoadUnit,
+    Provider,
+    Side,
+)
+from ptdoc.errors import Problem, ValidationError
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    choices: tuple[str, ...] = ()      # a combo editor; "" means not recorded
+    rng: f.Range | None = None
+    decimal: bool = False
+    multi: tuple[str, ...] = ()        # comma-separated choices (cues)
+
+
+def _values(enum: Any, blank: bool = True) -> tuple[str, ...]:
+    return (("",) if blank else ()) + tuple(e.value for e in enum)
+
+
+COLUMNS = (
+    Column("name", "Exercise"),
+    Column("change", "Today", _values(ExerciseChange, blank=False)),
+    Column("sets", "Sets", rng=f.SETS),
+    Column("reps", "Reps", rng=f.REPS),
+    Column("load", "Load", rng=f.LOAD_LB, decimal=True),
+    Column("load_unit", "Unit", _values(LoadUnit)),
+    Column("hold_seconds", "Hold (s)", rng=f.HOLD_SECONDS),
+    Column("duration_minutes", "Duration (min)", rng=f.DURATION_MINUTES),
+    Column("distance", "Distance", rng=f.DISTANCE, decimal=True),
+    Column("distance_unit", "Dist. unit", _values(DistanceUnit)),
+    Column("side", "Side", _values(Side)),
+    Column("region", "Region"),
+    Column("position", "Position"),
+    Column("equipment", "Equipment"),
+    Column("assistance", "Assistance", _values(Assistance)),
+    Column("cues", "Cues", multi=tuple(c.value for c in Cue)),
+    Column("modification", "Modification / progression"),
+    Column("modification_reason", "Reason"),
+    Column("pain_before", "Pain before", rng=f.PAIN),
+    Column("pain_after", "Pain after", rng=f.PAIN),
+    Column("response", "Response"),
+    Column("minutes", "Minutes", rng=f.MINUTES),
+    Column("code", "Code"),
+    Column("mode", "Delivery", _values(DeliveryMode, blank=False)),
+    Column("delivered_by", "By", _values(Provider, blank=False)),
+)
+COLUMN = {c.key: i for i, c in enumerate(COLUMNS)}
+_ENUMS = {"change": ExerciseChange, "load_unit": LoadUnit, "distance_unit": DistanceUnit,
+          "side": Side, "assistance": Assistance, "mode": DeliveryMode,
+          "delivered_by": Provider}
+
+
+def display(column: Column, value: Any) -> str:
+    if value is None:
+        return ""
+    if column.multi:
+        return ", ".join(v.value for v in value)
+    if hasattr(value, "value"):
+        return value.value
+    return str(value)
+
+
+def parse(column: Column, text: str, field: str) -> Any:
+    """Text typed in a cell to the field's value; ValidationError names the field."""
+    text = text.strip()
+    if column.rng is not None:
+        if column.decimal:
+            return f.parse_decimal(text, column.rng, field)
+        return f.parse_int(text, column.rng, field)
+    if column.key in _ENUMS:
+        if not text:
+            if "" in column.choices:
+                return None
+            raise ValidationError.single(field, f"{column.header} is required")
+        try:
+            return _ENUMS[column.key](text)
+        except ValueError:
+            raise ValidationError.single(field, f"{column.header} must be one of "
+                                                f"{', '.join(c for c in column.choices if c)}"
+                                         ) from None
+    if column.multi:
+        parts = [p.strip().lower() for p in text.split(",") if p.strip()]
+        bad = [p for p in parts if p not in column.multi]
+        if bad:
+            raise ValidationError.single(field, f"Cues must be among {', '.join(column.multi)} "
+                                                f"(got '{', '.join(bad)}')")
+        return tuple(dict.fromkeys(Cue(p) for p in parts))
+    if column.key == "code":
+        return text.upper()
+    return text
+
+
+class ExerciseTableModel(QAbstractTableModel):
+    """Rows of the flowsheet. ``edited`` carries the new rows; ``refused`` a field's reason."""
+
+    edited = Signal(tuple)
+    refused = Signal(str, str)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ExerciseEntry] = []
+        self.pending: dict[tuple[int, int], tuple[str, str]] = {}
+        self.read_only = False
+
+    def set_rows(self, rows: tuple[ExerciseEntry, ...]) -> None:
+        if list(rows) == self._rows:
+            return
+        if len(rows) != len(self._rows):
+            self.beginResetModel()
+            self._rows = list(rows)
+            self.pending.clear()
+            self.endResetModel()
+        else:
+            self._rows = list(rows)
+            self.dataChanged.emit(self.index(0, 0),
+                                  self.index(len(rows) - 1, len(COLUMNS) - 1))
+
+    def rows(self) -> tuple[ExerciseEntry, ...]:
+        return tuple(self._rows)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section].header if 0 <= section < len(COLUMNS) else None
+        return str(section + 1)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return base if self.read_only else base | Qt.ItemFlag.ItemIsEditable
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        key = (index.row(), index.column())
+        column = COLUMNS[index.column()]
+        if key in self.pending:
+            text, message = self.pending[key]
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+                return text
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return message
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QBrush(QColor("#f8d7da"))
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return display(column, getattr(self._rows[index.row()], column.key))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return column.header
+        return None
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole or self.read_only:
+            return False
+        row, col = index.row(), index.column()
+        column = COLUMNS[col]
+        field = f"exercises[{row}].{column.key}"
+        text = "" if value is None else str(value)
+        try:
+            parsed = parse(column, text, field)
+            entry = replace(self._rows[row], **{column.key: parsed})
+        except ValidationError as exc:
+            message = exc.problems[0].message if exc.problems else str(exc)
+            self.pending[(row, col)] = (text, message)
+            self.dataChanged.emit(index, index)
+            self.refused.emit(field, message)
+            return True
+        self.pending.pop((row, col), None)
+        self._rows[row] = entry
+        self.dataChanged.emit(index, index)
+        self.refused.emit(field, "")
+        self.edited.emit(tuple(self._rows))
+        return True
+
+    def pending_problems(self) -> list[Problem]:
+        return [Problem(f"exercises[{r}].{COLUMNS[c].key}", msg)
+                for (r, c), (_text, msg) in sorted(self.pending.items())]
+
+
+class ChoiceDelegate(QStyledItemDelegate):
+    """A combo box for columns with a fixed set of values."""
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
+                     index: Index) -> QWidget:
+        column = COLUMNS[index.column()]
+        if not column.choices:
+            return super().createEditor(parent, option, index)
+        combo = QComboBox(parent)
+        combo.addItems(list(column.choices))
+        combo.setAccessibleName(column.header)
+        return combo
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        if isinstance(editor, QComboBox):
+            editor.setCurrentText(index.data(Qt.ItemDataRole.EditRole) or "")
+        else:
+            super().setEditorData(editor, index)
+
+    def setModelData(self, editor: QWidget, model: Any, index: Index) -> None:
+        if isinstance(editor, QComboBox):
+            model.setData(index, editor.currentText(), Qt.ItemDataRole.EditRole)
+        else:
+            super().setModelData(editor, model, index)
+
+
+class ExerciseTable(QTableView):
+    """Tab moves through cells, typing edits, Enter on the last row asks for a new row,
+    Delete removes the row (the step offers undo)."""
+
+    add_requested = Signal()
+    remove_requested = Signal(int)
+
+    def __init__(self, model: ExerciseTableModel):
+        super().__init__(objectName="exercise_table")
+        self.setModel(model)
+        self.setItemDelegate(ChoiceDelegate(self))
+        self.setAccessibleName("Exercise flowsheet")
+        self.setEditTriggers(QAbstractItemView.EditTrigger.AnyKeyPressed |
+                             QAbstractItemView.EditTrigger.EditKeyPressed |
+                             QAbstractItemView.EditTrigger.DoubleClicked)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setTabKeyNavigation(True)
+        self.verticalHeader().setDefaultSectionSize(24)
+        self.horizontalHeader().setDefaultSectionSize(80)
+        self.setColumnWidth(COLUMN["name"], 180)
+        for key in ("modification", "modification_reason", "response"):
+            self.setColumnWidth(COLUMN[key], 180)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        editing = self.state() == QAbstractItemView.State.EditingState
+        index = self.currentIndex()
+        if not editing and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if not index.isValid() or index.row() == self.model().rowCount() - 1:
+                self.add_requested.emit()
+                return
+            self.setCurrentIndex(index.sibling(index.row() + 1, index.column()))
+            return
+        if not editing and event.key() == Qt.Key.Key_Delete and index.isValid():
+            self.remove_requested.emit(index.row())
+            return
+        super().keyPressEvent(event)

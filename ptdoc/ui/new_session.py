@@ -1,0 +1,116 @@
+"""Start a session: find the patient as you type, then date, episode and note type."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ptdoc.domain import NoteType, Patient, Session
+from ptdoc.errors import KnownError
+from ptdoc.services import Workspace
+
+PATIENT_ROLE = Qt.ItemDataRole.UserRole
+
+
+def patient_line(p: Patient) -> str:
+    return f"{p.display_name} · MRN {p.mrn} · born {p.date_of_birth:%Y-%m-%d}"
+
+
+class NewSessionDialog(QDialog):
+    def __init__(self, workspace: Workspace, day: dt.date, patient: Patient | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.session: Session | None = None
+        self.setWindowTitle("New session")
+        self.search = QLineEdit(objectName="new_patient_search")
+        self.search.setPlaceholderText("Name, MRN or date of birth (YYYY-MM-DD)")
+        self.results = QListWidget(objectName="new_patient_results")
+        self.results.setAccessibleName("Patients found")
+        self.date = QDateEdit(calendarPopup=True, objectName="new_date")
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        today = workspace.today()
+        self.date.setMaximumDate(QDate(today.year, today.month, today.day))
+        self.date.setDate(QDate(day.year, day.month, day.day))
+        self.episode = QComboBox(objectName="new_episode")
+        self.note_type = QComboBox(objectName="new_note_type")
+        for t in NoteType:
+            self.note_type.addItem(t.value.capitalize(), t.value)
+        self.message = QLabel(objectName="new_message")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("QLabel { color: #b00020; }")
+        form = QFormLayout()
+        for text, widget in (("&Patient:", self.search), ("", self.results),
+                             ("&Date of service:", self.date), ("&Episode:", self.episode),
+                             ("Note &type:", self.note_type)):
+            if text:
+                label = QLabel(text)
+                label.setBuddy(widget)
+                form.addRow(label, widget)
+            else:
+                form.addRow(widget)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start session")
+        buttons.accepted.connect(self._create)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.search.textEdited.connect(self._find)
+        self.search.returnPressed.connect(lambda: self.results.setFocus())
+        self.results.currentItemChanged.connect(self._picked)
+        self.resize(560, 420)
+        self._find(patient.mrn if patient else "")
+        if patient is not None:
+            self.search.setText(patient.mrn)
+            self.results.setCurrentRow(0)
+            self.date.setFocus()
+
+    def _find(self, text: str) -> None:
+        self.results.clear()
+        for p in self.workspace.search_patients(text, 30):
+            item = QListWidgetItem(patient_line(p))
+            item.setData(PATIENT_ROLE, p)
+            self.results.addItem(item)
+        if self.results.count():
+            self.results.setCurrentRow(0)
+
+    def _picked(self, item: QListWidgetItem | None) -> None:
+        self.episode.clear()
+        if item is None:
+            return
+        patient: Patient = item.data(PATIENT_ROLE)
+        for e in self.workspace.store.episodes.for_patient(patient.id or 0):
+            self.episode.addItem(f"From {e.start_date} · {', '.join(e.diagnoses)}", e.id)
+        self.episode.addItem("No episode", None)
+
+    def _create(self) -> None:
+        item = self.results.currentItem()
+        if item is None:
+            self.message.setText("Choose the patient first.")
+            return
+        q = self.date.date()
+        try:
+            self.session = self.workspace.new_session(
+                item.data(PATIENT_ROLE).id, dt.date(q.year(), q.month(), q.day()),
+                self.episode.currentData(), NoteType(self.note_type.currentData()))
+        except KnownError as exc:
+            self.message.setText(str(exc))
+            return
+        self.accept()

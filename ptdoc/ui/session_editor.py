@@ -1,0 +1,283 @@
+"""The guided session editor: six steps, a flags panel beside them, every edit saved.
+
+Each edit goes through ``apply``: the domain accepts or refuses the new value (the reason is
+shown at the field, what was typed stays), ptdoc's units and modifiers are put on the lines,
+the draft is saved, and the rules run again. While typing, ``preview`` runs the rules on the
+tentative value without saving, so the flags follow the keyboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, QTime, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ptdoc.claim import apply_claim, build_claim
+from ptdoc.domain import AddendumKind, Session, SessionStatus
+from ptdoc.errors import KnownError, ValidationError
+from ptdoc.permissions import Permission
+from ptdoc.review import Review, review_context
+from ptdoc.rules import Finding, Severity
+from ptdoc.services import Workspace
+from ptdoc.ui.flags import FlagsPanel
+from ptdoc.ui.steps.base import Step
+from ptdoc.ui.steps.codes import CodesStep
+from ptdoc.ui.steps.exercises import ExercisesStep
+from ptdoc.ui.steps.review import ReviewStep
+from ptdoc.ui.steps.sign import SignStep
+from ptdoc.ui.steps.supervision import SupervisionStep
+from ptdoc.ui.steps.visit import VisitStep
+
+STEPS: tuple[type[Step], ...] = (VisitStep, SupervisionStep, ExercisesStep, CodesStep,
+                                 ReviewStep, SignStep)
+
+
+class SessionEditor(QWidget):
+    closed = Signal()
+    saved = Signal()
+
+    def __init__(self, workspace: Workspace, session: Session):
+        super().__init__(objectName="session_editor")
+        self.workspace = workspace
+        self.session = session
+        self.patient = workspace.store.patients.get(session.patient_id)
+        self.context = workspace.rule_context(session)
+        self.review: Review | None = review_context(self.context)
+        self.read_only = not self._may_edit(session)
+
+        self.banner = QLabel(objectName="editor_banner")
+        self.banner.setWordWrap(True)
+        self.step_list = QListWidget(objectName="step_list")
+        self.step_list.setAccessibleName("Steps")
+        self.step_list.setMinimumWidth(190)
+        self.step_list.setMaximumWidth(240)
+        steps_label = QLabel("Ste&ps:")
+        steps_label.setBuddy(self.step_list)
+        self.stack = QStackedWidget(objectName="step_stack")
+        self.steps: list[Step] = [cls(self) for cls in STEPS]
+        for step in self.steps:
+            self.stack.addWidget(step)
+            self.step_list.addItem(QListWidgetItem(step.title))
+        self.flags = FlagsPanel()
+        self.back_button = QPushButton("◀ &Back", objectName="step_back")
+        self.next_button = QPushButton("Ne&xt ▶", objectName="step_next")
+        self.close_button = QPushButton("&Close note", objectName="close_editor")
+        self.status_label = QLabel(objectName="save_status")
+        self.back_button.setToolTip("Previous step (Ctrl+Shift+Enter)")
+        self.next_button.setToolTip("Next step (Ctrl+Enter)")
+        self.close_button.setToolTip("Back to the day (Ctrl+W); the draft is saved")
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(steps_label)
+        left_layout.addWidget(self.step_list, 1)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(self.stack)
+        splitter.addWidget(self.flags)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([200, 820, 260])
+        nav = QHBoxLayout()
+        nav.addWidget(self.close_button)
+        nav.addWidget(self.status_label, 1)
+        nav.addWidget(self.back_button)
+        nav.addWidget(self.next_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(nav)
+
+        self._action("Next step", "Ctrl+Return", lambda: self.go(self.current + 1))
+        self._action("Next step", "Ctrl+Enter", lambda: self.go(self.current + 1))
+        self._action("Previous step", "Ctrl+Shift+Return", lambda: self.go(self.current - 1))
+        self._action("Previous step", "Ctrl+Shift+Enter", lambda: self.go(self.current - 1))
+        self._action("Close note", "Ctrl+W", self.close_editor)
+        for i in range(len(self.steps)):
+            self._action(f"Step {i + 1}", f"Ctrl+{i + 1}", lambda i=i: self.go(i))
+        self.step_list.currentRowChanged.connect(self._show_step)
+        self.back_button.clicked.connect(lambda: self.go(self.current - 1))
+        self.next_button.clicked.connect(lambda: self.go(self.current + 1))
+        self.close_button.clicked.connect(self.close_editor)
+        self.flags.jump.connect(self.focus_field)
+        self._set_read_only(self.read_only)
+        self.step_list.setCurrentRow(0)
+        self._refresh(all_steps=True)
+        if not self.read_only:
+            self.apply(lambda s: s, "services")  # the payer's current units and modifiers
+
+    # --- state -----------------------------------------------------------------------
+
+    @property
+    def current(self) -> int:
+        return self.stack.currentIndex()
+
+    def _may_edit(self, session: Session) -> bool:
+        actor = self.workspace.actor
+        if session.status == SessionStatus.SIGNED or not self.workspace.can(
+                Permission.DOCUMENT) or actor is None:
+            return False
+        return actor.credential.is_therapist or session.delivered_by in (None, actor.id)
+
+    def _action(self, text: str, keys: str, slot: Callable[[], object]) -> None:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+
+    def status(self, message: str) -> None:
+        self.status_label.setText(f"{message} · {QTime.currentTime().toString('HH:mm:ss')}")
+
+    def go(self, index: int) -> None:
+        if 0 <= index < len(self.steps):
+            self.step_list.setCurrentRow(index)
+
+    def _show_step(self, index: int) -> None:
+        if index < 0:
+            return
+        self.stack.setCurrentIndex(index)
+        self.steps[index].load(self.session)
+        self.back_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < len(self.steps) - 1)
+
+    # --- editing -----------------------------------------------------------------------
+
+    def apply(self, change: Callable[[Session], Session], field: str) -> bool:
+        """Validate, price and save one edit; False (with the reason shown) if refused."""
+        if self.read_only:
+            return False
+        try:
+            new = change(self.session)
+            new = apply_claim(new, build_claim(replace(self.context, session=new)))
+            if new == self.session:
+                self.show_error(field, "")
+                return True
+            saved = self.workspace.save_draft(new)
+        except ValidationError as exc:
+            for problem in exc.problems:
+                self.show_error(problem.field or field, problem.message)
+            return False
+        except KnownError as exc:
+            self.show_error(field, str(exc))
+            return False
+        self.show_error(field, "")
+        self.session = saved
+        self.context = self.workspace.rule_context(saved)
+        self.review = review_context(self.context)
+        self._refresh()
+        self.status("Saved")
+        self.saved.emit()
+        return True
+
+    def preview(self, change: Callable[[Session], Session]) -> None:
+        """Flags for a value being typed (not saved); ValidationError when it does not parse."""
+        tentative = change(self.session)
+        judged = review_context(replace(self.context, session=tentative))
+        self._show_flags(judged)
+
+    def show_error(self, field: str, message: str) -> None:
+        for step in self.steps:
+            if step.owns_field(field):
+                step.show_error(field, message)
+                return
+
+    def focus_field(self, field: str) -> None:
+        for i, step in enumerate(self.steps):
+            if step.owns_field(field):
+                self.go(i)
+                step.focus_field(field)
+                return
+        self.go(4)  # the review step lists it
+
+    def commit_pending(self) -> None:
+        """Leave the field being typed so its edit is saved (before a lock or closing)."""
+        widget = QApplication.focusWidget()
+        if widget is not None and self.isAncestorOf(widget):
+            widget.clearFocus()
+
+    def close_editor(self) -> None:
+        self.commit_pending()
+        self.closed.emit()
+
+    # --- signing -----------------------------------------------------------------------
+
+    def sign(self) -> None:
+        self.commit_pending()
+        self.session = self.workspace.sign(self.session.id or 0)
+        self._reload_after_lock("Signed")
+
+    def add_addendum(self, kind: AddendumKind, reason: str, text: str) -> None:
+        self.workspace.add_addendum(self.session.id or 0, kind, reason, text)
+        self.session = self.workspace.store.sessions.get(self.session.id or 0)
+        self._reload_after_lock("Addendum saved")
+
+    def _reload_after_lock(self, message: str) -> None:
+        self.context = self.workspace.rule_context(self.session)
+        self.review = review_context(self.context)
+        self.read_only = True
+        self._set_read_only(True)
+        self._refresh(all_steps=True)
+        self.status(message)
+        self.saved.emit()
+
+    # --- display ------------------------------------------------------------------------
+
+    def _set_read_only(self, read_only: bool) -> None:
+        for step in self.steps:
+            step.set_read_only(read_only)
+
+    def _refresh(self, all_steps: bool = False) -> None:
+        s = self.session
+        if s.signature is not None:
+            sig = s.signature
+            self.banner.setText(f"<b>{self.patient.display_name}</b> · {s.date_of_service} · "
+                                f"{s.note_type.value} — <b>signed</b> by {sig.signer_name}, "
+                                f"{sig.credential} at {sig.signed_at:%Y-%m-%d %H:%M} UTC. "
+                                "Locked: corrections are addenda.")
+        else:
+            mode = "read only" if self.read_only else "draft, saved as you go"
+            self.banner.setText(f"<b>{self.patient.display_name}</b> · MRN {self.patient.mrn} "
+                                f"· {s.date_of_service} · {s.note_type.value} — {mode}")
+        for i, step in enumerate(self.steps):
+            if all_steps or i == self.current:
+                step.load(s)
+        if self.review is not None:
+            self._show_flags(self.review)
+
+    def _show_flags(self, judged: Review) -> None:
+        self.flags.show_findings(list(judged.findings), judged.acknowledged)
+        for i, step in enumerate(self.steps):
+            mine = [f for f in judged.findings if step.owns_field(f.field)
+                    and f.severity != Severity.INFO]
+            self.step_list.item(i).setText(self._step_label(i, step, mine, judged))
+
+    def _step_label(self, i: int, step: Step, mine: list[Finding], judged: Review) -> str:
+        s = self.session
+        if step.title == "Sign":
+            done = s.signature is not None
+        elif step.title == "Review":
+            mine = judged.blockers + judged.open_warnings
+            done = not mine
+        else:
+            filled = {"Visit": bool(s.diagnoses), "Supervision": s.delivered_by is not None,
+                      "Exercises": bool(s.exercises),
+                      "Time and codes": bool(s.services) and s.total_treatment_minutes is not None}
+            done = filled.get(step.title, True) and not mine
+        state = "✓ complete" if done else (f"{len(mine)} flag{'s' * (len(mine) != 1)}"
+                                           if mine else "to do")
+        return f"{i + 1}. {step.title} — {state}"

@@ -1,0 +1,1 @@
+"""The six steps of the session editor, one module each."""

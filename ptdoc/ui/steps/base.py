@@ -1,0 +1,96 @@
+"""What every step shares: access to the editor, its fields and their error lines."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFocusEvent
+from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QWidget
+
+from ptdoc.domain import Session
+from ptdoc.errors import ValidationError
+from ptdoc.ui.widgets import FieldError
+
+if TYPE_CHECKING:
+    from ptdoc.ui.session_editor import SessionEditor
+
+
+class TextArea(QPlainTextEdit):
+    """Multi-line text that reports when the user leaves it, like QLineEdit does."""
+
+    editingFinished = Signal()
+
+    def __init__(self, name: str, placeholder: str = ""):
+        super().__init__(objectName=name)
+        self.setPlaceholderText(placeholder)
+        self.setTabChangesFocus(True)
+        self.setMaximumHeight(90)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.editingFinished.emit()
+
+
+class Step(QWidget):
+    title = ""
+    # Finding fields that belong to this step: exact names or prefixes before "[" / ".".
+    owns: tuple[str, ...] = ()
+
+    def __init__(self, editor: SessionEditor):
+        super().__init__(objectName=f"step_{self.title.lower().replace(' ', '_')}")
+        self.editor = editor
+        self.errors: dict[str, FieldError] = {}
+        self.inputs: dict[str, QWidget] = {}
+
+    def owns_field(self, field: str) -> bool:
+        root = field.split("[")[0].split(".")[0]
+        return root in self.owns
+
+    def load(self, session: Session) -> None:
+        """Show the session; called after every save and on opening."""
+
+    def focus_field(self, field: str) -> bool:
+        widget = self.inputs.get(field.split("[")[0].split(".")[0])
+        if widget is None:
+            return False
+        widget.setFocus()
+        return True
+
+    def show_error(self, field: str, message: str) -> None:
+        error = self.errors.get(field) or self.errors.get(field.split("[")[0].split(".")[0])
+        if error is not None:
+            if message:
+                error.show_message(message)
+            else:
+                error.clear_message()
+
+    def set_read_only(self, read_only: bool) -> None:
+        for widget in self.inputs.values():
+            if isinstance(widget, QLineEdit | QPlainTextEdit):
+                widget.setReadOnly(read_only)
+            else:
+                widget.setEnabled(not read_only)
+
+    def bind_text(self, field: str, widget: QLineEdit | TextArea,
+                  change: Callable[[Session, str], Session]) -> None:
+        """Save on leaving the field; check (and update the flags) while typing."""
+        def current() -> str:
+            return widget.text() if isinstance(widget, QLineEdit) else widget.toPlainText()
+
+        def finished() -> None:
+            if widget.isReadOnly():
+                return
+            self.editor.apply(lambda s: change(s, current()), field)
+
+        def typing(*_args: object) -> None:
+            with contextlib.suppress(ValidationError):
+                self.editor.preview(lambda s: change(s, current()))
+
+        widget.editingFinished.connect(finished)
+        if isinstance(widget, QLineEdit):
+            widget.textEdited.connect(typing)
+        else:
+            widget.textChanged.connect(typing)

@@ -1,0 +1,165 @@
+"""Step 4, time and codes: minutes per code, total time, units by the payer's method."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+)
+
+from ptdoc import fields as f
+from ptdoc.catalog import codes
+from ptdoc.claim import services_from_exercises
+from ptdoc.domain import ServiceLine, Session
+from ptdoc.ui.service_table import ServiceTableModel
+from ptdoc.ui.steps.base import Step
+from ptdoc.ui.widgets import FieldError, add_field
+
+
+class CodesStep(Step):
+    title = "Time and codes"
+    owns = ("services", "total_treatment_minutes")
+
+    def __init__(self, editor):
+        super().__init__(editor)
+        self.model = ServiceTableModel(self)
+        self.table = QTableView(objectName="service_table")
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Billed codes")
+        self.table.setTabKeyNavigation(True)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.AnyKeyPressed |
+                                   QAbstractItemView.EditTrigger.EditKeyPressed |
+                                   QAbstractItemView.EditTrigger.DoubleClicked)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(ServiceTableModel.COL_WHY, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(ServiceTableModel.COL_DESCRIPTION, 300)
+        table_label = QLabel("&Codes (type minutes; units and modifiers are computed):")
+        table_label.setBuddy(self.table)
+        self.code_box = QComboBox(objectName="field_add_code")
+        for info in sorted(codes().values(), key=lambda i: i.code):
+            self.code_box.addItem(f"{info.code} {info.description}", info.code)
+        add_label = QLabel("Add co&de:")
+        add_label.setBuddy(self.code_box)
+        self.add_button = QPushButton("Add", objectName="add_code")
+        self.add_button.setAccessibleName("Add the chosen code")
+        self.remove_button = QPushButton("&Remove line", objectName="remove_code")
+        self.fill_button = QPushButton("&Fill minutes from exercises",
+                                       objectName="fill_minutes")
+        self.table_error = FieldError("services")
+        form = QFormLayout()
+        self.total = QLineEdit(placeholderText="minutes")
+        self.errors["total_treatment_minutes"] = add_field(
+            form, "&Total treatment time:", self.total, "total_treatment_minutes")
+        self.explanation = QLabel(objectName="units_explanation")
+        self.explanation.setWordWrap(True)
+        self.tie = QComboBox(objectName="field_tie")
+        self.tie_label = QLabel("&Tie — the unit goes to:")
+        self.tie_label.setBuddy(self.tie)
+        self.errors["services"] = self.table_error
+        self.inputs.update(services=self.table, add_code=self.code_box,
+                           add_code_button=self.add_button, remove_code=self.remove_button,
+                           fill_minutes=self.fill_button, total_treatment_minutes=self.total,
+                           tie=self.tie)
+
+        row = QHBoxLayout()
+        row.addWidget(add_label)
+        row.addWidget(self.code_box, 1)
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        row.addWidget(self.fill_button)
+        tie_row = QHBoxLayout()
+        tie_row.addWidget(self.tie_label)
+        tie_row.addWidget(self.tie, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(table_label)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table_error)
+        layout.addLayout(form)
+        layout.addLayout(tie_row)
+        layout.addWidget(self.explanation)
+
+        self.add_button.clicked.connect(self._add)
+        self.remove_button.clicked.connect(self._remove)
+        self.fill_button.clicked.connect(lambda: self.editor.apply(
+            lambda s: replace(s, services=services_from_exercises(s)), "services"))
+        self.model.edited.connect(lambda rows: self.editor.apply(
+            lambda s: replace(s, services=rows), "services"))
+        self.model.refused.connect(lambda field, message: self.table_error.show_message(
+            message) if message else self.table_error.clear_message())
+        self.tie.activated.connect(self._choose_tie)
+        self.bind_text("total_treatment_minutes", self.total, lambda s, text: replace(
+            s, total_treatment_minutes=f.parse_int(text, f.TOTAL_MINUTES,
+                                                   "total_treatment_minutes")))
+
+    def load(self, session: Session) -> None:
+        review = self.editor.review
+        claim = review.claim if review else None
+        self.model.read_only = self.editor.read_only
+        self.model.set_rows(session.services, claim.lines if claim else ())
+        if not self.total.hasFocus():
+            self.total.setText("" if session.total_treatment_minutes is None
+                               else str(session.total_treatment_minutes))
+        if claim is None:
+            return
+        units = claim.units
+        self.explanation.setText(" ".join(units.explanation) or "No timed minutes yet.")
+        tied = units.tied and not self.editor.read_only
+        self.tie.setVisible(tied)
+        self.tie_label.setVisible(tied)
+        self.tie.clear()
+        if tied:
+            for choice in units.choices:
+                label = ", ".join(f"{code} x{n}" for code, n in choice.items() if n)
+                self.tie.addItem(label, choice)
+            current = [c for c in units.choices if c == claim.chosen]
+            self.tie.setCurrentIndex(units.choices.index(current[0]) if current else 0)
+
+    def focus_field(self, field: str) -> bool:
+        if field.startswith("services["):
+            row = int(field[len("services["):].split("]")[0])
+            key = field.split(".", 1)[1] if "." in field else "code"
+            column = {"code": 0, "minutes": 2, "units": 3, "modifiers": 4}.get(key, 0)
+            self.table.setFocus()
+            self.table.setCurrentIndex(self.model.index(row, column))
+            return True
+        return super().focus_field(field)
+
+    def _add(self) -> None:
+        code = self.code_box.currentData()
+        self.editor.apply(lambda s: replace(s, services=(*s.services, ServiceLine(code))),
+                          "services")
+        row = len(self.editor.session.services) - 1
+        self.table.setFocus()
+        self.table.setCurrentIndex(self.model.index(row, ServiceTableModel.COL_MINUTES))
+
+    def _remove(self) -> None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return
+        row = index.row()
+        self.editor.apply(lambda s: replace(s, services=tuple(
+            line for i, line in enumerate(s.services) if i != row)), "services")
+
+    def _choose_tie(self, index: int) -> None:
+        choice = self.tie.itemData(index)
+
+        def change(s: Session) -> Session:
+            given: set[str] = set()
+            lines = []
+            for line in s.services:
+                units = 0 if line.code in given else choice.get(line.code, line.units)
+                given.add(line.code)
+                lines.append(replace(line, units=units))
+            return replace(s, services=tuple(lines))
+        self.editor.apply(change, "services")

@@ -1,0 +1,251 @@
+"""Step 1, the visit: date, note type, episode and plan of care, time, diagnoses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ptdoc.domain import NoteType, Session
+from ptdoc.errors import ValidationError
+from ptdoc.identifiers import icd10_format_ok, normalize_icd10
+from ptdoc.ui.steps.base import Step
+from ptdoc.ui.widgets import FieldError, add_field
+
+CODE_ROLE = Qt.ItemDataRole.UserRole
+
+
+def parse_time(text: str, label: str, field: str) -> dt.time | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = dt.time.fromisoformat(text if len(text) == 5 else text.zfill(5))
+    except ValueError:
+        raise ValidationError.single(field, f"{label} must be a clock time as HH:MM "
+                                            f"(got '{text}')") from None
+    return value.replace(second=0, microsecond=0)
+
+
+class SearchBox(QLineEdit):
+    """Down moves into the results; Enter takes the chosen (or first) result."""
+
+    def __init__(self, results: QListWidget):
+        super().__init__(objectName="field_diagnosis_search")
+        self.results = results
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Down and self.results.count():
+            self.results.setFocus()
+            self.results.setCurrentRow(0)
+            return
+        super().keyPressEvent(event)
+
+
+class VisitStep(Step):
+    title = "Visit"
+    owns = ("date_of_service", "note_type", "episode_id", "time_in", "time_out", "diagnoses")
+
+    def __init__(self, editor):
+        super().__init__(editor)
+        ws = editor.workspace
+        self.patient_label = QLabel(objectName="visit_patient")
+        self.patient_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout()
+        form.addRow("Patient:", self.patient_label)
+
+        self.date = QDateEdit(calendarPopup=True)
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        today = ws.today()
+        self.date.setMaximumDate(QDate(today.year, today.month, today.day))
+        self.errors["date_of_service"] = add_field(form, "&Date of service:", self.date,
+                                                   "date_of_service")
+        self.note_type = QComboBox()
+        for t in NoteType:
+            self.note_type.addItem(t.value.capitalize(), t.value)
+        self.errors["note_type"] = add_field(form, "Note &type:", self.note_type, "note_type")
+        self.episode = QComboBox()
+        self.errors["episode_id"] = add_field(form, "&Episode / plan of care:", self.episode,
+                                              "episode_id")
+        self.episode_info = QLabel(objectName="episode_info")
+        self.episode_info.setWordWrap(True)
+        form.addRow("", self.episode_info)
+        self.time_in = QLineEdit(placeholderText="HH:MM")
+        self.time_out = QLineEdit(placeholderText="HH:MM")
+        self.errors["time_in"] = add_field(form, "Time &in:", self.time_in, "time_in")
+        self.errors["time_out"] = add_field(form, "Time &out:", self.time_out, "time_out")
+
+        self.diagnoses = QListWidget(objectName="field_diagnoses")
+        self.diagnoses.setAccessibleName("Diagnoses")
+        self.diagnoses.setMaximumHeight(110)
+        self.results = QListWidget(objectName="diagnosis_results")
+        self.results.setAccessibleName("ICD-10-CM search results")
+        self.results.setMaximumHeight(150)
+        self.search = SearchBox(self.results)
+        self.search.setPlaceholderText("Type a code (M17.11) or words (knee osteoarthritis)")
+        search_label = QLabel("Find &ICD-10-CM:")
+        search_label.setBuddy(self.search)
+        diagnoses_label = QLabel("Dia&gnoses (Delete removes):")
+        diagnoses_label.setBuddy(self.diagnoses)
+        self.remove_button = QPushButton("Remove diagnosis", objectName="remove_diagnosis")
+        self.errors["diagnoses"] = FieldError("diagnoses")
+        self.inputs.update(date_of_service=self.date, note_type=self.note_type,
+                           episode_id=self.episode, time_in=self.time_in,
+                           time_out=self.time_out, diagnoses=self.diagnoses,
+                           diagnosis_search=self.search, remove_diagnosis=self.remove_button)
+
+        column = QVBoxLayout(self)
+        column.addLayout(form)
+        column.addWidget(diagnoses_label)
+        row = QHBoxLayout()
+        row.addWidget(self.diagnoses, 1)
+        row.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignTop)
+        column.addLayout(row)
+        column.addWidget(self.errors["diagnoses"])
+        column.addWidget(search_label)
+        column.addWidget(self.search)
+        column.addWidget(self.results)
+        column.addStretch(1)
+        self.episodes = []
+
+        self.date.dateChanged.connect(self._date_changed)
+        self.note_type.activated.connect(lambda _i: self.editor.apply(
+            lambda s: replace(s, note_type=NoteType(self.note_type.currentData())),
+            "note_type"))
+        self.episode.activated.connect(self._episode_changed)
+        for field, box, label in (("time_in", self.time_in, "Time in"),
+                                  ("time_out", self.time_out, "Time out")):
+            self.bind_text(field, box, lambda s, text, field=field, label=label: replace(
+                s, **{field: parse_time(text, label, field)}))
+        self.search.textEdited.connect(self._search)
+        self.search.returnPressed.connect(lambda: self._add(self.results.currentItem()
+                                                            or self.results.item(0)))
+        self.results.itemActivated.connect(self._add)
+        self.remove_button.clicked.connect(self._remove)
+        self.diagnoses.installEventFilter(self)
+
+    def eventFilter(self, obj: QWidget, event) -> bool:  # Delete in the diagnosis list
+        if obj is self.diagnoses and isinstance(event, QKeyEvent) and \
+                event.type() == QKeyEvent.Type.KeyPress and event.key() == Qt.Key.Key_Delete:
+            self._remove()
+            return True
+        return super().eventFilter(obj, event)
+
+    def load(self, session: Session) -> None:
+        ws = self.editor.workspace
+        patient = self.editor.patient
+        payer = ws.store.payers.get(patient.payer_id) if patient.payer_id else None
+        self.patient_label.setText(
+            f"<b>{patient.display_name}</b> · MRN {patient.mrn} · born "
+            f"{patient.date_of_birth:%Y-%m-%d} · {payer.name if payer else 'no payer'}")
+        d = session.date_of_service
+        self.date.blockSignals(True)
+        self.date.setDate(QDate(d.year, d.month, d.day))
+        self.date.blockSignals(False)
+        self.note_type.setCurrentIndex(self.note_type.findData(session.note_type.value))
+        self.episodes = ws.store.episodes.for_patient(patient.id or 0)
+        self.episode.clear()
+        self.episode.addItem("No episode", None)
+        for e in self.episodes:
+            through = e.certified_through.isoformat() if e.certified_through else "not set"
+            self.episode.addItem(f"From {e.start_date} · certified through {through} · "
+                                 f"{', '.join(e.diagnoses)}", e.id)
+        self.episode.setCurrentIndex(max(0, self.episode.findData(session.episode_id)))
+        ctx = self.editor.context
+        if session.episode_id and ctx is not None and ctx.episode is not None:
+            days = ctx.treatment_days_since_progress_report
+            cert = ctx.episode.certified_on or ("order on file" if ctx.episode.order_on_file
+                                                else "not yet certified")
+            self.episode_info.setText(
+                f"Plan of care from {ctx.episode.start_date}, certified {cert}, through "
+                f"{ctx.episode.certified_through or 'not set'}. This visit is treatment day "
+                f"{(days or 0) + 1} since the last progress report. Goals: "
+                f"{'; '.join(ctx.episode.goals) or 'none recorded'}.")
+        else:
+            self.episode_info.setText("No plan of care attached.")
+        for box, value in ((self.time_in, session.time_in), (self.time_out, session.time_out)):
+            if not box.hasFocus():
+                box.setText(value.strftime("%H:%M") if value else "")
+        self.diagnoses.clear()
+        codes = ws.codes_if_ready
+        for code in session.diagnoses:
+            description = codes.description(code) if codes is not None else None
+            item = QListWidgetItem(f"{code}  {description or ''}".strip())
+            item.setData(CODE_ROLE, code)
+            self.diagnoses.addItem(item)
+
+    def focus_field(self, field: str) -> bool:
+        if field.startswith("diagnoses["):
+            row = int(field[len("diagnoses["):].split("]")[0])
+            self.diagnoses.setFocus()
+            self.diagnoses.setCurrentRow(row)
+            return True
+        if field == "diagnoses":
+            self.search.setFocus()
+            return True
+        return super().focus_field(field)
+
+    def _date_changed(self) -> None:
+        q = self.date.date()
+        day = dt.date(q.year(), q.month(), q.day())
+        self.editor.apply(lambda s: replace(s, date_of_service=day), "date_of_service")
+
+    def _episode_changed(self, _index: int) -> None:
+        episode_id = self.episode.currentData()
+        episode = next((e for e in self.episodes if e.id == episode_id), None)
+
+        def change(s: Session) -> Session:
+            diagnoses = s.diagnoses or (episode.diagnoses if episode else ())
+            return replace(s, episode_id=episode_id, diagnoses=diagnoses)
+        self.editor.apply(change, "episode_id")
+
+    def _search(self, text: str) -> None:
+        self.results.clear()
+        codes = self.editor.workspace.codes_if_ready
+        if codes is None:
+            code = normalize_icd10(text)
+            if icd10_format_ok(code):
+                item = QListWidgetItem(f"{code}  (code set still loading: checked later)")
+                item.setData(CODE_ROLE, code)
+                self.results.addItem(item)
+            return
+        for found in codes.search(text, 30):
+            label = f"{found.code}  {found.description}"
+            if not found.billable:
+                label += "  (category: pick a more specific code)"
+            item = QListWidgetItem(label)
+            item.setData(CODE_ROLE, found.code)
+            self.results.addItem(item)
+
+    def _add(self, item: QListWidgetItem | None) -> None:
+        if item is None:
+            return
+        code = item.data(CODE_ROLE)
+        if self.editor.apply(lambda s: replace(s, diagnoses=tuple(
+                dict.fromkeys((*s.diagnoses, code)))), "diagnoses"):
+            self.search.clear()
+            self.results.clear()
+            self.search.setFocus()
+
+    def _remove(self) -> None:
+        item = self.diagnoses.currentItem()
+        if item is None:
+            return
+        code = item.data(CODE_ROLE)
+        self.editor.apply(lambda s: replace(s, diagnoses=tuple(
+            c for c in s.diagnoses if c != code)), "diagnoses")
