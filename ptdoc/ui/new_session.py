@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -65,7 +66,14 @@ class NewSessionDialog(QDialog):
                 form.addRow(widget)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
                                    QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start session")
+        start = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        start.setText("Start session")
+        start.setToolTip("Start the session (Ctrl+Enter)")
+        # A window action, not a button mnemonic: the date field would swallow the mnemonic.
+        start_action = QAction("Start session", self)
+        start_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        start_action.triggered.connect(self._create)
+        self.addAction(start_action)
         buttons.accepted.connect(self._create)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -75,12 +83,20 @@ class NewSessionDialog(QDialog):
         self.search.textEdited.connect(self._find)
         self.search.returnPressed.connect(lambda: self.results.setFocus())
         self.results.currentItemChanged.connect(self._picked)
+        self.results.itemActivated.connect(lambda _item: self.date.setFocus())
         self.resize(560, 420)
         self._find(patient.mrn if patient else "")
         if patient is not None:
             self.search.setText(patient.mrn)
             self.results.setCurrentRow(0)
             self.date.setFocus()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter moves through the choices (patient, then date); only Start starts a session.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            return
+        super().keyPressEvent(event)
 
     def _find(self, text: str) -> None:
         self.results.clear()

@@ -42,10 +42,14 @@ class CodesStep(Step):
                                    QAbstractItemView.EditTrigger.DoubleClicked)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(ServiceTableModel.COL_WHY, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(ServiceTableModel.COL_DESCRIPTION, 300)
+        self.table.setColumnWidth(ServiceTableModel.COL_DESCRIPTION, 260)
+        self.table.setWordWrap(True)
         table_label = QLabel("&Codes (type minutes; units and modifiers are computed):")
         table_label.setBuddy(self.table)
         self.code_box = QComboBox(objectName="field_add_code")
+        self.code_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.code_box.setMinimumContentsLength(24)
         for info in sorted(codes().values(), key=lambda i: i.code):
             self.code_box.addItem(f"{info.code} {info.description}", info.code)
         add_label = QLabel("Add co&de:")

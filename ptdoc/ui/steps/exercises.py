@@ -87,6 +87,7 @@ class ExercisesStep(Step):
         layout.addLayout(form)
 
         self.add_box.returnPressed.connect(self._add_from_box)
+        completer.activated.connect(lambda _text: self._add_from_box())
         self.carry_button.clicked.connect(self._carry_forward)
         self.undo_button.clicked.connect(self._undo)
         self.library_button.clicked.connect(self._save_to_library)

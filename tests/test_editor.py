@@ -1,0 +1,482 @@
+"""The therapist's flow, driven through the real window with the keyboard (offscreen)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import PASSWORD, TODAY, Clinic
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QWidget,
+)
+
+from ptdoc.domain import ExerciseChange, ServiceLine, SessionStatus
+from ptdoc.errors import RecordLocked
+from ptdoc.store import Store
+from ptdoc.ui.exercise_table import COLUMN
+from ptdoc.ui.main_window import MainWindow
+from ptdoc.ui.new_session import NewSessionDialog
+from ptdoc.ui.progression import ProgressionDialog
+from ptdoc.ui.session_editor import SessionEditor
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def window(qtbot, clinic: Clinic) -> Iterator[MainWindow]:
+    win = MainWindow(clinic.as_("pt"))
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    yield win
+    win.close()
+
+
+def start_session(qtbot, window: MainWindow) -> SessionEditor:
+    """Ctrl+N's dialog, driven by keyboard: find the patient, Enter, start."""
+    dialog = NewSessionDialog(window.workspace, window.day, None, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClicks(dialog.search, "Lee")
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    assert dialog.results.hasFocus() and dialog.results.currentItem() is not None
+    qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+    assert dialog.date.hasFocus() and dialog.session is None
+    qtbot.keyClick(dialog.date, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.session is not None
+    dialog.close()
+    window.activateWindow()  # as the window manager does when a dialog closes
+    qtbot.waitUntil(window.isActiveWindow)
+    window.open_session(dialog.session.id)
+    assert window.editor is not None
+    return window.editor
+
+
+def type_cell(qtbot, table, text: str) -> None:
+    """Type into the current cell as a person would, then Tab to the next one."""
+    target = QApplication.focusWidget()
+    if target is None or (target is not table and not table.isAncestorOf(target)):
+        table.setFocus()
+        target = table
+    if target is table:  # not editing yet: the first key opens the cell's editor
+        qtbot.keyClick(table, text[0])
+        target, text = QApplication.focusWidget(), text[1:]
+    if text:
+        qtbot.keyClicks(target, text)
+    qtbot.keyClick(target, Qt.Key.Key_Tab)
+
+
+def press(qtbot, key: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """A key pressed where the keyboard focus is, as a person would press it."""
+    qtbot.keyClick(QApplication.focusWidget(), key, modifiers)
+
+
+def flag_codes(editor: SessionEditor) -> set[str]:
+    return {f.code for f in editor.review.findings}
+
+
+def test_a_session_from_start_to_signature_and_addendum(qtbot, window: MainWindow,
+                                                        clinic: Clinic, artifacts: Path):
+    editor = start_session(qtbot, window)
+    visit, supervision, exercises, codes, _review, sign = editor.steps
+    assert editor.session.diagnoses == ("M17.11",)  # from the episode
+    assert "DIAGNOSIS_MISSING" not in flag_codes(editor)
+
+    # 1. Visit: add a second diagnosis by searching words
+    qtbot.keyClicks(visit.search, "muscle weakness generalized")
+    qtbot.keyClick(visit.search, Qt.Key.Key_Return)
+    assert "M62.81" in editor.session.diagnoses
+
+    # 2. Supervision: the signed-in PT delivered it
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert editor.current == 1
+    assert supervision.delivered.currentData() == clinic.users["pt"].id
+
+    # 3. Exercises: one from the library, one typed freely with no parameters
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(exercises.add_box, "Sit to stand")
+    qtbot.keyClick(exercises.add_box, Qt.Key.Key_Return)
+    assert editor.session.exercises[0].sets == 3  # library defaults
+    exercises.add_box.setFocus()
+    qtbot.keyClicks(exercises.add_box, "Ball toss in tandem")
+    qtbot.keyClick(exercises.add_box, Qt.Key.Key_Return)
+    assert "EXERCISE_PARAMS_MISSING" in flag_codes(editor)
+
+    # the blocker in the flags panel jumps to its cell; fix it with the keyboard
+    flags = editor.flags.list
+    row = next(i for i in range(flags.count())
+               if "Ball toss" in flags.item(i).text())
+    flags.setCurrentRow(row)
+    flags.setFocus()
+    qtbot.keyClick(flags, Qt.Key.Key_Return)
+    table = exercises.table
+    assert editor.current == 2 and table.hasFocus()
+    assert (table.currentIndex().row(), table.currentIndex().column()) == (1, COLUMN["sets"])
+    type_cell(qtbot, table, "2")
+    type_cell(qtbot, table, "15")
+    assert editor.session.exercises[1].reps == 15
+    assert "EXERCISE_PARAMS_MISSING" not in flag_codes(editor)
+
+    # minutes of each exercise, cues, and the session's response and assessment
+    for i, minutes in ((0, "12"), (1, "11")):
+        editor.focus_field(f"exercises[{i}].minutes")
+        type_cell(qtbot, table, minutes)
+    editor.focus_field("exercises[0].cues")
+    type_cell(qtbot, table, "verbal")
+    exercises.response.setFocus()
+    qtbot.keyClicks(exercises.response, "Pain 3/10 before, 2/10 after; mild fatigue.")
+    exercises.assessment.setFocus()
+    assert editor.session.patient_response.startswith("Pain 3/10")
+    qtbot.keyClicks(exercises.assessment, "Better sit-to-stand control with verbal cues.")
+    codes.setFocus()
+
+    # 4. Time and codes: minutes from the exercises, total time, units computed live
+    editor.go(3)
+    qtbot.mouseClick(codes.fill_button, Qt.MouseButton.LeftButton)
+    assert [(s.code, s.minutes) for s in editor.session.services] == [("97110", 23)]
+    codes.total.setFocus()
+    qtbot.keyClicks(codes.total, "35")
+    qtbot.keyClick(codes.total, Qt.Key.Key_Tab)
+    line = editor.session.services[0]
+    assert (line.units, line.modifiers) == (2, ("GP",))
+    assert "23 timed minutes = 2 units" in codes.explanation.text()
+
+    # 5-6. Review is clean; sign with the keyboard
+    editor.go(4)
+    assert not editor.review.blockers and not editor.review.open_warnings
+    editor.go(5)
+    assert sign.sign_button.isEnabled()
+    sign.sign_button.setFocus()
+    qtbot.keyClick(sign.sign_button, Qt.Key.Key_Space)
+    assert editor.session.status == SessionStatus.SIGNED
+    assert editor.read_only and "signed" in editor.banner.text()
+    window.grab().save(str(artifacts / "editor-signed.png"))
+
+    # the note is locked: the table refuses edits and so does the service
+    assert not exercises.model.setData(exercises.model.index(0, COLUMN["sets"]), "5")
+    with pytest.raises(RecordLocked):
+        window.workspace.save_draft(replace(editor.session, status=SessionStatus.DRAFT,
+                                            signature=None, assessment="changed"))
+
+    # an addendum, through the form
+    def fill_addendum() -> None:
+        dialog = QApplication.activeModalWidget()
+        qtbot.keyClicks(dialog.reason_box, "Late call from patient")
+        qtbot.keyClicks(dialog.text_box, "Patient reports no soreness the next day.")
+        dialog._check()
+
+    from PySide6.QtCore import QTimer
+    QTimer.singleShot(0, fill_addendum)
+    qtbot.mouseClick(sign.addendum_button, Qt.MouseButton.LeftButton)
+    stored = clinic.store.sessions.get(editor.session.id)
+    assert [a.reason for a in stored.addenda] == ["Late call from patient"]
+    assert "Late call" in sign.addenda.item(0).text()
+
+
+def test_nonsense_is_refused_at_the_field_and_kept(qtbot, window: MainWindow):
+    editor = start_session(qtbot, window)
+    _visit, _sup, exercises, codes, _review, _sign = editor.steps
+    editor.go(2)
+    qtbot.keyClicks(exercises.add_box, "Leg press")
+    qtbot.keyClick(exercises.add_box, Qt.Key.Key_Return)
+    before = editor.session
+    editor.focus_field("exercises[0].reps")
+    type_cell(qtbot, exercises.table, "-3")
+    index = exercises.model.index(0, COLUMN["reps"])
+    assert index.data() == "-3"  # what was typed stays, in red, with the reason
+    assert "Reps must be a number from 1 to 300" in index.data(Qt.ItemDataRole.ToolTipRole)
+    assert "Row 1: Reps must be" in exercises.table_error.text()
+    editor.focus_field("exercises[0].load")
+    type_cell(qtbot, exercises.table, "900")
+    assert "Load must be a number from 0.1 to 500 lb" in exercises.table_error.text()
+    assert editor.session.exercises == before.exercises  # nothing stored
+    editor.go(3)
+    codes.total.setFocus()
+    qtbot.keyClicks(codes.total, "lots")
+    qtbot.keyClick(codes.total, Qt.Key.Key_Tab)
+    error = codes.errors["total_treatment_minutes"]
+    assert error.isVisible() and "Total treatment time must be a number" in error.text()
+    assert codes.total.text() == "lots"
+    assert editor.session.total_treatment_minutes is None
+
+
+def test_flags_follow_the_keyboard_before_the_field_is_left(qtbot, window: MainWindow):
+    editor = start_session(qtbot, window)
+    editor.go(3)
+    codes = editor.steps[3]
+    editor.apply(lambda s: replace(s, services=(ServiceLine("97110", 20),)), "services")
+    assert "TOTAL_TIME_INCONSISTENT" in flag_codes(editor)
+    codes.total.setFocus()
+    qtbot.keyClicks(codes.total, "30")
+    panel = [editor.flags.list.item(i).text() for i in range(editor.flags.list.count())]
+    assert not any("Total treatment time" in text for text in panel)
+    assert editor.session.total_treatment_minutes is None  # not saved until Tab
+    qtbot.keyClick(codes.total, Qt.Key.Key_Tab)
+    assert editor.session.total_treatment_minutes == 30
+    assert "Saved" in editor.status_label.text()
+
+
+def test_carry_forward_makes_each_row_a_choice(qtbot, window: MainWindow, clinic: Clinic):
+    earlier = clinic.complete_draft("pt", TODAY - dt.timedelta(days=3))
+    clinic.as_("pt").sign(earlier.id)
+    editor = start_session(qtbot, window)
+    exercises = editor.steps[2]
+    editor.go(2)
+    qtbot.mouseClick(exercises.carry_button, Qt.MouseButton.LeftButton)
+    rows = editor.session.exercises
+    assert [e.name for e in rows] == ["Sit to stand", "Step ups, forward"]
+    assert all(e.change == ExerciseChange.CARRIED and e.response == "" and e.minutes is None
+               for e in rows)
+    assert "CARRY_FORWARD_UNCONFIRMED" in flag_codes(editor)
+    table = exercises.table
+    assert table.currentIndex().column() == COLUMN["change"]
+    exercises.model.setData(exercises.model.index(0, COLUMN["change"]), "as before")
+    exercises.model.setData(exercises.model.index(1, COLUMN["change"]), "progressed")
+    assert editor.session.exercises[1].change == ExerciseChange.PROGRESSED
+    assert table.currentIndex().column() == COLUMN["modification"]  # asks for the why
+    assert "CARRY_FORWARD_UNCONFIRMED" not in flag_codes(editor)
+    assert "MODIFICATION_REASON_MISSING" in flag_codes(editor)
+
+
+def test_delete_and_undo_a_row(qtbot, window: MainWindow):
+    editor = start_session(qtbot, window)
+    exercises = editor.steps[2]
+    editor.go(2)
+    for name in ("Quad sets", "Heel slides"):
+        exercises.add_box.setFocus()
+        qtbot.keyClicks(exercises.add_box, name)
+        qtbot.keyClick(exercises.add_box, Qt.Key.Key_Return)
+    table = exercises.table
+    table.setCurrentIndex(exercises.model.index(0, 0))
+    qtbot.keyClick(table, Qt.Key.Key_Delete)
+    assert [e.name for e in editor.session.exercises] == ["Heel slides"]
+    qtbot.keyClick(table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [e.name for e in editor.session.exercises] == ["Quad sets", "Heel slides"]
+    table.setCurrentIndex(exercises.model.index(1, 0))
+    qtbot.keyClick(table, Qt.Key.Key_Return)  # Enter on the last row: add the next one
+    assert exercises.add_box.hasFocus()
+
+
+def test_a_tie_is_the_clinicians_choice(qtbot, window: MainWindow):
+    editor = start_session(qtbot, window)
+    codes = editor.steps[3]
+    editor.go(3)
+    editor.apply(lambda s: replace(s, services=(ServiceLine("97112", 7), ServiceLine("97110", 7),
+                                                ServiceLine("97140", 7)),
+                                   total_treatment_minutes=25), "services")
+    assert codes.tie.isVisible() and codes.tie.count() == 3
+    assert "tie" in codes.explanation.text()
+    codes.tie.setFocus()
+    codes.tie.setCurrentIndex(2)
+    codes.tie.activated.emit(2)
+    units = {s.code: s.units for s in editor.session.services}
+    assert units == {"97112": 0, "97110": 0, "97140": 1}
+    assert "UNITS_MINUTES_MISMATCH" not in flag_codes(editor)
+
+
+def test_warning_needs_a_written_reason(qtbot, window: MainWindow, clinic: Clinic):
+    other = clinic.complete_draft("pt", TODAY)  # a second session the same day: a warning
+    editor = start_session(qtbot, window)
+    assert other.id != editor.session.id
+    review = editor.steps[4]
+    editor.go(4)
+    warning = next(f for f in editor.review.open_warnings if f.code == "DUPLICATE_SESSION")
+    tree = review.tree
+    group = tree.topLevelItem(1)
+    item = next(group.child(i) for i in range(group.childCount())
+                if group.child(i).data(0, Qt.ItemDataRole.UserRole) == warning)
+    tree.setCurrentItem(item)
+    review.reason.setFocus()
+    qtbot.keyClick(review.reason, Qt.Key.Key_Return)
+    assert "Select a warning" not in review.errors["acknowledgements"].text()
+    assert "Reason is required" in review.errors["acknowledgements"].text()
+    qtbot.keyClicks(review.reason, "Second visit: the patient came back for gait training.")
+    qtbot.keyClick(review.reason, Qt.Key.Key_Return)
+    assert [a.code for a in editor.session.acknowledgements] == ["DUPLICATE_SESSION"]
+    assert warning not in editor.review.open_warnings
+
+
+def test_idle_lock_hides_patients_keeps_typing_and_switches_user(qtbot, window: MainWindow,
+                                                                 clinic: Clinic):
+    editor = start_session(qtbot, window)
+    exercises = editor.steps[2]
+    editor.go(2)
+    exercises.assessment.setFocus()
+    qtbot.keyClicks(exercises.assessment, "Typed just before the lock")
+    window.idle.timer.setInterval(50)
+    window.idle.timer.start()
+    qtbot.waitUntil(lambda: window.locked, timeout=3000)
+    assert not window.table.isVisible() and not editor.isVisible()
+    stored = clinic.store.sessions.get(editor.session.id)
+    assert stored.assessment == "Typed just before the lock"  # saved before hiding
+    form = window.lock_screen.form
+    form.user_box.setCurrentIndex(form.user_box.findData("dpt"))
+    qtbot.keyClicks(form.secret, PASSWORD)
+    qtbot.keyClick(form.secret, Qt.Key.Key_Return)
+    assert not window.locked and window.editor is None
+    assert window.workspace.actor.username == "dpt"
+    assert "DPT User" in window.signed_in.text()
+
+
+def test_same_user_unlocks_back_into_the_note(qtbot, window: MainWindow):
+    editor = start_session(qtbot, window)
+    window.lock()
+    form = window.lock_screen.form
+    assert form.user_box.currentData() == "pt"
+    qtbot.keyClicks(form.secret, "wrong")
+    qtbot.keyClick(form.secret, Qt.Key.Key_Return)
+    assert window.locked and "wrong password" in form.message.text()
+    form.secret.clear()
+    qtbot.keyClicks(form.secret, PASSWORD)
+    qtbot.keyClick(form.secret, Qt.Key.Key_Return)
+    assert window.pages.currentWidget() is editor
+
+
+def test_front_desk_cannot_open_or_start_clinical_notes(qtbot, clinic: Clinic):
+    draft = clinic.complete_draft("pt", TODAY)
+    win = MainWindow(clinic.as_("desk"))
+    qtbot.addWidget(win)
+    win.show()
+    assert not win.new_button.isEnabled()
+    win.table.setCurrentIndex(win.model.index(0, 0))
+    win.open_selected()
+    assert win.editor is None
+    assert "may not open clinical notes" in win.notice.text()
+    assert clinic.store.sessions.get(draft.id) == draft
+    win.close()
+
+
+def test_pta_sees_a_pt_draft_read_only(qtbot, clinic: Clinic):
+    draft = clinic.complete_draft("pt", TODAY)
+    win = MainWindow(clinic.as_("pta"))
+    qtbot.addWidget(win)
+    win.show()
+    win.open_session(draft.id)
+    assert win.editor is not None and win.editor.read_only
+    assert not win.editor.apply(lambda s: replace(s, assessment="PTA edit"), "assessment")
+    assert clinic.store.sessions.get(draft.id).assessment == draft.assessment
+    win.close()
+
+
+def test_patient_search_lists_that_patients_sessions(qtbot, window: MainWindow, clinic: Clinic):
+    clinic.complete_draft("pt", TODAY - dt.timedelta(days=5))
+    clinic.complete_draft("pt", TODAY - dt.timedelta(days=2))
+    window.search.setFocus()
+    qtbot.keyClicks(window.search, "1950-03-04")
+    assert window.patients.count() == 1
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    assert window.model.rowCount() == 2 and "Sessions of Lee, Ann" in window.summary.text()
+    window.search.clear()
+    window.search.textEdited.emit("")
+    assert window.patient is None
+
+
+def test_progression_chart(qtbot, clinic: Clinic, artifacts: Path):
+    for days in (9, 6, 3):
+        draft = clinic.complete_draft("pt", TODAY - dt.timedelta(days=days))
+        ex = draft.exercises[0]
+        clinic.as_("pt").save_draft(replace(draft, exercises=(
+            replace(ex, reps=8 + days, load=ex.load + 10 - days), *draft.exercises[1:])))
+    dialog = ProgressionDialog(clinic.as_("pt"), clinic.patient, "Sit to stand")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert len(dialog.chart.rows) == 3
+    assert "x17" in dialog.table.text()
+    dialog.grab().save(str(artifacts / "progression.png"))
+
+
+def test_models_are_well_behaved(qtmodeltester, qtbot, window: MainWindow):
+    editor = start_session(qtbot, window)
+    editor.apply(lambda s: replace(s, services=(ServiceLine("97110", 20),)), "services")
+    qtmodeltester.check(editor.steps[2].model)
+    qtmodeltester.check(editor.steps[3].model)
+    qtmodeltester.check(window.model)
+
+
+def test_every_input_of_every_step_has_a_name(qtbot, window: MainWindow):
+    editor = start_session(qtbot, window)
+    for i in range(len(editor.steps)):
+        editor.go(i)
+        named = {label.buddy() for label in window.findChildren(QLabel) if label.buddy()}
+        for widget in editor.steps[i].findChildren(QWidget):
+            if widget.focusPolicy() == Qt.FocusPolicy.NoFocus or \
+                    not widget.isVisibleTo(window) or widget.objectName().startswith("qt_"):
+                continue
+            if isinstance(widget, QAbstractButton):
+                assert widget.text() or widget.accessibleName(), widget
+            elif isinstance(widget, QLineEdit | QListWidget) or widget.objectName():
+                parent = widget.parentWidget()
+                assert widget in named or widget.accessibleName() or \
+                    (parent is not None and parent in named), \
+                    (editor.steps[i].title, widget.objectName(), type(widget).__name__)
+
+
+def test_screenshots_of_each_step(qtbot, window: MainWindow, clinic: Clinic, artifacts: Path):
+    earlier = clinic.complete_draft("pt", TODAY - dt.timedelta(days=3))
+    clinic.as_("pt").sign(earlier.id)
+    editor = start_session(qtbot, window)
+    editor.steps[2]._carry_forward()
+    for i, step in enumerate(editor.steps):
+        editor.go(i)
+        path = artifacts / f"step-{i + 1}-{step.title.lower().replace(' ', '-')}.png"
+        assert window.grab().save(str(path))
+    assert window.width() <= 1366
+
+
+KILL_CHILD = textwrap.dedent("""
+    import os, sys, time
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from pathlib import Path
+    from PySide6.QtWidgets import QApplication
+    from ptdoc.store import Store
+    from ptdoc.services import Workspace
+    from ptdoc.ui.session_editor import SessionEditor
+    app = QApplication([])
+    store = Store.open(Path(sys.argv[1]))
+    ws = Workspace(store, store.users.by_username("pt"))
+    editor = SessionEditor(ws, store.sessions.get(int(sys.argv[2])))
+    editor.show()
+    editor.activateWindow()
+    from PySide6.QtTest import QTest
+    QTest.qWaitForWindowActive(editor)
+    box = editor.steps[2].assessment
+    box.setFocus()
+    box.setPlainText("Typed in the window, then the power went out")
+    box.clearFocus()               # leaving the field saves it
+    app.processEvents()
+    print("left the field", flush=True)
+    time.sleep(60)
+""")
+
+
+@pytest.mark.slow
+def test_killed_window_keeps_the_draft(clinic: Clinic, db_path: Path):
+    draft = clinic.complete_draft("pt", TODAY)
+    clinic.store.close()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
+    child = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(db_path), str(draft.id)],
+                             stdout=subprocess.PIPE, text=True, env=env)
+    assert child.stdout.readline().strip() == "left the field"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=10)
+    with Store.open(db_path) as store:
+        assert store.sessions.get(draft.id).assessment == \
+            "Typed in the window, then the power went out"
