@@ -63,7 +63,7 @@ class SessionEditor(QWidget):
         self.banner.setWordWrap(True)
         self.step_list = QListWidget(objectName="step_list")
         self.step_list.setAccessibleName("Steps")
-        self.step_list.setMinimumWidth(190)
+        self.step_list.setMinimumWidth(215)
         self.step_list.setMaximumWidth(240)
         steps_label = QLabel("Ste&ps:")
         steps_label.setBuddy(self.step_list)

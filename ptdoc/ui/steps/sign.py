@@ -31,6 +31,7 @@ class SignStep(Step):
         self.blockers.setAccessibleName("What still blocks signing")
         blockers_label = QLabel("&What still blocks signing (Enter jumps to the field):")
         blockers_label.setBuddy(self.blockers)
+        self.blockers_label = blockers_label
         self.sign_button = QPushButton("&Sign note", objectName="sign_button")
         self.addendum_button = QPushButton("Add &addendum…", objectName="addendum_button")
         self.addenda = QListWidget(objectName="addenda_list")
@@ -80,6 +81,9 @@ class SignStep(Step):
                     and actor.credential.is_clinician)
         self.sign_button.setEnabled(can_sign)
         self.blockers.setVisible(not signed)
+        self.blockers_label.setVisible(not signed)
+        self.sign_button.setVisible(not signed)
+        self.signer.setVisible(not signed)
         self.addendum_button.setVisible(signed)
         self.addendum_button.setEnabled(signed and self.editor.workspace.can_addendum)
         self.addenda.clear()
