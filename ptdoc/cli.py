@@ -118,6 +118,17 @@ def build_parser() -> argparse.ArgumentParser:
                        ("pair-edits", "code-pair edits")):
         s.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, help=what)
 
+    p = sub.add_parser("clinic", parents=[common], help="show or change the clinic's settings")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    csub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    s = csub.add_parser("set", parents=[common], help="change clinic settings")
+    s.add_argument("--name")
+    s.add_argument("--address")
+    s.add_argument("--phone")
+    s.add_argument("--npi", help="the clinic's group NPI")
+    s.add_argument("--idle-lock", type=int, metavar="MINUTES",
+                   help="lock the window after this many idle minutes (1-240)")
+
     p = sub.add_parser("fees", parents=[common], help="the fee schedule (allowed amount per "
                                                       "code), for year-to-date KX tracking")
     p.add_argument("--year", type=int, default=None, help="default: this year")
@@ -458,6 +469,29 @@ def _cmd_payer(args: argparse.Namespace, db_path: Path) -> int:
     return EXIT_OK
 
 
+def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
+    from dataclasses import asdict, replace
+
+    from ptdoc.domain import Clinic
+    from ptdoc.services import Workspace
+
+    with _open_existing(db_path) as store:
+        clinic = store.clinic.get() or Clinic("My clinic")
+        if args.action == "set":
+            changes = {k: v for k, v in (("name", args.name), ("address", args.address),
+                                         ("phone", args.phone), ("npi", args.npi),
+                                         ("idle_lock_minutes", args.idle_lock))
+                       if v is not None}
+            clinic = replace(clinic, **changes)
+            Workspace(store, None).save_clinic(clinic)
+    if args.json:
+        print(json.dumps(asdict(clinic)))
+    else:
+        print(f"{clinic.name}\n{clinic.address}\n{clinic.phone}\nNPI {clinic.npi or '-'}\n"
+              f"Idle lock after {clinic.idle_lock_minutes} minutes")
+    return EXIT_OK
+
+
 def _cmd_fees(args: argparse.Namespace, db_path: Path) -> int:
     from decimal import Decimal, InvalidOperation
 
@@ -484,7 +518,7 @@ def _cmd_fees(args: argparse.Namespace, db_path: Path) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"payers": _cmd_payers, "payer": _cmd_payer, "fees": _cmd_fees,
+COMMANDS = {"clinic": _cmd_clinic, "payers": _cmd_payers, "payer": _cmd_payer, "fees": _cmd_fees,
             "units": _cmd_units, "check": _cmd_check, "demo": _cmd_demo,
             "sessions": _cmd_sessions, "session": _cmd_session, "backup": _cmd_backup,
             "restore": _cmd_restore, "gui": _cmd_gui}

@@ -258,8 +258,12 @@ class Workspace:
             self._codes = IcdIndex.open()
         return self._codes
 
-    def rule_context(self, session: Session) -> RuleContext:
-        """Everything the rules need about the session, read from the database."""
+    def rule_context(self, session: Session, wait_for_codes: bool = True) -> RuleContext:
+        """Everything the rules need about the session, read from the database.
+
+        ``wait_for_codes=False`` (the editor, on the GUI thread) never builds the ICD-10-CM
+        index: until it is open the code-set checks are skipped; signing always waits.
+        """
         store = self.store
         patient = store.patients.get(session.patient_id)
         payer = store.payers.get(patient.payer_id) if patient.payer_id else None
@@ -274,7 +278,7 @@ class Workspace:
                           treatment_days_since_progress_report=days,
                           same_day_sessions=store.sessions.same_day_count(
                               session.patient_id, session.date_of_service, session.id),
-                          codes=self.codes)
+                          codes=self.codes if wait_for_codes else self._codes)
         return self._with_year_to_date(ctx)
 
     def _with_year_to_date(self, ctx: RuleContext) -> RuleContext:
@@ -289,8 +293,8 @@ class Workspace:
         amount = None if missing else sum((fees[c] * n for c, n in units if n), Decimal(0))
         return replace(ctx, year_to_date_amount=amount, missing_fees=tuple(missing))
 
-    def review(self, session: Session) -> Review:
-        return review_context(self.rule_context(session))
+    def review(self, session: Session, wait_for_codes: bool = True) -> Review:
+        return review_context(self.rule_context(session, wait_for_codes))
 
     def sign(self, session_id: int) -> Session:
         self.require(Permission.SIGN, "session", session_id)
@@ -375,7 +379,7 @@ class Workspace:
         self.require(Permission.VIEW_CLINICAL, "patient", patient_id)
         return self.store.sessions.exercise_history(patient_id, name)
 
-    def day_overview(self, day: dt.date
+    def day_overview(self, day: dt.date, wait_for_codes: bool = True
                      ) -> list[tuple[SessionListing, int | None, int | None]]:
         """The day's sessions with the blockers and open warnings of each draft (None where
         they are not judged: signed notes, and users who may not open clinical notes)."""
@@ -385,7 +389,7 @@ class Workspace:
             if row.status == SessionStatus.SIGNED or not self.can(Permission.VIEW_CLINICAL):
                 out.append((row, None, None))
                 continue
-            judged = self.review(self.store.sessions.get(row.id))
+            judged = self.review(self.store.sessions.get(row.id), wait_for_codes)
             out.append((row, len(judged.blockers), len(judged.open_warnings)))
         return out
 

@@ -268,3 +268,13 @@ def test_payer_rules_and_fee_schedule_are_clinic_editable(demo_db: Path, tmp_pat
     fees = json.loads(ptdoc("--db", str(db), "fees", "--year", "2026", "--json").stdout)
     assert fees["97750"] == "41.20"
     assert ptdoc("--db", str(db), "fees", "set", "97110", "lots").returncode == 2
+
+
+def test_clinic_settings_idle_lock(demo_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "clinic.sqlite3"
+    assert ptdoc("--db", str(demo_db), "backup", str(db)).returncode == 0
+    assert ptdoc("--db", str(db), "clinic", "set", "--idle-lock", "3").returncode == 0
+    data = json.loads(ptdoc("--db", str(db), "clinic", "--json").stdout)
+    assert data["idle_lock_minutes"] == 3 and data["name"] == "Riverside Physical Therapy"
+    bad = ptdoc("--db", str(db), "clinic", "set", "--idle-lock", "0")
+    assert bad.returncode == 2 and "Idle lock must be" in bad.stderr

@@ -199,7 +199,7 @@ class MainWindow(QMainWindow):
             self.table.setColumnHidden(SessionListModel.COL_DATE, False)
             title = f"Sessions of {patient_line(self.patient)}"
         else:
-            rows = self.workspace.day_overview(self.day)
+            rows = self.workspace.day_overview(self.day, wait_for_codes=False)
             self.table.setColumnHidden(SessionListModel.COL_DATE, True)
             title = f"{self.day:%A %d %B %Y}"
         self.model.set_rows(rows)

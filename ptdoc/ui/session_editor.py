@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, QTime, Signal
+from PySide6.QtCore import QSettings, Qt, QTime, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -55,7 +55,7 @@ class SessionEditor(QWidget):
         self.workspace = workspace
         self.session = session
         self.patient = workspace.store.patients.get(session.patient_id)
-        self.context = workspace.rule_context(session)
+        self.context = workspace.rule_context(session, wait_for_codes=False)
         self.review: Review | None = review_context(self.context)
         self.read_only = not self._may_edit(session)
 
@@ -115,7 +115,8 @@ class SessionEditor(QWidget):
         self.close_button.clicked.connect(self.close_editor)
         self.flags.jump.connect(self.focus_field)
         self._set_read_only(self.read_only)
-        self.step_list.setCurrentRow(0)
+        last = int(QSettings().value("editor/step", 0) or 0) if not self.read_only else 0
+        self.step_list.setCurrentRow(last if 0 <= last < len(self.steps) else 0)
         self._refresh(all_steps=True)
         if not self.read_only:
             self.apply(lambda s: s, "services")  # the payer's current units and modifiers
@@ -152,6 +153,7 @@ class SessionEditor(QWidget):
             return
         self.stack.setCurrentIndex(index)
         self.steps[index].load(self.session)
+        QSettings().setValue("editor/step", index)  # the next draft opens at the same step
         self.back_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < len(self.steps) - 1)
 
@@ -177,7 +179,7 @@ class SessionEditor(QWidget):
             return False
         self.show_error(field, "")
         self.session = saved
-        self.context = self.workspace.rule_context(saved)
+        self.context = self.workspace.rule_context(saved, wait_for_codes=False)
         self.review = review_context(self.context)
         self._refresh()
         self.status("Saved")
@@ -227,7 +229,7 @@ class SessionEditor(QWidget):
         self._reload_after_lock("Addendum saved")
 
     def _reload_after_lock(self, message: str) -> None:
-        self.context = self.workspace.rule_context(self.session)
+        self.context = self.workspace.rule_context(self.session, wait_for_codes=False)
         self.review = review_context(self.context)
         self.read_only = True
         self._set_read_only(True)
