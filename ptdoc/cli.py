@@ -139,6 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("amount", help="dollars, such as 29.50")
     s.add_argument("--year", type=int, default=None, help="default: this year")
 
+    p = sub.add_parser("export", parents=[common], help="the daily note of a session as PDF")
+    p.add_argument("--session", type=_positive_int, required=True, metavar="ID")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.pdf")
+
+    p = sub.add_parser("summaries", parents=[common],
+                       help="session summaries (one page each) or the day sheet, as PDF")
+    p.add_argument("--date", type=_date, required=True, help="YYYY-MM-DD or 'today'")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE.pdf",
+                   help="default: summaries-DATE.pdf (or day-sheet-DATE.pdf) here")
+    p.add_argument("--day-sheet", action="store_true",
+                   help="every session of the day on one sheet, for closing out the day")
+
     p = sub.add_parser("backup", parents=[common], help="back up the database")
     p.add_argument("dest", nargs="?", type=Path,
                    help="file or folder (default: the backups folder beside the database)")
@@ -277,6 +289,55 @@ def _write_text(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a folder")
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _writable(path: Path) -> None:
+    """Refuse an unwritable destination before doing the work."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write {path}: the folder does not exist or is not "
+                         "writable")
+
+
+def _cmd_export(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc.services import Workspace
+
+    _writable(args.output)
+    with _open_existing(db_path) as store:
+        pdf = Workspace(store, None).note_pdf(args.session)
+    _write_bytes(args.output, pdf)
+    print(f"Session {args.session} written to {args.output}")
+    return EXIT_OK
+
+
+def _cmd_summaries(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc.services import Workspace
+
+    kind = "day-sheet" if args.day_sheet else "summaries"
+    out = args.output or Path(f"{kind}-{args.date.isoformat()}.pdf")
+    _writable(out)
+    with _open_existing(db_path) as store:
+        ws = Workspace(store, None)
+        if args.day_sheet:
+            pdf = ws.day_sheet_pdf(args.date, "save")
+            count = len(ws.sessions(date=args.date))
+        else:
+            ids = [r.id for r in sorted(ws.sessions(date=args.date),
+                                        key=lambda r: (r.time_in or dt.time(), r.patient_name))]
+            pdf = ws.summaries_pdf(ids, "save")
+            count = len(ids)
+    _write_bytes(out, pdf)
+    print(f"{count} session{'s' * (count != 1)} of {args.date} written to {out}")
+    return EXIT_OK
 
 
 def _cmd_backup(args: argparse.Namespace, db_path: Path) -> int:
@@ -518,8 +579,9 @@ def _cmd_fees(args: argparse.Namespace, db_path: Path) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"clinic": _cmd_clinic, "payers": _cmd_payers, "payer": _cmd_payer, "fees": _cmd_fees,
-            "units": _cmd_units, "check": _cmd_check, "demo": _cmd_demo,
-            "sessions": _cmd_sessions, "session": _cmd_session, "backup": _cmd_backup,
-            "restore": _cmd_restore, "gui": _cmd_gui}
+COMMANDS = {"export": _cmd_export, "summaries": _cmd_summaries, "clinic": _cmd_clinic,
+            "payers": _cmd_payers, "payer": _cmd_payer, "fees": _cmd_fees, "units": _cmd_units,
+            "check": _cmd_check, "demo": _cmd_demo, "sessions": _cmd_sessions,
+            "session": _cmd_session, "backup": _cmd_backup, "restore": _cmd_restore,
+            "gui": _cmd_gui}
 

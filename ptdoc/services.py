@@ -19,6 +19,7 @@ from ptdoc.domain import (
     AddendumKind,
     Clinic,
     Episode,
+    ExerciseChange,
     ExerciseEntry,
     NoteType,
     Patient,
@@ -39,6 +40,7 @@ from ptdoc.interchange import (
     verify_signature,
 )
 from ptdoc.library import LibraryExercise, carried, shipped_library
+from ptdoc.paper import NoteFacts, SummaryData, day_sheet, note_data, summary_data
 from ptdoc.permissions import PT_ONLY_NOTES, Permission, allowed, describe
 from ptdoc.repositories import AuditAction
 from ptdoc.review import Review, review_context
@@ -392,6 +394,60 @@ class Workspace:
             judged = self.review(self.store.sessions.get(row.id), wait_for_codes)
             out.append((row, len(judged.blockers), len(judged.open_warnings)))
         return out
+
+    # --- paper -----------------------------------------------------------------------------
+
+    def note_facts(self, session: Session, wait_for_codes: bool = True) -> NoteFacts:
+        ctx = self.rule_context(session, wait_for_codes)
+        histories = {e.name: self.store.sessions.exercise_history(session.patient_id, e.name)
+                     for e in session.exercises
+                     if e.change in (ExerciseChange.PROGRESSED, ExerciseChange.MODIFIED)}
+        users = dict(ctx.users)
+        for uid in {a.author for a in session.addenda} - set(users):
+            users[uid] = self.store.users.get(uid)
+        return NoteFacts(clinic=self.clinic(), patient=ctx.patient or self.store.patients.get(
+            session.patient_id), payer=ctx.payer, episode=ctx.episode, users=users,
+            review=review_context(ctx),
+            treatment_days_since_progress_report=ctx.treatment_days_since_progress_report,
+            printed_at=self.now().astimezone(), codes=ctx.codes, histories=histories)
+
+    def note_pdf(self, session_id: int) -> bytes:
+        """The daily note as PDF (drafts carry the watermark and their open findings)."""
+        from ptdoc.report import render_note
+
+        self.require(Permission.EXPORT_NOTE, "session", session_id)
+        session = self.store.sessions.get(session_id)
+        pdf = render_note(note_data(session, self.note_facts(session)))
+        self.store.audit.record(self.actor, AuditAction.EXPORT, "session", session_id, "pdf")
+        return pdf
+
+    def summary_data(self, session_ids: list[int]) -> list[SummaryData]:
+        self.require(Permission.PRINT_SUMMARY)
+        out = []
+        for sid in session_ids:
+            session = self.store.sessions.get(sid)
+            out.append(summary_data(session, self.note_facts(session)))
+        return out
+
+    def summaries_pdf(self, session_ids: list[int], purpose: str = "print") -> bytes:
+        """One summary page per session, for the front desk; audited as printed."""
+        from ptdoc.report import render_summaries
+
+        pdf = render_summaries(self.summary_data(session_ids))
+        for sid in session_ids:
+            self.store.audit.record(self.actor, AuditAction.PRINT, "session", sid,
+                                    f"summary {purpose}")
+        return pdf
+
+    def day_sheet_pdf(self, day: dt.date, purpose: str = "print") -> bytes:
+        from ptdoc.report import render_day_sheet
+
+        ids = [r.id for r in sorted(self.sessions(date=day),
+                                    key=lambda r: (r.time_in or dt.time(), r.patient_name))]
+        data = day_sheet(self.clinic(), day, self.summary_data(ids), self.now().astimezone())
+        self.store.audit.record(self.actor, AuditAction.PRINT, "day", None,
+                                f"day sheet {day} {purpose}")
+        return render_day_sheet(data)
 
     # --- interchange ---------------------------------------------------------------------
 

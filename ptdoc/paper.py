@@ -1,0 +1,332 @@
+"""What goes on paper: plain data for the daily note, session summaries and the day sheet.
+
+Built from the domain, the review and the context (pure: no database, no reportlab), so the
+renderer only lays out text it is given and tests can check the content without a PDF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ptdoc.catalog import lookup
+from ptdoc.domain import (
+    Clinic,
+    Episode,
+    ExerciseChange,
+    ExerciseEntry,
+    Patient,
+    Payer,
+    Session,
+    SessionStatus,
+    User,
+)
+from ptdoc.review import Review
+from ptdoc.rule_context import CodeSet
+from ptdoc.rules import Severity
+
+
+@dataclass(frozen=True)
+class Header:
+    """On every page: who the paper is about and for which date."""
+
+    clinic: str
+    clinic_line: str
+    patient: str
+    date_of_birth: str
+    mrn: str
+    date_of_service: str
+    payer: str
+
+
+@dataclass(frozen=True)
+class ExerciseRow:
+    name: str
+    region_side: str
+    dosage: str          # sets x reps, hold, duration, distance
+    load: str
+    cues_assist: str
+    change: str          # modification/progression and why
+    response: str        # pain before/after and response
+    minutes: str
+    delivered_by: str
+
+
+@dataclass(frozen=True)
+class BillingRow:
+    code: str
+    description: str
+    minutes: str
+    units: int
+    modifiers: str
+
+
+@dataclass(frozen=True)
+class Progression:
+    exercise: str
+    # date, load, reps, hold (s), duration (min)
+    points: tuple[tuple[str, float | None, float | None, float | None, float | None], ...]
+
+
+@dataclass(frozen=True)
+class NoteData:
+    header: Header
+    title: str
+    signed: bool
+    diagnoses: tuple[tuple[str, str], ...]
+    plan_of_care: str
+    supervision: str
+    exercises: tuple[ExerciseRow, ...]
+    other_services: tuple[tuple[str, str, str], ...]   # code, description, minutes
+    patient_response: str
+    assessment: str
+    home_program: str
+    billing: tuple[BillingRow, ...]
+    modifier_reasons: tuple[str, ...]
+    unit_explanation: tuple[str, ...]
+    total_timed_minutes: int
+    total_treatment_minutes: str
+    acknowledged: tuple[tuple[str, str, str], ...]      # code, message, reason
+    open_findings: tuple[tuple[str, str, str], ...]     # severity, code, message
+    signature: str
+    content_hash: str
+    addenda: tuple[tuple[str, str, str], ...]           # heading, reason, text
+    progressions: tuple[Progression, ...]
+    printed_at: str
+
+
+@dataclass(frozen=True)
+class SummaryData:
+    """One session for the front desk: no clinical narrative."""
+
+    header: Header
+    session_id: int
+    clinician: str
+    time_in: str
+    total_time: str
+    codes: tuple[BillingRow, ...]
+    status: str
+    next_visit: str
+    printed_at: str
+
+
+@dataclass(frozen=True)
+class DaySheetData:
+    clinic: str
+    date: str
+    rows: tuple[tuple[str, str, str, str, str, str], ...]  # time, patient, MRN, clinician,
+    #                                                        codes, status
+    totals: str
+    printed_at: str
+
+
+@dataclass(frozen=True)
+class NoteFacts:
+    """Everything besides the session that the note shows."""
+
+    clinic: Clinic | None
+    patient: Patient
+    payer: Payer | None
+    episode: Episode | None
+    users: Mapping[int, User]
+    review: Review
+    treatment_days_since_progress_report: int | None
+    printed_at: dt.datetime
+    codes: CodeSet | None = None
+    histories: Mapping[str, list[dict]] = field(default_factory=dict)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def header(clinic: Clinic | None, patient: Patient, payer: Payer | None,
+           day: dt.date) -> Header:
+    return Header(
+        clinic=clinic.name if clinic else "ptdoc",
+        clinic_line=" · ".join(x for x in (clinic.address, clinic.phone,
+                                            f"NPI {clinic.npi}" if clinic.npi else "")
+                                if x) if clinic else "",
+        patient=patient.display_name, date_of_birth=patient.date_of_birth.isoformat(),
+        mrn=patient.mrn, date_of_service=day.isoformat(),
+        payer=payer.name + (f" · member {patient.member_id}" if patient.member_id else "")
+        if payer else "self-pay")
+
+
+def dosage(e: ExerciseEntry) -> str:
+    parts = []
+    if e.sets and e.reps:
+        parts.append(f"{e.sets} x {e.reps}")
+    elif e.sets or e.reps:
+        parts.append(f"{e.sets or '-'} x {e.reps or '-'}")
+    if e.hold_seconds:
+        parts.append(f"hold {e.hold_seconds} s")
+    if e.duration_minutes:
+        parts.append(f"{e.duration_minutes} min")
+    if e.distance is not None:
+        parts.append(f"{e.distance} {e.distance_unit.value if e.distance_unit else ''}".strip())
+    return ", ".join(parts)
+
+
+def exercise_row(e: ExerciseEntry) -> ExerciseRow:
+    where = ", ".join(x for x in (e.region, e.side.value if e.side else "", e.position) if x)
+    load = f"{e.load} {e.load_unit.value if e.load_unit else '(no unit)'}" \
+        if e.load is not None else ""
+    if e.equipment:
+        load = f"{load}, {e.equipment}" if load else e.equipment
+    assist = e.assistance.value if e.assistance else ""
+    cues = ", ".join(c.value for c in e.cues)
+    cues_assist = "; ".join(x for x in (assist, f"{cues} cues" if cues else "") if x)
+    change = e.change.value if e.change not in (ExerciseChange.NEW, ExerciseChange.AS_BEFORE) \
+        else ("new" if e.change == ExerciseChange.NEW else "as before")
+    if e.modification:
+        change += f": {e.modification}"
+    if e.modification_reason:
+        change += f" — because {e.modification_reason}"
+    pain = ""
+    if e.pain_before is not None or e.pain_after is not None:
+        pain = f"pain {_text(e.pain_before) or '-'}→{_text(e.pain_after) or '-'}/10"
+    response = "; ".join(x for x in (pain, e.response) if x)
+    by = f"{e.delivered_by.value}, {e.mode.value}"
+    return ExerciseRow(e.name, where, dosage(e), load, cues_assist, change, response,
+                       _text(e.minutes), by)
+
+
+def _user(users: Mapping[int, User], user_id: int | None) -> str:
+    user = users.get(user_id) if user_id is not None else None
+    return user.display if user else "not recorded"
+
+
+def supervision_statement(s: Session, users: Mapping[int, User]) -> str:
+    if s.delivered_by is None:
+        return "Who delivered the session is not recorded."
+    text = f"Delivered {s.mode.value} by {_user(users, s.delivered_by)}"
+    if s.group_size:
+        text += f" in a group of {s.group_size} patients"
+    if s.supervised_by is not None:
+        text += f", supervised by {_user(users, s.supervised_by)}"
+        if s.supervisor_availability:
+            text += f" ({s.supervisor_availability.value})"
+    return text + "."
+
+
+def plan_of_care(episode: Episode | None, day: dt.date, days: int | None) -> str:
+    if episode is None:
+        return "No plan of care attached to this session."
+    through = episode.certified_through.isoformat() if episode.certified_through else "not set"
+    cert = f"certified {episode.certified_on}" if episode.certified_on else (
+        "order on file" if episode.order_on_file else "certification pending")
+    by = f" by {episode.physician_name}" if episode.physician_name else ""
+    text = (f"Plan of care from {episode.start_date}, {cert}{by}, certified through {through}"
+            f"; {episode.frequency or 'frequency not recorded'}.")
+    if days is not None:
+        text += f" Treatment day {days + 1} since the last progress report."
+    if episode.goals:
+        text += " Goals: " + "; ".join(episode.goals) + "."
+    return text
+
+
+def _progressions(session: Session, histories: Mapping[str, list[dict]]
+                  ) -> tuple[Progression, ...]:
+    """Exercises that changed since the last visit, with their course so far."""
+    out = []
+    for e in session.exercises:
+        if e.change not in (ExerciseChange.PROGRESSED, ExerciseChange.MODIFIED):
+            continue
+        rows = histories.get(e.name, [])
+        if len(rows) < 2:
+            continue
+
+        def num(v: object) -> float | None:
+            return None if v is None else float(Decimal(str(v)))
+        out.append(Progression(e.name, tuple((str(r["date"]), num(r["load"]), num(r["reps"]),
+                                              num(r["hold_seconds"]),
+                                              num(r["duration_minutes"])) for r in rows)))
+    return tuple(out)
+
+
+def billing_rows(review: Review) -> tuple[BillingRow, ...]:
+    return tuple(BillingRow(line.code, line.description, _text(line.minutes), line.units,
+                            " ".join(line.modifier_codes)) for line in review.claim.lines)
+
+
+def note_data(session: Session, facts: NoteFacts) -> NoteData:
+    review = facts.review
+    title = f"Physical therapy {session.note_type.value} note"
+    diagnoses = tuple((code, (facts.codes.description(code) if facts.codes else None)
+                       or "") for code in session.diagnoses)
+    exercise_codes = {e.code for e in session.exercises}
+    others = tuple((s.code, (lookup(s.code).description if lookup(s.code) else ""),
+                    _text(s.minutes)) for s in session.services if s.code not in exercise_codes)
+    reasons = tuple(f"{line.code} {m.modifier}: {m.reason}" for line in review.claim.lines
+                    for m in line.modifiers)
+    messages = {(f.code, f.field): f.message for f in review.findings}
+    acknowledged = tuple((a.code, messages.get((a.code, a.field), a.field), a.reason)
+                         for a in session.acknowledgements)
+    open_findings = () if session.status == SessionStatus.SIGNED else tuple(
+        (f.severity.value, f.code, f.message) for f in review.findings
+        if f.severity != Severity.INFO)
+    sig = session.signature
+    signature = "Not signed." if sig is None else (
+        f"Electronically signed by {sig.signer_name}, {sig.credential}"
+        + (f", NPI {sig.npi}" if sig.npi else "")
+        + f", on {sig.signed_at:%Y-%m-%d %H:%M} UTC.")
+    addenda = tuple((f"{a.kind.value.capitalize()} — {a.author_name}, "
+                     f"{a.created_at:%Y-%m-%d %H:%M} UTC", a.reason, a.text)
+                    for a in session.addenda)
+    return NoteData(
+        header=header(facts.clinic, facts.patient, facts.payer, session.date_of_service),
+        title=title, signed=sig is not None, diagnoses=diagnoses,
+        plan_of_care=plan_of_care(facts.episode, session.date_of_service,
+                                  facts.treatment_days_since_progress_report),
+        supervision=supervision_statement(session, facts.users),
+        exercises=tuple(exercise_row(e) for e in session.exercises), other_services=others,
+        patient_response=session.patient_response, assessment=session.assessment,
+        home_program=session.home_program, billing=billing_rows(review),
+        modifier_reasons=reasons, unit_explanation=review.claim.units.explanation,
+        total_timed_minutes=review.claim.units.total_timed_minutes,
+        total_treatment_minutes=_text(session.total_treatment_minutes) or "not recorded",
+        acknowledged=acknowledged, open_findings=open_findings, signature=signature,
+        content_hash=sig.content_hash if sig else "", addenda=addenda,
+        progressions=_progressions(session, facts.histories),
+        printed_at=f"{facts.printed_at:%Y-%m-%d %H:%M}")
+
+
+def status_label(session: Session, review: Review | None) -> str:
+    if session.status == SessionStatus.SIGNED:
+        return "Signed"
+    if review is not None and review.blockers:
+        return f"Open flags ({len(review.blockers)} blocking) — awaiting signature"
+    return "Awaiting signature"
+
+
+def summary_data(session: Session, facts: NoteFacts) -> SummaryData:
+    patient = facts.patient
+    time_in = session.time_in.strftime("%H:%M") if session.time_in else "—"
+    if session.time_out:
+        time_in += f"–{session.time_out:%H:%M}"
+    total = f"{session.total_treatment_minutes} min" if session.total_treatment_minutes \
+        else "not recorded"
+    return SummaryData(
+        header=header(facts.clinic, patient, facts.payer, session.date_of_service),
+        session_id=session.id or 0, clinician=_user(facts.users, session.delivered_by),
+        time_in=time_in, total_time=total, codes=billing_rows(facts.review),
+        status=status_label(session, facts.review),
+        next_visit=patient.next_visit.isoformat() if patient.next_visit else "not scheduled",
+        printed_at=f"{facts.printed_at:%Y-%m-%d %H:%M}")
+
+
+def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
+              printed_at: dt.datetime) -> DaySheetData:
+    rows = tuple((s.time_in, s.header.patient, s.header.mrn, s.clinician,
+                  ", ".join(f"{c.code} x{c.units}" + (f" {c.modifiers}" if c.modifiers else "")
+                            for c in s.codes if c.units) or "—", s.status)
+                 for s in summaries)
+    signed = sum(1 for s in summaries if s.status == "Signed")
+    units = sum(c.units for s in summaries for c in s.codes)
+    return DaySheetData(
+        clinic=clinic.name if clinic else "ptdoc", date=day.isoformat(), rows=rows,
+        totals=f"{len(summaries)} sessions: {signed} signed, {len(summaries) - signed} not "
+               f"signed; {units} units", printed_at=f"{printed_at:%Y-%m-%d %H:%M}")

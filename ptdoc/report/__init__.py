@@ -1,0 +1,6 @@
+"""PDFs with reportlab: the only package that imports it. Takes plain data, returns bytes."""
+
+from ptdoc.report.note import render_note
+from ptdoc.report.summary import render_day_sheet, render_summaries
+
+__all__ = ["render_day_sheet", "render_note", "render_summaries"]

@@ -1,0 +1,180 @@
+"""What every ptdoc PDF shares: bundled fonts, one stylesheet, page header and footer,
+"Page X of Y", the draft watermark, and escaping of user text."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import letter
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import inch
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
+
+from ptdoc.paper import Header
+
+FONT, BOLD, ITALIC = "PtdocSans", "PtdocSans-Bold", "PtdocSans-Oblique"
+PAGE = letter
+MARGIN = 0.6 * inch
+TOP = 1.05 * inch     # room for the header
+BOTTOM = 0.75 * inch  # room for the footer
+WATERMARK = "DRAFT - NOT SIGNED"
+
+
+@functools.cache
+def register_fonts() -> None:
+    """DejaVu Sans ships with ptdoc: identical output everywhere, and it has the accents,
+    Greek and Cyrillic that patient names need."""
+    folder = resources.files("ptdoc.resources").joinpath("fonts")
+    for name, file in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"),
+                       (ITALIC, "DejaVuSans-Oblique.ttf")):
+        with resources.as_file(folder.joinpath(file)) as path:
+            pdfmetrics.registerFont(TTFont(name, str(path)))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
+
+
+@functools.cache
+def styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
+    body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=11.5, alignment=TA_LEFT)
+    return {
+        "body": body,
+        "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9),
+        "cellbold": ParagraphStyle("cellbold", parent=body, fontName=BOLD, fontSize=7.5,
+                                   leading=9),
+        "title": ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=14, leading=18,
+                                spaceAfter=4),
+        "h2": ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=10.5, leading=13,
+                             spaceBefore=8, spaceAfter=3, textColor=colors.HexColor("#1f3a5f")),
+        "warn": ParagraphStyle("warn", parent=body, textColor=colors.HexColor("#9c1c1c")),
+    }
+
+
+def esc(text: object) -> str:
+    """User text into Paragraph markup: escaped, line breaks kept."""
+    return escape(str(text)).replace("\n", "<br/>")
+
+
+def para(text: object, style: str = "body", markup: bool = False) -> Paragraph:
+    return Paragraph(str(text) if markup else esc(text), styles()[style])
+
+
+TABLE_STYLE = [
+    ("FONTNAME", (0, 0), (-1, -1), FONT),
+    ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4eaf2")),
+    ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor("#1f3a5f")),
+    ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#b8c2cc")),
+    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ("TOPPADDING", (0, 0), (-1, -1), 2),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+]
+
+
+class SetHeader(Flowable):
+    """Zero-size marker: from here on, pages carry this header (one per summary page)."""
+
+    def __init__(self, header: Header | None):
+        super().__init__()
+        self.header = header
+
+    def wrap(self, *args: Any) -> tuple[float, float]:
+        return (0, 0)
+
+    def draw(self) -> None:
+        self.canv._ptdoc_header = self.header  # read by the page-end callback
+
+
+def draw_header(canv: rl_canvas.Canvas, header: Header | None, title: str,
+                heading: str) -> None:
+    width, height = PAGE
+    y = height - MARGIN + 4
+    canv.setFont(BOLD, 11)
+    canv.drawString(MARGIN, y, header.clinic if header else heading)
+    canv.setFont(FONT, 7.5)
+    if header is not None:
+        canv.drawRightString(width - MARGIN, y, header.clinic_line)
+        canv.setFont(BOLD, 9)
+        canv.drawString(MARGIN, y - 15, header.patient)
+        canv.setFont(FONT, 8)
+        canv.drawString(MARGIN + 4 + canv.stringWidth(header.patient, BOLD, 9), y - 15,
+                        f"  DOB {header.date_of_birth} · MRN {header.mrn} · "
+                        f"Date of service {header.date_of_service} · {header.payer}")
+    else:
+        canv.drawRightString(width - MARGIN, y, title)
+    canv.setStrokeColor(colors.HexColor("#1f3a5f"))
+    canv.setLineWidth(0.8)
+    canv.line(MARGIN, y - 22, width - MARGIN, y - 22)
+
+
+def draw_watermark(canv: rl_canvas.Canvas) -> None:
+    width, height = PAGE
+    canv.saveState()
+    canv.setFillColor(colors.Color(0.75, 0.1, 0.1, alpha=0.16))
+    canv.setFont(BOLD, 54)
+    canv.translate(width / 2, height / 2)
+    canv.rotate(40)
+    canv.drawCentredString(0, -18, WATERMARK)
+    canv.restoreState()
+
+
+class NumberedCanvas(rl_canvas.Canvas):
+    """Holds pages until the end so each footer can say 'Page X of Y'."""
+
+    def __init__(self, *args: Any, footer: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+        self._footer = footer
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            width, _height = PAGE
+            self.setFont(FONT, 7)
+            self.setFillColor(colors.HexColor("#444444"))
+            self.drawString(MARGIN, MARGIN - 22, self._footer)
+            self.drawRightString(width - MARGIN, MARGIN - 22, f"Page {number} of {total}")
+            super().showPage()
+        super().save()
+
+
+def build(story: list[Flowable], *, title: str, footer: str, header: Header | None,
+          draft: bool, heading: str = "ptdoc", author: str = "ptdoc") -> bytes:
+    """Lay out ``story`` on letter pages with ptdoc's header, footer and watermark."""
+    register_fonts()
+    out = io.BytesIO()
+    doc = BaseDocTemplate(out, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
+                          topMargin=TOP, bottomMargin=BOTTOM, title=title, author=author,
+                          invariant=1)
+    frame = Frame(MARGIN, BOTTOM, PAGE[0] - 2 * MARGIN, PAGE[1] - TOP - BOTTOM, id="body",
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+
+    def page_start(canv: rl_canvas.Canvas, _doc: BaseDocTemplate) -> None:
+        if draft:
+            draw_watermark(canv)
+
+    def page_end(canv: rl_canvas.Canvas, _doc: BaseDocTemplate) -> None:
+        draw_header(canv, getattr(canv, "_ptdoc_header", header), title, heading)
+
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=page_start,
+                                       onPageEnd=page_end)])
+    maker: Callable[..., rl_canvas.Canvas] = functools.partial(NumberedCanvas, footer=footer)
+    doc.build(story, canvasmaker=maker)
+    return out.getvalue()

@@ -1,0 +1,177 @@
+"""The daily note PDF: everything a reviewer looks for, in the order they look for it."""
+
+from __future__ import annotations
+
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table, TableStyle
+
+from ptdoc.paper import NoteData, Progression
+from ptdoc.report.base import BOLD, FONT, MARGIN, PAGE, TABLE_STYLE, build, esc, para
+
+CELL_LIMIT = 400  # longer text moves below the table, so no row outgrows a page
+WIDTH = PAGE[0] - 2 * MARGIN
+EXERCISE_COLUMNS = (("Exercise", 0.13), ("Region / side", 0.10), ("Sets x reps, hold", 0.09),
+                    ("Load / equipment", 0.09), ("Cues / assist", 0.12),
+                    ("Change and why", 0.15), ("Response", 0.16), ("Min", 0.05),
+                    ("Delivered", 0.11))
+
+
+def _table(rows: list[list[Flowable | str]], widths: list[float],
+           extra: list | None = None) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle(TABLE_STYLE + (extra or [])))
+    return table
+
+
+def _cell(text: str, overflow: list[tuple[str, str]], label: str) -> Flowable:
+    if len(text) > CELL_LIMIT:
+        overflow.append((label, text))
+        text = text[:CELL_LIMIT].rsplit(" ", 1)[0] + f" … (continued below: {label})"
+    return para(text, "cell")
+
+
+def _heading_row(names: list[str]) -> list[Flowable]:
+    return [para(name, "cellbold") for name in names]
+
+
+def _exercises(data: NoteData) -> list[Flowable]:
+    if not data.exercises:
+        return [para("No exercises documented.")]
+    overflow: list[tuple[str, str]] = []
+    rows: list[list] = [_heading_row([name for name, _w in EXERCISE_COLUMNS])]
+    for i, e in enumerate(data.exercises, start=1):
+        rows.append([
+            _cell(f"{i}. {e.name}", overflow, f"exercise {i} name"),
+            _cell(e.region_side, overflow, f"exercise {i} region"),
+            para(e.dosage, "cell"), _cell(e.load, overflow, f"exercise {i} load"),
+            para(e.cues_assist, "cell"),
+            _cell(e.change, overflow, f"exercise {i} change"),
+            _cell(e.response, overflow, f"exercise {i} response"),
+            para(e.minutes, "cell"), para(e.delivered_by, "cell")])
+    flow: list[Flowable] = [_table(rows, [WIDTH * w for _n, w in EXERCISE_COLUMNS])]
+    if overflow:
+        flow.append(para("Exercise notes (full text)", "h2"))
+        flow += [para(f"<b>{esc(label)}:</b> {esc(text)}", markup=True)
+                 for label, text in overflow]
+    return flow
+
+
+def _billing(data: NoteData) -> list[Flowable]:
+    rows: list[list] = [_heading_row(["Code", "Service (ptdoc's words)", "Minutes", "Units",
+                                      "Modifiers"])]
+    for b in data.billing:
+        rows.append([para(b.code, "cell"), para(b.description, "cell"), para(b.minutes, "cell"),
+                     para(str(b.units), "cell"), para(b.modifiers, "cell")])
+    if len(rows) == 1:
+        rows.append([para("—", "cell")] * 5)
+    flow: list[Flowable] = [_table(rows, [WIDTH * w for w in (0.09, 0.55, 0.11, 0.09, 0.16)])]
+    flow.append(Spacer(1, 3))
+    flow.append(para(f"Total timed minutes: <b>{data.total_timed_minutes}</b> · "
+                     f"Total treatment time: <b>{esc(data.total_treatment_minutes)}</b>"
+                     + (" min" if data.total_treatment_minutes.isdigit() else ""),
+                     markup=True))
+    flow += [para(line, "small") for line in data.unit_explanation]
+    flow += [para(reason, "small") for reason in data.modifier_reasons]
+    return flow
+
+
+def _chart(p: Progression) -> Drawing:
+    """Load, reps and hold across visits, each scaled to its own maximum."""
+    drawing = Drawing(WIDTH / 2 - 10, 110)
+    drawing.add(String(0, 98, p.exercise, fontName=BOLD, fontSize=8))
+    plot = LinePlot()
+    plot.x, plot.y, plot.width, plot.height = 28, 20, WIDTH / 2 - 120, 68
+    series, names = [], []
+    palette = [colors.HexColor("#1f77b4"), colors.HexColor("#d62728"),
+               colors.HexColor("#2ca02c"), colors.HexColor("#9467bd")]
+    for index, label in ((1, "load"), (2, "reps"), (3, "hold"), (4, "minutes")):
+        values = [pt[index] for pt in p.points]
+        peak = max((v for v in values if v is not None), default=None)
+        if not peak:
+            continue
+        series.append([(i, v / peak * 100) for i, v in enumerate(values) if v is not None])
+        names.append(f"{label} (max {peak:g})")
+    if not series:
+        return drawing
+    plot.data = series
+    for i in range(len(series)):
+        plot.lines[i].strokeColor = palette[i]
+        plot.lines[i].strokeWidth = 1.2
+    plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = 0, max(1, len(p.points) - 1)
+    plot.xValueAxis.valueSteps = list(range(len(p.points)))
+    plot.xValueAxis.labelTextFormat = lambda i: p.points[int(i)][0][5:] \
+        if 0 <= int(i) < len(p.points) else ""
+    plot.xValueAxis.labels.fontName = FONT
+    plot.xValueAxis.labels.fontSize = 6
+    plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = 0, 100
+    plot.yValueAxis.labels.fontName = FONT
+    plot.yValueAxis.labels.fontSize = 6
+    plot.yValueAxis.labelTextFormat = "%d%%"
+    drawing.add(plot)
+    legend = Legend()
+    legend.x, legend.y = WIDTH / 2 - 88, 80
+    legend.fontName, legend.fontSize = FONT, 6.5
+    legend.colorNamePairs = list(zip(palette, names, strict=False))
+    drawing.add(legend)
+    return drawing
+
+
+def _section(title: str, body: list[Flowable]) -> list[Flowable]:
+    return [CondPageBreak(60), para(title, "h2"), *body]
+
+
+def note_story(data: NoteData) -> list[Flowable]:
+    story: list[Flowable] = [para(data.title, "title")]
+    if not data.signed:
+        story.append(para("DRAFT - NOT SIGNED: this note is not final and may not be billed.",
+                          "warn"))
+    diagnoses = [para(f"<b>{esc(code)}</b> {esc(text)}", markup=True)
+                 for code, text in data.diagnoses] or [para("No diagnosis recorded.")]
+    story += _section("Diagnoses", diagnoses)
+    story += _section("Plan of care", [para(data.plan_of_care)])
+    story += _section("Supervision", [para(data.supervision)])
+    story += _section("Therapeutic exercise flowsheet", _exercises(data))
+    if data.other_services:
+        rows: list[list] = [_heading_row(["Code", "Intervention or modality", "Minutes"])]
+        rows += [[para(c, "cell"), para(d, "cell"), para(m, "cell")]
+                 for c, d, m in data.other_services]
+        story += _section("Other interventions and modalities",
+                          [_table(rows, [WIDTH * 0.1, WIDTH * 0.75, WIDTH * 0.15])])
+    story += _section("Patient response", [para(data.patient_response or "Not recorded.")])
+    story += _section("Assessment", [para(data.assessment or "Not recorded.")])
+    if data.home_program:
+        story += _section("Home program and education", [para(data.home_program)])
+    story += _section("Billing", _billing(data))
+    if data.progressions:
+        charts = [_chart(p) for p in data.progressions]
+        pairs = [charts[i:i + 2] for i in range(0, len(charts), 2)]
+        grid = Table([pair + [""] * (2 - len(pair)) for pair in pairs],
+                     colWidths=[WIDTH / 2, WIDTH / 2])
+        story += _section("Progression of exercises changed today", [grid])
+    if data.acknowledged:
+        story += _section("Warnings accepted with a reason", [
+            para(f"<b>{esc(code)}</b>: {esc(message)} — <i>reason:</i> {esc(reason)}",
+                 markup=True) for code, message, reason in data.acknowledged])
+    if data.open_findings:
+        story += _section("Open findings (why this draft cannot be signed yet)", [
+            para(f"<b>{esc(sev.upper())} {esc(code)}</b>: {esc(message)}", "warn",
+                 markup=True) for sev, code, message in data.open_findings])
+    signature = [para(data.signature)]
+    if data.content_hash:
+        signature.append(para(f"Content SHA-256: {data.content_hash}", "small"))
+    story.append(KeepTogether(_section("Signature", signature)))
+    for heading, reason, text in data.addenda:
+        story += _section(f"Addendum: {heading}", [
+            para(f"<i>Reason:</i> {esc(reason)}", markup=True), para(text)])
+    return story
+
+
+def render_note(data: NoteData) -> bytes:
+    short = data.content_hash[:12] if data.content_hash else "not signed"
+    footer = (f"{data.header.patient} · {data.header.date_of_service} · printed "
+              f"{data.printed_at} · content hash {short}")
+    return build(note_story(data), title=data.title, footer=footer, header=data.header,
+                 draft=not data.signed)
