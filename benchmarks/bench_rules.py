@@ -16,6 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from results import write_section
+
 from ptdoc.catalog import payer_from_profile
 from ptdoc.domain import (
     Credential,
@@ -74,12 +76,7 @@ def main() -> None:
             f"({len(judged.findings)} findings)")
     print(line)
     if args.write:
-        out = Path(__file__).with_name("RESULTS.md")
-        text = out.read_text() if out.exists() else "# Benchmark figures\n"
-        marker = "\n## Rules\n"
-        text = text.split(marker)[0].rstrip("\n") + "\n" + marker + (
-            f"\n`benchmarks/bench_rules.py` on {dt.date.today()}: {line}.\n")
-        out.write_text(text)
+        write_section("Rules", f"`benchmarks/bench_rules.py` on {dt.date.today()}: {line}.")
 
 
 if __name__ == "__main__":

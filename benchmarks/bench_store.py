@@ -23,6 +23,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from results import write_section
+
 from ptdoc import auth
 from ptdoc.domain import (
     Credential,
@@ -142,23 +144,11 @@ def main() -> None:
 
 
 def write(results: list[tuple[str, float]], sessions: int) -> None:
-    out = Path(__file__).with_name("RESULTS.md")
-    rest = ""
-    if out.exists() and "\n## Rules\n" in out.read_text():
-        rest = "\n## Rules\n" + out.read_text().split("\n## Rules\n", 1)[1]
-    lines = [
-        "# Benchmark figures",
-        "",
-        f"`benchmarks/bench_store.py --sessions {sessions}` on {platform.machine()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, {dt.date.today()}. "
-        "Median of repeats, in milliseconds.",
-        "",
-        "| measurement | ms |",
-        "|---|---:|",
-        *[f"| {label} | {ms:.2f} |" for label, ms in results],
-        "",
-    ]
-    out.write_text("\n".join(lines) + rest)
+    rows = "\n".join(f"| {label} | {ms:.2f} |" for label, ms in results)
+    write_section("Store", f"`benchmarks/bench_store.py --sessions {sessions}` on "
+                  f"{platform.machine()}, {os.cpu_count()} cores, Python "
+                  f"{platform.python_version()}, {dt.date.today()}. Median of repeats, in "
+                  f"milliseconds.\n\n| measurement | ms |\n|---|---:|\n{rows}")
 
 
 if __name__ == "__main__":

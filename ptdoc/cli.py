@@ -313,8 +313,10 @@ def _cmd_export(args: argparse.Namespace, db_path: Path) -> int:
 
     _writable(args.output)
     with _open_existing(db_path) as store:
-        pdf = Workspace(store, None).note_pdf(args.session)
-    _write_bytes(args.output, pdf)
+        ws = Workspace(store, None)
+        pdf = ws.note_pdf(args.session)
+        _write_bytes(args.output, pdf)
+        ws.record_output("note", [args.session], "save")
     print(f"Session {args.session} written to {args.output}")
     return EXIT_OK
 
@@ -327,15 +329,11 @@ def _cmd_summaries(args: argparse.Namespace, db_path: Path) -> int:
     _writable(out)
     with _open_existing(db_path) as store:
         ws = Workspace(store, None)
-        if args.day_sheet:
-            pdf = ws.day_sheet_pdf(args.date, "save")
-            count = len(ws.sessions(date=args.date))
-        else:
-            ids = [r.id for r in sorted(ws.sessions(date=args.date),
-                                        key=lambda r: (r.time_in or dt.time(), r.patient_name))]
-            pdf = ws.summaries_pdf(ids, "save")
-            count = len(ids)
-    _write_bytes(out, pdf)
+        ids = ws.day_ids(args.date)
+        pdf = ws.day_sheet_pdf(args.date) if args.day_sheet else ws.summaries_pdf(ids)
+        _write_bytes(out, pdf)
+        ws.record_output(kind.replace("-", " "), ids, "save")
+    count = len(ids)
     print(f"{count} session{'s' * (count != 1)} of {args.date} written to {out}")
     return EXIT_OK
 

@@ -411,15 +411,13 @@ class Workspace:
             treatment_days_since_progress_report=ctx.treatment_days_since_progress_report,
             printed_at=self.now().astimezone(), codes=ctx.codes, histories=histories)
 
-    def note_pdf(self, session_id: int) -> bytes:
+    def note_pdf(self, session_id: int, wait_for_codes: bool = True) -> bytes:
         """The daily note as PDF (drafts carry the watermark and their open findings)."""
         from ptdoc.report import render_note
 
         self.require(Permission.EXPORT_NOTE, "session", session_id)
         session = self.store.sessions.get(session_id)
-        pdf = render_note(note_data(session, self.note_facts(session)))
-        self.store.audit.record(self.actor, AuditAction.EXPORT, "session", session_id, "pdf")
-        return pdf
+        return render_note(note_data(session, self.note_facts(session, wait_for_codes)))
 
     def summary_data(self, session_ids: list[int]) -> list[SummaryData]:
         self.require(Permission.PRINT_SUMMARY)
@@ -429,25 +427,29 @@ class Workspace:
             out.append(summary_data(session, self.note_facts(session)))
         return out
 
-    def summaries_pdf(self, session_ids: list[int], purpose: str = "print") -> bytes:
-        """One summary page per session, for the front desk; audited as printed."""
+    def summaries_pdf(self, session_ids: list[int]) -> bytes:
+        """One summary page per session, for the front desk."""
         from ptdoc.report import render_summaries
 
-        pdf = render_summaries(self.summary_data(session_ids))
-        for sid in session_ids:
-            self.store.audit.record(self.actor, AuditAction.PRINT, "session", sid,
-                                    f"summary {purpose}")
-        return pdf
+        return render_summaries(self.summary_data(session_ids))
 
-    def day_sheet_pdf(self, day: dt.date, purpose: str = "print") -> bytes:
+    def day_ids(self, day: dt.date) -> list[int]:
+        """The day's sessions in the order of the day."""
+        return [r.id for r in sorted(self.sessions(date=day),
+                                     key=lambda r: (r.time_in or dt.time(), r.patient_name))]
+
+    def day_sheet_pdf(self, day: dt.date) -> bytes:
         from ptdoc.report import render_day_sheet
 
-        ids = [r.id for r in sorted(self.sessions(date=day),
-                                    key=lambda r: (r.time_in or dt.time(), r.patient_name))]
-        data = day_sheet(self.clinic(), day, self.summary_data(ids), self.now().astimezone())
-        self.store.audit.record(self.actor, AuditAction.PRINT, "day", None,
-                                f"day sheet {day} {purpose}")
+        data = day_sheet(self.clinic(), day, self.summary_data(self.day_ids(day)),
+                         self.now().astimezone())
         return render_day_sheet(data)
+
+    def record_output(self, kind: str, session_ids: list[int], purpose: str) -> None:
+        """Audit paper leaving ptdoc: ``purpose`` is 'print' or 'save' (a PDF file)."""
+        action = AuditAction.PRINT if purpose == "print" else AuditAction.EXPORT
+        for sid in session_ids:
+            self.store.audit.record(self.actor, action, "session", sid, f"{kind} pdf")
 
     # --- interchange ---------------------------------------------------------------------
 

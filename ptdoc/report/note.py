@@ -13,9 +13,9 @@ from ptdoc.report.base import BOLD, FONT, MARGIN, PAGE, TABLE_STYLE, build, esc,
 
 CELL_LIMIT = 400  # longer text moves below the table, so no row outgrows a page
 WIDTH = PAGE[0] - 2 * MARGIN
-EXERCISE_COLUMNS = (("Exercise", 0.13), ("Region / side", 0.10), ("Sets x reps, hold", 0.09),
-                    ("Load / equipment", 0.09), ("Cues / assist", 0.12),
-                    ("Change and why", 0.15), ("Response", 0.16), ("Min", 0.05),
+EXERCISE_COLUMNS = (("Exercise", 0.12), ("Region / side", 0.09), ("Sets x reps, hold", 0.09),
+                    ("Load, equipment", 0.10), ("Cues / assist", 0.12),
+                    ("Change and why", 0.15), ("Response", 0.17), ("Min", 0.05),
                     ("Delivered", 0.11))
 
 

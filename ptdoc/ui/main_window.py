@@ -31,6 +31,7 @@ from ptdoc.services import Workspace
 from ptdoc.ui.lock import IdleWatcher, LockScreen
 from ptdoc.ui.models import SessionListModel
 from ptdoc.ui.new_session import PATIENT_ROLE, NewSessionDialog, patient_line
+from ptdoc.ui.pdf_preview import PdfPreview
 from ptdoc.ui.session_editor import SessionEditor
 
 
@@ -67,10 +68,18 @@ class MainWindow(QMainWindow):
         self.find_action = self._action("&Find patient", "Ctrl+F",
                                         lambda: self.search.setFocus())
         self.lock_action = self._action("&Lock / switch user", "Ctrl+L", self.lock)
+        self.summaries_action = self._action("Preview &summaries…", "Ctrl+P",
+                                             lambda: self.summaries_preview().exec())
+        self.day_sheet_action = self._action("&Day sheet…", "Ctrl+Shift+P",
+                                             lambda: self.day_sheet_preview().exec())
         self.prev_button = self._button("◀ Previous day", "day_previous", self.prev_action)
         self.next_button = self._button("Next day ▶", "day_next", self.next_action)
         self.today_button = self._button("Today", "day_today", self.today_action)
         self.new_button = self._button("New session", "new_session", self.new_action)
+        self.summaries_button = self._button("Summaries", "print_summaries",
+                                             self.summaries_action)
+        self.day_sheet_button = self._button("Day sheet", "print_day_sheet",
+                                             self.day_sheet_action)
 
         self.search = QLineEdit(objectName="patient_search")
         self.search.setPlaceholderText("Name, MRN or date of birth")
@@ -87,7 +96,7 @@ class MainWindow(QMainWindow):
         self.table.setModel(self.model)
         self.table.setAccessibleName("Sessions")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
@@ -110,6 +119,8 @@ class MainWindow(QMainWindow):
         bar.addWidget(search_label)
         bar.addWidget(self.search)
         bar.addWidget(self.new_button)
+        bar.addWidget(self.summaries_button)
+        bar.addWidget(self.day_sheet_button)
         self.day_page = QWidget(objectName="day_page")
         day_layout = QVBoxLayout(self.day_page)
         day_layout.addWidget(self.notice)
@@ -124,7 +135,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         for a, b in ((self.date_edit, self.prev_button), (self.prev_button, self.next_button),
                      (self.next_button, self.today_button), (self.today_button, self.search),
-                     (self.search, self.new_button), (self.new_button, self.table)):
+                     (self.search, self.new_button), (self.new_button, self.summaries_button),
+                     (self.summaries_button, self.day_sheet_button),
+                     (self.day_sheet_button, self.table)):
             self.setTabOrder(a, b)
 
         file_menu = self.menuBar().addMenu("&File")
@@ -132,6 +145,9 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
+        print_menu = self.menuBar().addMenu("&Print")
+        print_menu.addAction(self.summaries_action)
+        print_menu.addAction(self.day_sheet_action)
         go_menu = self.menuBar().addMenu("&Go")
         for action in (self.prev_action, self.next_action, self.today_action):
             go_menu.addAction(action)
@@ -178,6 +194,9 @@ class MainWindow(QMainWindow):
         self.signed_in.setText(f"Signed in as {user.display if user else 'command line'} · "
                                f"{self.clinic_name}")
         self.new_action.setEnabled(self.workspace.can(Permission.DOCUMENT))
+        printing = self.workspace.can(Permission.PRINT_SUMMARY)
+        self.summaries_action.setEnabled(printing)
+        self.day_sheet_action.setEnabled(printing)
 
     def _go_today(self) -> None:
         self.date_edit.setDate(to_qdate(self.workspace.today()))
@@ -277,6 +296,30 @@ class MainWindow(QMainWindow):
         editor.deleteLater()
         self.refresh()
         self.table.setFocus()
+
+    # --- paper ------------------------------------------------------------------------------
+
+    def selected_ids(self) -> list[int]:
+        """The selected sessions, or every listed one when none is selected."""
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        if not rows:
+            rows = list(range(self.model.rowCount()))
+        return [self.model.row_at(r).id for r in rows]
+
+    def summaries_preview(self) -> PdfPreview:
+        ids = self.selected_ids()
+        pdf = self.workspace.summaries_pdf(ids)
+        return PdfPreview(pdf, f"Session summaries ({len(ids)})",
+                          f"summaries-{self.day.isoformat()}.pdf",
+                          lambda purpose: self.workspace.record_output("summary", ids, purpose),
+                          self)
+
+    def day_sheet_preview(self) -> PdfPreview:
+        ids = self.workspace.day_ids(self.day)
+        pdf = self.workspace.day_sheet_pdf(self.day)
+        return PdfPreview(pdf, f"Day sheet {self.day}", f"day-sheet-{self.day.isoformat()}.pdf",
+                          lambda purpose: self.workspace.record_output("day sheet", ids,
+                                                                       purpose), self)
 
     # --- lock -------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from ptdoc.review import Review, review_context
 from ptdoc.rules import Finding, Severity
 from ptdoc.services import Workspace
 from ptdoc.ui.flags import FlagsPanel
+from ptdoc.ui.pdf_preview import PdfPreview
 from ptdoc.ui.steps.base import Step
 from ptdoc.ui.steps.codes import CodesStep
 from ptdoc.ui.steps.exercises import ExercisesStep
@@ -76,6 +77,9 @@ class SessionEditor(QWidget):
         self.back_button = QPushButton("◀ &Back", objectName="step_back")
         self.next_button = QPushButton("Ne&xt ▶", objectName="step_next")
         self.close_button = QPushButton("&Close note", objectName="close_editor")
+        self.pdf_button = QPushButton("PDF…", objectName="note_pdf")
+        self.pdf_button.setToolTip("Preview, print or save the note as PDF (Ctrl+E)")
+        self.pdf_button.setEnabled(workspace.can(Permission.EXPORT_NOTE))
         self.status_label = QLabel(objectName="save_status")
         self.back_button.setToolTip("Previous step (Ctrl+Shift+Enter)")
         self.next_button.setToolTip("Next step (Ctrl+Enter)")
@@ -94,6 +98,7 @@ class SessionEditor(QWidget):
         splitter.setSizes([200, 820, 260])
         nav = QHBoxLayout()
         nav.addWidget(self.close_button)
+        nav.addWidget(self.pdf_button)
         nav.addWidget(self.status_label, 1)
         nav.addWidget(self.back_button)
         nav.addWidget(self.next_button)
@@ -107,6 +112,8 @@ class SessionEditor(QWidget):
         self._action("Previous step", "Ctrl+Shift+Return", lambda: self.go(self.current - 1))
         self._action("Previous step", "Ctrl+Shift+Enter", lambda: self.go(self.current - 1))
         self._action("Close note", "Ctrl+W", self.close_editor)
+        self._action("Note as PDF", "Ctrl+E", lambda: self.note_preview().exec())
+        self.pdf_button.clicked.connect(lambda: self.note_preview().exec())
         for i in range(len(self.steps)):
             self._action(f"Step {i + 1}", f"Ctrl+{i + 1}", lambda i=i: self.go(i))
         self.step_list.currentRowChanged.connect(self._show_step)
@@ -215,6 +222,16 @@ class SessionEditor(QWidget):
     def close_editor(self) -> None:
         self.commit_pending()
         self.closed.emit()
+
+    def note_preview(self) -> PdfPreview:
+        """The note as it prints: a draft carries the watermark and its open findings."""
+        self.commit_pending()
+        sid = self.session.id or 0
+        pdf = self.workspace.note_pdf(sid, wait_for_codes=False)
+        return PdfPreview(pdf, f"Note — {self.patient.display_name} {self.session.date_of_service}",
+                          f"note-{self.patient.mrn}-{self.session.date_of_service}.pdf",
+                          lambda purpose: self.workspace.record_output("note", [sid], purpose),
+                          self)
 
     # --- signing -----------------------------------------------------------------------
 

@@ -1,0 +1,226 @@
+"""What leaves the building: real PDFs read back with pypdf and rendered to PNG."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from conftest import TODAY, Clinic
+from pypdf import PdfReader
+
+from ptdoc.domain import (
+    Acknowledgement,
+    AddendumKind,
+    Cue,
+    ExerciseChange,
+    ExerciseEntry,
+    LoadUnit,
+    Patient,
+    ServiceLine,
+)
+from ptdoc.errors import PermissionDenied
+from ptdoc.report.base import WATERMARK
+
+
+def pages(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def save_pngs(pdf: bytes, artifacts: Path, name: str) -> list[Path]:
+    doc = pdfium.PdfDocument(pdf)
+    paths = []
+    for i in range(len(doc)):
+        path = artifacts / f"{name}-page{i + 1}.png"
+        doc[i].render(scale=1.2).to_pil().save(path)
+        paths.append(path)
+    return paths
+
+
+def signed_with_everything(clinic: Clinic):
+    """A signed note with an acknowledged warning and an addendum."""
+    other = clinic.complete_draft("pt", TODAY)  # makes the second one a duplicate: a warning
+    draft = clinic.complete_draft("pt", TODAY)
+    pt = clinic.as_("pt")
+    draft = pt.save_draft(replace(draft, acknowledgements=(Acknowledgement(
+        "DUPLICATE_SESSION", "date_of_service", "Second visit for gait training"),)))
+    pt.sign(draft.id)
+    pt.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Phone call",
+                    "Patient called: no soreness the next day.")
+    return other, clinic.store.sessions.get(draft.id)
+
+
+def test_signed_note_has_every_element_a_reviewer_needs(clinic: Clinic, artifacts: Path):
+    _other, session = signed_with_everything(clinic)
+    pdf = clinic.as_("pt").note_pdf(session.id)
+    texts = pages(pdf)
+    everything = "\n".join(texts)
+    total = len(texts)
+    for number, text in enumerate(texts, start=1):
+        for required in ("Lee, Ann", "DOB 1950-03-04", "MRN MRN-1",
+                         f"Date of service {TODAY}", "Medicare Part B", f"Page {number} of "
+                         f"{total}", session.signature.content_hash[:12]):
+            assert required in text, (number, required)
+        assert WATERMARK not in text
+    for required in ("M17.11", "Unilateral primary osteoarthritis, right knee",
+                     "Plan of care from 2026-10-01", "Treatment day",
+                     "Delivered one-on-one by PT User, PT", "Sit to stand", "3 x 10",
+                     "4 lb", "verbal cues", "97110", "GP", "23 timed minutes = 2 units",
+                     "Total timed minutes: 23", "Total treatment time: 30",
+                     "Second visit for gait training", "DUPLICATE_SESSION",
+                     "Electronically signed by PT User, PT, NPI 1111111112",
+                     session.signature.content_hash, "Late entry — PT User, PT",
+                     "Phone call", "Patient called: no soreness the next day.",
+                     "Improving sit to stand control."):
+        assert required in everything, required
+    save_pngs(pdf, artifacts, "note-signed")
+
+
+def test_draft_carries_the_watermark_and_its_open_findings(clinic: Clinic, artifacts: Path):
+    draft = clinic.complete_draft("pt", TODAY)
+    draft = clinic.as_("pt").save_draft(replace(draft, exercises=(
+        replace(draft.exercises[0], sets=None, reps=None), *draft.exercises[1:])))
+    pdf = clinic.as_("pt").note_pdf(draft.id)
+    texts = pages(pdf)
+    assert all(WATERMARK in text for text in texts)
+    everything = "\n".join(texts)
+    assert "EXERCISE_PARAMS_MISSING" in everything and "Not signed." in everything
+    assert "content hash not signed" in everything
+    save_pngs(pdf, artifacts, "note-draft")
+
+
+def test_long_note_paginates_cleanly(clinic: Clinic, artifacts: Path):
+    patient = clinic.admin.add_patient(Patient("MRN-RU", "Анастасия", "Κωνσταντίνου",
+                                               dt.date(1961, 5, 6), clinic.payer.id))
+    ws = clinic.as_("pt")
+    session = ws.new_session(patient.id, TODAY)
+    long_text = ("Patient reports stiffness on waking that eases after ten minutes; "
+                 "tolerated the progression without pain increase. ") * 30
+    rows = tuple(ExerciseEntry(f"Exercise {i} — шаг {i}", region="knee", sets=3, reps=10,
+                               load=Decimal(5), load_unit=LoadUnit.LB, cues=(Cue.VERBAL,),
+                               minutes=1, response=long_text if i % 10 == 0 else "ok",
+                               change=ExerciseChange.AS_BEFORE) for i in range(40))
+    session = ws.save_draft(replace(session, exercises=rows, assessment=long_text * 2,
+                                    services=(ServiceLine("97110", 40, 3, ("GP",)),),
+                                    total_treatment_minutes=60, diagnoses=("M17.11",)))
+    pdf = ws.note_pdf(session.id)
+    texts = pages(pdf)
+    assert len(texts) >= 3
+    for text in texts:
+        assert "Κωνσταντίνου, Анастасия" in text
+    table_pages = [t for t in texts if "— шаг" in t]
+    assert len(table_pages) >= 2
+    assert all("Sets x" in t and "Delivered" in t for t in table_pages)  # header repeats
+    everything = " ".join(" ".join(texts).split())
+    assert all(f"Exercise {i} — шаг {i}" in everything for i in range(40))
+    assert "continued below: exercise 1 response" in everything  # long cells never split
+    assert "Exercise notes (full text)" in everything
+    save_pngs(pdf, artifacts, "note-long")
+
+
+def test_same_note_same_bytes(clinic: Clinic):
+    _other, session = signed_with_everything(clinic)
+    a = clinic.as_("pt").note_pdf(session.id)
+    b = clinic.as_("pt").note_pdf(session.id)
+    assert a == b
+
+
+def test_summaries_one_page_each_without_narrative(clinic: Clinic, artifacts: Path):
+    other, session = signed_with_everything(clinic)
+    clinic.admin.update_patient(replace(clinic.patient, next_visit=TODAY + dt.timedelta(3)))
+    desk = clinic.as_("desk")
+    ids = desk.day_ids(TODAY)
+    pdf = desk.summaries_pdf(ids)
+    texts = pages(pdf)
+    assert len(texts) == len(ids) == 2
+    signed_page = next(t for t in texts if f"#{session.id}" in t)
+    draft_page = next(t for t in texts if f"#{other.id}" in t)
+    assert "Signed" in signed_page and "Awaiting signature" in draft_page
+    for text in texts:
+        assert "Lee, Ann" in text and "97110" in text and "PT User, PT" in text
+        assert f"{TODAY + dt.timedelta(3)}" in text  # next appointment
+        assert "Improving sit to stand" not in text and "Sit to stand" not in text
+    save_pngs(pdf, artifacts, "summaries")
+
+
+def test_day_sheet_lists_every_session(clinic: Clinic, artifacts: Path):
+    signed_with_everything(clinic)
+    clinic.complete_draft("pta", TODAY)
+    desk = clinic.as_("desk")
+    pdf = desk.day_sheet_pdf(TODAY)
+    text = "\n".join(pages(pdf))
+    assert f"Day sheet — {TODAY}" in text
+    assert text.count("MRN-1") == 3
+    assert "3 sessions: 1 signed, 2 not signed" in text
+    save_pngs(pdf, artifacts, "day-sheet")
+
+
+def test_front_desk_may_print_summaries_but_not_export_notes(clinic: Clinic):
+    draft = clinic.complete_draft("pt", TODAY)
+    with pytest.raises(PermissionDenied):
+        clinic.as_("desk").note_pdf(draft.id)
+    with pytest.raises(PermissionDenied):
+        clinic.as_("aide").summaries_pdf([draft.id])
+
+
+def test_printing_and_saving_are_audited(clinic: Clinic):
+    draft = clinic.complete_draft("pt", TODAY)
+    desk = clinic.as_("desk")
+    desk.record_output("summary", [draft.id], "print")
+    clinic.as_("pt").record_output("note", [draft.id], "save")
+    entries = clinic.store.audit.entries("session", draft.id)
+    assert {(e["actor"], e["action"], e["detail"]) for e in entries} >= {
+        ("desk", "print", "summary pdf"), ("pt", "export", "note pdf")}
+
+
+def test_preview_prints_and_saves_from_the_front_desk(qtbot, clinic: Clinic, tmp_path: Path):
+    from PySide6.QtGui import QPageSize
+    from PySide6.QtPrintSupport import QPrinter
+
+    from ptdoc.ui.main_window import MainWindow
+
+    signed_with_everything(clinic)
+    window = MainWindow(clinic.as_("desk"))
+    qtbot.addWidget(window)
+    window.show()
+    assert window.summaries_button.isEnabled() and not window.new_button.isEnabled()
+    window.table.selectRow(0)
+    preview = window.summaries_preview()
+    qtbot.addWidget(preview)
+    assert len(preview.images) == 1  # one selected session, one page
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter))
+    printed = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(printed))
+    preview.print_document(printer)
+    assert len(PdfReader(str(printed)).pages) == 1
+    saved = tmp_path / "saved.pdf"
+    preview.save_document(str(saved))
+    assert saved.read_bytes() == preview.pdf
+    actions = [(e["action"], e["detail"]) for e in clinic.store.audit.entries()]
+    assert ("print", "summary pdf") in actions and ("export", "summary pdf") in actions
+    sheet = window.day_sheet_preview()
+    qtbot.addWidget(sheet)
+    assert "Day sheet" in sheet.windowTitle() and sheet.images
+    window.close()
+
+
+def test_note_preview_from_the_editor(qtbot, clinic: Clinic, artifacts: Path):
+    from ptdoc.ui.main_window import MainWindow
+
+    draft = clinic.complete_draft("pt", TODAY)
+    window = MainWindow(clinic.as_("pt"))
+    qtbot.addWidget(window)
+    window.show()
+    window.open_session(draft.id)
+    preview = window.editor.note_preview()
+    qtbot.addWidget(preview)
+    preview.show()
+    assert preview.images and WATERMARK in pages(preview.pdf)[0]
+    preview.grab().save(str(artifacts / "note-preview.png"))
+    window.close()
