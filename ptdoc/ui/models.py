@@ -11,6 +11,29 @@ from ptdoc.session_store import SessionListing
 Index = QModelIndex | QPersistentModelIndex
 
 
+class RowsModel(QAbstractTableModel):
+    """A flat table over a Python list: row and column counts, horizontal headers."""
+
+    HEADERS: tuple[str, ...] = ()
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Any] = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self.HEADERS):
+            return self.HEADERS[section]
+        return None
+
+
 def status_text(listing: SessionListing, blockers: int | None, warnings: int | None) -> str:
     if listing.status.value == "signed":
         return "Signed"
@@ -32,16 +55,12 @@ def flags_text(blockers: int | None, warnings: int | None) -> str:
     return ", ".join(parts) or "—"
 
 
-class SessionListModel(QAbstractTableModel):
+class SessionListModel(RowsModel):
     """Sessions with their status and open flags; no clinical text (the front desk sees it)."""
 
     COL_DATE, COL_TIME, COL_PATIENT, COL_MRN, COL_CLINICIAN, COL_TYPE, COL_STATUS, \
         COL_FLAGS = range(8)
     HEADERS = ("Date", "Time", "Patient", "MRN", "Clinician", "Note", "Status", "Open flags")
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[tuple[SessionListing, int | None, int | None]] = []
 
     def set_rows(self, rows: list[tuple[SessionListing, int | None, int | None]]) -> None:
         self.beginResetModel()
@@ -50,19 +69,6 @@ class SessionListModel(QAbstractTableModel):
 
     def row_at(self, row: int) -> SessionListing:
         return self._rows[row][0]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from ptdoc import fields as f
@@ -13,11 +13,12 @@ from ptdoc.catalog import lookup
 from ptdoc.claim import ClaimLine
 from ptdoc.domain import ServiceLine
 from ptdoc.errors import ValidationError
+from ptdoc.ui.models import RowsModel
 
 Index = QModelIndex | QPersistentModelIndex
 
 
-class ServiceTableModel(QAbstractTableModel):
+class ServiceTableModel(RowsModel):
     COL_CODE, COL_DESCRIPTION, COL_MINUTES, COL_UNITS, COL_MODIFIERS, COL_WHY = range(6)
     HEADERS = ("Code", "Service", "Minutes", "Units", "Modifiers", "Why these modifiers")
     FIELDS: ClassVar[dict[int, str]] = {
@@ -40,19 +41,6 @@ class ServiceTableModel(QAbstractTableModel):
         self._claim = {line.code: line for line in claim}
         self.pending.clear()
         self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
