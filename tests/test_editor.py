@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -480,3 +481,36 @@ def test_killed_window_keeps_the_draft(clinic: Clinic, db_path: Path):
     with Store.open(db_path) as store:
         assert store.sessions.get(draft.id).assessment == \
             "Typed in the window, then the power went out"
+
+
+def mnemonics(window: QWidget) -> list[str]:
+    """The Alt+letter keys of everything visible: labels with buddies, buttons, menus."""
+    texts = [label.text() for label in window.findChildren(QLabel)
+             if label.buddy() is not None and label.isVisibleTo(window)]
+    texts += [b.text() for b in window.findChildren(QAbstractButton) if b.isVisibleTo(window)]
+    texts += [a.text() for a in window.menuBar().actions()]
+    found = []
+    for text in texts:
+        match = re.search(r"&([^&])", text.replace("&&", ""))
+        if match:
+            found.append(match.group(1).lower())
+    return found
+
+
+def test_every_alt_key_is_unique_on_every_page(qtbot, window: MainWindow):
+    day = mnemonics(window)
+    assert len(day) == len(set(day)), day
+    editor = start_session(qtbot, window)
+    for i in range(len(editor.steps)):
+        editor.go(i)
+        keys = mnemonics(window)
+        assert len(keys) == len(set(keys)), (editor.steps[i].title, sorted(keys))
+
+
+def test_ctrl_digit_opens_a_step_from_any_field(qtbot, window: MainWindow):
+    editor = start_session(qtbot, window)
+    editor.steps[0].time_in.setFocus()
+    press(qtbot, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert editor.current == 2
+    press(qtbot, Qt.Key.Key_F8)
+    assert editor.flags.list.hasFocus()

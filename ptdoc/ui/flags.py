@@ -22,7 +22,7 @@ class FlagsPanel(QWidget):
 
     def __init__(self) -> None:
         super().__init__(objectName="flags_panel")
-        self.title = QLabel("&Flags")
+        self.title = QLabel("Flags (F8)")
         self.list = QListWidget(objectName="flags_list")
         self.list.setAccessibleName("Flags: documentation gaps")
         self.list.setWordWrap(True)
@@ -45,7 +45,7 @@ class FlagsPanel(QWidget):
             item.setData(FIELD_ROLE, f.field)
             item.setToolTip(f"{f.code} — {f.message}\nFix: {f.fix}\nSource: {f.source}")
             self.list.addItem(item)
-        self.title.setText(f"&Flags: {counts[Severity.BLOCKER]} blocker"
+        self.title.setText(f"Flags (F8): {counts[Severity.BLOCKER]} blocker"
                            f"{'s' * (counts[Severity.BLOCKER] != 1)}, "
                            f"{counts[Severity.WARNING]} warning"
                            f"{'s' * (counts[Severity.WARNING] != 1)}")

@@ -38,7 +38,7 @@ class SignInForm(QWidget):
         form = QFormLayout()
         user_label = QLabel("&User:")
         user_label.setBuddy(self.user_box)
-        secret_label = QLabel("&Password or PIN:")
+        secret_label = QLabel("Pass&word or PIN:")
         secret_label.setBuddy(self.secret)
         form.addRow(user_label, self.user_box)
         form.addRow(secret_label, self.secret)

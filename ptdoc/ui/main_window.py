@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
         self.search = QLineEdit(objectName="patient_search")
         self.search.setPlaceholderText("Name, MRN or date of birth")
         self.search.setClearButtonEnabled(True)
-        search_label = QLabel("Find &patient:")
+        search_label = QLabel("Find pa&tient:")
         search_label.setBuddy(self.search)
         self.patients = QListWidget(objectName="patient_results")
         self.patients.setAccessibleName("Patients found")

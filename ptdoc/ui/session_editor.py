@@ -66,7 +66,7 @@ class SessionEditor(QWidget):
         self.step_list.setAccessibleName("Steps")
         self.step_list.setMinimumWidth(215)
         self.step_list.setMaximumWidth(240)
-        steps_label = QLabel("Ste&ps:")
+        steps_label = QLabel("Steps (Ctrl+1 … Ctrl+6):")
         steps_label.setBuddy(self.step_list)
         self.stack = QStackedWidget(objectName="step_stack")
         self.steps: list[Step] = [cls(self) for cls in STEPS]
@@ -115,7 +115,9 @@ class SessionEditor(QWidget):
         self._action("Note as PDF", "Ctrl+E", lambda: self.note_preview().exec())
         self.pdf_button.clicked.connect(lambda: self.note_preview().exec())
         for i in range(len(self.steps)):
-            self._action(f"Step {i + 1}", f"Ctrl+{i + 1}", lambda i=i: self.go(i))
+            self._action(f"Step {i + 1}", f"Ctrl+{i + 1}",
+                         lambda _checked=False, i=i: self.go(i))
+        self._action("Flags", "F8", lambda: self.flags.list.setFocus())
         self.step_list.currentRowChanged.connect(self._show_step)
         self.back_button.clicked.connect(lambda: self.go(self.current - 1))
         self.next_button.clicked.connect(lambda: self.go(self.current + 1))

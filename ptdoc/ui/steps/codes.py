@@ -44,7 +44,7 @@ class CodesStep(Step):
         header.setSectionResizeMode(ServiceTableModel.COL_WHY, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(ServiceTableModel.COL_DESCRIPTION, 260)
         self.table.setWordWrap(True)
-        table_label = QLabel("&Codes (type minutes; units and modifiers are computed):")
+        table_label = QLabel("Billed c&odes (type minutes; units and modifiers are computed):")
         table_label.setBuddy(self.table)
         self.code_box = QComboBox(objectName="field_add_code")
         self.code_box.setSizeAdjustPolicy(
@@ -57,7 +57,7 @@ class CodesStep(Step):
         self.add_button = QPushButton("Add", objectName="add_code")
         self.add_button.setAccessibleName("Add the chosen code")
         self.remove_button = QPushButton("&Remove line", objectName="remove_code")
-        self.fill_button = QPushButton("&Fill minutes from exercises",
+        self.fill_button = QPushButton("Fill &minutes from exercises",
                                        objectName="fill_minutes")
         self.table_error = FieldError("services")
         form = QFormLayout()
@@ -67,7 +67,7 @@ class CodesStep(Step):
         self.explanation = QLabel(objectName="units_explanation")
         self.explanation.setWordWrap(True)
         self.tie = QComboBox(objectName="field_tie")
-        self.tie_label = QLabel("&Tie — the unit goes to:")
+        self.tie_label = QLabel("T&ie — the unit goes to:")
         self.tie_label.setBuddy(self.tie)
         self.errors["services"] = self.table_error
         self.inputs.update(services=self.table, add_code=self.code_box,

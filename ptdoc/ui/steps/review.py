@@ -35,7 +35,7 @@ class ReviewStep(Step):
         self.tree.setAccessibleName("Findings by severity")
         self.tree.setColumnWidth(0, 520)
         self.tree.setWordWrap(True)
-        label = QLabel("&Findings (Enter jumps to the field):")
+        label = QLabel("Fi&ndings (Enter jumps to the field):")
         label.setBuddy(self.tree)
         self.reason = QLineEdit(objectName="field_acknowledgement")
         self.reason.setPlaceholderText("Why signing with this warning is right")

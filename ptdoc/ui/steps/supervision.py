@@ -62,7 +62,7 @@ class SupervisionStep(Step):
         self.errors["supervisor_availability"] = add_field(
             form, "Supervising PT &was:", self.availability, "supervisor_availability")
         self.errors["mode"] = add_field(form, "&Mode:", self.mode, "mode")
-        self.errors["group_size"] = add_field(form, "&Group size:", self.group_size,
+        self.errors["group_size"] = add_field(form, "Group si&ze:", self.group_size,
                                               "group_size")
         self.statement = QLabel(objectName="supervision_statement")
         self.statement.setWordWrap(True)
