@@ -326,6 +326,7 @@ def test_idle_lock_hides_patients_keeps_typing_and_switches_user(qtbot, window: 
     window.idle.timer.start()
     qtbot.waitUntil(lambda: window.locked, timeout=3000)
     assert not window.table.isVisible() and not editor.isVisible()
+    assert not window.summaries_action.isEnabled() and not window.new_action.isEnabled()
     stored = clinic.store.sessions.get(editor.session.id)
     assert stored.assessment == "Typed just before the lock"  # saved before hiding
     form = window.lock_screen.form
@@ -514,3 +515,17 @@ def test_ctrl_digit_opens_a_step_from_any_field(qtbot, window: MainWindow):
     assert editor.current == 2
     press(qtbot, Qt.Key.Key_F8)
     assert editor.flags.list.hasFocus()
+
+
+def test_shortcuts_still_work_once_signed(qtbot, window: MainWindow, clinic: Clinic):
+    draft = clinic.complete_draft("pt", TODAY)
+    window.open_session(draft.id)
+    editor = window.editor
+    editor.go(5)
+    sign = editor.steps[5]
+    sign.sign_button.setFocus()
+    qtbot.keyClick(sign.sign_button, Qt.Key.Key_Space)
+    assert editor.session.signature is not None and not sign.sign_button.isVisible()
+    assert QApplication.focusWidget() is not None
+    press(qtbot, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    assert window.editor is None and window.table.hasFocus()

@@ -333,6 +333,8 @@ class MainWindow(QMainWindow):
         self.lock_screen.form.reload_users(user.username if user else None)
         self.pages.setCurrentWidget(self.lock_screen)
         self.menuBar().setEnabled(False)
+        for action in self.actions():  # no shortcut may reach patient data while locked
+            action.setEnabled(False)
         self.signed_in.setText(f"Locked · {self.clinic_name}")
         self.lock_screen.form.secret.setFocus()
 
@@ -346,8 +348,11 @@ class MainWindow(QMainWindow):
             self.patient = None
             self.refresh()
         self.menuBar().setEnabled(True)
+        for action in self.actions():
+            action.setEnabled(True)
         self.pages.setCurrentWidget(self._page_before_lock)
         self._apply_user()
+        self.next_action.setEnabled(self.day < self.workspace.today())
         self.idle.timer.start()
 
     @property

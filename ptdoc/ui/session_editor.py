@@ -146,7 +146,9 @@ class SessionEditor(QWidget):
     def _action(self, text: str, keys: str, slot: Callable[[], object]) -> None:
         action = QAction(text, self)
         action.setShortcut(QKeySequence(keys))
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        # Window-wide while the editor is shown (a hidden editor's shortcuts never fire), so
+        # they keep working when the focused button disappears, as Sign does once signed.
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(slot)
         self.addAction(action)
 
@@ -253,6 +255,7 @@ class SessionEditor(QWidget):
         self.read_only = True
         self._set_read_only(True)
         self._refresh(all_steps=True)
+        self.step_list.setFocus()
         self.status(message)
         self.saved.emit()
 
