@@ -59,13 +59,9 @@ def to_plain(value: Any) -> Any:
 class Parser:
     """Parses plain JSON into dataclasses, recording problems instead of raising per value."""
 
-    def __init__(self, converters: dict[str, Callable[[Any, str], Any]] | None = None,
-                 check: bool = True):
+    def __init__(self, converters: dict[str, Callable[[Any, str], Any]] | None = None):
         # Converters keyed "Class.field" for values that are references, not literals.
         self.converters = converters or {}
-        # check=False builds records without re-validating them: what was stored must always
-        # load, even after a later version tightens a limit.
-        self.check = check
         self.problems: list[Problem] = []
 
     def fail(self, path: str, message: str) -> None:
@@ -102,8 +98,6 @@ class Parser:
         if len(self.problems) != before:
             self._check_the_rest(cls, kwargs, path, failed)
             return None
-        if not self.check:
-            return _unchecked(cls, kwargs)
         try:
             return cls(**kwargs)
         except ValidationError as exc:
@@ -280,3 +274,64 @@ _SCHEMAS: dict[Any, dict[str, Any]] = {
     dt.time: {"type": "string", "pattern": r"^[0-9]{2}:[0-9]{2}$"},
     dt.datetime: {"type": "string", "format": "date-time"},
 }
+
+
+# --- fast decoding of trusted plain values (what ptdoc itself stored) -------------------------
+
+_DECODE_SCALARS: dict[Any, Callable[[Any], Any]] = {
+    int: lambda v: v, str: lambda v: v, bool: bool, Decimal: lambda v: Decimal(str(v)),
+    dt.date: dt.date.fromisoformat, dt.time: dt.time.fromisoformat, dt.datetime: _datetime,
+}
+
+
+@cache
+def decoder(tp: Any) -> Callable[[Any], Any]:
+    """A compiled converter from stored plain values to ``tp``, without re-validation or
+    problem collection: loading a note must stay fast (and must load what was stored)."""
+    optional, inner = _optional_inner(tp)
+    if typing.get_origin(inner) is tuple:
+        item = decoder(typing.get_args(inner)[0])
+
+        def convert(value: Any) -> Any:
+            return tuple(item(v) for v in value)
+    elif dataclasses.is_dataclass(inner):
+        convert = _record_decoder(inner)
+    elif isinstance(inner, type) and issubclass(inner, Enum):
+        convert = inner
+    else:
+        convert = _DECODE_SCALARS[inner]
+    if not optional:
+        return convert
+    return lambda value: None if value is None else convert(value)
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    def get() -> Any:
+        return value
+    return get
+
+
+def _record_decoder(cls: type) -> Callable[[Any], Any]:
+    types_ = hints(cls)
+    plan = []
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            default: Callable[[], Any] | None = _constant(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory
+        else:
+            default = None
+        plan.append((f.name, decoder(types_[f.name]), default))
+
+    def convert(data: dict[str, Any]) -> Any:
+        obj = object.__new__(cls)
+        for name, dec, default in plan:
+            if name in data:
+                value = dec(data[name])
+            elif default is not None:
+                value = default()
+            else:
+                raise KeyError(name)
+            object.__setattr__(obj, name, value)
+        return obj
+    return convert

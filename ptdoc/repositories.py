@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from ptdoc.codec import Parser, to_plain
+from ptdoc.codec import decoder, to_plain
 from ptdoc.domain import Clinic, Credential, Episode, Patient, Payer, User
 from ptdoc.errors import DatabaseCorrupt, NotFound, ValidationError
 
@@ -40,14 +40,14 @@ class AuditAction(StrEnum):
     ADMIN = "admin"
 
 
-def load_rows(cls: type, rows: list[dict[str, Any]], converters: dict | None = None) -> list:
+def load_rows(cls: type, rows: list[dict[str, Any]]) -> list:
     """Rows (already in the codec's plain form) to records, without re-validating them."""
-    parser = Parser(converters, check=False)
-    records = [parser.record(cls, row, "") for row in rows]
-    if parser.problems:
-        raise DatabaseCorrupt(f"Stored {cls.__name__} data cannot be read: "
-                              f"{parser.problems[0].field}: {parser.problems[0].message}")
-    return records
+    decode = decoder(cls)
+    try:
+        return [decode(row) for row in rows]
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise DatabaseCorrupt(f"Stored {cls.__name__} data cannot be read "
+                              f"({type(exc).__name__}: {exc}).") from exc
 
 
 def _json_lists(row: dict[str, Any], *names: str) -> dict[str, Any]:
