@@ -123,3 +123,16 @@ def parse_date(text: str, label: str, field: str) -> dt.date | None:
         raise ValidationError.single(
             field, f"{label} must be a date as YYYY-MM-DD (got '{text}')"
         ) from None
+
+
+def parse_time(text: str, label: str, field: str) -> dt.time | None:
+    """A clock time typed as HH:MM (or H:MM); empty means not recorded."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = dt.time.fromisoformat(text if len(text) == 5 else text.zfill(5))
+    except ValueError:
+        raise ValidationError.single(field, f"{label} must be a clock time as HH:MM "
+                                            f"(got '{text}')") from None
+    return value.replace(second=0, microsecond=0)

@@ -163,3 +163,13 @@ def test_field_parsers_name_the_field_and_keep_the_text() -> None:
     with pytest.raises(ValidationError) as exc:
         parse_date("2026-02-30", "Date of service", "date_of_service")
     assert "YYYY-MM-DD" in problems(exc)["date_of_service"]
+
+
+def test_time_parser() -> None:
+    from ptdoc.fields import parse_time
+
+    assert parse_time("8:05", "Time in", "time_in") == dt.time(8, 5)
+    assert parse_time("", "Time in", "time_in") is None
+    with pytest.raises(ValidationError) as exc:
+        parse_time("25:00", "Time in", "time_in")
+    assert problems(exc)["time_in"] == "Time in must be a clock time as HH:MM (got '25:00')"

@@ -8,24 +8,9 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLa
 
 from ptdoc import fields as f
 from ptdoc.domain import Credential, DeliveryMode, Session, SupervisorAvailability
+from ptdoc.paper import supervision_statement
 from ptdoc.ui.steps.base import Step
 from ptdoc.ui.widgets import add_field
-
-
-def supervision_statement(session: Session, names: dict[int, str]) -> str:
-    """The plain sentence the note carries about who was with the patient."""
-    who = names.get(session.delivered_by or -1)
-    if who is None:
-        return "Who delivered the session is not recorded yet."
-    text = f"Delivered {session.mode.value} by {who}"
-    if session.mode == DeliveryMode.GROUP and session.group_size:
-        text += f" in a group of {session.group_size} patients"
-    supervisor = names.get(session.supervised_by or -1)
-    if supervisor:
-        text += f", supervised by {supervisor}"
-        if session.supervisor_availability:
-            text += f" ({session.supervisor_availability.value})"
-    return text + "."
 
 
 class SupervisionStep(Step):
@@ -43,7 +28,7 @@ class SupervisionStep(Step):
         self.group_size = QLineEdit(placeholderText="2-20")
         clinicians = ws.store.users.with_credential(Credential.PT, Credential.DPT,
                                                     Credential.PTA)
-        self.names = {u.id or 0: u.display for u in clinicians}
+        self.users = {u.id or 0: u for u in clinicians}
         self.delivered.addItem("Not recorded", None)
         self.supervised.addItem("No supervisor", None)
         for u in clinicians:
@@ -99,4 +84,4 @@ class SupervisionStep(Step):
             self.group_size.setText(str(session.group_size or ""))
         self.group_size.setEnabled(session.mode == DeliveryMode.GROUP and
                                    not self.editor.read_only)
-        self.statement.setText(supervision_statement(session, self.names))
+        self.statement.setText(supervision_statement(session, self.users))

@@ -22,24 +22,12 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc.domain import NoteType, Session
-from ptdoc.errors import ValidationError
+from ptdoc.fields import parse_time
 from ptdoc.identifiers import icd10_format_ok, normalize_icd10
 from ptdoc.ui.steps.base import Step
 from ptdoc.ui.widgets import FieldError, add_field
 
 CODE_ROLE = Qt.ItemDataRole.UserRole
-
-
-def parse_time(text: str, label: str, field: str) -> dt.time | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        value = dt.time.fromisoformat(text if len(text) == 5 else text.zfill(5))
-    except ValueError:
-        raise ValidationError.single(field, f"{label} must be a clock time as HH:MM "
-                                            f"(got '{text}')") from None
-    return value.replace(second=0, microsecond=0)
 
 
 class SearchBox(QLineEdit):
