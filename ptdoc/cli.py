@@ -105,6 +105,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a session in the database")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = sub.add_parser("users", parents=[common], help="list users")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = sub.add_parser("user", parents=[common], help="add a user or change one")
+    usub = p.add_subparsers(dest="action", metavar="ACTION", required=True,
+                            parser_class=_Parser)
+    s = usub.add_parser("add", parents=[common], help="add a user (password read from stdin)")
+    s.add_argument("username")
+    s.add_argument("--name", required=True, help="full name")
+    s.add_argument("--credential", required=True,
+                   choices=["PT", "DPT", "PTA", "aide", "front desk", "admin"])
+    s.add_argument("--npi", help="required for PT and DPT")
+    s = usub.add_parser("password", parents=[common],
+                        help="set a user's password or PIN (read from stdin)")
+    s.add_argument("username")
+    s = usub.add_parser("disable", parents=[common], help="stop a user from signing in")
+    s.add_argument("username")
+
     p = sub.add_parser("payers", parents=[common], help="list payers and their billing rules")
     p.add_argument("--json", action="store_true", help="print JSON")
     p = sub.add_parser("payer", parents=[common], help="change a payer's billing rules")
@@ -483,6 +500,60 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
     return EXIT_PROBLEM if judged.blockers else EXIT_OK
 
 
+def _read_secret() -> str:
+    """The password or PIN from standard input (a prompt when it is a terminal)."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Password or PIN: ")
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _cmd_users(args: argparse.Namespace, db_path: Path) -> int:
+    with _open_existing(db_path) as store:
+        users = store.users.all()
+    if args.json:
+        print(json.dumps([{"username": u.username, "name": u.full_name,
+                           "credential": u.credential.value, "npi": u.npi, "active": u.active}
+                          for u in users], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for u in users:
+        print(f"{u.username:<16} {u.full_name:<28} {u.credential.value:<11} {u.npi or '-':<11} "
+              f"{'active' if u.active else 'disabled'}")
+    return EXIT_OK
+
+
+def _cmd_user(args: argparse.Namespace, db_path: Path) -> int:
+    from dataclasses import replace
+
+    from ptdoc import auth
+    from ptdoc.domain import Credential, User
+    from ptdoc.repositories import AuditAction
+    from ptdoc.services import Workspace
+
+    with _open_existing(db_path) as store:
+        ws = Workspace(store, None)
+        if args.action == "add":
+            user = User(args.username, args.name, Credential(args.credential), args.npi)
+            ws.add_user(user, _read_secret())
+            print(f"Added {user.display} as '{user.username}'")
+            return EXIT_OK
+        user = store.users.by_username(args.username)
+        if user is None:
+            raise NotFound(f"No user '{args.username}' (see 'ptdoc users')")
+        if args.action == "password":
+            secret = _read_secret()
+            auth.check_secret(secret)
+            store.users.set_password_hash(user.id or 0, auth.hash_secret(secret))
+            detail = "password"
+        else:
+            store.users.update(replace(user, active=False))
+            detail = "disable"
+        store.audit.record(None, AuditAction.ADMIN, "user", user.id, detail)
+    print(f"Updated '{args.username}'")
+    return EXIT_OK
+
+
 _PAYER_FLAGS = {"gp": "gp_required", "cq": "cq_applies", "kx": "kx_applies",
                 "pair_edits": "code_pair_edits"}
 
@@ -577,9 +648,9 @@ def _cmd_fees(args: argparse.Namespace, db_path: Path) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"export": _cmd_export, "summaries": _cmd_summaries, "clinic": _cmd_clinic,
-            "payers": _cmd_payers, "payer": _cmd_payer, "fees": _cmd_fees, "units": _cmd_units,
-            "check": _cmd_check, "demo": _cmd_demo, "sessions": _cmd_sessions,
-            "session": _cmd_session, "backup": _cmd_backup, "restore": _cmd_restore,
-            "gui": _cmd_gui}
+COMMANDS = {"users": _cmd_users, "user": _cmd_user, "export": _cmd_export,
+            "summaries": _cmd_summaries, "clinic": _cmd_clinic, "payers": _cmd_payers,
+            "payer": _cmd_payer, "fees": _cmd_fees, "units": _cmd_units, "check": _cmd_check,
+            "demo": _cmd_demo, "sessions": _cmd_sessions, "session": _cmd_session,
+            "backup": _cmd_backup, "restore": _cmd_restore, "gui": _cmd_gui}
 

@@ -278,3 +278,25 @@ def test_clinic_settings_idle_lock(demo_db: Path, tmp_path: Path) -> None:
     assert data["idle_lock_minutes"] == 3 and data["name"] == "Riverside Physical Therapy"
     bad = ptdoc("--db", str(db), "clinic", "set", "--idle-lock", "0")
     assert bad.returncode == 2 and "Idle lock must be" in bad.stderr
+
+
+def test_users_are_added_and_managed_from_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "new-clinic.sqlite3"
+    from ptdoc.store import Store
+    Store.open(db).close()  # an empty clinic, as a real one starts
+    result = ptdoc("--db", str(db), "user", "add", "ada", "--name", "Ada Park",
+                   "--credential", "PT", "--npi", "1234567893", stdin="long-password\n")
+    assert result.returncode == 0, result.stderr
+    assert ptdoc("--db", str(db), "user", "add", "bo", "--name", "Bo", "--credential", "PT",
+                 stdin="long-password\n").returncode == 2  # a PT needs an NPI
+    assert ptdoc("--db", str(db), "user", "add", "cy", "--name", "Cy", "--credential",
+                 "front desk", stdin="12\n").returncode == 2  # too short
+    assert ptdoc("--db", str(db), "user", "password", "ada", stdin="4321\n").returncode == 0
+    assert ptdoc("--db", str(db), "user", "disable", "ada").returncode == 0
+    users = json.loads(ptdoc("--db", str(db), "users", "--json").stdout)
+    assert users == [{"username": "ada", "name": "Ada Park", "credential": "PT",
+                      "npi": "1234567893", "active": False}]
+    from ptdoc.errors import PermissionDenied
+    from ptdoc.services import login
+    with Store.open(db) as store, pytest.raises(PermissionDenied):
+        login(store, "ada", "4321")  # disabled

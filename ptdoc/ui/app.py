@@ -114,6 +114,12 @@ def run(db_path: Path, demo_if_missing: bool = True) -> int:
     if store is None:
         return 1
     clinic = store.clinic.get()
+    if not store.users.all(active_only=True):
+        QMessageBox.information(None, "ptdoc", f"The database {db_path} has no users yet. Add "
+                                "the first with: ptdoc user add USERNAME --name 'Full Name' "
+                                "--credential admin (then the clinic's therapists and staff).")
+        store.close()
+        return 1
     dialog = LoginDialog(store, clinic.name if clinic else "ptdoc")
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
         store.close()
