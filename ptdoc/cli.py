@@ -219,10 +219,10 @@ def _err(message: str) -> None:
     print(f"ptdoc: {message}", file=sys.stderr)
 
 
-def _open_existing(db_path: Path):  # -> Store (lazy import keeps --help fast)
+def _open_existing(db_path: Path, create: bool = False):  # -> Store (lazy import: fast --help)
     from ptdoc.store import Store
 
-    if not db_path.exists():
+    if not db_path.exists() and not create:
         raise NotFound(f"No database at {db_path}. Start ptdoc once, run 'ptdoc demo', or "
                        f"choose one with --db PATH or {paths.DB_ENV}.")
     return Store.open(db_path)
@@ -531,7 +531,7 @@ def _cmd_user(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc.repositories import AuditAction
     from ptdoc.services import Workspace
 
-    with _open_existing(db_path) as store:
+    with _open_existing(db_path, create=args.action == "add") as store:
         ws = Workspace(store, None)
         if args.action == "add":
             user = User(args.username, args.name, Credential(args.credential), args.npi)
@@ -605,7 +605,7 @@ def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc.domain import Clinic
     from ptdoc.services import Workspace
 
-    with _open_existing(db_path) as store:
+    with _open_existing(db_path, create=args.action == "set") as store:
         clinic = store.clinic.get() or Clinic("My clinic")
         if args.action == "set":
             changes = {k: v for k, v in (("name", args.name), ("address", args.address),

@@ -45,9 +45,12 @@ def display_problem(env: Mapping[str, str], platform: str) -> str | None:
 
 def _pyside_dir() -> Path | None:
     spec = importlib.util.find_spec("PySide6")
-    if spec is None or spec.origin is None:
+    if spec is None:
         return None
-    return Path(spec.origin).parent
+    if spec.origin is not None:
+        return Path(spec.origin).parent
+    locations = list(spec.submodule_search_locations or [])
+    return Path(locations[0]) if locations else None
 
 
 def unresolved_libraries(platform_plugin: str = "xcb") -> list[str]:

@@ -281,9 +281,9 @@ def test_clinic_settings_idle_lock(demo_db: Path, tmp_path: Path) -> None:
 
 
 def test_users_are_added_and_managed_from_the_command_line(tmp_path: Path) -> None:
-    db = tmp_path / "new-clinic.sqlite3"
+    db = tmp_path / "new-clinic.sqlite3"  # a real clinic starts from nothing
+    assert ptdoc("--db", str(db), "clinic", "set", "--name", "New Clinic").returncode == 0
     from ptdoc.store import Store
-    Store.open(db).close()  # an empty clinic, as a real one starts
     result = ptdoc("--db", str(db), "user", "add", "ada", "--name", "Ada Park",
                    "--credential", "PT", "--npi", "1234567893", stdin="long-password\n")
     assert result.returncode == 0, result.stderr
