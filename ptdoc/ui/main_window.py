@@ -223,10 +223,11 @@ class MainWindow(QMainWindow):
             title = f"{self.day:%A %d %B %Y}"
         self.model.set_rows(rows)
         drafts = sum(r.status == SessionStatus.DRAFT for r, _b, _w in rows)
-        blocked = sum(1 for _r, b, _w in rows if b)
+        judged = [b for _r, b, _w in rows if b is not None]
+        blocked = f" ({sum(1 for b in judged if b)} with blockers)" if judged else ""
         self.summary.setText(f"{len(rows)} session{'s' * (len(rows) != 1)} — {title}: "
                              f"{len(rows) - drafts} signed, {drafts} draft"
-                             f"{'s' * (drafts != 1)} ({blocked} with blockers)")
+                             f"{'s' * (drafts != 1)}{blocked}")
         self.next_action.setEnabled(self.day < self.workspace.today())
 
     def _find_patients(self, text: str) -> None:

@@ -110,7 +110,8 @@ class PdfPreview(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
         layout.addLayout(row)
-        self.resize(760, 900)
+        screen = self.screen().availableGeometry() if self.screen() else None
+        self.resize(760, min(900, screen.height() - 60) if screen else 700)
 
     def print_document(self, printer: QPrinter | None = None) -> None:
         if printer is None:
