@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ptdoc import __version__, clock, interchange, paths
 from ptdoc.errors import (
@@ -56,6 +56,12 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _actions(parser: argparse.ArgumentParser, required: bool = False) -> Any:
+    """The ACTION level of a two-word command (``ptdoc user add``, ``ptdoc fees set``)."""
+    return parser.add_subparsers(dest="action", metavar="ACTION", required=required,
+                                 parser_class=_Parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
@@ -78,8 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("session", parents=[common], help="export or import one session")
-    ssub = p.add_subparsers(dest="action", metavar="ACTION", required=True,
-                            parser_class=_Parser)
+    ssub = _actions(p, required=True)
     e = ssub.add_parser("export", parents=[common], help="write a session as interchange JSON")
     e.add_argument("id", type=_positive_int)
     e.add_argument("--json", action="store_true", help="JSON output (the interchange format)")
@@ -108,8 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("users", parents=[common], help="list users")
     p.add_argument("--json", action="store_true", help="print JSON")
     p = sub.add_parser("user", parents=[common], help="add a user or change one")
-    usub = p.add_subparsers(dest="action", metavar="ACTION", required=True,
-                            parser_class=_Parser)
+    usub = _actions(p, required=True)
     s = usub.add_parser("add", parents=[common], help="add a user (password read from stdin)")
     s.add_argument("username")
     s.add_argument("--name", required=True, help="full name")
@@ -125,8 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("payers", parents=[common], help="list payers and their billing rules")
     p.add_argument("--json", action="store_true", help="print JSON")
     p = sub.add_parser("payer", parents=[common], help="change a payer's billing rules")
-    psub = p.add_subparsers(dest="action", metavar="ACTION", required=True,
-                            parser_class=_Parser)
+    psub = _actions(p, required=True)
     s = psub.add_parser("set", parents=[common], help="set a payer's unit method and modifiers")
     s.add_argument("name", help="the payer's name as 'ptdoc payers' shows it")
     s.add_argument("--unit-method", choices=["cms", "per-code"])
@@ -137,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("clinic", parents=[common], help="show or change the clinic's settings")
     p.add_argument("--json", action="store_true", help="print JSON")
-    csub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    csub = _actions(p)
     s = csub.add_parser("set", parents=[common], help="change clinic settings")
     s.add_argument("--name")
     s.add_argument("--address")
@@ -150,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "code), for year-to-date KX tracking")
     p.add_argument("--year", type=int, default=None, help="default: this year")
     p.add_argument("--json", action="store_true", help="print JSON")
-    fsub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    fsub = _actions(p)
     s = fsub.add_parser("set", parents=[common], help="set one code's allowed amount")
     s.add_argument("code")
     s.add_argument("amount", help="dollars, such as 29.50")

@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -19,6 +18,7 @@ from ptdoc.domain import User
 from ptdoc.errors import PermissionDenied
 from ptdoc.services import login
 from ptdoc.store import Store
+from ptdoc.ui.widgets import hbox
 
 
 class SignInForm(QWidget):
@@ -45,10 +45,7 @@ class SignInForm(QWidget):
         self.ok_button = QPushButton("Sign in", objectName="login_ok")
         self.ok_button.setDefault(True)
         self.cancel_button = QPushButton(cancel_text, objectName="login_cancel")
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.ok_button)
-        buttons.addWidget(self.cancel_button)
+        buttons = hbox(None, self.ok_button, self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addLayout(form)

@@ -16,13 +16,14 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
+
+from ptdoc.ui.widgets import hbox
 
 
 def page_count(pdf: bytes) -> int:
@@ -102,11 +103,8 @@ class PdfPreview(QDialog):
             button.clicked.connect(action.trigger)
             button.setToolTip(action.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
         self.close_button.clicked.connect(self.accept)
-        row = QHBoxLayout()
-        row.addWidget(self.status, 1)
-        row.addWidget(self.print_button)
-        row.addWidget(self.save_button)
-        row.addWidget(self.close_button)
+        row = hbox(self.status, self.print_button, self.save_button, self.close_button,
+                   grow=self.status)
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
         layout.addLayout(row)

@@ -15,7 +15,6 @@ from PySide6.QtCore import QSettings, Qt, QTime, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -42,6 +41,7 @@ from ptdoc.ui.steps.review import ReviewStep
 from ptdoc.ui.steps.sign import SignStep
 from ptdoc.ui.steps.supervision import SupervisionStep
 from ptdoc.ui.steps.visit import VisitStep
+from ptdoc.ui.widgets import hbox
 
 STEPS: tuple[type[Step], ...] = (VisitStep, SupervisionStep, ExercisesStep, CodesStep,
                                  ReviewStep, SignStep)
@@ -96,12 +96,8 @@ class SessionEditor(QWidget):
         splitter.addWidget(self.flags)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([200, 820, 260])
-        nav = QHBoxLayout()
-        nav.addWidget(self.close_button)
-        nav.addWidget(self.pdf_button)
-        nav.addWidget(self.status_label, 1)
-        nav.addWidget(self.back_button)
-        nav.addWidget(self.next_button)
+        nav = hbox(self.close_button, self.pdf_button, self.status_label, self.back_button,
+                   self.next_button, grow=self.status_label)
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)

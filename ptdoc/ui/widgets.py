@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ptdoc.rules import Severity
 
@@ -34,6 +42,17 @@ class FieldError(QLabel):
     def clear_message(self) -> None:
         self.setText("")
         self.hide()
+
+
+def hbox(*items: QWidget | None, grow: QWidget | None = None) -> QHBoxLayout:
+    """A row of widgets; ``None`` is an empty stretch, ``grow`` takes the spare width."""
+    row = QHBoxLayout()
+    for item in items:
+        if item is None:
+            row.addStretch(1)
+        else:
+            row.addWidget(item, 1 if item is grow else 0)
+    return row
 
 
 def add_field(form: QFormLayout, label: str, widget: QWidget, name: str) -> FieldError:

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -23,7 +22,7 @@ from ptdoc.claim import services_from_exercises
 from ptdoc.domain import ServiceLine, Session
 from ptdoc.ui.service_table import ServiceTableModel
 from ptdoc.ui.steps.base import Step
-from ptdoc.ui.widgets import FieldError, add_field
+from ptdoc.ui.widgets import FieldError, add_field, hbox
 
 
 class CodesStep(Step):
@@ -75,15 +74,9 @@ class CodesStep(Step):
                            fill_minutes=self.fill_button, total_treatment_minutes=self.total,
                            tie=self.tie)
 
-        row = QHBoxLayout()
-        row.addWidget(add_label)
-        row.addWidget(self.code_box, 1)
-        row.addWidget(self.add_button)
-        row.addWidget(self.remove_button)
-        row.addWidget(self.fill_button)
-        tie_row = QHBoxLayout()
-        tie_row.addWidget(self.tie_label)
-        tie_row.addWidget(self.tie, 1)
+        row = hbox(add_label, self.code_box, self.add_button, self.remove_button,
+                   self.fill_button, grow=self.code_box)
+        tie_row = hbox(self.tie_label, self.tie, grow=self.tie)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(table_label)

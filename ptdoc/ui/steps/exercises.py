@@ -10,7 +10,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCompleter,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -21,7 +20,7 @@ from ptdoc.domain import ExerciseChange, ExerciseEntry, Session
 from ptdoc.errors import KnownError
 from ptdoc.ui.exercise_table import COLUMN, ExerciseTable, ExerciseTableModel
 from ptdoc.ui.steps.base import Step, TextArea
-from ptdoc.ui.widgets import FieldError, add_field
+from ptdoc.ui.widgets import FieldError, add_field, hbox
 
 
 class ExercisesStep(Step):
@@ -72,13 +71,8 @@ class ExercisesStep(Step):
                            save_to_library=self.library_button, patient_response=self.response,
                            assessment=self.assessment, home_program=self.home_program)
 
-        top = QHBoxLayout()
-        top.addWidget(add_label)
-        top.addWidget(self.add_box, 1)
-        top.addWidget(self.carry_button)
-        top.addWidget(self.undo_button)
-        top.addWidget(self.library_button)
-        top.addWidget(self.chart_button)
+        top = hbox(add_label, self.add_box, self.carry_button, self.undo_button,
+                   self.library_button, self.chart_button, grow=self.add_box)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(table_label)

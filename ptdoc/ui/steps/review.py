@@ -6,7 +6,6 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -19,7 +18,7 @@ from ptdoc.domain import Acknowledgement, Session
 from ptdoc.rules import Severity
 from ptdoc.ui.flags import finding_text
 from ptdoc.ui.steps.base import Step
-from ptdoc.ui.widgets import SEVERITY_TEXT, FieldError, severity_icon
+from ptdoc.ui.widgets import SEVERITY_TEXT, FieldError, hbox, severity_icon
 
 FINDING_ROLE = Qt.ItemDataRole.UserRole
 
@@ -46,9 +45,7 @@ class ReviewStep(Step):
         self.errors["acknowledgements"] = FieldError("acknowledgements")
         self.inputs.update(acknowledgements=self.reason, review_tree=self.tree,
                            accept_warning=self.accept_button)
-        row = QHBoxLayout()
-        row.addWidget(self.reason, 1)
-        row.addWidget(self.accept_button)
+        row = hbox(self.reason, self.accept_button, grow=self.reason)
         layout = QVBoxLayout(self)
         layout.addWidget(label)
         layout.addWidget(self.tree, 1)
