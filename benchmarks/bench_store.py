@@ -128,8 +128,9 @@ def main() -> None:
         draft = ws.save_draft(big)
         results.append(measure("review a draft (context from the database, all rules)",
                                lambda: ws.review(draft)))
+        proof = ws.prove_signer("bench-pass")
         results.append(measure("sign a session (rules, hash, durable commit)",
-                               lambda: ws.sign(draft.id), repeat=1))
+                               lambda: ws.sign(draft.id, proof), repeat=1))
 
         from PySide6.QtWidgets import QApplication
 

@@ -15,6 +15,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -57,16 +58,76 @@ def _way_out(path: Path) -> str:
 
 def _translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
     text = str(exc).lower()
-    if "locked" in text or "busy" in text:
-        return DatabaseLocked(f"The database {path} is in use by another program and did not "
-                              "become free within 5 seconds. Close the other ptdoc window or "
-                              "program and try again.")
+    if _busy(exc):
+        return DatabaseLocked(f"The database {path} is in use by another program that is "
+                              "writing to it. Close the other ptdoc window or program and try "
+                              "again.")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return DatabaseCorrupt(f"The database {path} is damaged ({exc}). {_way_out(path)}")
     if "readonly" in text or "unable to open" in text or "disk i/o" in text or "full" in text:
         return DatabaseError(f"The database {path} cannot be written ({exc}). Check that the "
                              "disk has free space and the folder is writable.")
     return DatabaseError(f"The database {path} cannot be used: {exc}")
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class ClinicDatabase(Database):
+    """sqlite-utils' Database with ptdoc's write discipline.
+
+    Transactions begin IMMEDIATE: they take the write lock (waiting up to the busy timeout for
+    another process) before reading, so a read-then-write never fails halfway with "database is
+    locked". A database still busy after the wait raises DatabaseLocked, a KnownError that
+    callers report plainly, instead of a raw sqlite3 error.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        super().__init__(conn, execute_plugins=False)
+        self.path = path
+
+    def execute(self, sql: str, parameters: Any = None) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise _translate(exc, self.path) from exc
+            raise
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                raise _translate(exc, self.path) from exc
+            raise
+        try:
+            yield self
+            self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self.rollback()
+            if _busy(exc):
+                raise _translate(exc, self.path) from exc
+            raise
+        except BaseException:
+            self.rollback()
+            raise
+
+    @contextlib.contextmanager
+    def waiting(self, milliseconds: int) -> Iterator[None]:
+        """A shorter (or longer) wait for a busy database, for the calls inside."""
+        self.conn.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 def _check_header(path: Path) -> None:
@@ -94,7 +155,7 @@ def connect(path: Path) -> Database:
     except sqlite3.Error as exc:
         conn.close()
         raise _translate(exc, path) from exc
-    return Database(conn, execute_plugins=False)
+    return ClinicDatabase(conn, path)
 
 
 def pragma(db: Database, name: str) -> object:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
+from ptdoc.access import SignerProof
 from ptdoc.catalog import payer_from_profile
 from ptdoc.domain import (
     Acknowledgement,
@@ -206,8 +207,9 @@ def build_demo(path: Path, today: dt.date, seed: int = 7) -> Store:
         library = {e.name: e for e in shipped_library()}
         spaces = {u: Workspace(store, users[u], today=lambda: today, now=lambda: clock.now,
                                codes=codes) for u in ("mchen", "jokafor", "lrivera")}
+        proofs = {u: ws.prove_signer(DEMO_PASSWORD) for u, ws in spaces.items()}
         for index, (first, last, year) in enumerate(PATIENTS):
-            builder = _PatientBuilder(rng, today, index, library, spaces, users, clock)
+            builder = _PatientBuilder(rng, today, index, library, spaces, proofs, users, clock)
             patient = admin.add_patient(Patient(
                 f"RPT-{10001 + index}", first, last,
                 dt.date(year, rng.randint(1, 12), rng.randint(1, 28)),
@@ -219,9 +221,11 @@ def build_demo(path: Path, today: dt.date, seed: int = 7) -> Store:
 class _PatientBuilder:
     def __init__(self, rng: random.Random, today: dt.date, index: int,
                  library: dict[str, LibraryExercise],
-                 spaces: dict[str, Workspace], users: dict[str, User], clock: _Clock):
+                 spaces: dict[str, Workspace], proofs: dict[str, SignerProof],
+                 users: dict[str, User], clock: _Clock):
         self.rng, self.today, self.index = rng, today, index
         self.library, self.spaces, self.users, self.clock = library, spaces, users, clock
+        self.proofs = proofs
         self.condition = CONDITIONS[index % len(CONDITIONS)]
         self.pt = "mchen" if index % 2 == 0 else "jokafor"
 
@@ -302,7 +306,7 @@ class _PatientBuilder:
         ws.save_draft(session)
         if sign:
             self.clock.now += dt.timedelta(hours=4)
-            ws.sign(session.id or 0)
+            ws.sign(session.id or 0, self.proofs[ws.actor.username if ws.actor else ""])
 
     @staticmethod
     def _as_claimed(ws: Workspace, session: Session) -> Session:

@@ -241,7 +241,12 @@ def m004_clinic_exercises(db: Database) -> None:
         )""")
 
 
+def m005_audit_by_user(db: Database) -> None:
+    """Recent sign-in attempts of a user are read on every sign-in and signature."""
+    db.execute("CREATE INDEX audit_user ON audit(user_id, id)")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
-                                                m004_clinic_exercises]
+                                                m004_clinic_exercises, m005_audit_by_user]
 LATEST_VERSION = len(MIGRATIONS)

@@ -328,6 +328,19 @@ class AuditLog:
             [to_plain(when), actor.id if actor else None,
              actor.username if actor else "cli", action.value, entity, entity_id, detail])
 
+    def failures_in_a_row(self, user_id: int) -> tuple[int, dt.datetime | None]:
+        """Wrong secrets of the user since their last accepted one, and when the last was."""
+        failures, last = 0, None
+        for row in self.db.query(
+                "SELECT at, action FROM audit WHERE user_id = ? AND action IN (?, ?) "
+                "ORDER BY id DESC LIMIT 64",
+                [user_id, AuditAction.LOGIN.value, AuditAction.LOGIN_FAILED.value]):
+            if row["action"] == AuditAction.LOGIN.value:
+                break
+            failures += 1
+            last = last or dt.datetime.fromisoformat(row["at"])
+        return failures, last
+
     def entries(self, entity: str | None = None, entity_id: int | None = None,
                 limit: int = 1000) -> list[dict[str, Any]]:
         where, params = "", []

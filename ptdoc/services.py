@@ -12,6 +12,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from ptdoc import auth, clock
+from ptdoc.access import SignerProof, reauthenticate
 from ptdoc.catalog import lookup
 from ptdoc.claim import build_claim
 from ptdoc.domain import (
@@ -47,17 +48,6 @@ from ptdoc.review import Review, review_context
 from ptdoc.rule_context import CodeSet, RuleContext
 from ptdoc.session_store import SessionListing
 from ptdoc.store import Store
-
-
-def login(store: Store, username: str, secret: str) -> User:
-    """The active user whose password or PIN this is; every attempt is audited."""
-    user = store.users.by_username(username.strip())
-    if user is None or not user.active or \
-            not auth.verify_secret(secret, store.users.password_hash(user.id or 0)):
-        store.audit.record(user, AuditAction.LOGIN_FAILED, "user", user.id if user else None)
-        raise PermissionDenied("Unknown user name or wrong password/PIN.")
-    store.audit.record(user, AuditAction.LOGIN, "user", user.id)
-    return user
 
 
 class Workspace:
@@ -298,17 +288,43 @@ class Workspace:
     def review(self, session: Session, wait_for_codes: bool = True) -> Review:
         return review_context(self.rule_context(session, wait_for_codes))
 
-    def sign(self, session_id: int) -> Session:
+    def signing_obstacles(self, session: Session) -> list[str]:
+        """Why the signed-in user may not sign this note, whatever it says (nothing audited:
+        the sign step shows these before the button)."""
+        actor = self.actor
+        if actor is None or not allowed(actor, Permission.SIGN):
+            return [f"{self._who()} may not sign notes: only a PT, DPT or PTA signs."]
+        if session.status == SessionStatus.SIGNED:
+            return ["This note is signed already."]
+        if session.note_type in PT_ONLY_NOTES and not actor.credential.is_therapist:
+            return [f"{actor.display} may not sign a {session.note_type}: only a physical "
+                    "therapist may."]
+        if actor.id not in (session.delivered_by, session.supervised_by):
+            return [f"{actor.display} neither delivered nor supervised this session, so may "
+                    "not sign it. The clinician who delivered it (or the supervising PT) signs."]
+        return []
+
+    def prove_signer(self, secret: str) -> SignerProof:
+        """The signed-in clinician's password or PIN, typed again to sign (slowed and locked
+        out after wrong tries, like sign-in)."""
+        if self.actor is None:
+            raise self._deny("Signing needs a signed-in clinician.")
+        return reauthenticate(self.store, self.actor, secret, self.now)
+
+    def sign(self, session_id: int, proof: SignerProof) -> Session:
         self.require(Permission.SIGN, "session", session_id)
         actor = self.actor
         assert actor is not None  # SIGN is never allowed without a named user
+        if proof.user_id != actor.id:
+            raise self._deny("Type your password or PIN to sign.", "session", session_id,
+                             "NO_PROOF")
         session = self.store.sessions.get(session_id)
         if session.status == SessionStatus.SIGNED:
             raise RecordLocked("This session is already signed.")
         self._require_scope_of(session)
-        if actor.id not in (session.delivered_by, session.supervised_by):
-            raise self._deny(f"{actor.display} did not deliver or supervise this session and "
-                             "may not sign it.", "session", session_id, "NOT_TREATING")
+        obstacles = self.signing_obstacles(session)
+        if obstacles:
+            raise self._deny(obstacles[0], "session", session_id, "NOT_TREATING")
         judged = self.review(session)
         if not judged.can_sign:
             raise ValidationError(

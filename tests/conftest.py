@@ -45,6 +45,11 @@ PASSWORD_HASH = auth.hash_secret(PASSWORD)
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
+def sign(ws: Workspace, session_id: int) -> Session:
+    """Sign as the workspace's user, typing their password again as signing asks."""
+    return ws.sign(session_id, ws.prove_signer(PASSWORD))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_icd_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The ICD-10-CM index takes seconds to build: one per test run, for every process."""

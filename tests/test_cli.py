@@ -296,7 +296,7 @@ def test_users_are_added_and_managed_from_the_command_line(tmp_path: Path) -> No
     users = json.loads(ptdoc("--db", str(db), "users", "--json").stdout)
     assert users == [{"username": "ada", "name": "Ada Park", "credential": "PT",
                       "npi": "1234567893", "active": False}]
+    from ptdoc.access import login
     from ptdoc.errors import PermissionDenied
-    from ptdoc.services import login
     with Store.open(db) as store, pytest.raises(PermissionDenied):
         login(store, "ada", "4321")  # disabled

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, TODAY, Clinic
+from conftest import PASSWORD, TODAY, Clinic, sign
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -165,8 +165,9 @@ def test_a_session_from_start_to_signature_and_addendum(qtbot, window: MainWindo
     assert not editor.review.blockers and not editor.review.open_warnings
     editor.go(5)
     assert sign.sign_button.isEnabled()
-    sign.sign_button.setFocus()
-    qtbot.keyClick(sign.sign_button, Qt.Key.Key_Space)
+    sign.secret.setFocus()
+    qtbot.keyClicks(sign.secret, PASSWORD)
+    qtbot.keyClick(sign.secret, Qt.Key.Key_Return)
     assert editor.session.status == SessionStatus.SIGNED
     assert editor.read_only and "signed" in editor.banner.text()
     window.grab().save(str(artifacts / "editor-signed.png"))
@@ -237,7 +238,7 @@ def test_flags_follow_the_keyboard_before_the_field_is_left(qtbot, window: MainW
 
 def test_carry_forward_makes_each_row_a_choice(qtbot, window: MainWindow, clinic: Clinic):
     earlier = clinic.complete_draft("pt", TODAY - dt.timedelta(days=3))
-    clinic.as_("pt").sign(earlier.id)
+    sign(clinic.as_("pt"), earlier.id)
     editor = start_session(qtbot, window)
     exercises = editor.steps[2]
     editor.go(2)
@@ -433,7 +434,7 @@ def test_every_input_of_every_step_has_a_name(qtbot, window: MainWindow):
 
 def test_screenshots_of_each_step(qtbot, window: MainWindow, clinic: Clinic, artifacts: Path):
     earlier = clinic.complete_draft("pt", TODAY - dt.timedelta(days=3))
-    clinic.as_("pt").sign(earlier.id)
+    sign(clinic.as_("pt"), earlier.id)
     editor = start_session(qtbot, window)
     editor.steps[2]._carry_forward()
     for i, step in enumerate(editor.steps):
@@ -523,8 +524,9 @@ def test_shortcuts_still_work_once_signed(qtbot, window: MainWindow, clinic: Cli
     editor = window.editor
     editor.go(5)
     sign = editor.steps[5]
-    sign.sign_button.setFocus()
-    qtbot.keyClick(sign.sign_button, Qt.Key.Key_Space)
+    sign.secret.setFocus()
+    qtbot.keyClicks(sign.secret, PASSWORD)
+    qtbot.keyClick(sign.secret, Qt.Key.Key_Return)
     assert editor.session.signature is not None and not sign.sign_button.isVisible()
     assert QApplication.focusWidget() is not None
     press(qtbot, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import jsonschema
 import pytest
-from conftest import TODAY, Clinic
+from conftest import TODAY, Clinic, sign
 from hypothesis import HealthCheck, given, settings
 from strategies import drafts
 
@@ -44,7 +44,7 @@ def test_schema_file_is_current() -> None:
 def test_signed_file_with_addenda_round_trips_and_detects_tampering(clinic: Clinic) -> None:
     draft = clinic.complete_draft()
     pt = clinic.as_("pt")
-    pt.sign(draft.id)
+    sign(pt, draft.id)
     pt.add_addendum(draft.id, AddendumKind.AMENDMENT, "Clarify", "Cues were verbal only.")
     text = interchange.dumps(pt.export_session(draft.id))
     assert interchange.dumps(interchange.loads(text)) == text
@@ -85,7 +85,7 @@ def test_not_json_and_not_an_object() -> None:
 
 def test_import_binds_users_and_patient_and_keeps_the_signature(clinic: Clinic) -> None:
     draft = clinic.complete_draft("pta")
-    clinic.as_("pta").sign(draft.id)
+    sign(clinic.as_("pta"), draft.id)
     text = interchange.dumps(clinic.admin.export_session(draft.id))
     with pytest.raises(ValidationError) as exc:  # the same signed note twice
         clinic.admin.import_session(interchange.loads(text))

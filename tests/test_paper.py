@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from conftest import TODAY, Clinic
+from conftest import TODAY, Clinic, sign
 from pypdf import PdfReader
 
 from ptdoc.domain import (
@@ -48,7 +48,7 @@ def signed_with_everything(clinic: Clinic):
     pt = clinic.as_("pt")
     draft = pt.save_draft(replace(draft, acknowledgements=(Acknowledgement(
         "DUPLICATE_SESSION", "date_of_service", "Second visit for gait training"),)))
-    pt.sign(draft.id)
+    sign(pt, draft.id)
     pt.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Phone call",
                     "Patient called: no soreness the next day.")
     return other, clinic.store.sessions.get(draft.id)

@@ -4,9 +4,10 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
-from conftest import PASSWORD, TODAY, Clinic
+from conftest import PASSWORD, TODAY, Clinic, sign
 
 from ptdoc import auth
+from ptdoc.access import login
 from ptdoc.domain import (
     AddendumKind,
     Credential,
@@ -16,7 +17,6 @@ from ptdoc.domain import (
     User,
 )
 from ptdoc.errors import PermissionDenied, RecordLocked, ValidationError
-from ptdoc.services import login
 
 
 def denials(clinic: Clinic) -> list[dict]:
@@ -45,14 +45,14 @@ def test_secrets_are_hashed_and_weak_ones_refused(clinic: Clinic) -> None:
 
 def test_front_desk_sees_the_day_but_cannot_touch_clinical_content(clinic: Clinic) -> None:
     draft = clinic.complete_draft()
-    clinic.as_("pt").sign(draft.id)
+    sign(clinic.as_("pt"), draft.id)
     other = clinic.complete_draft(day=TODAY - dt.timedelta(days=2))
     desk = clinic.as_("desk")
     assert [r.id for r in desk.sessions(date=TODAY)] == [draft.id]
     attempts = [
         lambda: desk.new_session(clinic.patient.id, TODAY, clinic.episode.id),
         lambda: desk.save_draft(replace(other, assessment="front desk edit")),
-        lambda: desk.sign(other.id),
+        lambda: sign(desk, other.id),
         lambda: desk.add_addendum(draft.id, AddendumKind.CORRECTION, "r", "t"),
         lambda: desk.open_session(draft.id),
         lambda: desk.export_session(draft.id),
@@ -71,7 +71,7 @@ def test_pta_documents_and_signs_own_daily_notes_but_not_evaluations(clinic: Cli
     pta = clinic.as_("pta")
     draft = clinic.complete_draft("pta")
     assert draft.delivered_by == clinic.users["pta"].id
-    signed = pta.sign(draft.id)
+    signed = sign(pta, draft.id)
     assert signed.signature.credential == Credential.PTA
     for note_type in (NoteType.EVALUATION, NoteType.RE_EVALUATION, NoteType.PROGRESS_REPORT):
         with pytest.raises(PermissionDenied) as exc:
@@ -81,7 +81,7 @@ def test_pta_documents_and_signs_own_daily_notes_but_not_evaluations(clinic: Cli
     with pytest.raises(PermissionDenied):
         pta.save_draft(replace(pt_draft, assessment="PTA edit"))
     with pytest.raises(PermissionDenied):
-        pta.sign(pt_draft.id)
+        sign(pta, pt_draft.id)
     with pytest.raises(PermissionDenied):  # a PTA cannot relabel a daily note as an evaluation
         pta.save_draft(replace(pta.new_session(clinic.patient.id, TODAY),
                                note_type=NoteType.PROGRESS_REPORT))
@@ -112,7 +112,7 @@ def test_admin_manages_users_but_documents_nothing(clinic: Clinic) -> None:
 def test_signing_stores_signer_credential_time_and_hash(clinic: Clinic) -> None:
     draft = clinic.complete_draft()
     pt = clinic.as_("pt")
-    signed = pt.sign(draft.id)
+    signed = sign(pt, draft.id)
     sig = signed.signature
     assert signed.status == SessionStatus.SIGNED
     assert (sig.signer, sig.signer_name, sig.credential, sig.npi) == (
@@ -128,23 +128,23 @@ def test_signing_refuses_incomplete_notes_and_other_clinicians(clinic: Clinic) -
     pt = clinic.as_("pt")
     empty = pt.new_session(clinic.patient.id, TODAY)
     with pytest.raises(ValidationError) as exc:
-        pt.sign(empty.id)
+        sign(pt, empty.id)
     assert {p.field for p in exc.value.problems} >= {"diagnoses", "services"}
     draft = clinic.complete_draft("pt")
     with pytest.raises(PermissionDenied):
-        clinic.as_("dpt").sign(draft.id)
+        sign(clinic.as_("dpt"), draft.id)
 
 
 def test_supervising_pt_may_sign_a_pta_session(clinic: Clinic) -> None:
     draft = clinic.complete_draft("pta")
     draft = clinic.as_("pta").save_draft(replace(draft, supervised_by=clinic.users["dpt"].id))
-    assert clinic.as_("dpt").sign(draft.id).signature.credential == Credential.DPT
+    assert sign(clinic.as_("dpt"), draft.id).signature.credential == Credential.DPT
 
 
 def test_addenda_are_append_only_and_keep_the_original(clinic: Clinic) -> None:
     draft = clinic.complete_draft()
     pt = clinic.as_("pt")
-    signed = pt.sign(draft.id)
+    signed = sign(pt, draft.id)
     pt.add_addendum(draft.id, AddendumKind.CORRECTION, "Wrong side", "Exercises were left side.")
     pt.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Call", "Patient called: no soreness.")
     after = pt.open_session(draft.id)

@@ -5,7 +5,7 @@ import sqlite3
 from dataclasses import replace
 
 import pytest
-from conftest import NOW, TODAY, Clinic
+from conftest import NOW, TODAY, Clinic, sign
 from hypothesis import HealthCheck, given, settings
 from strategies import drafts
 
@@ -34,7 +34,7 @@ def test_store_round_trip_is_lossless(clinic: Clinic) -> None:
 
 def test_reopened_file_holds_the_same_session(clinic: Clinic, db_path) -> None:
     draft = clinic.complete_draft()
-    signed = clinic.as_("pt").sign(draft.id)
+    signed = sign(clinic.as_("pt"), draft.id)
     clinic.store.close()
     with Store.open(db_path) as again:
         assert again.sessions.get(draft.id) == signed
@@ -60,7 +60,7 @@ def test_signed_notes_addenda_and_audit_cannot_be_rewritten_in_sqlite(clinic: Cl
                                                                       db_path, sql) -> None:
     draft = clinic.complete_draft()
     ws = clinic.as_("pt")
-    ws.sign(draft.id)
+    sign(ws, draft.id)
     ws.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Left out", "Pt reported soreness.")
     before = clinic.store.sessions.get(draft.id)
     clinic.store.close()
@@ -81,7 +81,7 @@ def test_drafts_stay_editable_and_deletable(clinic: Clinic) -> None:
 
 def test_signed_session_refuses_save_and_second_signature(clinic: Clinic) -> None:
     draft = clinic.complete_draft()
-    signed = clinic.as_("pt").sign(draft.id)
+    signed = sign(clinic.as_("pt"), draft.id)
     with pytest.raises(RecordLocked):
         clinic.store.sessions.save_draft(replace(draft, assessment="x"), NOW)
     with pytest.raises(RecordLocked):
@@ -96,7 +96,7 @@ def test_addenda_only_on_signed_sessions(clinic: Clinic) -> None:
 
 def test_audit_keeps_ids_not_patient_text(clinic: Clinic) -> None:
     draft = clinic.complete_draft()
-    clinic.as_("pt").sign(draft.id)
+    sign(clinic.as_("pt"), draft.id)
     clinic.as_("pt").open_session(draft.id)
     entries = clinic.store.audit.entries()
     actions = [e["action"] for e in reversed(entries)]

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, TODAY, Clinic
+from conftest import PASSWORD, TODAY, Clinic, sign
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
 
@@ -34,7 +34,7 @@ def test_sign_in_with_the_keyboard(qtbot, clinic: Clinic) -> None:
 def window(qtbot, clinic: Clinic) -> Iterator[MainWindow]:
     clinic.complete_draft("pt", TODAY)
     signed = clinic.complete_draft("pta", TODAY - dt.timedelta(days=1))
-    clinic.as_("pta").sign(signed.id)
+    sign(clinic.as_("pta"), signed.id)
     win = MainWindow(clinic.as_("desk"))
     qtbot.addWidget(win)
     win.show()

@@ -32,7 +32,8 @@ from ptdoc.domain import (
     Provider,
     Side,
 )
-from ptdoc.errors import Problem, ValidationError
+from ptdoc.errors import ValidationError
+from ptdoc.ui.refusals import Pending, Refusal, carry_pending
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -133,7 +134,8 @@ class ExerciseTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[ExerciseEntry] = []
-        self.pending: dict[tuple[int, int], tuple[str, str]] = {}
+        self.pending: Pending = {}
+        self.last_edit: tuple[int, int, str] | None = None  # (row, column, text) last saved
         self.read_only = False
 
     def set_rows(self, rows: tuple[ExerciseEntry, ...]) -> None:
@@ -141,8 +143,8 @@ class ExerciseTableModel(QAbstractTableModel):
             return
         if len(rows) != len(self._rows):
             self.beginResetModel()
+            self.pending = carry_pending(self.pending, self._rows, rows)
             self._rows = list(rows)
-            self.pending.clear()
             self.endResetModel()
         else:
             self._rows = list(rows)
@@ -210,14 +212,34 @@ class ExerciseTableModel(QAbstractTableModel):
             return True
         self.pending.pop((row, col), None)
         self._rows[row] = entry
+        self.last_edit = (row, col, text)
         self.dataChanged.emit(index, index)
         self.refused.emit(field, "")
         self.edited.emit(tuple(self._rows))
         return True
 
-    def pending_problems(self) -> list[Problem]:
-        return [Problem(f"exercises[{r}].{COLUMNS[c].key}", msg)
-                for (r, c), (_text, msg) in sorted(self.pending.items())]
+    def refuse_last_edit(self, message: str) -> None:
+        """The note refused the cell just edited (the row as a whole did not validate): the
+        cell keeps what was typed, in red, and the row its saved values."""
+        if self.last_edit is None:
+            return
+        row, col, text = self.last_edit
+        self.pending[(row, col)] = (text, message)
+        index = self.index(row, col)
+        self.dataChanged.emit(index, index)
+        self.refused.emit(f"exercises[{row}].{COLUMNS[col].key}", message)
+
+    def revert(self, index: Index) -> None:
+        """Forget a refused cell: the saved value shows again."""
+        if self.pending.pop((index.row(), index.column()), None) is not None:
+            self.dataChanged.emit(index, index)
+            self.refused.emit(f"exercises[{index.row()}].{COLUMNS[index.column()].key}", "")
+
+    def refusals(self) -> list[Refusal]:
+        return [Refusal(f"exercises[{r}].{COLUMNS[c].key}",
+                        f"Exercise row {r + 1} ({self._rows[r].name}), {COLUMNS[c].header}"
+                        if r < len(self._rows) else f"Exercise row {r + 1}", text, message)
+                for (r, c), (text, message) in sorted(self.pending.items())]
 
 
 class ChoiceDelegate(QStyledItemDelegate):

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ptdoc.access import login
 from ptdoc.domain import User
 from ptdoc.errors import PermissionDenied
-from ptdoc.services import login
 from ptdoc.store import Store
 from ptdoc.ui.widgets import hbox
 

@@ -14,6 +14,7 @@ from ptdoc.claim import ClaimLine
 from ptdoc.domain import ServiceLine
 from ptdoc.errors import ValidationError
 from ptdoc.ui.models import RowsModel
+from ptdoc.ui.refusals import Pending, Refusal, carry_pending
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -32,14 +33,15 @@ class ServiceTableModel(RowsModel):
         super().__init__(parent)
         self._rows: list[ServiceLine] = []
         self._claim: dict[str, ClaimLine] = {}
-        self.pending: dict[tuple[int, int], tuple[str, str]] = {}
+        self.pending: Pending = {}
+        self.last_edit: tuple[int, int, str] | None = None  # (row, column, text) last saved
         self.read_only = False
 
     def set_rows(self, rows: tuple[ServiceLine, ...], claim: tuple[ClaimLine, ...]) -> None:
         self.beginResetModel()
+        self.pending = carry_pending(self.pending, self._rows, rows)
         self._rows = list(rows)
         self._claim = {line.code: line for line in claim}
-        self.pending.clear()
         self.endResetModel()
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -86,7 +88,7 @@ class ServiceTableModel(RowsModel):
         if not index.isValid() or role != Qt.ItemDataRole.EditRole or self.read_only:
             return False
         row, col = index.row(), index.column()
-        field = f"services[{row}].{self.FIELDS.get(col, '')}"
+        field = self._field(row, col)
         text = str(value or "").strip()
         try:
             if col == self.COL_CODE:
@@ -102,6 +104,31 @@ class ServiceTableModel(RowsModel):
             return True
         self.pending.pop((row, col), None)
         self._rows[row] = line
+        self.last_edit = (row, col, text)
         self.refused.emit(field, "")
         self.edited.emit(tuple(self._rows))
         return True
+
+    def _field(self, row: int, col: int) -> str:
+        return f"services[{row}].{self.FIELDS.get(col, '')}"
+
+    def refuse_last_edit(self, message: str) -> None:
+        """The note refused the line just edited: the cell keeps what was typed, in red."""
+        if self.last_edit is None:
+            return
+        row, col, text = self.last_edit
+        self.pending[(row, col)] = (text, message)
+        index = self.index(row, col)
+        self.dataChanged.emit(index, index)
+        self.refused.emit(self._field(row, col), message)
+
+    def revert(self, index: Index) -> None:
+        """Forget a refused cell: the saved value shows again."""
+        if self.pending.pop((index.row(), index.column()), None) is not None:
+            self.dataChanged.emit(index, index)
+            self.refused.emit(self._field(index.row(), index.column()), "")
+
+    def refusals(self) -> list[Refusal]:
+        return [Refusal(self._field(r, c), f"Billed code line {r + 1}, {self.HEADERS[c]}",
+                        text, message)
+                for (r, c), (text, message) in sorted(self.pending.items())]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QSettings, Qt, QTime, Signal
+from PySide6.QtCore import QSettings, Qt, QTime, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -27,13 +27,14 @@ from PySide6.QtWidgets import (
 
 from ptdoc.claim import apply_claim, build_claim
 from ptdoc.domain import AddendumKind, Session, SessionStatus
-from ptdoc.errors import KnownError, ValidationError
+from ptdoc.errors import DatabaseLocked, KnownError, Problem, ValidationError
 from ptdoc.permissions import Permission
 from ptdoc.review import Review, review_context
 from ptdoc.rules import Finding, Severity
 from ptdoc.services import Workspace
 from ptdoc.ui.flags import FlagsPanel
 from ptdoc.ui.pdf_preview import PdfPreview
+from ptdoc.ui.refusals import Refusal
 from ptdoc.ui.steps.base import Step
 from ptdoc.ui.steps.codes import CodesStep
 from ptdoc.ui.steps.exercises import ExercisesStep
@@ -42,6 +43,10 @@ from ptdoc.ui.steps.sign import SignStep
 from ptdoc.ui.steps.supervision import SupervisionStep
 from ptdoc.ui.steps.visit import VisitStep
 from ptdoc.ui.widgets import hbox
+
+SAVE_WAIT_MS = 300        # how long an edit waits for a busy database before retrying later
+RETRY_MS = 1500
+PLAIN_AFTER_RETRIES = 10  # then the status says plainly that nothing is being saved
 
 STEPS: tuple[type[Step], ...] = (VisitStep, SupervisionStep, ExercisesStep, CodesStep,
                                  ReviewStep, SignStep)
@@ -57,8 +62,14 @@ class SessionEditor(QWidget):
         self.session = session
         self.patient = workspace.store.patients.get(session.patient_id)
         self.context = workspace.rule_context(session, wait_for_codes=False)
-        self.review: Review | None = review_context(self.context)
+        self._review: Review | None = review_context(self.context)
         self.read_only = not self._may_edit(session)
+        self.refused: dict[str, Refusal] = {}  # typed text the note refused, by field
+        self.last_refusal = ""  # the reason of the last refused edit
+        self.unsaved = False  # what is on screen waits for a busy database
+        self._retries = 0
+        self._retry = QTimer(self, interval=RETRY_MS)
+        self._retry.timeout.connect(self._retry_save)
 
         self.banner = QLabel(objectName="editor_banner")
         self.banner.setWordWrap(True)
@@ -166,38 +177,121 @@ class SessionEditor(QWidget):
 
     # --- editing -----------------------------------------------------------------------
 
-    def apply(self, change: Callable[[Session], Session], field: str) -> bool:
-        """Validate, price and save one edit; False (with the reason shown) if refused."""
+    def apply(self, change: Callable[[Session], Session], field: str,
+              typed: tuple[str, str] | None = None) -> bool:
+        """Validate, price and save one edit; False (with the reason shown) if refused.
+
+        ``typed`` is (label, text) for a value typed in a text field: if refused, that text
+        stays on screen as an open problem of the note until corrected or reverted.
+        """
         if self.read_only:
             return False
         try:
             new = change(self.session)
             new = apply_claim(new, build_claim(replace(self.context, session=new)))
-            if new == self.session:
-                self.show_error(field, "")
-                return True
-            saved = self.workspace.save_draft(new)
         except ValidationError as exc:
-            for problem in exc.problems:
-                self.show_error(problem.field or field, problem.message)
-            return False
+            return self._refuse(field, typed, exc.problems)
         except KnownError as exc:
-            self.show_error(field, str(exc))
-            return False
-        self.show_error(field, "")
+            return self._refuse(field, typed, [Problem(field, str(exc))])
+        if self.refused.pop(field, None) is not None or typed is not None:
+            self.show_error(field, "")
+        if new == self.session and not self.unsaved:
+            self._show_flags(self.review)
+            return True
+        return self._save(new, field, typed)
+
+    def _save(self, new: Session, field: str, typed: tuple[str, str] | None) -> bool:
+        try:
+            # A short wait: the GUI must not freeze while another program holds the database.
+            with self.workspace.store.db.waiting(SAVE_WAIT_MS):
+                saved = self.workspace.save_draft(new)
+        except DatabaseLocked:
+            # Kept on screen and in memory, and saved whole as soon as the database is free.
+            self.session = new
+            self._mark_unsaved()
+            return True
+        except ValidationError as exc:
+            return self._refuse(field, typed, exc.problems)
+        except KnownError as exc:
+            return self._refuse(field, typed, [Problem(field, str(exc))])
+        self.unsaved = False
+        self._retry.stop()
         self.session = saved
         self.context = self.workspace.rule_context(saved, wait_for_codes=False)
-        self.review = review_context(self.context)
+        self._review = review_context(self.context)
         self._refresh()
         self.status("Saved")
         self.saved.emit()
         return True
 
-    def preview(self, change: Callable[[Session], Session]) -> None:
-        """Flags for a value being typed (not saved); ValidationError when it does not parse."""
-        tentative = change(self.session)
+    def _mark_unsaved(self) -> None:
+        self.unsaved = True
+        self._retries += 1
+        self._review = review_context(replace(self.context, session=self.session))
+        self._show_flags(self.review)
+        if self._retries > PLAIN_AFTER_RETRIES:
+            self.status("NOT SAVED: another program has held the database for a while. What "
+                        "you typed is kept here; close the other ptdoc window or program. "
+                        "Retrying")
+        else:
+            self.status("Not saved: the database is busy, retrying")
+        self._retry.start()
+
+    def _retry_save(self) -> None:
+        if self.unsaved and not self.read_only:
+            self._save(self.session, "", None)
+
+    def _refuse(self, field: str, typed: tuple[str, str] | None,
+                problems: list[Problem] | tuple[Problem, ...]) -> bool:
+        for problem in problems:
+            self.show_error(problem.field or field, problem.message)
+        self.last_refusal = " ".join(p.message.rstrip(".") + "." for p in problems)
+        if typed is not None:
+            label, text = typed
+            self.refused[field] = Refusal(field, label, text, self.last_refusal)
+        # Inputs that cannot keep a refused value (lists, choices) show the saved one again.
+        self._refresh()
+        return False
+
+    def refresh_flags(self) -> None:
+        self._show_flags(self.review)
+
+    def revert(self, field: str) -> None:
+        """Escape in a field: forget what was typed there; the saved value shows again."""
+        self.refused.pop(field, None)
+        self.show_error(field, "")
+        self._show_flags(self.review)
+
+    def open_refusals(self) -> list[Refusal]:
+        return [*self.refused.values(), *(r for step in self.steps for r in step.refusals())]
+
+    @property
+    def review(self) -> Review | None:
+        """The rules' findings, with every refused value on screen as a blocker."""
+        return self._with_refusals(self._review)
+
+    def _with_refusals(self, judged: Review | None, typing: Refusal | None = None,
+                       field: str = "") -> Review | None:
+        refusals = [r for r in self.open_refusals() if r.field != field]
+        if typing is not None:
+            refusals.append(typing)
+        if judged is None or not refusals:
+            return judged
+        return replace(judged, findings=tuple(r.finding() for r in refusals) + judged.findings)
+
+    def preview(self, change: Callable[[Session], Session], field: str,
+                typed: tuple[str, str]) -> None:
+        """Flags for a value being typed (not saved): judged as if saved, or as refused."""
+        label, text = typed
+        try:
+            tentative = change(self.session)
+        except ValidationError as exc:
+            message = " ".join(p.message.rstrip(".") + "." for p in exc.problems)
+            self._show_flags(self._with_refusals(self._review, Refusal(field, label, text,
+                                                                       message), field))
+            return
         judged = review_context(replace(self.context, session=tentative))
-        self._show_flags(judged)
+        self._show_flags(self._with_refusals(judged, field=field))
 
     def show_error(self, field: str, message: str) -> None:
         for step in self.steps:
@@ -235,9 +329,20 @@ class SessionEditor(QWidget):
 
     # --- signing -----------------------------------------------------------------------
 
-    def sign(self) -> None:
+    def sign(self, secret: str) -> None:
+        """Sign what is on screen, and only that: refused values and unsaved edits block."""
         self.commit_pending()
-        self.session = self.workspace.sign(self.session.id or 0)
+        refusals = self.open_refusals()
+        if refusals:
+            raise KnownError(f"Not signed: {refusals[0].finding().message} Correct it or press "
+                             "Escape in the field first.")
+        if self.unsaved:
+            self._retry_save()
+            if self.unsaved:
+                raise KnownError("Not signed: the last edits are not saved yet (the database "
+                                 "is busy). They are kept here and saved as soon as it is free.")
+        proof = self.workspace.prove_signer(secret)
+        self.session = self.workspace.sign(self.session.id or 0, proof)
         self._reload_after_lock("Signed")
 
     def add_addendum(self, kind: AddendumKind, reason: str, text: str) -> None:
@@ -247,7 +352,8 @@ class SessionEditor(QWidget):
 
     def _reload_after_lock(self, message: str) -> None:
         self.context = self.workspace.rule_context(self.session, wait_for_codes=False)
-        self.review = review_context(self.context)
+        self._review = review_context(self.context)
+        self.refused.clear()
         self.read_only = True
         self._set_read_only(True)
         self._refresh(all_steps=True)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QFocusEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFocusEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QWidget
 
 from ptdoc.domain import Session
-from ptdoc.errors import ValidationError
+from ptdoc.ui.refusals import Refusal
 from ptdoc.ui.widgets import FieldError
 
 if TYPE_CHECKING:
@@ -74,23 +73,56 @@ class Step(QWidget):
             else:
                 widget.setEnabled(not read_only)
 
+    def refusals(self) -> list[Refusal]:
+        """Refused values this step holds beyond its text fields (its tables' red cells)."""
+        return []
+
+    def show_text(self, field: str, widget: QLineEdit | TextArea, stored: str) -> None:
+        """Show the stored value, unless the user is typing there or typed a refused value."""
+        if widget.hasFocus():
+            return
+        refusal = self.editor.refused.get(field)
+        set_text(widget, refusal.text if refusal else stored)
+
     def bind_text(self, field: str, widget: QLineEdit | TextArea,
-                  change: Callable[[Session, str], Session]) -> None:
-        """Save on leaving the field; check (and update the flags) while typing."""
+                  change: Callable[[Session, str], Session], label: str) -> None:
+        """Save on leaving the field; check (and update the flags) while typing; Escape goes
+        back to the saved value. A refused value stays on screen as an open problem."""
         def current() -> str:
             return widget.text() if isinstance(widget, QLineEdit) else widget.toPlainText()
 
         def finished() -> None:
             if widget.isReadOnly():
                 return
-            self.editor.apply(lambda s: change(s, current()), field)
+            text = current()
+            self.editor.apply(lambda s: change(s, text), field, typed=(label, text))
 
         def typing(*_args: object) -> None:
-            with contextlib.suppress(ValidationError):
-                self.editor.preview(lambda s: change(s, current()))
+            text = current()
+            self.editor.preview(lambda s: change(s, text), field, typed=(label, text))
+
+        def revert() -> None:
+            self.editor.revert(field)
+            self.load(self.editor.session)
 
         widget.editingFinished.connect(finished)
         if isinstance(widget, QLineEdit):
             widget.textEdited.connect(typing)
         else:
             widget.textChanged.connect(typing)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), widget, revert,
+                           context=Qt.ShortcutContext.WidgetShortcut)
+        escape.setObjectName(f"revert_{field}")
+
+
+def set_text(widget: QLineEdit | QPlainTextEdit, text: str) -> None:
+    """Replace a field's text without it counting as typing."""
+    current = widget.text() if isinstance(widget, QLineEdit) else widget.toPlainText()
+    if current == text:
+        return
+    widget.blockSignals(True)
+    if isinstance(widget, QLineEdit):
+        widget.setText(text)
+    else:
+        widget.setPlainText(text)
+    widget.blockSignals(False)

@@ -20,6 +20,7 @@ from ptdoc import fields as f
 from ptdoc.catalog import codes
 from ptdoc.claim import services_from_exercises
 from ptdoc.domain import ServiceLine, Session
+from ptdoc.ui.refusals import Refusal, revert_on_escape
 from ptdoc.ui.service_table import ServiceTableModel
 from ptdoc.ui.steps.base import Step
 from ptdoc.ui.widgets import FieldError, add_field, hbox
@@ -90,23 +91,23 @@ class CodesStep(Step):
         self.remove_button.clicked.connect(self._remove)
         self.fill_button.clicked.connect(lambda: self.editor.apply(
             lambda s: replace(s, services=services_from_exercises(s)), "services"))
-        self.model.edited.connect(lambda rows: self.editor.apply(
-            lambda s: replace(s, services=rows), "services"))
-        self.model.refused.connect(lambda field, message: self.table_error.show_message(
-            message) if message else self.table_error.clear_message())
+        self.model.edited.connect(self._lines_edited)
+        self.model.refused.connect(self._refused)
+        revert_on_escape(self.table, self.model.revert)
         self.tie.activated.connect(self._choose_tie)
         self.bind_text("total_treatment_minutes", self.total, lambda s, text: replace(
             s, total_treatment_minutes=f.parse_int(text, f.TOTAL_MINUTES,
-                                                   "total_treatment_minutes")))
+                                                   "total_treatment_minutes")),
+            "Total treatment time")
 
     def load(self, session: Session) -> None:
         review = self.editor.review
         claim = review.claim if review else None
         self.model.read_only = self.editor.read_only
         self.model.set_rows(session.services, claim.lines if claim else ())
-        if not self.total.hasFocus():
-            self.total.setText("" if session.total_treatment_minutes is None
-                               else str(session.total_treatment_minutes))
+        self.show_text("total_treatment_minutes", self.total,
+                       "" if session.total_treatment_minutes is None
+                       else str(session.total_treatment_minutes))
         if claim is None:
             return
         units = claim.units
@@ -121,6 +122,20 @@ class CodesStep(Step):
                 self.tie.addItem(label, choice)
             current = [c for c in units.choices if c == claim.chosen]
             self.tie.setCurrentIndex(units.choices.index(current[0]) if current else 0)
+
+    def refusals(self) -> list[Refusal]:
+        return self.model.refusals()
+
+    def _lines_edited(self, rows: tuple[ServiceLine, ...]) -> None:
+        if not self.editor.apply(lambda s: replace(s, services=rows), "services"):
+            self.model.refuse_last_edit(self.editor.last_refusal)
+
+    def _refused(self, _field: str, message: str) -> None:
+        if message:
+            self.table_error.show_message(message)
+        else:
+            self.table_error.clear_message()
+        self.editor.refresh_flags()
 
     def focus_field(self, field: str) -> bool:
         if field.startswith("services["):

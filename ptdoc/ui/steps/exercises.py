@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from ptdoc.domain import ExerciseChange, ExerciseEntry, Session
 from ptdoc.errors import KnownError
 from ptdoc.ui.exercise_table import COLUMN, ExerciseTable, ExerciseTableModel
+from ptdoc.ui.refusals import Refusal, revert_on_escape
 from ptdoc.ui.steps.base import Step, TextArea
 from ptdoc.ui.widgets import FieldError, add_field, hbox
 
@@ -90,25 +91,24 @@ class ExercisesStep(Step):
         self.table.remove_requested.connect(self._remove)
         self.model.edited.connect(self._rows_edited)
         self.model.refused.connect(self._refused)
+        revert_on_escape(self.table, self.model.revert)
         undo = QAction("Undo remove", self, shortcut=QKeySequence.StandardKey.Undo)
         undo.triggered.connect(self._undo)
         self.table.addAction(undo)
         self.bind_text("patient_response", self.response,
-                       lambda s, text: replace(s, patient_response=text))
-        self.bind_text("assessment", self.assessment, lambda s, text: replace(s, assessment=text))
+                       lambda s, text: replace(s, patient_response=text), "Patient response")
+        self.bind_text("assessment", self.assessment, lambda s, text: replace(s, assessment=text),
+                       "Assessment")
         self.bind_text("home_program", self.home_program,
-                       lambda s, text: replace(s, home_program=text))
+                       lambda s, text: replace(s, home_program=text), "Home program")
 
     def load(self, session: Session) -> None:
         self.model.read_only = self.editor.read_only
         self.model.set_rows(session.exercises)
-        for box, value in ((self.response, session.patient_response),
-                           (self.assessment, session.assessment),
-                           (self.home_program, session.home_program)):
-            if not box.hasFocus() and box.toPlainText() != value:
-                box.blockSignals(True)
-                box.setPlainText(value)
-                box.blockSignals(False)
+        for field, box, value in (("patient_response", self.response, session.patient_response),
+                                  ("assessment", self.assessment, session.assessment),
+                                  ("home_program", self.home_program, session.home_program)):
+            self.show_text(field, box, value)
         self.undo_button.setEnabled(bool(self.removed) and not self.editor.read_only)
 
     def set_read_only(self, read_only: bool) -> None:
@@ -129,9 +129,13 @@ class ExercisesStep(Step):
     def _apply_rows(self, rows: tuple[ExerciseEntry, ...]) -> bool:
         return self.editor.apply(lambda s: replace(s, exercises=rows), "exercises")
 
+    def refusals(self) -> list[Refusal]:
+        return self.model.refusals()
+
     def _rows_edited(self, rows: tuple[ExerciseEntry, ...]) -> None:
         before = self.editor.session.exercises
         if not self._apply_rows(rows):
+            self.model.refuse_last_edit(self.editor.last_refusal)
             return
         # A progression or modification asks for its reason right away.
         for i, (old, new) in enumerate(zip(before, rows, strict=False)):
@@ -145,10 +149,12 @@ class ExercisesStep(Step):
     def _refused(self, field: str, message: str) -> None:
         if not message:
             self.table_error.clear_message()
-            return
-        row = int(field.split("[")[1].split("]")[0])
-        self.table_error.show_message(f"Row {row + 1}: {message} (what you typed is kept in "
-                                      "red until it is corrected)")
+        else:
+            row = int(field.split("[")[1].split("]")[0])
+            self.table_error.show_message(f"Row {row + 1}: {message} (what you typed is kept "
+                                          "in red until it is corrected, or Escape restores "
+                                          "the saved value)")
+        self.editor.refresh_flags()
 
     def _add_from_box(self) -> None:
         name = self.add_box.text().strip()

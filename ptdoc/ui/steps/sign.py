@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ptdoc.domain import Session
 from ptdoc.errors import KnownError
-from ptdoc.ui.flags import finding_text
+from ptdoc.rules import Severity
+from ptdoc.ui.flags import FIELD_ROLE, finding_text
 from ptdoc.ui.steps.base import Step
-from ptdoc.ui.widgets import FieldError, severity_icon
+from ptdoc.ui.widgets import FieldError, hbox, severity_icon
 
 ATTESTATION = ("I attest that I furnished or directly supervised the services documented in this "
                "note on the date of service, that the minutes are minutes of skilled, "
@@ -32,6 +41,12 @@ class SignStep(Step):
         blockers_label = QLabel("&What still blocks signing (Enter jumps to the field):")
         blockers_label.setBuddy(self.blockers)
         self.blockers_label = blockers_label
+        self.secret = QLineEdit(objectName="sign_secret")
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret.setPlaceholderText("your own password or PIN: a signature is your act")
+        self.secret.setAccessibleName("Your password or PIN, to sign")
+        self.secret_label = QLabel("Password or P&IN to sign:")
+        self.secret_label.setBuddy(self.secret)
         self.sign_button = QPushButton("&Sign note", objectName="sign_button")
         self.addendum_button = QPushButton("Add &addendum…", objectName="addendum_button")
         self.addenda = QListWidget(objectName="addenda_list")
@@ -39,17 +54,22 @@ class SignStep(Step):
         addenda_label = QLabel("A&ddenda:")
         addenda_label.setBuddy(self.addenda)
         self.errors["signature"] = FieldError("signature")
-        self.inputs.update(signature=self.sign_button)
+        self.inputs.update(signature=self.secret)
         layout = QVBoxLayout(self)
+        self.secret_row = QWidget()
+        row = hbox(self.secret_label, self.secret, self.sign_button, grow=self.secret)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.secret_row.setLayout(row)
         for widget in (self.attestation, self.signer, self.state, blockers_label,
-                       self.blockers, self.sign_button, self.errors["signature"],
+                       self.blockers, self.secret_row, self.errors["signature"],
                        addenda_label, self.addenda, self.addendum_button):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.sign_button.clicked.connect(self._sign)
+        self.secret.returnPressed.connect(self._sign)
         self.addendum_button.clicked.connect(self._addendum)
         self.blockers.itemActivated.connect(
-            lambda item: self.editor.focus_field(item.data(0x0100)))
+            lambda item: self.editor.focus_field(item.data(FIELD_ROLE) or "signature"))
 
     def set_read_only(self, read_only: bool) -> None:
         pass  # this step's buttons follow the state in load()
@@ -62,6 +82,7 @@ class SignStep(Step):
                                                                if actor and actor.npi else "")
                             if actor else "Signing needs a signed-in clinician.")
         self.blockers.clear()
+        can_sign = False
         if signed:
             sig = session.signature
             self.state.setText(f"Signed by {sig.signer_name}, {sig.credential} at "
@@ -69,20 +90,34 @@ class SignStep(Step):
                                f"{sig.content_hash[:16]}…. The note is locked; corrections "
                                "are addenda.")
         elif review is not None:
+            # Who may sign is part of what blocks: shown here, before the button refuses.
+            obstacles = self.editor.workspace.signing_obstacles(session)
+            for reason in obstacles:
+                item = QListWidgetItem(severity_icon(Severity.BLOCKER), f"Blocker: {reason}")
+                item.setData(FIELD_ROLE, "signature")
+                self.blockers.addItem(item)
             waiting = review.blockers + review.open_warnings
             for f in waiting:
                 item = QListWidgetItem(severity_icon(f.severity), finding_text(f))
-                item.setData(0x0100, f.field)
+                item.setData(FIELD_ROLE, f.field)
                 self.blockers.addItem(item)
-            self.state.setText("Nothing blocks: the note can be signed." if not waiting else
-                               f"{len(review.blockers)} blocker(s) and "
-                               f"{len(review.open_warnings)} warning(s) without a reason.")
-        can_sign = (not signed and review is not None and review.can_sign and actor is not None
-                    and actor.credential.is_clinician)
+            if self.editor.unsaved:
+                self.blockers.addItem(QListWidgetItem(
+                    severity_icon(Severity.BLOCKER),
+                    "Blocker: the last edits are not saved yet (the database is busy)."))
+            blocked = len(obstacles) + len(review.blockers) + self.editor.unsaved
+            if not blocked and not review.open_warnings:
+                self.state.setText("Nothing blocks: type your password or PIN and sign.")
+            else:
+                self.state.setText(f"{blocked} blocker{'s' * (blocked != 1)} and "
+                                   f"{len(review.open_warnings)} warning"
+                                   f"{'s' * (len(review.open_warnings) != 1)} without a reason.")
+            can_sign = not blocked and review.can_sign
         self.sign_button.setEnabled(can_sign)
+        self.secret.setEnabled(can_sign)
         self.blockers.setVisible(not signed)
         self.blockers_label.setVisible(not signed)
-        self.sign_button.setVisible(not signed)
+        self.secret_row.setVisible(not signed)
         self.signer.setVisible(not signed)
         self.addendum_button.setVisible(signed)
         self.addendum_button.setEnabled(signed and self.editor.workspace.can_addendum)
@@ -93,10 +128,17 @@ class SignStep(Step):
                                  f"{a.text}")
 
     def _sign(self) -> None:
+        if not self.sign_button.isEnabled():
+            return
+        secret = self.secret.text()
+        self.secret.clear()  # never kept on screen, whatever happens next
         try:
-            self.editor.sign()
+            self.editor.sign(secret)
         except KnownError as exc:
             self.errors["signature"].show_message(str(exc))
+            self.secret.setFocus()
+            return
+        self.errors["signature"].clear_message()
 
     def _addendum(self) -> None:
         from ptdoc.ui.addendum import AddendumDialog

@@ -71,7 +71,7 @@ class SupervisionStep(Step):
         self.mode.activated.connect(lambda _i: self.editor.apply(
             lambda s: replace(s, mode=DeliveryMode(self.mode.currentData())), "mode"))
         self.bind_text("group_size", self.group_size, lambda s, text: replace(
-            s, group_size=f.parse_int(text, f.GROUP_SIZE, "group_size")))
+            s, group_size=f.parse_int(text, f.GROUP_SIZE, "group_size")), "Group size")
 
     def load(self, session: Session) -> None:
         for combo, value in ((self.delivered, session.delivered_by),
@@ -80,8 +80,7 @@ class SupervisionStep(Step):
                               session.supervisor_availability.value),
                              (self.mode, session.mode.value)):
             combo.setCurrentIndex(max(0, combo.findData(value)))
-        if not self.group_size.hasFocus():
-            self.group_size.setText(str(session.group_size or ""))
+        self.show_text("group_size", self.group_size, str(session.group_size or ""))
         self.group_size.setEnabled(session.mode == DeliveryMode.GROUP and
                                    not self.editor.read_only)
         self.statement.setText(supervision_statement(session, self.users))

@@ -119,7 +119,7 @@ class VisitStep(Step):
         for field, box, label in (("time_in", self.time_in, "Time in"),
                                   ("time_out", self.time_out, "Time out")):
             self.bind_text(field, box, lambda s, text, field=field, label=label: replace(
-                s, **{field: parse_time(text, label, field)}))
+                s, **{field: parse_time(text, label, field)}), label)
         self.search.textEdited.connect(self._search)
         self.search.returnPressed.connect(lambda: self._add(self.results.currentItem()
                                                             or self.results.item(0)))
@@ -166,9 +166,9 @@ class VisitStep(Step):
                 f"{'; '.join(ctx.episode.goals) or 'none recorded'}.")
         else:
             self.episode_info.setText("No plan of care attached.")
-        for box, value in ((self.time_in, session.time_in), (self.time_out, session.time_out)):
-            if not box.hasFocus():
-                box.setText(value.strftime("%H:%M") if value else "")
+        for field, box, value in (("time_in", self.time_in, session.time_in),
+                                  ("time_out", self.time_out, session.time_out)):
+            self.show_text(field, box, value.strftime("%H:%M") if value else "")
         self.diagnoses.clear()
         codes = ws.codes_if_ready
         for code in session.diagnoses:

@@ -1,0 +1,62 @@
+"""Values the user typed that the note refused: shown in red at their field, and blockers.
+
+What is on screen must be what is signed. A refused value is not stored, so until it is
+corrected or reverted (Escape) the screen and the stored draft differ; each such value is an
+open problem of the note: a blocker in the flags panel that jumps to its field, the step is not
+complete, and signing is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QAbstractItemView
+
+from ptdoc.rules import Finding, Severity
+
+CODE = "VALUE_REFUSED"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    field: str      # the finding path of the input, e.g. time_out or exercises[2].reps
+    label: str      # what the user calls the input
+    text: str       # what they typed, kept on screen
+    message: str    # why it was refused
+
+    def finding(self) -> Finding:
+        return Finding(
+            CODE, Severity.BLOCKER,
+            f"{self.label}: '{self.text}' is not saved. {self.message.rstrip('.')}.",
+            self.field, "ptdoc's limits for this field: the note keeps its saved value until "
+            "the typed one is accepted",
+            "Correct the value, or press Escape in the field to go back to the saved value.")
+
+
+Pending = dict[tuple[int, int], tuple[str, str]]  # (row, column) -> (typed text, reason)
+
+
+def carry_pending(pending: Pending, old: Sequence[object], new: Sequence[object]) -> Pending:
+    """Keep red cells on their rows when rows are added, removed or reordered; a refused cell
+    of a row that is gone goes with it."""
+    if len(old) == len(new):
+        return dict(pending)
+    kept: Pending = {}
+    for (row, column), value in pending.items():
+        entry = old[row] if row < len(old) else None
+        for i, candidate in enumerate(new):
+            if candidate == entry and (i, column) not in kept:
+                kept[(i, column)] = value
+                break
+    return kept
+
+
+def revert_on_escape(table: QAbstractItemView, revert: Callable[[QModelIndex], None]) -> None:
+    """Escape on a red cell (not while editing it) goes back to the saved value."""
+    shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), table,
+                         lambda: revert(table.currentIndex()),
+                         context=Qt.ShortcutContext.WidgetShortcut)
+    shortcut.setObjectName(f"{table.objectName()}_revert")
