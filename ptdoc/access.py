@@ -36,7 +36,7 @@ def wait_after(failures: int) -> dt.timedelta:
 
 def _in_words(delta: dt.timedelta) -> str:
     seconds = max(1, int(delta.total_seconds() + 0.999))
-    if seconds < 90:
+    if seconds < 60:
         return f"{seconds} second{'s' * (seconds != 1)}"
     minutes = (seconds + 59) // 60
     return f"{minutes} minute{'s' * (minutes != 1)}"

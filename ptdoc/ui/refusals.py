@@ -57,6 +57,6 @@ def carry_pending(pending: Pending, old: Sequence[object], new: Sequence[object]
 def revert_on_escape(table: QAbstractItemView, revert: Callable[[QModelIndex], None]) -> None:
     """Escape on a red cell (not while editing it) goes back to the saved value."""
     shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), table,
-                         lambda: revert(table.currentIndex()),
-                         context=Qt.ShortcutContext.WidgetShortcut)
+                         lambda: revert(table.currentIndex()))
+    shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)  # the constructor ignores it
     shortcut.setObjectName(f"{table.objectName()}_revert")

@@ -38,10 +38,18 @@ class ServiceTableModel(RowsModel):
         self.read_only = False
 
     def set_rows(self, rows: tuple[ServiceLine, ...], claim: tuple[ClaimLine, ...]) -> None:
+        claims = {line.code: line for line in claim}
+        if len(rows) == len(self._rows):
+            # No reset: it would destroy a cell editor that is still committing its value.
+            self._rows, self._claim = list(rows), claims
+            if rows:
+                self.dataChanged.emit(self.index(0, 0),
+                                      self.index(len(rows) - 1, len(self.HEADERS) - 1))
+            return
         self.beginResetModel()
         self.pending = carry_pending(self.pending, self._rows, rows)
         self._rows = list(rows)
-        self._claim = {line.code: line for line in claim}
+        self._claim = claims
         self.endResetModel()
 
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -43,6 +43,7 @@ class Step(QWidget):
         self.editor = editor
         self.errors: dict[str, FieldError] = {}
         self.inputs: dict[str, QWidget] = {}
+        self._reverting: str | None = None
 
     def owns_field(self, field: str) -> bool:
         root = field.split("[")[0].split(".")[0]
@@ -79,7 +80,7 @@ class Step(QWidget):
 
     def show_text(self, field: str, widget: QLineEdit | TextArea, stored: str) -> None:
         """Show the stored value, unless the user is typing there or typed a refused value."""
-        if widget.hasFocus():
+        if widget.hasFocus() and field != self._reverting:
             return
         refusal = self.editor.refused.get(field)
         set_text(widget, refusal.text if refusal else stored)
@@ -103,15 +104,19 @@ class Step(QWidget):
 
         def revert() -> None:
             self.editor.revert(field)
-            self.load(self.editor.session)
+            self._reverting = field  # the saved value shows in the field being typed in
+            try:
+                self.load(self.editor.session)
+            finally:
+                self._reverting = None
 
         widget.editingFinished.connect(finished)
         if isinstance(widget, QLineEdit):
             widget.textEdited.connect(typing)
         else:
             widget.textChanged.connect(typing)
-        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), widget, revert,
-                           context=Qt.ShortcutContext.WidgetShortcut)
+        escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), widget, revert)
+        escape.setContext(Qt.ShortcutContext.WidgetShortcut)  # the constructor ignores it
         escape.setObjectName(f"revert_{field}")
 
 

@@ -1,0 +1,417 @@
+"""What the therapist sees is what is signed: refused values, who may sign, the signer's
+password, and a busy database. Driven through the real window with keyboard and mouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+from conftest import NOW, PASSWORD, Clinic
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QWidget
+
+from ptdoc.ui.exercise_table import COLUMN, COLUMNS, display
+from ptdoc.ui.main_window import MainWindow
+from ptdoc.ui.models import SessionListModel
+from ptdoc.ui.service_table import ServiceTableModel
+from ptdoc.ui.session_editor import SessionEditor
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def make_window(qtbot, clinic: Clinic, username: str) -> MainWindow:
+    win = MainWindow(clinic.as_(username))
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, clinic: Clinic) -> Iterator[MainWindow]:
+    win = make_window(qtbot, clinic, "pt")
+    yield win
+    win.close()
+
+
+def open_from_day(qtbot, window: MainWindow, session_id: int) -> SessionEditor:
+    """Click the session's row in the day list and press Enter, as a therapist does."""
+    window.refresh()
+    model = window.model
+    row = next(r for r in range(model.rowCount()) if model.row_at(r).id == session_id)
+    rect = window.table.visualRect(model.index(row, SessionListModel.COL_PATIENT))
+    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    assert window.editor is not None
+    return window.editor
+
+
+def press(qtbot, key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    qtbot.keyClick(QApplication.focusWidget(), key, modifiers)
+
+
+def step(qtbot, editor: SessionEditor, number: int) -> None:
+    press(qtbot, getattr(Qt.Key, f"Key_{number}"), CTRL)
+    assert editor.current == number - 1
+
+
+def retype(qtbot, box: QWidget, text: str) -> None:
+    """Click into a field, select what is there, type, and leave it with Tab."""
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    assert box.hasFocus()
+    qtbot.keyClick(box, Qt.Key.Key_A, CTRL)
+    if text:
+        qtbot.keyClicks(box, text)
+    else:
+        qtbot.keyClick(box, Qt.Key.Key_Delete)
+    qtbot.keyClick(box, Qt.Key.Key_Tab)
+
+
+def click_cell(qtbot, table, row: int, column: int) -> None:
+    rect = table.visualRect(table.model().index(row, column))
+    table.scrollTo(table.model().index(row, column))
+    rect = table.visualRect(table.model().index(row, column))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert table.currentIndex().row() == row and table.currentIndex().column() == column
+
+
+def type_in_cell(qtbot, table, row: int, column: int, text: str) -> None:
+    """Click the cell, type (the first key opens its editor), Enter commits."""
+    click_cell(qtbot, table, row, column)
+    qtbot.keyClick(table, text[0])
+    editor = QApplication.focusWidget()
+    assert editor is not table
+    if isinstance(editor, QLineEdit):
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+    else:
+        qtbot.keyClicks(editor, text[1:])
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    # Qt commits a cell's editor on Enter through the event loop
+    qtbot.waitUntil(lambda: table.state() != QAbstractItemView.State.EditingState)
+
+
+def flag_texts(editor: SessionEditor) -> list[str]:
+    return [editor.flags.list.item(i).text() for i in range(editor.flags.list.count())]
+
+
+def refused_flags(editor: SessionEditor) -> list[str]:
+    return [t for t in flag_texts(editor) if "is not saved" in t]
+
+
+def test_a_refused_time_blocks_signing_until_corrected_or_reverted(qtbot, window, clinic):
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    visit, *_rest, sign = editor.steps
+    step(qtbot, editor, 1)
+    retype(qtbot, visit.time_in, "09:00")
+    assert clinic.store.sessions.get(draft.id).time_in == dt.time(9, 0)
+    retype(qtbot, visit.time_out, "08:15")  # before the time in
+
+    # on screen, in red, and an open problem of the note
+    assert visit.time_out.text() == "08:15"
+    assert visit.errors["time_out"].isVisible()
+    assert clinic.store.sessions.get(draft.id).time_out is None
+    assert refused_flags(editor) == [
+        f"Blocker: Time out: '08:15' is not saved. {editor.refused['time_out'].message}"]
+    assert "1 blocker" in editor.flags.title.text()
+    assert editor.step_list.item(0).text() == "1. Visit — 1 flag"
+
+    # another field saves: the refused time is not replaced by the stored one
+    step(qtbot, editor, 4)
+    retype(qtbot, editor.steps[3].total, "40")
+    assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 40
+    step(qtbot, editor, 1)
+    assert visit.time_out.text() == "08:15"
+
+    # Sign says what blocks, before the button, and refuses
+    step(qtbot, editor, 6)
+    blockers = [sign.blockers.item(i).text() for i in range(sign.blockers.count())]
+    assert any("Time out: '08:15' is not saved" in b for b in blockers)
+    assert not sign.sign_button.isEnabled() and "Nothing blocks" not in sign.state.text()
+    qtbot.keyClicks(sign.secret, PASSWORD)
+    qtbot.keyClick(sign.secret, Qt.Key.Key_Return)
+    assert clinic.store.sessions.get(draft.id).signature is None
+
+    # the flag jumps to the field; Escape there goes back to the saved (empty) value
+    press(qtbot, Qt.Key.Key_F8)
+    flags = editor.flags.list
+    row = next(i for i in range(flags.count()) if "Time out" in flags.item(i).text())
+    flags.setCurrentRow(row)
+    qtbot.keyClick(flags, Qt.Key.Key_Return)
+    assert editor.current == 0 and visit.time_out.hasFocus()
+    qtbot.keyClick(visit.time_out, Qt.Key.Key_Escape)
+    assert visit.time_out.text() == ""
+    assert refused_flags(editor) == [] and not visit.errors["time_out"].isVisible()
+
+    # corrected: saved, and the note can be signed
+    retype(qtbot, visit.time_out, "09:45")
+    assert clinic.store.sessions.get(draft.id).time_out == dt.time(9, 45)
+    step(qtbot, editor, 6)
+    assert sign.sign_button.isEnabled()
+    qtbot.keyClicks(sign.secret, PASSWORD)
+    qtbot.keyClick(sign.secret, Qt.Key.Key_Return)
+    signed = clinic.store.sessions.get(draft.id)
+    assert signed.signature is not None and signed.time_out == dt.time(9, 45)
+
+
+def test_refused_cells_are_blockers_and_escape_restores_the_saved_value(qtbot, window,
+                                                                        clinic):
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    exercises, codes, sign = editor.steps[2], editor.steps[3], editor.steps[5]
+    step(qtbot, editor, 3)
+    table = exercises.table
+    type_in_cell(qtbot, table, 0, COLUMN["reps"], "-5")
+    type_in_cell(qtbot, table, 0, COLUMN["load"], "900")
+    type_in_cell(qtbot, table, 1, COLUMN["minutes"], "ten")
+    stored = clinic.store.sessions.get(draft.id)
+    assert (stored.exercises[0].reps, stored.exercises[0].load) == (10, draft.exercises[0].load)
+    assert stored.exercises[1].minutes == 11
+    model = exercises.model
+    assert [model.index(0, COLUMN["reps"]).data(), model.index(0, COLUMN["load"]).data(),
+            model.index(1, COLUMN["minutes"]).data()] == ["-5", "900", "ten"]
+    assert len(refused_flags(editor)) == 3
+    assert editor.step_list.item(2).text() == "3. Exercises — 3 flags"
+
+    step(qtbot, editor, 4)
+    type_in_cell(qtbot, codes.table, 0, ServiceTableModel.COL_MINUTES, "ten")
+    assert codes.model.index(0, ServiceTableModel.COL_MINUTES).data() == "ten"
+    assert len(refused_flags(editor)) == 4
+    step(qtbot, editor, 6)
+    assert not sign.sign_button.isEnabled() and sign.blockers.count() >= 4
+
+    # a saved edit elsewhere keeps the red cells; Escape on one restores its saved value
+    step(qtbot, editor, 3)
+    type_in_cell(qtbot, table, 1, COLUMN["sets"], "3")
+    assert clinic.store.sessions.get(draft.id).exercises[1].sets == 3
+    assert model.index(0, COLUMN["reps"]).data() == "-5"
+    click_cell(qtbot, table, 0, COLUMN["reps"])
+    qtbot.keyClick(table, Qt.Key.Key_Escape)
+    assert model.index(0, COLUMN["reps"]).data() == "10"
+    assert len(refused_flags(editor)) == 3
+    type_in_cell(qtbot, table, 0, COLUMN["load"], "8")
+    type_in_cell(qtbot, table, 1, COLUMN["minutes"], "11")
+    step(qtbot, editor, 4)
+    click_cell(qtbot, codes.table, 0, ServiceTableModel.COL_MINUTES)
+    qtbot.keyClick(codes.table, Qt.Key.Key_Escape)
+    assert refused_flags(editor) == []
+    assert clinic.store.sessions.get(draft.id).exercises[0].load == 8
+    step(qtbot, editor, 6)
+    assert sign.sign_button.isEnabled()
+
+
+def test_the_sign_step_says_who_may_not_sign_before_the_button(qtbot, clinic):
+    draft = clinic.complete_draft("pt")  # delivered by pt
+    win = make_window(qtbot, clinic, "dpt")
+    try:
+        editor = open_from_day(qtbot, win, draft.id)
+        step(qtbot, editor, 6)
+        sign = editor.steps[5]
+        blockers = [sign.blockers.item(i).text() for i in range(sign.blockers.count())]
+        assert blockers == ["Blocker: DPT User, DPT neither delivered nor supervised this "
+                            "session, so may not sign it. The clinician who delivered it (or "
+                            "the supervising PT) signs."]
+        assert "Nothing blocks" not in sign.state.text()
+        assert "1 blocker" in sign.state.text()
+        assert not sign.sign_button.isEnabled() and not sign.secret.isEnabled()
+    finally:
+        win.close()
+
+
+def test_signing_asks_the_signers_own_password(qtbot, window, clinic):
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    sign = editor.steps[5]
+    step(qtbot, editor, 6)
+    assert sign.sign_button.isEnabled()
+    qtbot.mouseClick(sign.sign_button, Qt.MouseButton.LeftButton)  # nothing typed
+    assert clinic.store.sessions.get(draft.id).signature is None
+    assert "Wrong password/PIN for PT User" in sign.errors["signature"].text()
+    qtbot.keyClicks(sign.secret, "someone-elses")
+    qtbot.keyClick(sign.secret, Qt.Key.Key_Return)
+    assert clinic.store.sessions.get(draft.id).signature is None
+    assert sign.secret.text() == ""  # a secret is never left on screen
+    failed = [e for e in clinic.store.audit.entries()
+              if e["action"] == "login failed" and e["detail"] == "sign"]
+    assert len(failed) == 2 and failed[0]["actor"] == "pt"
+    qtbot.keyClicks(sign.secret, PASSWORD)
+    qtbot.mouseClick(sign.sign_button, Qt.MouseButton.LeftButton)
+    assert clinic.store.sessions.get(draft.id).signature is not None
+    assert "signed" in editor.banner.text()
+
+
+def test_a_busy_database_never_reports_an_edit_as_saved(qtbot, window, clinic, db_path):
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    codes = editor.steps[3]
+    step(qtbot, editor, 4)
+    other = sqlite3.connect(db_path)  # another program takes the write lock and keeps it
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = dt.datetime.now()
+        retype(qtbot, codes.total, "44")
+        assert (dt.datetime.now() - started).total_seconds() < 2  # no 5-second freeze
+        assert codes.total.text() == "44"
+        assert editor.status_label.text().startswith("Not saved: the database is busy")
+        assert editor.unsaved
+        step(qtbot, editor, 6)
+        assert not editor.steps[5].sign_button.isEnabled()
+    finally:
+        other.rollback()
+        other.close()
+    qtbot.waitUntil(lambda: not editor.unsaved, timeout=5000)
+    assert editor.status_label.text().startswith("Saved")
+    assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 44
+    step(qtbot, editor, 4)
+    assert codes.total.text() == "44"
+
+
+def test_sign_in_waits_for_a_busy_database(clinic, db_path):
+    from threading import Timer
+
+    from ptdoc.access import login
+
+    other = sqlite3.connect(db_path, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    Timer(1.0, other.rollback).start()
+    assert login(clinic.store, "pt", PASSWORD, now=lambda: NOW).username == "pt"
+    other.close()
+
+
+def test_wrong_secrets_are_slowed_then_locked_out(clinic):
+    from ptdoc.access import LOCKOUT_AFTER, login
+    from ptdoc.errors import PermissionDenied
+
+    clock = [NOW]
+    tries = []
+
+    def attempt(secret: str) -> str:
+        try:
+            login(clinic.store, "pta", secret, now=lambda: clock[0])
+        except PermissionDenied as exc:
+            tries.append(str(exc))
+            return str(exc)
+        return "ok"
+
+    for _ in range(2):
+        assert attempt("nope-nope").startswith("Unknown user name or wrong password/PIN.")
+    assert "Wait 2 seconds" in attempt("nope-nope")
+    assert "paused for 2 seconds" in attempt(PASSWORD)  # too soon: not even checked
+    clock[0] += dt.timedelta(seconds=2)
+    assert "Wait 4 seconds" in attempt("nope-nope")
+    clock[0] += dt.timedelta(seconds=4)
+    assert "Wait 5 minutes" in attempt("nope-nope")
+    clock[0] += dt.timedelta(minutes=4)
+    assert "locked for 1 minute" in attempt(PASSWORD)
+    clock[0] += dt.timedelta(minutes=1)
+    assert attempt(PASSWORD) == "ok"
+    assert attempt("nope-nope").startswith("Unknown user")  # the count starts again
+    actions = [(e["action"], e["detail"]) for e in clinic.store.audit.entries()
+               if e["actor"] == "pta"]
+    assert actions.count(("login failed", "sign-in")) == LOCKOUT_AFTER + 1
+    assert actions.count(("denied", "LOCKED_OUT sign-in")) == 2
+    assert actions.count(("login", "sign-in")) == 1
+
+
+def test_a_refused_value_survives_saves_elsewhere_and_escape_in_each_text_field(
+        qtbot, window, clinic):
+    """Each text field of the note: nonsense refused, kept, a blocker; Escape reverts."""
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    cases = [(1, editor.steps[0].time_in, "25:99"), (4, editor.steps[3].total, "ten"),
+             (4, editor.steps[3].total, "-3")]
+    for number, box, text in cases:
+        step(qtbot, editor, number)
+        saved = box.text()
+        retype(qtbot, box, text)
+        assert box.text() == text and len(refused_flags(editor)) == 1
+        qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(box, Qt.Key.Key_Escape)
+        assert box.text() == saved and refused_flags(editor) == []
+
+
+def shown_cell(model, row: int, key: str) -> str:
+    return model.index(row, COLUMN[key]).data()
+
+
+def test_what_is_shown_is_the_stored_draft_plus_the_listed_refusals(qtbot, clinic):
+    """A property, driven by hypothesis through the real widgets: after any sequence of edits,
+    every input shows the stored value, except the refused ones listed as blockers."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    texts = st.sampled_from(["", "0", "3", "12", "-5", "ten", "900", "25:99", "09:00",
+                             "10:15", "08:30", "07:00", "1e9", "2.5", " 4 "])
+    targets = st.sampled_from(["time_in", "time_out", "total", "reps", "load", "minutes",
+                               "line_minutes"])
+    edits = st.lists(st.tuples(targets, st.one_of(texts, st.just("<escape>"))),
+                     min_size=1, max_size=7)
+
+    win = make_window(qtbot, clinic, "pt")
+
+    @settings(max_examples=20, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow])
+    @given(edits)
+    def run(sequence):
+        draft = clinic.complete_draft("pt")
+        editor = open_from_day(qtbot, win, draft.id)
+        visit, _sup, exercises, codes = editor.steps[:4]
+        boxes = {"time_in": (1, visit.time_in), "time_out": (1, visit.time_out),
+                 "total": (4, codes.total)}
+        cells = {"reps": (3, exercises.table, 0, COLUMN["reps"]),
+                 "load": (3, exercises.table, 0, COLUMN["load"]),
+                 "minutes": (3, exercises.table, 1, COLUMN["minutes"]),
+                 "line_minutes": (4, codes.table, 0, ServiceTableModel.COL_MINUTES)}
+        for target, text in sequence:
+            if target in boxes:
+                number, box = boxes[target]
+                step(qtbot, editor, number)
+                if text == "<escape>":
+                    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+                    qtbot.keyClick(box, Qt.Key.Key_Escape)
+                    qtbot.keyClick(box, Qt.Key.Key_Tab)
+                else:
+                    retype(qtbot, box, text)
+            else:
+                number, table, row, column = cells[target]
+                step(qtbot, editor, number)
+                if text == "<escape>":
+                    click_cell(qtbot, table, row, column)
+                    qtbot.keyClick(table, Qt.Key.Key_Escape)
+                elif text:
+                    type_in_cell(qtbot, table, row, column, text)
+
+        stored = clinic.store.sessions.get(draft.id)
+        refused = {r.field: r.text for r in editor.open_refusals()}
+        assert len(refused_flags(editor)) == len(refused)
+
+        def hhmm(t):
+            return t.strftime("%H:%M") if t else ""
+        assert visit.time_in.text() == refused.get("time_in", hhmm(stored.time_in))
+        assert visit.time_out.text() == refused.get("time_out", hhmm(stored.time_out))
+        total = stored.total_treatment_minutes
+        assert codes.total.text() == refused.get("total_treatment_minutes",
+                                                 "" if total is None else str(total))
+        for row, key in ((0, "reps"), (0, "load"), (1, "minutes")):
+            value = display(COLUMNS[COLUMN[key]], getattr(stored.exercises[row], key))
+            assert shown_cell(exercises.model, row, key) == refused.get(
+                f"exercises[{row}].{key}", value)
+        line = stored.services[0]
+        assert codes.model.index(0, ServiceTableModel.COL_MINUTES).data() == refused.get(
+            "services[0].minutes", "" if line.minutes is None else str(line.minutes))
+        press(qtbot, Qt.Key.Key_W, CTRL)
+        assert win.editor is None
+
+    try:
+        run()
+    finally:
+        win.close()
+
+
+
