@@ -64,12 +64,12 @@ class Workspace:
     """The database as seen by one actor (``None``: the local operator at the command line)."""
 
     def __init__(self, store: Store, actor: User | None,
-                 today: Callable[[], dt.date] = clock.today,
+                 today: Callable[[], dt.date] | None = None,
                  now: Callable[[], dt.datetime] = clock.utcnow,
                  codes: CodeSet | None = None):
         self.store = store
         self.actor = actor
-        self.today = today
+        self.today = today or (lambda: clock.today(self.time_zone(), self.now()))
         self.now = now
         self._codes = codes
 
@@ -114,6 +114,10 @@ class Workspace:
 
     def clinic(self) -> Clinic | None:
         return self.store.clinic.get()
+
+    def time_zone(self) -> str | None:
+        """The clinic's zone, in which every time is shown (None: this computer's zone)."""
+        return self.store.clinic.time_zone()
 
     def save_clinic(self, clinic: Clinic) -> None:
         self.require(Permission.MANAGE_CLINIC)
@@ -409,7 +413,7 @@ class Workspace:
             session.patient_id), payer=ctx.payer, episode=ctx.episode, users=users,
             review=review_context(ctx),
             treatment_days_since_progress_report=ctx.treatment_days_since_progress_report,
-            printed_at=self.now().astimezone(), codes=ctx.codes, histories=histories)
+            printed_at=self.now(), codes=ctx.codes, histories=histories)
 
     def note_pdf(self, session_id: int, wait_for_codes: bool = True) -> bytes:
         """The daily note as PDF (drafts carry the watermark and their open findings)."""
@@ -442,7 +446,7 @@ class Workspace:
         from ptdoc.report import render_day_sheet
 
         data = day_sheet(self.clinic(), day, self.summary_data(self.day_ids(day)),
-                         self.now().astimezone())
+                         self.now())
         return render_day_sheet(data)
 
     def record_output(self, kind: str, session_ids: list[int], purpose: str) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
 from ptdoc import clock, paths
 from ptdoc import db as dbmod
-from ptdoc.demo import DEMO_PASSWORD, build_demo
+from ptdoc.demo import DEMO_PASSWORD, DEMO_TIME_ZONE, build_demo
 from ptdoc.errors import DatabaseError, KnownError
 from ptdoc.icd_index import IcdIndex
 from ptdoc.services import Workspace
@@ -58,7 +58,7 @@ def open_store(db_path: Path, demo_if_missing: bool) -> tuple[Store | None, str]
     while True:
         try:
             if demo_if_missing and not (db_path.exists() and db_path.stat().st_size > 0):
-                store = build_demo(db_path, clock.today())
+                store = build_demo(db_path, clock.today(DEMO_TIME_ZONE))
                 return store, (f"Demo clinic created at {db_path}. Demo users: mchen (DPT), "
                                f"jokafor (PT), lrivera (PTA), pkim (front desk), admin; "
                                f"password {DEMO_PASSWORD}.")

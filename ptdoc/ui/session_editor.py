@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc.claim import apply_claim, build_claim
+from ptdoc.clock import stamp
 from ptdoc.domain import AddendumKind, Session, SessionStatus
 from ptdoc.errors import KnownError, ValidationError
 from ptdoc.permissions import Permission
@@ -267,7 +268,8 @@ class SessionEditor(QWidget):
             sig = s.signature
             self.banner.setText(f"<b>{self.patient.display_name}</b> · {s.date_of_service} · "
                                 f"{s.note_type.value} — <b>signed</b> by {sig.signer_name}, "
-                                f"{sig.credential} at {sig.signed_at:%Y-%m-%d %H:%M} UTC. "
+                                f"{sig.credential} at "
+                                f"{stamp(sig.signed_at, self.workspace.time_zone())}. "
                                 "Locked: corrections are addenda.")
         else:
             mode = "read only" if self.read_only else "draft, saved as you go"

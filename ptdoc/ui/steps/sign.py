@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
 
+from ptdoc.clock import stamp
 from ptdoc.domain import Session
 from ptdoc.errors import KnownError
 from ptdoc.ui.flags import finding_text
@@ -58,6 +59,7 @@ class SignStep(Step):
         actor = self.editor.workspace.actor
         review = self.editor.review
         signed = session.signature is not None
+        zone = self.editor.workspace.time_zone()
         self.signer.setText(f"Signing as: {actor.display}" + (f", NPI {actor.npi}"
                                                                if actor and actor.npi else "")
                             if actor else "Signing needs a signed-in clinician.")
@@ -65,7 +67,7 @@ class SignStep(Step):
         if signed:
             sig = session.signature
             self.state.setText(f"Signed by {sig.signer_name}, {sig.credential} at "
-                               f"{sig.signed_at:%Y-%m-%d %H:%M} UTC. Content SHA-256 "
+                               f"{stamp(sig.signed_at, zone)}. Content SHA-256 "
                                f"{sig.content_hash[:16]}…. The note is locked; corrections "
                                "are addenda.")
         elif review is not None:
@@ -89,7 +91,7 @@ class SignStep(Step):
         self.addenda.clear()
         for a in session.addenda:
             self.addenda.addItem(f"{a.kind.value.capitalize()} by {a.author_name} at "
-                                 f"{a.created_at:%Y-%m-%d %H:%M} UTC — reason: {a.reason}\n"
+                                 f"{stamp(a.created_at, zone)} — reason: {a.reason}\n"
                                  f"{a.text}")
 
     def _sign(self) -> None:
