@@ -121,6 +121,11 @@ class UserRepository:
             raise NotFound(f"No user with id {user_id}")
         return row[0]
 
+    def is_active(self, user_id: int) -> bool:
+        """One primary-key read: checked on every permission check of a signed-in user."""
+        row = self.db.execute("SELECT active FROM users WHERE id = ?", [user_id]).fetchone()
+        return bool(row and row[0])
+
     def get(self, user_id: int) -> User:
         users = self._load(f"SELECT {self.COLUMNS} FROM users WHERE id = ?", [user_id])
         if not users:

@@ -30,7 +30,14 @@ from ptdoc.domain import (
     User,
     require_valid_dates,
 )
-from ptdoc.errors import NotFound, PermissionDenied, Problem, RecordLocked, ValidationError
+from ptdoc.errors import (
+    AccountDisabled,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    RecordLocked,
+    ValidationError,
+)
 from ptdoc.icd_index import IcdIndex
 from ptdoc.interchange import (
     SessionContext,
@@ -72,6 +79,8 @@ class Workspace:
         self.today = today or (lambda: clock.today(self.time_zone(), self.now()))
         self.now = now
         self._codes = codes
+        # Told (once per refusal) that the actor was disabled meanwhile: the window signs out.
+        self.on_disabled: Callable[[], None] | None = None
 
     # --- permission gate -----------------------------------------------------------------
 
@@ -85,12 +94,22 @@ class Workspace:
 
     def require(self, permission: Permission, entity: str = "",
                 entity_id: int | None = None) -> None:
+        if not self._still_active():
+            self._deny(AccountDisabled.MESSAGE, entity, entity_id, "DISABLED")
+            if self.on_disabled is not None:
+                self.on_disabled()
+            raise AccountDisabled(AccountDisabled.MESSAGE)
         if not allowed(self.actor, permission):
             raise self._deny(f"{self._who()} may not {describe(permission)}.", entity,
                              entity_id, permission.name)
 
     def can(self, permission: Permission) -> bool:
-        return allowed(self.actor, permission)
+        return allowed(self.actor, permission) and self._still_active()
+
+    def _still_active(self) -> bool:
+        """The actor was loaded at sign-in; the administrator may have disabled them since
+        (here or on another workstation), so every permission check reads it again."""
+        return self.actor is None or self.store.users.is_active(self.actor.id or 0)
 
     def _require_scope(self, note_type: NoteType, delivered_by: int | None,
                        session_id: int | None) -> None:

@@ -34,7 +34,7 @@ from ptdoc.review import Review, review_context
 from ptdoc.rules import Finding, Severity
 from ptdoc.services import Workspace
 from ptdoc.ui.flags import FlagsPanel
-from ptdoc.ui.pdf_preview import PdfPreview
+from ptdoc.ui.pdf_preview import PdfPreview, show_pdf
 from ptdoc.ui.steps.base import Step
 from ptdoc.ui.steps.codes import CodesStep
 from ptdoc.ui.steps.exercises import ExercisesStep
@@ -109,8 +109,8 @@ class SessionEditor(QWidget):
         self._action("Previous step", "Ctrl+Shift+Return", lambda: self.go(self.current - 1))
         self._action("Previous step", "Ctrl+Shift+Enter", lambda: self.go(self.current - 1))
         self._action("Close note", "Ctrl+W", self.close_editor)
-        self._action("Note as PDF", "Ctrl+E", lambda: self.note_preview().exec())
-        self.pdf_button.clicked.connect(lambda: self.note_preview().exec())
+        self._action("Note as PDF", "Ctrl+E", lambda: show_pdf(self.note_preview))
+        self.pdf_button.clicked.connect(lambda: show_pdf(self.note_preview))
         for i in range(len(self.steps)):
             self._action(f"Step {i + 1}", f"Ctrl+{i + 1}",
                          lambda _checked=False, i=i: self.go(i))
