@@ -40,14 +40,28 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _date(text: str) -> dt.date:
+def _date(text: str) -> dt.date | int:
+    """A date, or days from the clinic's today ('today', 'yesterday'): the clinic's zone is
+    known once the database is open, so ``_day`` resolves those."""
     words = {"today": 0, "yesterday": -1}
     if text in words:
-        return clock.today() + dt.timedelta(days=words[text])
+        return words[text]
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date as YYYY-MM-DD") from None
+
+
+def _day(value: dt.date | int | None, ws) -> dt.date | None:  # ws: services.Workspace
+    if isinstance(value, int):
+        return ws.today() + dt.timedelta(days=value)
+    return value
+
+
+def _time_zone(text: str) -> str:
+    if not clock.is_zone(text):
+        raise argparse.ArgumentTypeError(f"'{text}' is not {clock.ZONE_EXAMPLE}")
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -148,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--npi", help="the clinic's group NPI")
     s.add_argument("--idle-lock", type=int, metavar="MINUTES",
                    help="lock the window after this many idle minutes (1-240)")
+    s.add_argument("--time-zone", type=_time_zone, metavar="ZONE",
+                   help="the clinic's IANA time zone, such as America/Chicago: signature and "
+                        "print times are shown in it (a new clinic starts in this computer's)")
 
     p = sub.add_parser("fees", parents=[common], help="the fee schedule (allowed amount per "
                                                       "code), for year-to-date KX tracking")
@@ -233,7 +250,7 @@ def _open_existing(db_path: Path, create: bool = False):  # -> Store (lazy impor
 
 def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc import db as dbmod
-    from ptdoc.demo import build_demo
+    from ptdoc.demo import DEMO_TIME_ZONE, build_demo
 
     if db_path.exists() and db_path.stat().st_size > 0:
         if not args.force:
@@ -245,7 +262,7 @@ def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
         print(f"Previous database backed up to {kept}")
-    with build_demo(db_path, clock.today()) as store:
+    with build_demo(db_path, clock.today(DEMO_TIME_ZONE)) as store:
         print(f"Demo clinic created at {db_path}: {store.patients.count()} patients, "
               f"{store.sessions.count()} sessions. Users: admin, mchen (DPT), jokafor (PT), "
               "lrivera (PTA), tnguyen (aide), pkim (front desk); password demo1234.")
@@ -257,8 +274,9 @@ def _cmd_sessions(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc.services import Workspace
 
     with _open_existing(db_path) as store:
-        rows = Workspace(store, None).sessions(
-            date=args.date, patient_mrn=args.patient,
+        ws = Workspace(store, None)
+        rows = ws.sessions(
+            date=_day(args.date, ws), patient_mrn=args.patient,
             status=SessionStatus(args.status) if args.status else None)
     if args.json:
         print(json.dumps([_listing_json(r) for r in rows], ensure_ascii=False, indent=2))
@@ -345,16 +363,18 @@ def _cmd_summaries(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc.services import Workspace
 
     kind = "day-sheet" if args.day_sheet else "summaries"
-    out = args.output or Path(f"{kind}-{args.date.isoformat()}.pdf")
-    _writable(out)
     with _open_existing(db_path) as store:
         ws = Workspace(store, None)
-        ids = ws.day_ids(args.date)
-        pdf = ws.day_sheet_pdf(args.date) if args.day_sheet else ws.summaries_pdf(ids)
+        day = _day(args.date, ws)
+        assert day is not None  # --date is required
+        out = args.output or Path(f"{kind}-{day.isoformat()}.pdf")
+        _writable(out)
+        ids = ws.day_ids(day)
+        pdf = ws.day_sheet_pdf(day) if args.day_sheet else ws.summaries_pdf(ids)
         _write_bytes(out, pdf)
         ws.record_output(kind.replace("-", " "), ids, "save")
     count = len(ids)
-    print(f"{count} session{'s' * (count != 1)} of {args.date} written to {out}")
+    print(f"{count} session{'s' * (count != 1)} of {day} written to {out}")
     return EXIT_OK
 
 
@@ -613,15 +633,18 @@ def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
         if args.action == "set":
             changes = {k: v for k, v in (("name", args.name), ("address", args.address),
                                          ("phone", args.phone), ("npi", args.npi),
-                                         ("idle_lock_minutes", args.idle_lock))
+                                         ("idle_lock_minutes", args.idle_lock),
+                                         ("time_zone", args.time_zone))
                        if v is not None}
             clinic = replace(clinic, **changes)
             Workspace(store, None).save_clinic(clinic)
     if args.json:
         print(json.dumps(asdict(clinic)))
     else:
+        now = clock.stamp(clock.utcnow(), clinic.time_zone)
         print(f"{clinic.name}\n{clinic.address}\n{clinic.phone}\nNPI {clinic.npi or '-'}\n"
-              f"Idle lock after {clinic.idle_lock_minutes} minutes")
+              f"Idle lock after {clinic.idle_lock_minutes} minutes\n"
+              f"Time zone {clinic.time_zone} (now {now})")
     return EXIT_OK
 
 
@@ -630,8 +653,8 @@ def _cmd_fees(args: argparse.Namespace, db_path: Path) -> int:
 
     from ptdoc.services import Workspace
 
-    year = args.year or clock.today().year
     with _open_existing(db_path) as store:
+        year = args.year or Workspace(store, None).today().year
         if args.action == "set":
             try:
                 amount = Decimal(args.amount)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ptdoc.access import SignerProof
 from ptdoc.catalog import payer_from_profile
+from ptdoc.clock import zone
 from ptdoc.domain import (
     Acknowledgement,
     Assistance,
@@ -45,6 +46,8 @@ from ptdoc.services import Workspace
 from ptdoc.store import Store
 
 DEMO_PASSWORD = "demo1234"
+# Springfield, Illinois: the demo shows every time in US Central time.
+DEMO_TIME_ZONE = "America/Chicago"
 
 USERS = [  # username, full name, credential, NPI stem (9 digits) or None
     ("admin", "Dana Whitfield", Credential.ADMIN, None),
@@ -187,13 +190,14 @@ def build_demo(path: Path, today: dt.date, seed: int = 7) -> Store:
         raise FileExistsError(f"{path} already exists; the demo is only built into a new file")
     rng = random.Random(seed)
     store = Store.open(path)
-    clock = _Clock(dt.datetime.combine(today, dt.time(12), dt.UTC))
+    clock = _Clock(dt.datetime.combine(today, dt.time(12), zone(DEMO_TIME_ZONE)))
     codes = KnownCodes(DEMO_CODES)
     admin = Workspace(store, None, today=lambda: today, now=lambda: clock.now, codes=codes)
     with store.db.atomic():
         admin.save_clinic(Clinic("Riverside Physical Therapy", "1200 River Road, Suite 4, "
                                  "Springfield, IL 62704", "(217) 555-0142",
-                                 npi_with_check_digit("192837465")))
+                                 npi_with_check_digit("192837465"),
+                                 time_zone=DEMO_TIME_ZONE))
         users = {}
         for username, name, cred, npi in USERS:
             users[username] = admin.add_user(
@@ -273,7 +277,8 @@ class _PatientBuilder:
         by_pta = note_type == NoteType.DAILY and number % 3 == 0
         who = "lrivera" if by_pta else self.pt
         ws = self.spaces[who]
-        self.clock.now = dt.datetime.combine(dos, dt.time(13, rng.randint(0, 59)), dt.UTC)
+        self.clock.now = dt.datetime.combine(dos, dt.time(13, rng.randint(0, 59)),
+                                             zone(DEMO_TIME_ZONE))
         session = ws.new_session(patient.id or 0, dos, episode.id, note_type)
         provider = Provider.PTA if by_pta else Provider.PT
         exercises = self._exercises(number, provider, 2 if number == 1 else rng.randint(4, 6))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from ptdoc import clock
 from ptdoc import fields as f
 from ptdoc.errors import Problem, ValidationError
 from ptdoc.identifiers import MRN_PATTERN, icd10_format_ok, npi_ok
@@ -163,6 +164,8 @@ class Clinic(_Validated):
     phone: str = ""
     npi: str | None = None
     idle_lock_minutes: int = 10
+    # Times are stored in UTC and shown in this zone; a new clinic starts in the computer's.
+    time_zone: str = field(default_factory=clock.workstation_zone)
 
     def _check(self, check: f.Checker) -> None:
         check.text("name", "Clinic name", self.name, required=True)
@@ -170,6 +173,9 @@ class Clinic(_Validated):
         check.text("phone", "Phone", self.phone, limit=40)
         _check_npi(check, "npi", "Clinic NPI", self.npi)
         check.number("idle_lock_minutes", self.idle_lock_minutes, f.IDLE_LOCK)
+        if not isinstance(self.time_zone, str) or not clock.is_zone(self.time_zone):
+            check.add("time_zone", f"Time zone must be {clock.ZONE_EXAMPLE} "
+                                   f"(got '{self.time_zone}')")
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,12 @@ class PermissionDenied(KnownError):
     """The signed-in user's role does not allow the action."""
 
 
+class AccountDisabled(PermissionDenied):
+    """The signed-in user was disabled by the administrator after signing in."""
+
+    MESSAGE = "Your account was disabled by the administrator."
+
+
 class NotFound(KnownError):
     """A record the user named does not exist."""
 

@@ -246,7 +246,17 @@ def m005_audit_by_user(db: Database) -> None:
     db.execute("CREATE INDEX audit_user ON audit(user_id, id)")
 
 
+def m006_clinic_time_zone(db: Database) -> None:
+    """The clinic's time zone (an IANA name): signature, addendum and print times are stored
+    in UTC and shown in it. A clinic set up before it starts in this computer's zone."""
+    from ptdoc.clock import workstation_zone
+
+    db.execute("ALTER TABLE clinic ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC'")
+    db.execute("UPDATE clinic SET time_zone = ?", [workstation_zone()])
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
-                                                m004_clinic_exercises, m005_audit_by_user]
+                                                m004_clinic_exercises, m005_audit_by_user,
+                                                m006_clinic_time_zone]
 LATEST_VERSION = len(MIGRATIONS)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ptdoc.catalog import lookup
+from ptdoc.clock import stamp
 from ptdoc.domain import (
     Clinic,
     Episode,
@@ -133,13 +134,18 @@ class NoteFacts:
     users: Mapping[int, User]
     review: Review
     treatment_days_since_progress_report: int | None
-    printed_at: dt.datetime
+    printed_at: dt.datetime  # UTC, printed in the clinic's zone
     codes: CodeSet | None = None
     histories: Mapping[str, list[dict]] = field(default_factory=dict)
 
 
 def _text(value: object) -> str:
     return "" if value is None else str(value)
+
+
+def _zone(clinic: Clinic | None) -> str | None:
+    """Stored times print in the clinic's zone (the computer's before a clinic is set up)."""
+    return clinic.time_zone if clinic else None
 
 
 def header(clinic: Clinic | None, patient: Patient, payer: Payer | None,
@@ -269,12 +275,13 @@ def note_data(session: Session, facts: NoteFacts) -> NoteData:
         (f.severity.value, f.code, f.message) for f in review.findings
         if f.severity != Severity.INFO)
     sig = session.signature
+    zone = _zone(facts.clinic)
     signature = "Not signed." if sig is None else (
         f"Electronically signed by {sig.signer_name}, {sig.credential}"
         + (f", NPI {sig.npi}" if sig.npi else "")
-        + f", on {sig.signed_at:%Y-%m-%d %H:%M} UTC.")
+        + f", on {stamp(sig.signed_at, zone)}.")
     addenda = tuple((f"{a.kind.value.capitalize()} — {a.author_name}, "
-                     f"{a.created_at:%Y-%m-%d %H:%M} UTC", a.reason, a.text)
+                     f"{stamp(a.created_at, zone)}", a.reason, a.text)
                     for a in session.addenda)
     return NoteData(
         header=header(facts.clinic, facts.patient, facts.payer, session.date_of_service),
@@ -291,7 +298,7 @@ def note_data(session: Session, facts: NoteFacts) -> NoteData:
         acknowledged=acknowledged, open_findings=open_findings, signature=signature,
         content_hash=sig.content_hash if sig else "", addenda=addenda,
         progressions=_progressions(session, facts.histories),
-        printed_at=f"{facts.printed_at:%Y-%m-%d %H:%M}")
+        printed_at=stamp(facts.printed_at, _zone(facts.clinic)))
 
 
 def status_label(session: Session, review: Review | None) -> str:
@@ -315,7 +322,7 @@ def summary_data(session: Session, facts: NoteFacts) -> SummaryData:
         time_in=time_in, total_time=total, codes=billing_rows(facts.review),
         status=status_label(session, facts.review),
         next_visit=patient.next_visit.isoformat() if patient.next_visit else "not scheduled",
-        printed_at=f"{facts.printed_at:%Y-%m-%d %H:%M}")
+        printed_at=stamp(facts.printed_at, _zone(facts.clinic)))
 
 
 def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
@@ -329,4 +336,4 @@ def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
     return DaySheetData(
         clinic=clinic.name if clinic else "ptdoc", date=day.isoformat(), rows=rows,
         totals=f"{len(summaries)} sessions: {signed} signed, {len(summaries) - signed} not "
-               f"signed; {units} units", printed_at=f"{printed_at:%Y-%m-%d %H:%M}")
+               f"signed; {units} units", printed_at=stamp(printed_at, _zone(clinic)))

@@ -67,17 +67,23 @@ class ClinicRepository:
         self.db = db
 
     def get(self) -> Clinic | None:
-        rows = list(self.db.query("SELECT name, address, phone, npi, idle_lock_minutes "
-                                  "FROM clinic WHERE id = 1"))
+        rows = list(self.db.query("SELECT name, address, phone, npi, idle_lock_minutes, "
+                                  "time_zone FROM clinic WHERE id = 1"))
         return load_rows(Clinic, rows)[0] if rows else None
+
+    def time_zone(self) -> str | None:
+        """The clinic's zone (None before the clinic is set up): read for every time shown."""
+        row = self.db.execute("SELECT time_zone FROM clinic WHERE id = 1").fetchone()
+        return row[0] if row else None
 
     def save(self, clinic: Clinic) -> None:
         self.db.execute(
-            "INSERT INTO clinic (id, name, address, phone, npi, idle_lock_minutes) "
-            "VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+            "INSERT INTO clinic (id, name, address, phone, npi, idle_lock_minutes, time_zone) "
+            "VALUES (1, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
             "address=excluded.address, phone=excluded.phone, npi=excluded.npi, "
-            "idle_lock_minutes=excluded.idle_lock_minutes",
-            [clinic.name, clinic.address, clinic.phone, clinic.npi, clinic.idle_lock_minutes])
+            "idle_lock_minutes=excluded.idle_lock_minutes, time_zone=excluded.time_zone",
+            [clinic.name, clinic.address, clinic.phone, clinic.npi, clinic.idle_lock_minutes,
+             clinic.time_zone])
 
 
 class UserRepository:
@@ -114,6 +120,11 @@ class UserRepository:
         if row is None:
             raise NotFound(f"No user with id {user_id}")
         return row[0]
+
+    def is_active(self, user_id: int) -> bool:
+        """One primary-key read: checked on every permission check of a signed-in user."""
+        row = self.db.execute("SELECT active FROM users WHERE id = ?", [user_id]).fetchone()
+        return bool(row and row[0])
 
     def get(self, user_id: int) -> User:
         users = self._load(f"SELECT {self.COLUMNS} FROM users WHERE id = ?", [user_id])

@@ -31,7 +31,14 @@ from ptdoc.domain import (
     User,
     require_valid_dates,
 )
-from ptdoc.errors import NotFound, PermissionDenied, Problem, RecordLocked, ValidationError
+from ptdoc.errors import (
+    AccountDisabled,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    RecordLocked,
+    ValidationError,
+)
 from ptdoc.icd_index import IcdIndex
 from ptdoc.interchange import (
     SessionContext,
@@ -54,14 +61,16 @@ class Workspace:
     """The database as seen by one actor (``None``: the local operator at the command line)."""
 
     def __init__(self, store: Store, actor: User | None,
-                 today: Callable[[], dt.date] = clock.today,
+                 today: Callable[[], dt.date] | None = None,
                  now: Callable[[], dt.datetime] = clock.utcnow,
                  codes: CodeSet | None = None):
         self.store = store
         self.actor = actor
-        self.today = today
+        self.today = today or (lambda: clock.today(self.time_zone(), self.now()))
         self.now = now
         self._codes = codes
+        # Told (once per refusal) that the actor was disabled meanwhile: the window signs out.
+        self.on_disabled: Callable[[], None] | None = None
 
     # --- permission gate -----------------------------------------------------------------
 
@@ -75,12 +84,22 @@ class Workspace:
 
     def require(self, permission: Permission, entity: str = "",
                 entity_id: int | None = None) -> None:
+        if not self._still_active():
+            self._deny(AccountDisabled.MESSAGE, entity, entity_id, "DISABLED")
+            if self.on_disabled is not None:
+                self.on_disabled()
+            raise AccountDisabled(AccountDisabled.MESSAGE)
         if not allowed(self.actor, permission):
             raise self._deny(f"{self._who()} may not {describe(permission)}.", entity,
                              entity_id, permission.name)
 
     def can(self, permission: Permission) -> bool:
-        return allowed(self.actor, permission)
+        return allowed(self.actor, permission) and self._still_active()
+
+    def _still_active(self) -> bool:
+        """The actor was loaded at sign-in; the administrator may have disabled them since
+        (here or on another workstation), so every permission check reads it again."""
+        return self.actor is None or self.store.users.is_active(self.actor.id or 0)
 
     def _require_scope(self, note_type: NoteType, delivered_by: int | None,
                        session_id: int | None) -> None:
@@ -104,6 +123,10 @@ class Workspace:
 
     def clinic(self) -> Clinic | None:
         return self.store.clinic.get()
+
+    def time_zone(self) -> str | None:
+        """The clinic's zone, in which every time is shown (None: this computer's zone)."""
+        return self.store.clinic.time_zone()
 
     def save_clinic(self, clinic: Clinic) -> None:
         self.require(Permission.MANAGE_CLINIC)
@@ -425,7 +448,7 @@ class Workspace:
             session.patient_id), payer=ctx.payer, episode=ctx.episode, users=users,
             review=review_context(ctx),
             treatment_days_since_progress_report=ctx.treatment_days_since_progress_report,
-            printed_at=self.now().astimezone(), codes=ctx.codes, histories=histories)
+            printed_at=self.now(), codes=ctx.codes, histories=histories)
 
     def note_pdf(self, session_id: int, wait_for_codes: bool = True) -> bytes:
         """The daily note as PDF (drafts carry the watermark and their open findings)."""
@@ -458,7 +481,7 @@ class Workspace:
         from ptdoc.report import render_day_sheet
 
         data = day_sheet(self.clinic(), day, self.summary_data(self.day_ids(day)),
-                         self.now().astimezone())
+                         self.now())
         return render_day_sheet(data)
 
     def record_output(self, kind: str, session_ids: list[int], purpose: str) -> None:

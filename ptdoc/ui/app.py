@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
 from ptdoc import clock, paths
 from ptdoc import db as dbmod
-from ptdoc.demo import DEMO_PASSWORD, build_demo
-from ptdoc.errors import DatabaseError, KnownError
+from ptdoc.demo import DEMO_PASSWORD, DEMO_TIME_ZONE, build_demo
+from ptdoc.errors import AccountDisabled, DatabaseError, KnownError
 from ptdoc.icd_index import IcdIndex
 from ptdoc.services import Workspace
 from ptdoc.store import Store
@@ -40,6 +40,8 @@ def setup_logging() -> Path:
 def install_crash_hook(log_file: Path) -> None:
     """Anything that is not a KnownError is a bug: log it whole, tell the user, keep running."""
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if isinstance(exc, AccountDisabled):
+            return  # the window has gone back to the sign-in screen, which says why
         if isinstance(exc, KnownError):
             QMessageBox.warning(None, "ptdoc", str(exc))
             return
@@ -58,7 +60,7 @@ def open_store(db_path: Path, demo_if_missing: bool) -> tuple[Store | None, str]
     while True:
         try:
             if demo_if_missing and not (db_path.exists() and db_path.stat().st_size > 0):
-                store = build_demo(db_path, clock.today())
+                store = build_demo(db_path, clock.today(DEMO_TIME_ZONE))
                 return store, (f"Demo clinic created at {db_path}. Demo users: mchen (DPT), "
                                f"jokafor (PT), lrivera (PTA), pkim (front desk), admin; "
                                f"password {DEMO_PASSWORD}.")

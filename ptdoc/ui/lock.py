@@ -44,17 +44,25 @@ class IdleWatcher(QObject):
             app.removeEventFilter(self)
 
 
+LOCKED = ("ptdoc is locked. Patient data is hidden. Sign in to continue; what was typed is "
+          "saved.")
+
+
 class LockScreen(QWidget):
     """Shows no patient data; the same or another user signs in to go on."""
 
     def __init__(self, store: Store, clinic_name: str):
         super().__init__(objectName="lock_screen")
-        self.form = SignInForm(store, f"<h2>{clinic_name}</h2><p>ptdoc is locked. Patient "
-                                      "data is hidden. Sign in to continue; what was typed is "
-                                      "saved.</p>", cancel_text="Quit")
+        self.clinic_name = clinic_name
+        self.form = SignInForm(store, "", cancel_text="Quit")
+        self.explain(LOCKED)
         self.form.setMaximumWidth(480)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(QLabel(""), 0)
         layout.addWidget(self.form)
         layout.addStretch(2)
+
+    def explain(self, why: str) -> None:
+        """Why the window is on this screen: locked, or the user was signed out."""
+        self.form.heading.setText(f"<h2>{self.clinic_name}</h2><p>{why}</p>")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import QDate, QSettings
+from PySide6.QtCore import QDate, QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,13 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc.domain import Patient, SessionStatus, User
-from ptdoc.errors import KnownError
+from ptdoc.errors import AccountDisabled, KnownError
 from ptdoc.permissions import Permission
 from ptdoc.services import Workspace
-from ptdoc.ui.lock import IdleWatcher, LockScreen
+from ptdoc.ui.lock import LOCKED, IdleWatcher, LockScreen
 from ptdoc.ui.models import SessionListModel
 from ptdoc.ui.new_session import PATIENT_ROLE, NewSessionDialog, patient_line
-from ptdoc.ui.pdf_preview import PdfPreview
+from ptdoc.ui.pdf_preview import PdfPreview, show_pdf
 from ptdoc.ui.session_editor import SessionEditor
 
 
@@ -46,7 +47,7 @@ def from_qdate(day: QDate) -> dt.date:
 class MainWindow(QMainWindow):
     def __init__(self, workspace: Workspace, notice: str = ""):
         super().__init__()
-        self.workspace = workspace
+        self.workspace = self._watch(workspace)
         self.editor: SessionEditor | None = None
         self.patient: Patient | None = None  # the day view shows this patient's sessions
         clinic = workspace.clinic()
@@ -69,9 +70,9 @@ class MainWindow(QMainWindow):
                                         lambda: self.search.setFocus())
         self.lock_action = self._action("&Lock / switch user", "Ctrl+L", self.lock)
         self.summaries_action = self._action("Preview &summaries…", "Ctrl+P",
-                                             lambda: self.summaries_preview().exec())
+                                             lambda: show_pdf(self.summaries_preview))
         self.day_sheet_action = self._action("&Day sheet…", "Ctrl+Shift+P",
-                                             lambda: self.day_sheet_preview().exec())
+                                             lambda: show_pdf(self.day_sheet_preview))
         self.prev_button = self._button("◀ Previous day", "day_previous", self.prev_action)
         self.next_button = self._button("Next day ▶", "day_next", self.next_action)
         self.today_button = self._button("Today", "day_today", self.today_action)
@@ -276,6 +277,8 @@ class MainWindow(QMainWindow):
     def open_session(self, session_id: int) -> None:
         try:
             session = self.workspace.open_session(session_id)
+        except AccountDisabled:
+            return  # the sign-in screen says why
         except KnownError as exc:
             self.notice.setText(str(exc))
             self.notice.show()
@@ -289,14 +292,19 @@ class MainWindow(QMainWindow):
         self.editor.step_list.setFocus()
 
     def close_editor(self) -> None:
+        if self._drop_editor():
+            self.refresh()
+            self.table.setFocus()
+
+    def _drop_editor(self) -> bool:
+        """Remove the editor (what it saved stays saved); False when none was open."""
         if self.editor is None:
-            return
+            return False
         editor, self.editor = self.editor, None
         self.pages.setCurrentWidget(self.day_page)
         self.pages.removeWidget(editor)
         editor.deleteLater()
-        self.refresh()
-        self.table.setFocus()
+        return True
 
     # --- paper ------------------------------------------------------------------------------
 
@@ -331,23 +339,50 @@ class MainWindow(QMainWindow):
             self.editor.commit_pending()  # the field being typed is saved first
         self._page_before_lock = self.pages.currentWidget()
         user = self.workspace.actor
-        self.lock_screen.form.reload_users(user.username if user else None)
+        self._show_lock_screen(user.username if user else None, "Locked", LOCKED)
+
+    def _show_lock_screen(self, preselect: str | None, state: str, why: str) -> None:
+        self.lock_screen.explain(why)
+        self.lock_screen.form.reload_users(preselect)
         self.pages.setCurrentWidget(self.lock_screen)
         self.menuBar().setEnabled(False)
         for action in self.actions():  # no shortcut may reach patient data while locked
             action.setEnabled(False)
-        self.signed_in.setText(f"Locked · {self.clinic_name}")
+        self.signed_in.setText(f"{state} · {self.clinic_name}")
         self.lock_screen.form.secret.setFocus()
+
+    def _watch(self, workspace: Workspace) -> Workspace:
+        """The workspace in use, which tells the window when its user has been disabled (after
+        the refused action has unwound, hence the timer)."""
+        workspace.on_disabled = lambda: QTimer.singleShot(0, self.account_disabled)
+        return workspace
+
+    def account_disabled(self) -> None:
+        """The administrator disabled the signed-in user: straight to the sign-in screen with
+        a plain message. Everything saved stays; the refused edit is not kept."""
+        if self.locked:
+            return
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.reject()
+        self._drop_editor()
+        self._page_before_lock = self.day_page
+        self._show_lock_screen(None, "Signed out",
+                               f"{AccountDisabled.MESSAGE} Patient data is hidden. What was "
+                               "saved before stays saved; nothing more is saved in your "
+                               "name. Another user may sign in.")
 
     def _unlocked(self, user: User) -> None:
         same = self.workspace.actor is not None and self.workspace.actor.id == user.id
         if not same:
-            self.close_editor()
-            self.workspace = Workspace(self.workspace.store, user, self.workspace.today,
-                                       self.workspace.now, self.workspace.codes_if_ready)
-            self._page_before_lock = self.day_page
+            self._drop_editor()
+            self.workspace = self._watch(Workspace(self.workspace.store, user,
+                                                   self.workspace.today, self.workspace.now,
+                                                   self.workspace.codes_if_ready))
             self.patient = None
-            self.refresh()
+        if not same or self._page_before_lock is self.day_page:
+            self._page_before_lock = self.day_page
+            self.refresh()  # a new user's day, or sessions others changed while it was locked
         self.menuBar().setEnabled(True)
         for action in self.actions():
             action.setEnabled(True)

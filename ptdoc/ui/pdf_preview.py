@@ -23,7 +23,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ptdoc.errors import AccountDisabled
 from ptdoc.ui.widgets import hbox
+
+
+def show_pdf(make: Callable[[], PdfPreview]) -> None:
+    """Make the paper and show its preview; a user disabled meanwhile gets none (the window
+    has gone back to the sign-in screen, which says why)."""
+    try:
+        preview = make()
+    except AccountDisabled:
+        return
+    preview.exec()
 
 
 def page_count(pdf: bytes) -> int:

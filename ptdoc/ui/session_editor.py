@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc.claim import apply_claim, build_claim
+from ptdoc.clock import stamp
 from ptdoc.domain import AddendumKind, Session, SessionStatus
 from ptdoc.errors import DatabaseLocked, KnownError, Problem, ValidationError
 from ptdoc.permissions import Permission
@@ -33,7 +34,7 @@ from ptdoc.review import Review, review_context
 from ptdoc.rules import Finding, Severity
 from ptdoc.services import Workspace
 from ptdoc.ui.flags import FlagsPanel
-from ptdoc.ui.pdf_preview import PdfPreview
+from ptdoc.ui.pdf_preview import PdfPreview, show_pdf
 from ptdoc.ui.refusals import Refusal
 from ptdoc.ui.steps.base import Step
 from ptdoc.ui.steps.codes import CodesStep
@@ -119,8 +120,8 @@ class SessionEditor(QWidget):
         self._action("Previous step", "Ctrl+Shift+Return", lambda: self.go(self.current - 1))
         self._action("Previous step", "Ctrl+Shift+Enter", lambda: self.go(self.current - 1))
         self._action("Close note", "Ctrl+W", self.close_editor)
-        self._action("Note as PDF", "Ctrl+E", lambda: self.note_preview().exec())
-        self.pdf_button.clicked.connect(lambda: self.note_preview().exec())
+        self._action("Note as PDF", "Ctrl+E", lambda: show_pdf(self.note_preview))
+        self.pdf_button.clicked.connect(lambda: show_pdf(self.note_preview))
         for i in range(len(self.steps)):
             self._action(f"Step {i + 1}", f"Ctrl+{i + 1}",
                          lambda _checked=False, i=i: self.go(i))
@@ -373,7 +374,8 @@ class SessionEditor(QWidget):
             sig = s.signature
             self.banner.setText(f"<b>{self.patient.display_name}</b> · {s.date_of_service} · "
                                 f"{s.note_type.value} — <b>signed</b> by {sig.signer_name}, "
-                                f"{sig.credential} at {sig.signed_at:%Y-%m-%d %H:%M} UTC. "
+                                f"{sig.credential} at "
+                                f"{stamp(sig.signed_at, self.workspace.time_zone())}. "
                                 "Locked: corrections are addenda.")
         else:
             mode = "read only" if self.read_only else "draft, saved as you go"

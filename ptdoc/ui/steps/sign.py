@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ptdoc.clock import stamp
 from ptdoc.domain import Session
 from ptdoc.errors import KnownError
 from ptdoc.rules import Severity
@@ -78,6 +79,7 @@ class SignStep(Step):
         actor = self.editor.workspace.actor
         review = self.editor.review
         signed = session.signature is not None
+        zone = self.editor.workspace.time_zone()
         self.signer.setText(f"Signing as: {actor.display}" + (f", NPI {actor.npi}"
                                                                if actor and actor.npi else "")
                             if actor else "Signing needs a signed-in clinician.")
@@ -86,7 +88,7 @@ class SignStep(Step):
         if signed:
             sig = session.signature
             self.state.setText(f"Signed by {sig.signer_name}, {sig.credential} at "
-                               f"{sig.signed_at:%Y-%m-%d %H:%M} UTC. Content SHA-256 "
+                               f"{stamp(sig.signed_at, zone)}. Content SHA-256 "
                                f"{sig.content_hash[:16]}…. The note is locked; corrections "
                                "are addenda.")
         elif review is not None:
@@ -124,7 +126,7 @@ class SignStep(Step):
         self.addenda.clear()
         for a in session.addenda:
             self.addenda.addItem(f"{a.kind.value.capitalize()} by {a.author_name} at "
-                                 f"{a.created_at:%Y-%m-%d %H:%M} UTC — reason: {a.reason}\n"
+                                 f"{stamp(a.created_at, zone)} — reason: {a.reason}\n"
                                  f"{a.text}")
 
     def _sign(self) -> None:
