@@ -38,6 +38,7 @@ class AuditAction(StrEnum):
     BACKUP = "backup"
     RESTORE = "restore"
     ADMIN = "admin"
+    TAKE_OVER = "take over"
 
 
 def load_rows(cls: type, rows: list[dict[str, Any]]) -> list:
@@ -338,6 +339,16 @@ class AuditLog:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [to_plain(when), actor.id if actor else None,
              actor.username if actor else "cli", action.value, entity, entity_id, detail])
+
+    def draft_owner(self, session_id: int) -> int | None:
+        """Who writes a draft: its creator, or whoever last took it over (None: nobody named,
+        as for a draft made at the command line)."""
+        row = self.db.execute(
+            "SELECT user_id FROM audit WHERE entity = 'session' AND entity_id = ? AND action IN "
+            "(?, ?, ?) ORDER BY id DESC LIMIT 1",
+            [session_id, AuditAction.CREATE.value, AuditAction.TAKE_OVER.value,
+             AuditAction.IMPORT.value]).fetchone()
+        return row[0] if row else None
 
     def failures_in_a_row(self, user_id: int) -> tuple[int, dt.datetime | None]:
         """Wrong secrets of the user since their last accepted one, and when the last was."""

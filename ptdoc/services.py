@@ -229,9 +229,44 @@ class Workspace:
                 raise RecordLocked("This session is signed and locked; add an addendum to "
                                    "correct it.")
             self._require_scope(note_type, delivered_by, session.id)
+            if not self.writes(session.id):
+                raise self._deny(f"{self.writer(session.id)} is writing this draft: take it "
+                                 "over to edit it.", "session", session.id, "NOT_TAKEN_OVER")
         saved = self._store_draft(session)
         self.store.audit.record(self.actor, AuditAction.EDIT, "session", saved.id)
         return saved
+
+    def writes(self, session_id: int) -> bool:
+        """Whether the actor writes this draft (made it or took it over); anyone else opens it
+        read-only until they take it over."""
+        owner = self.store.audit.draft_owner(session_id)
+        return self.actor is None or owner is None or owner == self.actor.id
+
+    def writer(self, session_id: int) -> str:
+        owner = self.store.audit.draft_owner(session_id)
+        return self.store.users.get(owner).display if owner else "Nobody"
+
+    def may_take_over(self, session: Session) -> bool:
+        """A clinician allowed to document this note may take over another's draft."""
+        actor = self.actor
+        if actor is None or session.status != SessionStatus.DRAFT or session.id is None or \
+                not self.can(Permission.DOCUMENT) or self.writes(session.id):
+            return False
+        if session.note_type in PT_ONLY_NOTES and not actor.credential.is_therapist:
+            return False
+        return actor.credential.is_therapist or session.delivered_by == actor.id
+
+    def take_over(self, session_id: int) -> Session:
+        """Make the actor the writer of another clinician's draft (audited)."""
+        self.require(Permission.DOCUMENT, "session", session_id)
+        session = self.store.sessions.get(session_id)
+        if not self.may_take_over(session):
+            raise self._deny(f"{self._who()} may not take over this draft.", "session",
+                             session_id, "TAKE_OVER")
+        previous = self.store.audit.draft_owner(session_id)
+        self.store.audit.record(self.actor, AuditAction.TAKE_OVER, "session", session_id,
+                                f"from user {previous}" if previous else "")
+        return session
 
     def _store_draft(self, session: Session) -> Session:
         self._require_scope_of(session)

@@ -415,3 +415,32 @@ def test_what_is_shown_is_the_stored_draft_plus_the_listed_refusals(qtbot, clini
 
 
 
+
+
+def test_another_clinicians_draft_opens_read_only_until_taken_over(qtbot, clinic):
+    draft = clinic.complete_draft("pt")  # written by pt
+    win = make_window(qtbot, clinic, "dpt")
+    try:
+        editor = open_from_day(qtbot, win, draft.id)
+        assert editor.read_only and "PT User, PT is writing this draft" in editor.banner.text()
+        step(qtbot, editor, 4)
+        assert editor.steps[3].total.isReadOnly()
+        assert editor.take_over_button.isVisible()
+        press(qtbot, Qt.Key.Key_K, Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(lambda: not editor.read_only)  # a mnemonic animates the click
+        assert not editor.take_over_button.isVisible()
+        retype(qtbot, editor.steps[3].total, "41")
+        assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 41
+        took = [e for e in clinic.store.audit.entries("session", draft.id)
+                if e["action"] == "take over"]
+        assert len(took) == 1 and took[0]["actor"] == "dpt"
+    finally:
+        win.close()
+    # the first writer now sees it read-only, and the services refuse their edits
+    from dataclasses import replace as change
+
+    from ptdoc.errors import PermissionDenied
+    with pytest.raises(PermissionDenied, match="DPT User, DPT is writing this draft"):
+        clinic.as_("pt").save_draft(change(clinic.store.sessions.get(draft.id),
+                                           assessment="mine"))
+    assert not clinic.as_("pta").may_take_over(clinic.store.sessions.get(draft.id))

@@ -74,6 +74,10 @@ class SessionEditor(QWidget):
 
         self.banner = QLabel(objectName="editor_banner")
         self.banner.setWordWrap(True)
+        self.take_over_button = QPushButton("Ta&ke over this draft", objectName="take_over")
+        self.take_over_button.setToolTip("Write this draft yourself; the other clinician then "
+                                         "sees it read-only. The audit log records it.")
+        self.take_over_button.clicked.connect(self.take_over)
         self.step_list = QListWidget(objectName="step_list")
         self.step_list.setAccessibleName("Steps")
         self.step_list.setMinimumWidth(215)
@@ -111,7 +115,7 @@ class SessionEditor(QWidget):
         nav = hbox(self.close_button, self.pdf_button, self.status_label, self.back_button,
                    self.next_button, grow=self.status_label)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.banner)
+        layout.addLayout(hbox(self.banner, self.take_over_button, grow=self.banner))
         layout.addWidget(splitter, 1)
         layout.addLayout(nav)
 
@@ -149,7 +153,23 @@ class SessionEditor(QWidget):
         if session.status == SessionStatus.SIGNED or not self.workspace.can(
                 Permission.DOCUMENT) or actor is None:
             return False
-        return actor.credential.is_therapist or session.delivered_by in (None, actor.id)
+        if not actor.credential.is_therapist and session.delivered_by not in (None, actor.id):
+            return False
+        # Another clinician's draft opens read-only until it is explicitly taken over.
+        return session.id is None or self.workspace.writes(session.id)
+
+    def take_over(self) -> None:
+        """Make this draft the signed-in clinician's to write (audited), then edit it."""
+        try:
+            self.session = self.workspace.take_over(self.session.id or 0)
+        except KnownError as exc:
+            self.status(str(exc))
+            return
+        self.read_only = False
+        self._set_read_only(False)
+        self._refresh(all_steps=True)
+        self.status("You took over this draft; the audit log records it")
+        self.step_list.setFocus()
 
     def _action(self, text: str, keys: str, slot: Callable[[], object]) -> None:
         action = QAction(text, self)
@@ -378,9 +398,14 @@ class SessionEditor(QWidget):
                                 f"{stamp(sig.signed_at, self.workspace.time_zone())}. "
                                 "Locked: corrections are addenda.")
         else:
-            mode = "read only" if self.read_only else "draft, saved as you go"
+            mode = "draft, saved as you go"
+            if self.read_only and s.id is not None and not self.workspace.writes(s.id):
+                mode = f"read only: {self.workspace.writer(s.id)} is writing this draft"
+            elif self.read_only:
+                mode = "read only"
             self.banner.setText(f"<b>{self.patient.display_name}</b> · MRN {self.patient.mrn} "
                                 f"· {s.date_of_service} · {s.note_type.value} — {mode}")
+        self.take_over_button.setVisible(self.read_only and self.workspace.may_take_over(s))
         for i, step in enumerate(self.steps):
             if all_steps or i == self.current:
                 step.load(s)
