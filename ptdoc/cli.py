@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ptdoc import __version__, clock, interchange, paths
+from ptdoc import __version__, clock, fields, files, interchange, logfile, paths
 from ptdoc.errors import (
     KnownError,
     NotFound,
@@ -45,15 +45,30 @@ def _date(text: str) -> dt.date:
     if text in words:
         return clock.today() + dt.timedelta(days=words[text])
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date as YYYY-MM-DD") from None
+        value = fields.parse_date(text, "The date", "date")
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value is None:
+        raise argparse.ArgumentTypeError("the date is empty (write YYYY-MM-DD)")
+    return value
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a session id (a positive number)")
+    # ASCII digits and at most 18 of them: an id SQLite can hold ('²'.isdigit() is True).
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"'{fields.clip(text)}' is not a session id (a "
+                                         "positive number)")
     return int(text)
+
+
+def _year(text: str) -> int:
+    try:
+        value = fields.parse_int(text, fields.YEAR, "year")
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value is None:
+        raise argparse.ArgumentTypeError("the year is empty")
+    return value
 
 
 def _actions(parser: argparse.ArgumentParser, required: bool = False) -> Any:
@@ -151,13 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fees", parents=[common], help="the fee schedule (allowed amount per "
                                                       "code), for year-to-date KX tracking")
-    p.add_argument("--year", type=int, default=None, help="default: this year")
+    p.add_argument("--year", type=_year, default=None, help="default: this year")
     p.add_argument("--json", action="store_true", help="print JSON")
     fsub = _actions(p)
     s = fsub.add_parser("set", parents=[common], help="set one code's allowed amount")
     s.add_argument("code")
     s.add_argument("amount", help="dollars, such as 29.50")
-    s.add_argument("--year", type=int, default=None, help="default: this year")
+    s.add_argument("--year", type=_year, default=None, help="default: this year")
 
     p = sub.add_parser("export", parents=[common], help="the daily note of a session as PDF")
     p.add_argument("--session", type=_positive_int, required=True, metavar="ID")
@@ -185,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    log_file = logfile.setup_logging()
     try:
         args = build_parser().parse_args(argv)
         db_path = getattr(args, "db", None) or paths.default_db_path()
@@ -204,9 +220,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: one line here, the traceback in the log
-        log.exception("unexpected error")
-        _err(f"internal error ({type(exc).__name__}: {exc}); please report it")
+        log.exception("unexpected error in: ptdoc %s", " ".join(map(repr, argv or sys.argv[1:])))
+        where = f"details in {log_file}" if log_file else "no log file could be written"
+        _err(f"internal error ({type(exc).__name__}: {fields.clip(_first_line(exc), 120)}); "
+             f"{where}; please report it")
         return 70
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def _one_line(exc: KnownError) -> str:
@@ -219,7 +242,9 @@ def _one_line(exc: KnownError) -> str:
 
 
 def _err(message: str) -> None:
-    print(f"ptdoc: {message}", file=sys.stderr)
+    # One line whatever the message holds (a file's text, a newline in an argument).
+    line = " ".join(message.split("\n"))
+    print(f"ptdoc: {line}", file=sys.stderr)
 
 
 def _open_existing(db_path: Path, create: bool = False):  # -> Store (lazy import: fast --help)
@@ -287,16 +312,12 @@ def _cmd_session(args: argparse.Namespace, db_path: Path) -> int:
         with _open_existing(db_path) as store:
             text = interchange.dumps(Workspace(store, None).export_session(args.id))
         if args.output:
-            _write_text(args.output, text)
+            _write(args.output, text)
             print(f"Session {args.id} written to {args.output}", file=sys.stderr)
         else:
             sys.stdout.write(text)
         return EXIT_OK
-    try:
-        text = args.file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {args.file}: {exc}") from exc
-    doc = interchange.loads(text)
+    doc = interchange.loads(interchange.read_file(args.file))
     with _open_existing(db_path) as store:
         session = Workspace(store, None).import_session(doc)
     print(f"Imported as session {session.id} ({session.status.value}, "
@@ -304,20 +325,13 @@ def _cmd_session(args: argparse.Namespace, db_path: Path) -> int:
     return EXIT_OK
 
 
-def _write_text(path: Path, text: str) -> None:
+def _write(path: Path, data: bytes | str) -> None:
+    """A file with patient data: private to the user (0600)."""
     try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    if path.is_dir():
-        raise UsageError(f"cannot write {path}: it is a folder")
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+        files.write_private(path, data)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") \
+            from exc
 
 
 def _writable(path: Path) -> None:
@@ -335,7 +349,7 @@ def _cmd_export(args: argparse.Namespace, db_path: Path) -> int:
     with _open_existing(db_path) as store:
         ws = Workspace(store, None)
         pdf = ws.note_pdf(args.session)
-        _write_bytes(args.output, pdf)
+        _write(args.output, pdf)
         ws.record_output("note", [args.session], "save")
     print(f"Session {args.session} written to {args.output}")
     return EXIT_OK
@@ -351,7 +365,7 @@ def _cmd_summaries(args: argparse.Namespace, db_path: Path) -> int:
         ws = Workspace(store, None)
         ids = ws.day_ids(args.date)
         pdf = ws.day_sheet_pdf(args.date) if args.day_sheet else ws.summaries_pdf(ids)
-        _write_bytes(out, pdf)
+        _write(out, pdf)
         ws.record_output(kind.replace("-", " "), ids, "save")
     count = len(ids)
     print(f"{count} session{'s' * (count != 1)} of {args.date} written to {out}")
@@ -417,12 +431,15 @@ def _parse_units_args(items: list[str]) -> tuple[dict[str, int], dict[str, int |
             raise UsageError(f"'{item}': minutes given to nothing (write CODE=MINUTES)")
         info = lookup(code)
         if info is None:
-            raise UsageError(f"unknown code '{code}' (not a PT code ptdoc knows)")
+            raise UsageError(f"unknown code '{fields.clip(code)}' (not a PT code ptdoc knows)")
         minutes = None
         if sep:
-            if not text.strip().isdigit():
-                raise UsageError(f"'{item}': minutes must be a whole number of 0 or more")
-            minutes = int(text)
+            try:
+                minutes = fields.parse_int(text, fields.MINUTES, code)
+            except ValidationError as exc:
+                raise UsageError(f"'{fields.clip(item)}': {exc}") from None
+            if minutes is None:
+                raise UsageError(f"'{item}': give the minutes after '=' (CODE=MINUTES)")
         if info.timed:
             if minutes is None:
                 raise UsageError(f"{code} is timed: give its minutes as {code}=MINUTES")
@@ -430,6 +447,12 @@ def _parse_units_args(items: list[str]) -> tuple[dict[str, int], dict[str, int |
         else:
             untimed[code] = minutes if untimed.get(code) is None else \
                 (untimed[code] or 0) + (minutes or 0)
+    if len(timed) + len(untimed) > fields.MAX_SERVICES:
+        raise UsageError(f"at most {fields.MAX_SERVICES} codes at once")
+    total = sum(timed.values()) + sum(m or 0 for m in untimed.values())
+    if total > fields.VISIT_MINUTES.high:
+        raise UsageError(f"{total} minutes in all is longer than a day: "
+                         f"{fields.VISIT_MINUTES.expected()}")
     return timed, untimed
 
 
@@ -470,11 +493,7 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
         from ptdoc.icd_index import IcdIndex
         from ptdoc.rule_context import RuleContext
 
-        try:
-            text = args.file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {args.file}: {exc}") from exc
-        doc = interchange.loads(text)
+        doc = interchange.loads(interchange.read_file(args.file))
         facts = doc.context
         ctx = RuleContext(
             session=doc.session, today=clock.today(), patient=doc.patient, payer=doc.payer,
@@ -626,17 +645,14 @@ def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
 
 
 def _cmd_fees(args: argparse.Namespace, db_path: Path) -> int:
-    from decimal import Decimal, InvalidOperation
-
     from ptdoc.services import Workspace
 
     year = args.year or clock.today().year
     with _open_existing(db_path) as store:
         if args.action == "set":
-            try:
-                amount = Decimal(args.amount)
-            except InvalidOperation:
-                raise UsageError(f"'{args.amount}' is not an amount such as 29.50") from None
+            amount = fields.parse_decimal(args.amount, fields.AMOUNT, "amount")
+            if amount is None:
+                raise UsageError("give the amount in dollars, such as 29.50")
             Workspace(store, None).set_fee(args.code.upper(), year, amount)
             print(f"{args.code.upper()} {year}: ${amount}")
             return EXIT_OK

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import sys
 import traceback
 from pathlib import Path
@@ -11,7 +10,7 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
-from ptdoc import clock, paths
+from ptdoc import clock, logfile, paths
 from ptdoc import db as dbmod
 from ptdoc.demo import DEMO_PASSWORD, build_demo
 from ptdoc.errors import DatabaseError, KnownError
@@ -26,15 +25,7 @@ log = logging.getLogger("ptdoc")
 
 
 def setup_logging() -> Path:
-    folder = paths.log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(folder / "ptdoc.log", maxBytes=2_000_000,
-                                                   backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return folder / "ptdoc.log"
+    return logfile.setup_logging() or paths.log_dir() / "ptdoc.log"
 
 
 def install_crash_hook(log_file: Path) -> None:
