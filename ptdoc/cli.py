@@ -192,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", parents=[common],
                        help="replace the database with a checked backup")
     p.add_argument("file", type=Path)
+    p.add_argument("--force", action="store_true",
+                   help="do not ask before replacing the database (needed when standard input "
+                        "is not a terminal)")
 
     p = sub.add_parser("gui", parents=[common], help="start the window (the default)")
     p.add_argument("--no-demo", action="store_true",
@@ -243,7 +246,8 @@ def _one_line(exc: KnownError) -> str:
 
 def _err(message: str) -> None:
     # One line whatever the message holds (a file's text, a newline in an argument).
-    line = " ".join(message.split("\n"))
+    # An argument that is not valid UTF-8 arrives with surrogates: shown escaped, not a crash.
+    line = " ".join(message.split("\n")).encode("utf-8", "backslashreplace").decode("utf-8")
     print(f"ptdoc: {line}", file=sys.stderr)
 
 
@@ -260,16 +264,15 @@ def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc import db as dbmod
     from ptdoc.demo import build_demo
 
-    if db_path.exists() and db_path.stat().st_size > 0:
+    if db_path.exists():
         if not args.force:
-            raise UsageError(f"{db_path} already exists; use --force to replace it (a backup "
-                             "is made first) or --db PATH for another file")
-        with _open_existing(db_path) as store:
-            kept = dbmod.backup_to(store.db, paths.backup_dir(db_path) /
-                                   f"ptdoc-before-demo-{dt.datetime.now():%Y%m%d-%H%M%S}.sqlite3")
+            raise UsageError(f"{db_path} already exists; use --force to replace it (it is "
+                             "backed up, or moved aside when it is not a ptdoc database, "
+                             "first) or --db PATH for another file")
+        kept = dbmod.keep_current(db_path, "demo")
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
-        print(f"Previous database backed up to {kept}")
+        print(f"Previous file kept at {kept}")
     with build_demo(db_path, clock.today()) as store:
         print(f"Demo clinic created at {db_path}: {store.patients.count()} patients, "
               f"{store.sessions.count()} sessions. Users: admin, mchen (DPT), jokafor (PT), "
@@ -382,7 +385,7 @@ def _cmd_backup(args: argparse.Namespace, db_path: Path) -> int:
         dest = dest / stamp
     with _open_existing(db_path) as store:
         try:
-            dbmod.backup_to(store.db, dest)
+            dbmod.checked_backup(store.db, db_path, dest)
         except OSError as exc:
             raise UsageError(f"cannot write {dest}: {exc.strerror}") from exc
         store.audit.record(None, AuditAction.BACKUP, detail=dest.name)
@@ -395,12 +398,30 @@ def _cmd_restore(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc.repositories import AuditAction
     from ptdoc.store import Store
 
+    dbmod.check_backup_file(args.file)
+    if db_path.exists() and not args.force:
+        _confirm_restore(db_path, args.file)
     kept = dbmod.restore(db_path, args.file)
     with Store.open(db_path) as store:
         store.audit.record(None, AuditAction.RESTORE, detail=args.file.name)
     print(f"Restored {db_path} from {args.file}" +
           (f"; the previous database was kept at {kept}" if kept else ""))
     return EXIT_OK
+
+
+def _confirm_restore(db_path: Path, source: Path) -> None:
+    """Restoring replaces a whole clinic: say what by what, and ask (y/N) on a terminal."""
+    from ptdoc import db as dbmod
+
+    what = (f"This replaces {db_path} ({dbmod.contents(db_path)}) with {source} "
+            f"({dbmod.contents(source)}).")
+    if not sys.stdin.isatty():
+        raise UsageError(f"{what} Run it on a terminal to confirm, or add --force.")
+    # The question goes to stderr, so it is seen even when the output is redirected.
+    print(f"{what}\nReplace the database? [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
+    if answer.strip().lower() not in ("y", "yes"):
+        raise UsageError("restore cancelled; nothing was changed")
 
 
 def _cmd_gui(args: argparse.Namespace, db_path: Path) -> int:
@@ -447,6 +468,10 @@ def _parse_units_args(items: list[str]) -> tuple[dict[str, int], dict[str, int |
         else:
             untimed[code] = minutes if untimed.get(code) is None else \
                 (untimed[code] or 0) + (minutes or 0)
+    for code, minutes in [*timed.items(), *untimed.items()]:
+        if (minutes or 0) > fields.MINUTES.high:
+            raise UsageError(f"{code} has {minutes} minutes in all: "
+                             f"{fields.MINUTES.expected()} per code")
     if len(timed) + len(untimed) > fields.MAX_SERVICES:
         raise UsageError(f"at most {fields.MAX_SERVICES} codes at once")
     total = sum(timed.values()) + sum(m or 0 for m in untimed.values())

@@ -48,7 +48,9 @@ def open_store(db_path: Path, demo_if_missing: bool) -> tuple[Store | None, str]
     """The database, or None when the user gave up; with a notice to show in the window."""
     while True:
         try:
-            if demo_if_missing and not (db_path.exists() and db_path.stat().st_size > 0):
+            # Only a path with nothing there becomes the demo; an empty or foreign file is
+            # refused by the gate below with the way out, and left as it is.
+            if demo_if_missing and not db_path.exists():
                 store = build_demo(db_path, clock.today())
                 return store, (f"Demo clinic created at {db_path}. Demo users: mchen (DPT), "
                                f"jokafor (PT), lrivera (PTA), pkim (front desk), admin; "
