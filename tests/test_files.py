@@ -30,3 +30,27 @@ def test_written_files_are_private_and_whole(tmp_path: Path, open_umask: None) -
     with pytest.raises(FileNotFoundError):
         write_private(tmp_path / "missing" / "x.pdf", b"x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["note.json"]  # no partial left
+
+
+def test_the_window_refuses_an_empty_file_and_leaves_it(qtbot, tmp_path: Path, monkeypatch,
+                                                        artifacts: Path) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from ptdoc.ui.app import open_store
+
+    empty = tmp_path / "clinic.sqlite3"
+    empty.touch()
+    shown: list[str] = []
+
+    def exec_box(box: QMessageBox) -> int:
+        box.show()
+        box.grab().save(str(artifacts / "empty-database.png"))
+        shown.append(box.text())
+        return 0  # the user chooses Quit
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_box)
+    store, _notice = open_store(empty, demo_if_missing=True)
+    assert store is None
+    assert "empty file, not a ptdoc database" in shown[0]
+    assert "ptdoc restore FILE" in shown[0]
+    assert empty.stat().st_size == 0 and not (tmp_path / "clinic.sqlite3-wal").exists()

@@ -67,7 +67,7 @@ def test_replace_is_refused_from_python(signed_clinic: tuple[Path, dict[str, int
     for attack in ATTACKS:
         conn = sqlite3.connect(path)  # as an attacker would: default settings, no ptdoc
         try:
-            with pytest.raises(sqlite3.IntegrityError, match="cannot be replaced|locked"):
+            with pytest.raises(sqlite3.IntegrityError, match=r"cannot be replaced|locked"):
                 conn.execute(attack.format(**ids))
             conn.commit()
         finally:
