@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ptdoc import __version__, clock, interchange, paths
+from ptdoc import __version__, clock, fields, files, interchange, logfile, paths
 from ptdoc.errors import (
     KnownError,
     NotFound,
@@ -47,9 +47,12 @@ def _date(text: str) -> dt.date | int:
     if text in words:
         return words[text]
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date as YYYY-MM-DD") from None
+        value = fields.parse_date(text, "The date", "date")
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value is None:
+        raise argparse.ArgumentTypeError("the date is empty (write YYYY-MM-DD)")
+    return value
 
 
 def _day(value: dt.date | int | None, ws) -> dt.date | None:  # ws: services.Workspace
@@ -65,9 +68,21 @@ def _time_zone(text: str) -> str:
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a session id (a positive number)")
+    # ASCII digits and at most 18 of them: an id SQLite can hold ('²'.isdigit() is True).
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"'{fields.clip(text)}' is not a session id (a "
+                                         "positive number)")
     return int(text)
+
+
+def _year(text: str) -> int:
+    try:
+        value = fields.parse_int(text, fields.YEAR, "year")
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value is None:
+        raise argparse.ArgumentTypeError("the year is empty")
+    return value
 
 
 def _actions(parser: argparse.ArgumentParser, required: bool = False) -> Any:
@@ -168,13 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fees", parents=[common], help="the fee schedule (allowed amount per "
                                                       "code), for year-to-date KX tracking")
-    p.add_argument("--year", type=int, default=None, help="default: this year")
+    p.add_argument("--year", type=_year, default=None, help="default: this year")
     p.add_argument("--json", action="store_true", help="print JSON")
     fsub = _actions(p)
     s = fsub.add_parser("set", parents=[common], help="set one code's allowed amount")
     s.add_argument("code")
     s.add_argument("amount", help="dollars, such as 29.50")
-    s.add_argument("--year", type=int, default=None, help="default: this year")
+    s.add_argument("--year", type=_year, default=None, help="default: this year")
 
     p = sub.add_parser("export", parents=[common], help="the daily note of a session as PDF")
     p.add_argument("--session", type=_positive_int, required=True, metavar="ID")
@@ -194,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", parents=[common],
                        help="replace the database with a checked backup")
     p.add_argument("file", type=Path)
+    p.add_argument("--force", action="store_true",
+                   help="do not ask before replacing the database (needed when standard input "
+                        "is not a terminal)")
 
     p = sub.add_parser("gui", parents=[common], help="start the window (the default)")
     p.add_argument("--no-demo", action="store_true",
@@ -202,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    log_file = logfile.setup_logging()
     try:
         args = build_parser().parse_args(argv)
         db_path = getattr(args, "db", None) or paths.default_db_path()
@@ -221,9 +240,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: one line here, the traceback in the log
-        log.exception("unexpected error")
-        _err(f"internal error ({type(exc).__name__}: {exc}); please report it")
+        log.exception("unexpected error in: ptdoc %s", " ".join(map(repr, argv or sys.argv[1:])))
+        where = f"details in {log_file}" if log_file else "no log file could be written"
+        _err(f"internal error ({type(exc).__name__}: {fields.clip(_first_line(exc), 120)}); "
+             f"{where}; please report it")
         return 70
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def _one_line(exc: KnownError) -> str:
@@ -236,7 +262,10 @@ def _one_line(exc: KnownError) -> str:
 
 
 def _err(message: str) -> None:
-    print(f"ptdoc: {message}", file=sys.stderr)
+    # One line whatever the message holds (a file's text, a newline in an argument).
+    # An argument that is not valid UTF-8 arrives with surrogates: shown escaped, not a crash.
+    line = " ".join(message.split("\n")).encode("utf-8", "backslashreplace").decode("utf-8")
+    print(f"ptdoc: {line}", file=sys.stderr)
 
 
 def _open_existing(db_path: Path, create: bool = False):  # -> Store (lazy import: fast --help)
@@ -252,16 +281,15 @@ def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc import db as dbmod
     from ptdoc.demo import DEMO_TIME_ZONE, build_demo
 
-    if db_path.exists() and db_path.stat().st_size > 0:
+    if db_path.exists():
         if not args.force:
-            raise UsageError(f"{db_path} already exists; use --force to replace it (a backup "
-                             "is made first) or --db PATH for another file")
-        with _open_existing(db_path) as store:
-            kept = dbmod.backup_to(store.db, paths.backup_dir(db_path) /
-                                   f"ptdoc-before-demo-{dt.datetime.now():%Y%m%d-%H%M%S}.sqlite3")
+            raise UsageError(f"{db_path} already exists; use --force to replace it (it is "
+                             "backed up, or moved aside when it is not a ptdoc database, "
+                             "first) or --db PATH for another file")
+        kept = dbmod.keep_current(db_path, "demo")
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
-        print(f"Previous database backed up to {kept}")
+        print(f"Previous file kept at {kept}")
     with build_demo(db_path, clock.today(DEMO_TIME_ZONE)) as store:
         print(f"Demo clinic created at {db_path}: {store.patients.count()} patients, "
               f"{store.sessions.count()} sessions. Users: admin, mchen (DPT), jokafor (PT), "
@@ -305,16 +333,12 @@ def _cmd_session(args: argparse.Namespace, db_path: Path) -> int:
         with _open_existing(db_path) as store:
             text = interchange.dumps(Workspace(store, None).export_session(args.id))
         if args.output:
-            _write_text(args.output, text)
+            _write(args.output, text)
             print(f"Session {args.id} written to {args.output}", file=sys.stderr)
         else:
             sys.stdout.write(text)
         return EXIT_OK
-    try:
-        text = args.file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {args.file}: {exc}") from exc
-    doc = interchange.loads(text)
+    doc = interchange.loads(interchange.read_file(args.file))
     with _open_existing(db_path) as store:
         session = Workspace(store, None).import_session(doc)
     print(f"Imported as session {session.id} ({session.status.value}, "
@@ -322,20 +346,13 @@ def _cmd_session(args: argparse.Namespace, db_path: Path) -> int:
     return EXIT_OK
 
 
-def _write_text(path: Path, text: str) -> None:
+def _write(path: Path, data: bytes | str) -> None:
+    """A file with patient data: private to the user (0600)."""
     try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    if path.is_dir():
-        raise UsageError(f"cannot write {path}: it is a folder")
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+        files.write_private(path, data)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") \
+            from exc
 
 
 def _writable(path: Path) -> None:
@@ -353,7 +370,7 @@ def _cmd_export(args: argparse.Namespace, db_path: Path) -> int:
     with _open_existing(db_path) as store:
         ws = Workspace(store, None)
         pdf = ws.note_pdf(args.session)
-        _write_bytes(args.output, pdf)
+        _write(args.output, pdf)
         ws.record_output("note", [args.session], "save")
     print(f"Session {args.session} written to {args.output}")
     return EXIT_OK
@@ -371,7 +388,7 @@ def _cmd_summaries(args: argparse.Namespace, db_path: Path) -> int:
         _writable(out)
         ids = ws.day_ids(day)
         pdf = ws.day_sheet_pdf(day) if args.day_sheet else ws.summaries_pdf(ids)
-        _write_bytes(out, pdf)
+        _write(out, pdf)
         ws.record_output(kind.replace("-", " "), ids, "save")
     count = len(ids)
     print(f"{count} session{'s' * (count != 1)} of {day} written to {out}")
@@ -388,7 +405,7 @@ def _cmd_backup(args: argparse.Namespace, db_path: Path) -> int:
         dest = dest / stamp
     with _open_existing(db_path) as store:
         try:
-            dbmod.backup_to(store.db, dest)
+            dbmod.checked_backup(store.db, db_path, dest)
         except OSError as exc:
             raise UsageError(f"cannot write {dest}: {exc.strerror}") from exc
         store.audit.record(None, AuditAction.BACKUP, detail=dest.name)
@@ -401,12 +418,30 @@ def _cmd_restore(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc.repositories import AuditAction
     from ptdoc.store import Store
 
+    dbmod.check_backup_file(args.file)
+    if db_path.exists() and not args.force:
+        _confirm_restore(db_path, args.file)
     kept = dbmod.restore(db_path, args.file)
     with Store.open(db_path) as store:
         store.audit.record(None, AuditAction.RESTORE, detail=args.file.name)
     print(f"Restored {db_path} from {args.file}" +
           (f"; the previous database was kept at {kept}" if kept else ""))
     return EXIT_OK
+
+
+def _confirm_restore(db_path: Path, source: Path) -> None:
+    """Restoring replaces a whole clinic: say what by what, and ask (y/N) on a terminal."""
+    from ptdoc import db as dbmod
+
+    what = (f"This replaces {db_path} ({dbmod.contents(db_path)}) with {source} "
+            f"({dbmod.contents(source)}).")
+    if not sys.stdin.isatty():
+        raise UsageError(f"{what} Run it on a terminal to confirm, or add --force.")
+    # The question goes to stderr, so it is seen even when the output is redirected.
+    print(f"{what}\nReplace the database? [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
+    if answer.strip().lower() not in ("y", "yes"):
+        raise UsageError("restore cancelled; nothing was changed")
 
 
 def _cmd_gui(args: argparse.Namespace, db_path: Path) -> int:
@@ -437,12 +472,15 @@ def _parse_units_args(items: list[str]) -> tuple[dict[str, int], dict[str, int |
             raise UsageError(f"'{item}': minutes given to nothing (write CODE=MINUTES)")
         info = lookup(code)
         if info is None:
-            raise UsageError(f"unknown code '{code}' (not a PT code ptdoc knows)")
+            raise UsageError(f"unknown code '{fields.clip(code)}' (not a PT code ptdoc knows)")
         minutes = None
         if sep:
-            if not text.strip().isdigit():
-                raise UsageError(f"'{item}': minutes must be a whole number of 0 or more")
-            minutes = int(text)
+            try:
+                minutes = fields.parse_int(text, fields.MINUTES, code)
+            except ValidationError as exc:
+                raise UsageError(f"'{fields.clip(item)}': {exc}") from None
+            if minutes is None:
+                raise UsageError(f"'{item}': give the minutes after '=' (CODE=MINUTES)")
         if info.timed:
             if minutes is None:
                 raise UsageError(f"{code} is timed: give its minutes as {code}=MINUTES")
@@ -450,6 +488,16 @@ def _parse_units_args(items: list[str]) -> tuple[dict[str, int], dict[str, int |
         else:
             untimed[code] = minutes if untimed.get(code) is None else \
                 (untimed[code] or 0) + (minutes or 0)
+    for code, minutes in [*timed.items(), *untimed.items()]:
+        if (minutes or 0) > fields.MINUTES.high:
+            raise UsageError(f"{code} has {minutes} minutes in all: "
+                             f"{fields.MINUTES.expected()} per code")
+    if len(timed) + len(untimed) > fields.MAX_SERVICES:
+        raise UsageError(f"at most {fields.MAX_SERVICES} codes at once")
+    total = sum(timed.values()) + sum(m or 0 for m in untimed.values())
+    if total > fields.VISIT_MINUTES.high:
+        raise UsageError(f"{total} minutes in all is longer than a day: "
+                         f"{fields.VISIT_MINUTES.expected()}")
     return timed, untimed
 
 
@@ -490,11 +538,7 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
         from ptdoc.icd_index import IcdIndex
         from ptdoc.rule_context import RuleContext
 
-        try:
-            text = args.file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {args.file}: {exc}") from exc
-        doc = interchange.loads(text)
+        doc = interchange.loads(interchange.read_file(args.file))
         facts = doc.context
         ctx = RuleContext(
             session=doc.session, today=clock.today(), patient=doc.patient, payer=doc.payer,
@@ -649,17 +693,14 @@ def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
 
 
 def _cmd_fees(args: argparse.Namespace, db_path: Path) -> int:
-    from decimal import Decimal, InvalidOperation
-
     from ptdoc.services import Workspace
 
     with _open_existing(db_path) as store:
         year = args.year or Workspace(store, None).today().year
         if args.action == "set":
-            try:
-                amount = Decimal(args.amount)
-            except InvalidOperation:
-                raise UsageError(f"'{args.amount}' is not an amount such as 29.50") from None
+            amount = fields.parse_decimal(args.amount, fields.AMOUNT, "amount")
+            if amount is None:
+                raise UsageError("give the amount in dollars, such as 29.50")
             Workspace(store, None).set_fee(args.code.upper(), year, amount)
             print(f"{args.code.upper()} {year}: ${amount}")
             return EXIT_OK

@@ -17,8 +17,13 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
+from ptdoc import fields
 from ptdoc.errors import Problem, ValidationError
 from ptdoc.fields import Checker
+
+# No record lists more rows than this; the records' own checks set the real limits, this one
+# stops a file of a million list items before each is parsed.
+MAX_LIST = 1000
 
 
 @cache
@@ -91,8 +96,12 @@ class Parser:
             sub = _join(path, f.name)
             conv = self.converters.get(f"{cls.__name__}.{f.name}")
             count = len(self.problems)
-            kwargs[f.name] = conv(data[f.name], sub) if conv else \
-                self.value(types_[f.name], data[f.name], sub)
+            if conv and data[f.name] is None and not _optional_inner(types_[f.name])[0]:
+                self.fail(sub, f"{sub} must not be null")
+                kwargs[f.name] = None
+            else:
+                kwargs[f.name] = conv(data[f.name], sub) if conv else \
+                    self.value(types_[f.name], data[f.name], sub)
             if len(self.problems) != count:
                 failed.add(f.name)
         if len(self.problems) != before:
@@ -115,6 +124,9 @@ class Parser:
             if not isinstance(data, list):
                 self.fail(path, f"{path} must be a list")
                 return ()
+            if len(data) > MAX_LIST:
+                self.fail(path, f"{path} must list at most {MAX_LIST} items (got {len(data)})")
+                return ()
             inner = typing.get_args(tp)[0]
             return tuple(self.value(inner, v, f"{path}[{i}]") for i, v in enumerate(data))
         if dataclasses.is_dataclass(tp):
@@ -122,16 +134,23 @@ class Parser:
         parse = _SCALARS.get(tp)
         if parse is None and isinstance(tp, type) and issubclass(tp, Enum):
             choices = [e.value for e in tp]
-            if data in choices:
+            if isinstance(data, str) and data in choices:
                 return tp(data)
             self.fail(path, f"{path} must be one of {', '.join(map(repr, choices))} "
-                            f"(got {data!r})")
+                            f"(got {_shown(data)})")
             return None
         assert parse is not None, f"no parser for {tp}"
+        if isinstance(data, str) and len(data) > fields.NARRATIVE_TEXT:
+            self.fail(path, f"{path} must be at most {fields.NARRATIVE_TEXT} characters "
+                            f"(it has {len(data)})")
+            return None
+        if isinstance(data, str) and not fields.storable(data):
+            self.fail(path, f"{path} contains a character that cannot be stored")
+            return None
         try:
             return parse(data)
-        except (TypeError, ValueError, InvalidOperation):
-            self.fail(path, f"{path} must be {_EXPECTED[tp]} (got {data!r})")
+        except (TypeError, ValueError, InvalidOperation, OverflowError):
+            self.fail(path, f"{path} must be {_EXPECTED[tp]} (got {_shown(data)})")
             return None
 
 
@@ -170,6 +189,14 @@ def _unchecked(cls: type, kwargs: dict[str, Any]) -> Any:
     return obj
 
 
+def _shown(data: Any) -> str:
+    """A bad value for a one-line message: its JSON type when it is a list or object."""
+    if isinstance(data, dict | list):
+        return f"a JSON {'object' if isinstance(data, dict) else 'list'}"
+    text = repr(data)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
@@ -193,18 +220,19 @@ def _bool(v: Any) -> bool:
 
 
 def _decimal(v: Any) -> Decimal:
-    if isinstance(v, bool) or not isinstance(v, str | int):
+    # Only what the schema allows: a string of plain digits (never 1E+9, NaN or a JSON float).
+    if not isinstance(v, str) or not fields.DECIMAL_PATTERN.match(v):
         raise TypeError
-    d = Decimal(v)
-    if not d.is_finite():
-        raise ValueError
-    return d
+    return Decimal(v)
 
 
 def _date(v: Any) -> dt.date:
     if not isinstance(v, str) or len(v) != 10:
         raise TypeError
-    return dt.date.fromisoformat(v)
+    value = dt.date.fromisoformat(v)
+    if not fields.date_in_bounds(value):
+        raise ValueError
+    return value
 
 
 def _time(v: Any) -> dt.time:
@@ -217,7 +245,7 @@ def _datetime(v: Any) -> dt.datetime:
     if not isinstance(v, str):
         raise TypeError
     value = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-    if value.tzinfo is None:
+    if value.tzinfo is None or not fields.date_in_bounds(value):
         raise ValueError
     return value.astimezone(dt.UTC)
 
@@ -229,8 +257,10 @@ _SCALARS: dict[Any, Callable[[Any], Any]] = {
 _EXPECTED = {
     int: "a whole number", str: "text", bool: "true or false",
     Decimal: "a number written as a string such as \"12.5\"",
-    dt.date: "a date as YYYY-MM-DD", dt.time: "a time as HH:MM",
-    dt.datetime: "a UTC time as YYYY-MM-DDTHH:MM:SSZ",
+    dt.date: f"a date as YYYY-MM-DD from {fields.EARLIEST_DATE} to {fields.LATEST_DATE}",
+    dt.time: "a time as HH:MM",
+    dt.datetime: f"a UTC time as YYYY-MM-DDTHH:MM:SSZ from {fields.EARLIEST_DATE} to "
+                 f"{fields.LATEST_DATE}",
 }
 
 
@@ -240,7 +270,7 @@ def json_schema(tp: Any, overrides: dict[str, dict[str, Any]] | None = None,
     overrides = overrides or {}
     optional, tp = _optional_inner(tp)
     if typing.get_origin(tp) is tuple:
-        schema: dict[str, Any] = {"type": "array",
+        schema: dict[str, Any] = {"type": "array", "maxItems": MAX_LIST,
                                   "items": json_schema(typing.get_args(tp)[0], overrides)}
     elif dataclasses.is_dataclass(tp):
         props = {}
@@ -267,10 +297,11 @@ def json_schema(tp: Any, overrides: dict[str, dict[str, Any]] | None = None,
 
 _SCHEMAS: dict[Any, dict[str, Any]] = {
     int: {"type": "integer"},
-    str: {"type": "string"},
+    str: {"type": "string", "maxLength": fields.NARRATIVE_TEXT},
     bool: {"type": "boolean"},
-    Decimal: {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"},
-    dt.date: {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    Decimal: {"type": "string", "pattern": fields.DECIMAL_PATTERN.pattern},
+    dt.date: {"type": "string", "format": "date",
+              "pattern": r"^(19[0-9]{2}|20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"},
     dt.time: {"type": "string", "pattern": r"^[0-9]{2}:[0-9]{2}$"},
     dt.datetime: {"type": "string", "format": "date-time"},
 }

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import os
 import sqlite3
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,68 @@ def _check_header(path: Path) -> None:
                               f"its first page is damaged). {_way_out(path)}")
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot change the file (nor switch it to WAL)."""
+    return sqlite3.connect(f"file:{urllib.parse.quote(str(path.resolve()))}?mode=ro",
+                           uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+
+
+def identify(path: Path) -> bool:
+    """Whether ``path`` holds ptdoc's database (True) or nothing yet (False), found without
+    writing a byte. Anything else there (a folder, an empty or foreign file, damage, a lock)
+    raises with the way out: ptdoc never writes into a file it did not create."""
+    if not path.exists():
+        return False
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file. Choose ptdoc's "
+                            f"database file with --db PATH or {paths.DB_ENV}.")
+    if not path.is_file():
+        raise DatabaseError(f"{path} is not a regular file, so it cannot be ptdoc's database.")
+    if path.stat().st_size == 0:
+        raise NotAPtdocDatabase(f"{path} is an empty file, not a ptdoc database; ptdoc leaves it "
+                                f"as it is. Choose ptdoc's database with --db PATH or "
+                                f"{paths.DB_ENV}, remove the empty file to start a new clinic, "
+                                f"or restore a backup with: ptdoc restore FILE")
+    _check_header(path)
+    try:
+        conn = _read_only(path)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise _translate(exc, path) from exc
+    if app_id != APPLICATION_ID:
+        what = "an empty SQLite database" if (app_id, version, tables) == (0, 0, 0) else \
+            "an SQLite database of another program"
+        raise NotAPtdocDatabase(f"{path} is {what}, not ptdoc's; ptdoc leaves it as it is. "
+                                f"Choose ptdoc's database with --db PATH or {paths.DB_ENV}.")
+    return True
+
+
+def _create(path: Path) -> None:
+    """A new, empty ptdoc database at ``path``, made beside it and moved into place whole, so
+    an interrupted creation never leaves a file that is not yet ptdoc's."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    for suffix in ("", "-journal"):
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    with _private_umask():
+        conn = sqlite3.connect(str(tmp))
+    try:
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.commit()
+        migrate_to_latest(Database(conn, execute_plugins=False))
+    except BaseException:
+        conn.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    conn.close()
+    os.replace(tmp, path)
+
+
 def connect(path: Path) -> Database:
     """Open ``path`` with ptdoc's pragmas, creating it (privately) when missing. No checks."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -163,8 +226,13 @@ def pragma(db: Database, name: str) -> object:
 
 
 def open_database(path: Path, *, migrate: bool = True) -> Database:
-    """Open ptdoc's database at ``path``: create, check, and migrate it to the current schema."""
-    _check_header(path)
+    """Open ptdoc's database at ``path``: create it when nothing is there, check it, and
+    migrate it to the current schema."""
+    if not identify(path):
+        try:
+            _create(path)
+        except sqlite3.Error as exc:
+            raise _translate(exc, path) from exc
     db = connect(path)
     try:
         _check_identity_and_health(db, path)
@@ -182,10 +250,6 @@ def open_database(path: Path, *, migrate: bool = True) -> Database:
 def _check_identity_and_health(db: Database, path: Path) -> None:
     app_id = pragma(db, "application_id")
     version = pragma(db, "user_version")
-    tables = db.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-    if app_id == 0 and version == 0 and tables == 0:
-        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        return
     if app_id != APPLICATION_ID:
         raise NotAPtdocDatabase(f"{path} is an SQLite database of another program, not ptdoc's. "
                                 "Choose ptdoc's database with --db PATH or PTDOC_DB.")
@@ -244,6 +308,19 @@ def backup_to(db: Database, dest: Path) -> Path:
     return dest
 
 
+def checked_backup(db: Database, path: Path, dest: Path) -> Path:
+    """``backup_to`` after the full integrity check: a damaged database is refused
+    (DatabaseCorrupt) and never becomes a backup that looks good."""
+    try:
+        problems = _damage(db.conn)
+        if problems:
+            raise DatabaseCorrupt(f"The database {path} is damaged ({problems}); no backup was "
+                                  f"made. {_way_out(path)}")
+        return backup_to(db, dest)
+    except sqlite3.Error as exc:
+        raise _translate(exc, path) from exc
+
+
 def daily_backup(path: Path, today: dt.date, keep: int = DAILY_BACKUPS_KEPT) -> Path | None:
     """One backup per day (the first open of the day), keeping the newest ``keep``.
 
@@ -256,13 +333,7 @@ def daily_backup(path: Path, today: dt.date, keep: int = DAILY_BACKUPS_KEPT) -> 
         return None
     db = connect(path)
     try:
-        problems = _damage(db.conn)
-        if problems:
-            raise DatabaseCorrupt(f"The database {path} is damaged ({problems}); no backup was "
-                                  f"made over the good ones. {_way_out(path)}")
-        backup_to(db, dest)
-    except sqlite3.Error as exc:
-        raise _translate(exc, path) from exc
+        checked_backup(db, path, dest)
     finally:
         db.close()
     for old in sorted(folder.glob("ptdoc-daily-*.sqlite3"))[:-keep]:
@@ -297,6 +368,47 @@ def check_backup_file(source: Path) -> int:
     return version
 
 
+def keep_current(path: Path, before: str) -> Path | None:
+    """Before ``path`` is replaced: ptdoc's database is backed up, anything else (damaged,
+    empty, another program's) is moved aside whole. Where it was kept, or None if nothing
+    was there."""
+    stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
+    try:
+        current = open_database(path, migrate=False) if identify(path) else None
+    except (DatabaseCorrupt, NotAPtdocDatabase):
+        kept = path.with_name(f"{path.name}.damaged-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            side = Path(str(path) + suffix)
+            if side.exists():
+                os.replace(side, Path(str(kept) + suffix))
+        return kept
+    if current is None:
+        return None
+    try:
+        return backup_to(current, paths.backup_dir(path) /
+                         f"ptdoc-before-{before}-{stamp}.sqlite3")
+    finally:
+        current.close()
+
+
+def contents(path: Path) -> str:
+    """What a database holds, in words, read without writing: shown before it is replaced."""
+    try:
+        if not identify(path):
+            return "nothing: no database there yet"
+        conn = _read_only(path)
+        try:
+            count, last = conn.execute(
+                "SELECT count(*), max(date_of_service) FROM sessions").fetchone()
+        finally:
+            conn.close()
+    except (DatabaseError, sqlite3.Error) as exc:
+        return f"a file ptdoc cannot use ({str(exc).split('. ')[0]})"
+    if not count:
+        return "no sessions"
+    return f"{count} session{'s' * (count != 1)}, the last on {last}"
+
+
 def restore(path: Path, source: Path) -> Path | None:
     """Replace the database at ``path`` with the checked backup ``source``.
 
@@ -304,23 +416,7 @@ def restore(path: Path, source: Path) -> Path | None:
     damaged. Returns where the previous database was kept, if there was one.
     """
     check_backup_file(source)
-    stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
-    kept: Path | None = None
-    if path.exists() and path.stat().st_size > 0:
-        try:
-            current = open_database(path, migrate=False)
-        except (DatabaseCorrupt, NotAPtdocDatabase):
-            kept = path.with_name(f"{path.name}.damaged-{stamp}")
-            for suffix in ("", "-wal", "-shm"):
-                side = Path(str(path) + suffix)
-                if side.exists():
-                    os.replace(side, Path(str(kept) + suffix))
-        else:
-            try:
-                kept = backup_to(current, paths.backup_dir(path) /
-                                 f"ptdoc-before-restore-{stamp}.sqlite3")
-            finally:
-                current.close()
+    kept = keep_current(path, "restore")
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         target = connect(path)

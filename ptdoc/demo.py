@@ -186,7 +186,7 @@ class _Clock:
 
 def build_demo(path: Path, today: dt.date, seed: int = 7) -> Store:
     """Create the demo clinic in a new database at ``path`` and return the open store."""
-    if path.exists() and path.stat().st_size > 0:
+    if path.exists():  # even an empty file: only a new path becomes a database
         raise FileExistsError(f"{path} already exists; the demo is only built into a new file")
     rng = random.Random(seed)
     store = Store.open(path)

@@ -147,7 +147,23 @@ def _check_npi(check: f.Checker, field_name: str, label: str, npi: str | None) -
                               f"check digit (got '{npi}')")
 
 
+def _check_user_ref(check: f.Checker, field_name: str, label: str, value: object,
+                    required: bool = True) -> None:
+    if value is None and not required:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        check.add(field_name, f"{label} must name a user of this clinic")
+
+
+def _check_utc(check: f.Checker, field_name: str, label: str, value: object) -> None:
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        check.add(field_name, f"{label} must be a time in UTC")
+    elif not f.date_in_bounds(value):
+        check.add(field_name, f"{label} must be between {f.EARLIEST_DATE} and {f.LATEST_DATE}")
+
+
 def _check_diagnoses(check: f.Checker, codes: tuple[str, ...]) -> None:
+    check.count("diagnoses", "Diagnoses", codes, f.MAX_DIAGNOSES)
     for i, code in enumerate(codes):
         if not isinstance(code, str) or not icd10_format_ok(code):
             check.add(f"diagnoses[{i}]", f"Diagnosis must be an ICD-10-CM code such as M17.11 "
@@ -169,8 +185,8 @@ class Clinic(_Validated):
 
     def _check(self, check: f.Checker) -> None:
         check.text("name", "Clinic name", self.name, required=True)
-        check.text("address", "Address", self.address, limit=500)
-        check.text("phone", "Phone", self.phone, limit=40)
+        check.text("address", "Address", self.address, limit=f.ADDRESS_TEXT)
+        check.text("phone", "Phone", self.phone, limit=f.CODE_TEXT)
         _check_npi(check, "npi", "Clinic NPI", self.npi)
         check.number("idle_lock_minutes", self.idle_lock_minutes, f.IDLE_LOCK)
         if not isinstance(self.time_zone, str) or not clock.is_zone(self.time_zone):
@@ -188,10 +204,10 @@ class User(_Validated):
     id: int | None = None
 
     def _check(self, check: f.Checker) -> None:
-        if not f.USERNAME_PATTERN.match(self.username or ""):
+        if not isinstance(self.username, str) or not f.USERNAME_PATTERN.match(self.username):
             check.add("username", "User name must be 2-32 lower-case letters, digits, '.', '_' "
                                   f"or '-' (got '{self.username}')")
-        check.text("full_name", "Full name", self.full_name, required=True)
+        check.text("full_name", "Full name", self.full_name, limit=f.NAME_TEXT, required=True)
         if not isinstance(self.credential, Credential):
             check.add("credential", f"Credential must be one of {', '.join(Credential)}")
         _check_npi(check, "npi", "NPI", self.npi)
@@ -237,13 +253,14 @@ class Patient(_Validated):
     id: int | None = None
 
     def _check(self, check: f.Checker) -> None:
-        if not MRN_PATTERN.match(self.mrn or ""):
+        if not isinstance(self.mrn, str) or not MRN_PATTERN.match(self.mrn):
             check.add("mrn", f"MRN must be 1-20 letters, digits or '-' (got '{self.mrn}')")
-        check.text("first_name", "First name", self.first_name, required=True)
-        check.text("last_name", "Last name", self.last_name, required=True)
-        if not isinstance(self.date_of_birth, dt.date) or self.date_of_birth < f.EARLIEST_DATE:
-            check.add("date_of_birth", "Date of birth must be a date after 1900-01-01")
-        check.text("member_id", "Member ID", self.member_id, limit=40)
+        check.text("first_name", "First name", self.first_name, limit=f.NAME_TEXT,
+                   required=True)
+        check.text("last_name", "Last name", self.last_name, limit=f.NAME_TEXT, required=True)
+        check.date("date_of_birth", "Date of birth", self.date_of_birth, required=True)
+        check.date("next_visit", "Next visit", self.next_visit)
+        check.text("member_id", "Member ID", self.member_id, limit=f.CODE_TEXT)
 
     @property
     def display_name(self) -> str:
@@ -269,10 +286,20 @@ class Episode(_Validated):
 
     def _check(self, check: f.Checker) -> None:
         _check_diagnoses(check, self.diagnoses)
+        check.count("goals", "Goals", self.goals, f.MAX_GOALS)
         for i, goal in enumerate(self.goals):
-            check.text(f"goals[{i}]", "Goal", goal, limit=1000, required=True)
+            check.text(f"goals[{i}]", "Goal", goal, limit=f.CELL_TEXT, required=True)
         check.text("frequency", "Frequency", self.frequency)
-        check.text("physician_name", "Certifying physician", self.physician_name)
+        check.text("physician_name", "Certifying physician", self.physician_name,
+                   limit=f.NAME_TEXT)
+        before = len(check.problems)
+        check.date("start_date", "Plan start date", self.start_date, required=True)
+        for name, label in (("certified_through", "Certified-through date"),
+                            ("certified_on", "Certification date"),
+                            ("discharged_on", "Discharge date")):
+            check.date(name, label, getattr(self, name))
+        if len(check.problems) != before:
+            return  # the order checks below compare dates that must be valid first
         _check_npi(check, "physician_npi", "Physician NPI", self.physician_npi)
         if self.certified_through is not None and self.certified_through < self.start_date:
             check.add("certified_through", "Certified-through date must not be before the "
@@ -312,7 +339,7 @@ class ExerciseEntry(_Validated):
     delivered_by: Provider = Provider.PT
 
     def _check(self, check: f.Checker) -> None:
-        check.text("name", "Exercise name", self.name, required=True)
+        check.text("name", "Exercise name", self.name, limit=f.NAME_TEXT, required=True)
         for name, label in (("region", "Body region"), ("position", "Position"),
                             ("equipment", "Equipment")):
             check.text(name, label, getattr(self, name))
@@ -328,10 +355,10 @@ class ExerciseEntry(_Validated):
         check.number("pain_before", self.pain_before, f.PAIN)
         check.number("pain_after", self.pain_after, f.PAIN)
         check.number("minutes", self.minutes, f.MINUTES)
-        check.text("modification", "Modification", self.modification, limit=f.LONG_TEXT)
+        check.text("modification", "Modification", self.modification, limit=f.CELL_TEXT)
         check.text("modification_reason", "Modification reason", self.modification_reason,
-                   limit=f.LONG_TEXT)
-        check.text("response", "Patient response", self.response, limit=f.LONG_TEXT)
+                   limit=f.CELL_TEXT)
+        check.text("response", "Patient response", self.response, limit=f.CELL_TEXT)
         if not f.CODE_PATTERN.match(self.code or ""):
             check.add("code", f"Code must be a CPT/HCPCS code such as 97110 (got '{self.code}')")
         if len(set(self.cues)) != len(self.cues):
@@ -371,8 +398,9 @@ class Acknowledgement(_Validated):
     reason: str
 
     def _check(self, check: f.Checker) -> None:
-        check.text("code", "Finding code", self.code, required=True)
-        check.text("reason", "Reason", self.reason, limit=f.LONG_TEXT, required=True)
+        check.text("code", "Finding code", self.code, limit=f.CODE_TEXT, required=True)
+        check.text("field", "Finding field", self.field)
+        check.text("reason", "Reason", self.reason, limit=f.NARRATIVE_TEXT, required=True)
 
 
 @dataclass(frozen=True)
@@ -385,13 +413,15 @@ class Signature(_Validated):
     content_hash: str
 
     def _check(self, check: f.Checker) -> None:
-        check.text("signer_name", "Signer name", self.signer_name, required=True)
+        _check_user_ref(check, "signer", "Signer", self.signer)
+        check.text("signer_name", "Signer name", self.signer_name, limit=f.NAME_TEXT,
+                   required=True)
         if not isinstance(self.credential, Credential) or not self.credential.is_clinician:
             check.add("credential", "Signer must be a PT, DPT or PTA")
-        if self.signed_at.tzinfo is None:
-            check.add("signed_at", "Signature time must be in UTC")
-        if len(self.content_hash) != 64 or any(c not in "0123456789abcdef"
-                                               for c in self.content_hash):
+        _check_npi(check, "npi", "Signer NPI", self.npi)
+        _check_utc(check, "signed_at", "Signature time", self.signed_at)
+        if not isinstance(self.content_hash, str) or len(self.content_hash) != 64 or \
+                any(c not in "0123456789abcdef" for c in self.content_hash):
             check.add("content_hash", "Content hash must be a SHA-256 hex digest")
 
 
@@ -408,10 +438,12 @@ class Addendum(_Validated):
     def _check(self, check: f.Checker) -> None:
         if not isinstance(self.kind, AddendumKind):
             check.add("kind", "Addendum kind must be amendment, correction or late entry")
-        check.text("reason", "Reason", self.reason, limit=f.LONG_TEXT, required=True)
-        check.text("text", "Addendum text", self.text, limit=f.LONG_TEXT, required=True)
-        if self.created_at.tzinfo is None:
-            check.add("created_at", "Addendum time must be in UTC")
+        _check_user_ref(check, "author", "Author", self.author)
+        check.text("author_name", "Author name", self.author_name, limit=f.NAME_TEXT,
+                   required=True)
+        check.text("reason", "Reason", self.reason, limit=f.NARRATIVE_TEXT, required=True)
+        check.text("text", "Addendum text", self.text, limit=f.NARRATIVE_TEXT, required=True)
+        _check_utc(check, "created_at", "Addendum time", self.created_at)
 
 
 @dataclass(frozen=True)
@@ -452,9 +484,19 @@ class Session(_Validated):
         return self.total_treatment_minutes
 
     def _check(self, check: f.Checker) -> None:
-        if not isinstance(self.date_of_service, dt.date) or \
-                self.date_of_service < dt.date(2000, 1, 1):
-            check.add("date_of_service", "Date of service must be a date after 2000-01-01")
+        check.date("date_of_service", "Date of service", self.date_of_service, required=True,
+                   earliest=dt.date(2000, 1, 1))
+        _check_user_ref(check, "delivered_by", "Treating clinician", self.delivered_by,
+                        required=False)
+        _check_user_ref(check, "supervised_by", "Supervisor", self.supervised_by,
+                        required=False)
+        for name, label, rows, limit in (
+                ("exercises", "Exercises", self.exercises, f.MAX_EXERCISES),
+                ("services", "Billing lines", self.services, f.MAX_SERVICES),
+                ("acknowledgements", "Accepted warnings", self.acknowledgements,
+                 f.MAX_ACKNOWLEDGEMENTS),
+                ("addenda", "Addenda", self.addenda, f.MAX_ADDENDA)):
+            check.count(name, label, rows, limit)
         check.number("group_size", self.group_size, f.GROUP_SIZE)
         check.number("total_treatment_minutes", self.total_treatment_minutes, f.TOTAL_MINUTES)
         for name in ("time_in", "time_out"):
@@ -467,9 +509,9 @@ class Session(_Validated):
             check.add("time_out", "Time out must be after time in")
         _check_diagnoses(check, self.diagnoses)
         check.text("patient_response", "Patient response", self.patient_response,
-                   limit=f.LONG_TEXT)
-        check.text("assessment", "Assessment", self.assessment, limit=f.LONG_TEXT)
-        check.text("home_program", "Home program", self.home_program, limit=f.LONG_TEXT)
+                   limit=f.NARRATIVE_TEXT)
+        check.text("assessment", "Assessment", self.assessment, limit=f.NARRATIVE_TEXT)
+        check.text("home_program", "Home program", self.home_program, limit=f.NARRATIVE_TEXT)
         visit = self.visit_minutes
         if visit is not None and visit > 0:
             if self.total_treatment_minutes is not None and \

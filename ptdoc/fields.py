@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ptdoc.errors import Problem, ValidationError
 
@@ -41,13 +41,52 @@ TOTAL_MINUTES = Range("Total treatment time", 1, 480, "minutes")
 GROUP_SIZE = Range("Group size", 2, 20, "patients")
 IDLE_LOCK = Range("Idle lock", 1, 240, "minutes")
 
-SHORT_TEXT = 200
-LONG_TEXT = 20000
+VISIT_MINUTES = Range("Visit", 1, 1440, "minutes (a day)")
+TREATMENT_DAYS = Range("Treatment days", 0, 1000)
+AMOUNT = Range("Amount", Decimal(0), Decimal(1_000_000), "dollars")
+YEAR = Range("Year", 1900, 2100)
+
+# Text limits by kind: longer is a pasted file or a broken export, never a note, and would make
+# every screen and PDF that shows it crawl.
+NAME_TEXT = 100         # a person's, payer's or exercise's name
+CODE_TEXT = 40          # phone, member id, finding code
+SHORT_TEXT = 200        # a label: region, position, equipment, frequency
+ADDRESS_TEXT = 500
+CELL_TEXT = 2000        # text in one flowsheet row (modification, its reason, response), a goal
+NARRATIVE_TEXT = 5000   # free-text narrative: response, assessment, home program, addenda
+
+# How many rows a record may list.
+MAX_EXERCISES = 100
+MAX_SERVICES = 20
+MAX_DIAGNOSES = 12      # a claim carries at most 12 diagnosis pointers
+MAX_GOALS = 30
+MAX_ACKNOWLEDGEMENTS = 200
+MAX_ADDENDA = 100
+MAX_CLINICIANS = 50
+
+# Interchange files: larger or deeper is not a session file.
+MAX_FILE_BYTES = 2_000_000
+MAX_JSON_DEPTH = 20
 
 CODE_PATTERN = re.compile(r"^([0-9]{5}|[A-Z][0-9]{4})$")
 MODIFIER_PATTERN = re.compile(r"^[A-Z0-9]{2}$")
+# A decimal as people write it (12.5), never 1E+3, NaN or 40 digits: what the file schema says.
+DECIMAL_PATTERN = re.compile(r"^-?[0-9]{1,9}(\.[0-9]{1,4})?$")
+TYPED_DECIMAL_PATTERN = re.compile(r"^-?[0-9]{0,9}(\.[0-9]{0,4})?$")  # also 12. and .5
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
 EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+
+
+def date_expected(label: str) -> str:
+    return f"{label} must be a date from {EARLIEST_DATE} to {LATEST_DATE}"
+
+
+def date_in_bounds(value: object) -> bool:
+    """A date (or UTC time) ptdoc can show, add days to and print: 1900-2100."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return isinstance(value, dt.date) and EARLIEST_DATE <= value <= LATEST_DATE
 
 
 class Checker:
@@ -66,9 +105,13 @@ class Checker:
         if value is None:
             return
         if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            self.add(field, f"{rng.expected()} (got '{value}')")
+            self.add(field, f"{rng.expected()} (got '{clip(str(value))}')")
+        elif isinstance(value, Decimal) and not DECIMAL_PATTERN.match(str(value)):
+            # The file writes str(value): 1E+2 or 40 decimals would not read back.
+            self.add(field, f"{rng.expected()}, with at most 4 decimals (got "
+                            f"'{clip(str(value))}')")
         elif not rng.low <= value <= rng.high:
-            self.add(field, f"{rng.expected()} (got {value})")
+            self.add(field, f"{rng.expected()} (got {clip(str(value))})")
 
     def text(self, field: str, label: str, value: str, limit: int = SHORT_TEXT,
              required: bool = False) -> None:
@@ -78,12 +121,39 @@ class Checker:
             self.add(field, f"{label} is required")
         elif len(value) > limit:
             self.add(field, f"{label} must be at most {limit} characters (it has {len(value)})")
-        elif "\x00" in value:
+        elif "\x00" in value or not storable(value):
             self.add(field, f"{label} contains a character that cannot be stored")
+
+    def date(self, field: str, label: str, value: object, required: bool = False,
+             earliest: dt.date = EARLIEST_DATE) -> None:
+        if value is None:
+            if required:
+                self.add(field, f"{label} is required")
+        elif not date_in_bounds(value) or _as_date(value) < earliest:
+            low = max(earliest, EARLIEST_DATE)
+            self.add(field, f"{label} must be a date from {low} to {LATEST_DATE} "
+                            f"(got '{value}')")
+
+    def count(self, field: str, label: str, items: tuple[object, ...], limit: int) -> None:
+        if len(items) > limit:
+            self.add(field, f"{label}: at most {limit} (got {len(items)})")
 
     def done(self) -> None:
         if self.problems:
             raise ValidationError(self.problems)
+
+
+def storable(text: str) -> bool:
+    """UTF-8 can carry it (a lone surrogate from a JSON escape cannot be stored or printed)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _as_date(value: object) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value  # type: ignore[return-value]
 
 
 def parse_int(text: str, rng: Range, field: str) -> int | None:
@@ -91,10 +161,12 @@ def parse_int(text: str, rng: Range, field: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValidationError.single(field, f"{rng.expected()} (got '{text}')") from None
+    digits = text.removeprefix("-")
+    # ASCII digits only ('²' passes isdigit), and few of them: int() of thousands of digits
+    # is refused by Python itself.
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12:
+        raise ValidationError.single(field, f"{rng.expected()} (got '{clip(text)}')")
+    value = int(text)
     if not rng.low <= value <= rng.high:
         raise ValidationError.single(field, f"{rng.expected()} (got {value})")
     return value
@@ -104,11 +176,10 @@ def parse_decimal(text: str, rng: Range, field: str) -> Decimal | None:
     text = text.strip()
     if not text:
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValidationError.single(field, f"{rng.expected()} (got '{text}')") from None
-    if not value.is_finite() or not rng.low <= value <= rng.high:
+    if not TYPED_DECIMAL_PATTERN.match(text) or text in ("-", ".", "-."):
+        raise ValidationError.single(field, f"{rng.expected()} (got '{clip(text)}')")
+    value = Decimal(text)
+    if not rng.low <= value <= rng.high:
         raise ValidationError.single(field, f"{rng.expected()} (got {text})")
     return value
 
@@ -118,11 +189,14 @@ def parse_date(text: str, label: str, field: str) -> dt.date | None:
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        value = dt.date.fromisoformat(text)
     except ValueError:
         raise ValidationError.single(
-            field, f"{label} must be a date as YYYY-MM-DD (got '{text}')"
+            field, f"{label} must be a date as YYYY-MM-DD (got '{clip(text)}')"
         ) from None
+    if not date_in_bounds(value):
+        raise ValidationError.single(field, f"{date_expected(label)} (got {value})")
+    return value
 
 
 def parse_time(text: str, label: str, field: str) -> dt.time | None:
@@ -136,3 +210,8 @@ def parse_time(text: str, label: str, field: str) -> dt.time | None:
         raise ValidationError.single(field, f"{label} must be a clock time as HH:MM "
                                             f"(got '{text}')") from None
     return value.replace(second=0, microsecond=0)
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """What the user typed, shortened for a one-line message."""
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ptdoc import fields
 from ptdoc.codec import Parser, json_schema, to_plain
 from ptdoc.domain import Episode, Patient, Payer, Session, User
 from ptdoc.errors import Problem, ValidationError
@@ -48,13 +50,14 @@ class SessionContext:
     year_to_date_amount: Decimal | None = None
 
     def __post_init__(self) -> None:
-        days = self.treatment_days_since_progress_report
-        if days is not None and days < 0:
-            raise ValidationError.single("treatment_days_since_progress_report",
-                                         "Treatment days must be 0 or more")
-        if self.year_to_date_amount is not None and self.year_to_date_amount < 0:
-            raise ValidationError.single("year_to_date_amount",
-                                         "Year-to-date amount must be 0 or more")
+        check = fields.Checker()
+        self._check(check)
+        check.done()
+
+    def _check(self, check: fields.Checker) -> None:
+        check.number("treatment_days_since_progress_report",
+                     self.treatment_days_since_progress_report, fields.TREATMENT_DAYS)
+        check.number("year_to_date_amount", self.year_to_date_amount, fields.AMOUNT)
 
 
 @dataclass(frozen=True)
@@ -138,11 +141,12 @@ def parse_document(data: Any) -> SessionDocument:
     parser = Parser()
     if not isinstance(data, dict):
         raise ValidationError.single("", "The file must hold a JSON object")
-    if data.get("format") != FORMAT:
+    if not isinstance(data.get("format"), str) or data.get("format") != FORMAT:
         parser.fail("format", f"'format' must be \"{FORMAT}\"")
-    if data.get("version") != VERSION:
+    version = data.get("version")
+    if type(version) is not int or version != VERSION:  # true == 1 in Python, not in JSON
         parser.fail("version", f"'version' must be {VERSION} (this ptdoc reads version "
-                               f"{VERSION}; got {data.get('version')!r})")
+                               f"{VERSION}; got {json.dumps(version)[:40]})")
     for extra in sorted(set(data) - {"format", "version", "patient", "payer", "episode",
                                      "clinicians", "context", "session"}):
         parser.fail(extra, f"'{extra}' is not part of a session file")
@@ -198,12 +202,57 @@ def verify_signature(doc: SessionDocument) -> None:
 
 
 def loads(text: str) -> SessionDocument:
+    if len(text) > fields.MAX_FILE_BYTES:
+        raise ValidationError.single("", f"The file is too large for a session file "
+                                         f"({len(text):,} characters; at most "
+                                         f"{fields.MAX_FILE_BYTES:,})")
+    depth = json_depth(text)
+    if depth > fields.MAX_JSON_DEPTH:
+        raise ValidationError.single("", f"The file nests lists and objects {depth} deep; a "
+                                         f"session file nests at most {fields.MAX_JSON_DEPTH}")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationError.single("", f"The file is not valid JSON: {exc.msg} at line "
                                          f"{exc.lineno}, column {exc.colno}") from None
+    except ValueError as exc:  # a number of thousands of digits
+        raise ValidationError.single("", f"The file holds a value that is not accepted: "
+                                         f"{str(exc)[:80]}") from None
     return parse_document(data)
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deep lists and objects nest, measured before parsing (the parser itself would
+    recurse once per level). Brackets inside strings do not count."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def read_file(path: Path) -> str:
+    """A session file's text, refusing what is not one before reading it whole."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(fields.MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ValidationError.single("", f"cannot read {path}: {reason}") from None
+    if len(data) > fields.MAX_FILE_BYTES:
+        raise ValidationError.single("", f"{path} is too large for a session file (at most "
+                                         f"{fields.MAX_FILE_BYTES:,} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError.single("", f"{path} is not UTF-8 text (byte {exc.start})") from None
 
 
 def remap_users(session: Session, mapping: dict[int, int]) -> Session:

@@ -255,8 +255,38 @@ def m006_clinic_time_zone(db: Database) -> None:
     db.execute("UPDATE clinic SET time_zone = ?", [workstation_zone()])
 
 
+def m007_refuse_replace(db: Database) -> None:
+    """REPLACE (INSERT OR REPLACE, REPLACE INTO, UPDATE OR REPLACE) deletes the row it
+    collides with without firing delete triggers, so it could rewrite a signed note, an
+    addendum or an audit row. Refuse an insert that would collide with such a row, and a
+    change of id that would."""
+    replaced = "signed session, addendum and audit rows cannot be replaced"
+    signed_child = ("(SELECT s.status FROM {table} c JOIN sessions s ON s.id = c.session_id "
+                    "WHERE c.id = NEW.id) = 'signed'")
+    statements = [
+        ("sessions_no_replace", "BEFORE INSERT ON sessions",
+         "(SELECT status FROM sessions WHERE id = NEW.id) = 'signed'"),
+        ("sessions_no_new_id", "BEFORE UPDATE OF id ON sessions", "NEW.id IS NOT OLD.id"),
+        ("addenda_no_replace", "BEFORE INSERT ON addenda",
+         "EXISTS (SELECT 1 FROM addenda WHERE id = NEW.id)"),
+        ("audit_no_replace", "BEFORE INSERT ON audit",
+         "EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)"),
+    ]
+    for table in ("exercises", "services"):
+        statements += [
+            (f"{table}_no_replace", f"BEFORE INSERT ON {table}",
+             signed_child.format(table=table)),
+            (f"{table}_no_new_id", f"BEFORE UPDATE OF id ON {table}",
+             f"NEW.id IS NOT OLD.id AND ({signed_child.format(table=table)})"),
+        ]
+    for name, when, condition in statements:
+        db.execute(f"CREATE TRIGGER {name} {when} WHEN {condition} "
+                   f"BEGIN SELECT RAISE(ABORT, '{replaced}'); END")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
-                                                m006_clinic_time_zone]
+                                                m006_clinic_time_zone,
+                                                m007_refuse_replace]
 LATEST_VERSION = len(MIGRATIONS)

@@ -1,8 +1,11 @@
 """The ptdoc command, run as a user would run it (a real process, real files)."""
 
 import datetime as dt
+import io
 import json
 import os
+import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -145,7 +148,10 @@ def test_backup_and_restore(demo_db: Path, tmp_path: Path) -> None:
     work.write_bytes(b"\0" * 5000)  # the working database is destroyed
     result = ptdoc("sessions", "--db", str(work))
     assert result.returncode == 1 and "restore" in result.stderr
-    result = ptdoc("--db", str(work), "restore", str(saved))
+    result = ptdoc("--db", str(work), "restore", str(saved))  # not on a terminal: no question
+    assert result.returncode == 2 and "--force" in result.stderr
+    assert f"with {saved} ({count} sessions, the last on" in result.stderr
+    result = ptdoc("--db", str(work), "restore", str(saved), "--force")
     assert result.returncode == 0, result.stderr
     assert len(json.loads(ptdoc("sessions", "--db", str(work), "--json").stdout)) == count
 
@@ -300,3 +306,101 @@ def test_users_are_added_and_managed_from_the_command_line(tmp_path: Path) -> No
     from ptdoc.errors import PermissionDenied
     with Store.open(db) as store, pytest.raises(PermissionDenied):
         login(store, "ada", "4321")  # disabled
+
+
+def _damage_an_index(path: Path) -> None:
+    """Damage that the quick check on open misses and the full integrity check finds."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX audit_entity ON audit(at, "
+                 "entity_id)' WHERE name = 'audit_entity'")
+    conn.commit()
+    conn.close()
+
+
+def test_backup_of_a_damaged_database_is_refused(demo_db: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work.sqlite3"
+    assert ptdoc("--db", str(demo_db), "backup", str(work)).returncode == 0
+    _damage_an_index(work)
+    assert ptdoc("--db", str(work), "sessions").returncode == 0  # it still opens
+    result = ptdoc("--db", str(work), "backup", str(tmp_path / "copy.sqlite3"))
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "damaged" in result.stderr and "audit_entity" in result.stderr
+    assert not (tmp_path / "copy.sqlite3").exists()
+
+
+def test_restore_asks_on_a_terminal(demo_db: Path, tmp_path: Path, capsys,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from ptdoc import cli
+
+    empty = tmp_path / "empty.sqlite3"
+    assert cli.main(["--db", str(empty), "clinic", "set", "--name", "Empty"]) == 0
+    work = tmp_path / "work.sqlite3"
+    assert cli.main(["--db", str(demo_db), "backup", str(work)]) == 0
+    capsys.readouterr()
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    assert cli.main(["--db", str(work), "restore", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert f"This replaces {work} (" in err and f"with {empty} (no sessions)" in err
+    assert "cancelled" in err
+    assert cli.main(["--db", str(work), "sessions", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) > 200  # nothing was replaced
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
+    assert cli.main(["--db", str(work), "restore", str(empty)]) == 0
+    assert "Restored" in capsys.readouterr().out
+    assert cli.main(["--db", str(work), "sessions", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_a_file_that_is_not_a_ptdoc_database_is_never_written(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()
+    foreign = tmp_path / "foreign.sqlite3"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+    empty_sqlite = tmp_path / "empty-sqlite.sqlite3"
+    sqlite3.connect(empty_sqlite).execute("PRAGMA user_version = 0").connection.close()
+    for path in (empty, foreign, empty_sqlite):
+        before = path.read_bytes()
+        for args in (["sessions"], ["user", "add", "ann", "--name", "Ann",
+                                    "--credential", "admin"],
+                     ["clinic", "set", "--name", "X"], ["demo"]):
+            result = ptdoc("--db", str(path), *args, stdin="secret-123\n")
+            assert result.returncode in (1, 2), (path, args)
+            assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+            assert path.read_bytes() == before, (path, args)
+            assert not Path(str(path) + "-wal").exists()
+    result = ptdoc("--db", str(empty), "sessions")
+    assert "empty file, not a ptdoc database" in result.stderr
+    assert "remove the empty file" in result.stderr
+    result = ptdoc("--db", str(tmp_path), "sessions")
+    assert result.returncode == 1 and "is a folder" in result.stderr
+    assert result.stderr.count("\n") == 1
+    result = ptdoc("--db", str(empty), "demo", "--force")  # asked for: it may be replaced
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.glob("empty.sqlite3.damaged-*"))  # the old file is kept
+
+
+def test_files_with_patient_data_are_private(demo_db: Path, tmp_path: Path) -> None:
+    day = json.loads(ptdoc("sessions", "--db", str(demo_db), "--json").stdout)[0]
+    outputs = {"session.json": ["session", "export", str(day["id"]), "-o"],
+               "note.pdf": ["export", "--session", str(day["id"]), "-o"],
+               "day.pdf": ["summaries", "--date", day["date"], "-o"]}
+    for name, args in outputs.items():
+        target = tmp_path / name
+        target.write_text("old, readable by all")
+        target.chmod(0o644)
+        result = subprocess.run(["sh", "-c", 'umask 022; exec "$@"', "sh", sys.executable,
+                                 "-m", "ptdoc", "--db", str(demo_db), *args, str(target)],
+                                capture_output=True, text=True, timeout=120,
+                                env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert result.returncode == 0, result.stderr
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600, name
+        assert target.read_bytes()[:7] in (b"%PDF-1.", b"{\n  \"fo")

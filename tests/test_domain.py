@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from ptdoc import fields
 from ptdoc.domain import (
     Addendum,
     AddendumKind,
@@ -16,6 +17,7 @@ from ptdoc.domain import (
     ServiceLine,
     Session,
     SessionStatus,
+    Signature,
     User,
     check_dates,
 )
@@ -147,8 +149,60 @@ def test_control_characters_and_overlong_text_are_refused() -> None:
         Session(patient_id=1, date_of_service=dt.date(2026, 1, 5), assessment="a\x00b")
     assert "cannot be stored" in problems(exc)["assessment"]
     with pytest.raises(ValidationError) as exc:
-        ExerciseEntry("x" * 201)
-    assert "at most 200" in problems(exc)["name"]
+        ExerciseEntry("x" * (fields.NAME_TEXT + 1))
+    assert f"at most {fields.NAME_TEXT}" in problems(exc)["name"]
+    with pytest.raises(ValidationError) as exc:
+        Session(patient_id=1, date_of_service=dt.date(2026, 1, 5),
+                assessment="x" * (fields.NARRATIVE_TEXT + 1), home_program="\ud800")
+    found = problems(exc)
+    assert f"at most {fields.NARRATIVE_TEXT}" in found["assessment"]
+    assert "cannot be stored" in found["home_program"]
+
+
+def test_every_date_is_within_1900_to_2100() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Patient("A1", "Ann", "Lee", dt.date(1850, 1, 1), next_visit=dt.date(9999, 12, 31))
+    found = problems(exc)
+    assert set(found) == {"date_of_birth", "next_visit"}
+    assert "1900-01-01 to 2100-12-31" in found["next_visit"]
+    with pytest.raises(ValidationError) as exc:
+        Episode(1, dt.date(2026, 1, 5), certified_through=dt.date(9999, 12, 31))
+    assert "2100-12-31" in problems(exc)["certified_through"]
+    with pytest.raises(ValidationError) as exc:
+        Session(patient_id=1, date_of_service=dt.date(2101, 1, 1))
+    assert "2000-01-01 to 2100-12-31" in problems(exc)["date_of_service"]
+    with pytest.raises(ValidationError) as exc:
+        parse_date("9999-12-31", "Date of birth", "date_of_birth")
+    assert "2100-12-31" in problems(exc)["date_of_birth"]
+
+
+def test_lists_and_references_are_bounded() -> None:
+    with pytest.raises(ValidationError) as exc:
+        Session(patient_id=1, date_of_service=dt.date(2026, 1, 5),
+                exercises=(ExerciseEntry("Bridge"),) * (fields.MAX_EXERCISES + 1),
+                diagnoses=tuple(f"M17.{i}" for i in range(fields.MAX_DIAGNOSES + 1)))
+    found = problems(exc)
+    assert f"at most {fields.MAX_EXERCISES}" in found["exercises"]
+    assert f"at most {fields.MAX_DIAGNOSES}" in found["diagnoses"]
+    with pytest.raises(ValidationError) as exc:
+        Signature(None, "Ann Lee", Credential.PT, None,  # type: ignore[arg-type]
+                  dt.datetime(2026, 1, 5, tzinfo=dt.UTC), "0" * 64)
+    assert "signer" in problems(exc)
+
+
+def test_decimals_are_written_as_the_file_reads_them() -> None:
+    assert parse_decimal("12.", fields.LOAD_LB, "load") == Decimal(12)
+    assert parse_decimal(".5", fields.LOAD_LB, "load") == Decimal("0.5")
+    for bad in ("1E+2", "NaN", "12.12345", "1" * 5000):
+        with pytest.raises(ValidationError):
+            parse_decimal(bad, fields.LOAD_LB, "load")
+    with pytest.raises(ValidationError) as exc:
+        ExerciseEntry("Squat", load=Decimal("1E+2"), load_unit=LoadUnit.LB)
+    assert "load" in problems(exc)
+    with pytest.raises(ValidationError):
+        parse_int("9" * 5000, REPS, "reps")
+    with pytest.raises(ValidationError):
+        parse_int("²", REPS, "reps")
 
 
 def test_field_parsers_name_the_field_and_keep_the_text() -> None:

@@ -99,7 +99,7 @@ def test_long_note_paginates_cleanly(clinic: Clinic, artifacts: Path):
     ws = clinic.as_("pt")
     session = ws.new_session(patient.id, TODAY)
     long_text = ("Patient reports stiffness on waking that eases after ten minutes; "
-                 "tolerated the progression without pain increase. ") * 30
+                 "tolerated the progression without pain increase. ") * 15
     rows = tuple(ExerciseEntry(f"Exercise {i} — шаг {i}", region="knee", sets=3, reps=10,
                                load=Decimal(5), load_unit=LoadUnit.LB, cues=(Cue.VERBAL,),
                                minutes=1, response=long_text if i % 10 == 0 else "ok",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import sys
 import traceback
 from pathlib import Path
@@ -11,7 +10,7 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
-from ptdoc import clock, paths
+from ptdoc import clock, logfile, paths
 from ptdoc import db as dbmod
 from ptdoc.demo import DEMO_PASSWORD, DEMO_TIME_ZONE, build_demo
 from ptdoc.errors import AccountDisabled, DatabaseError, KnownError
@@ -26,15 +25,7 @@ log = logging.getLogger("ptdoc")
 
 
 def setup_logging() -> Path:
-    folder = paths.log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(folder / "ptdoc.log", maxBytes=2_000_000,
-                                                   backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return folder / "ptdoc.log"
+    return logfile.setup_logging() or paths.log_dir() / "ptdoc.log"
 
 
 def install_crash_hook(log_file: Path) -> None:
@@ -59,7 +50,9 @@ def open_store(db_path: Path, demo_if_missing: bool) -> tuple[Store | None, str]
     """The database, or None when the user gave up; with a notice to show in the window."""
     while True:
         try:
-            if demo_if_missing and not (db_path.exists() and db_path.stat().st_size > 0):
+            # Only a path with nothing there becomes the demo; an empty or foreign file is
+            # refused by the gate below with the way out, and left as it is.
+            if demo_if_missing and not db_path.exists():
                 store = build_demo(db_path, clock.today(DEMO_TIME_ZONE))
                 return store, (f"Demo clinic created at {db_path}. Demo users: mchen (DPT), "
                                f"jokafor (PT), lrivera (PTA), pkim (front desk), admin; "

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc.errors import AccountDisabled
+from ptdoc.files import write_private
 from ptdoc.ui.widgets import hbox
 
 
@@ -140,7 +141,7 @@ class PdfPreview(QDialog):
             if not path:
                 return
         try:
-            Path(path).write_bytes(self.pdf)
+            write_private(Path(path), self.pdf)  # patient data: 0600
         except OSError as exc:
             self.status.setText(f"Could not save {path}: {exc.strerror}")
             return
