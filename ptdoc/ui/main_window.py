@@ -177,7 +177,8 @@ class MainWindow(QMainWindow):
         """Window-wide actions, so their shortcuts work whichever input has the focus."""
         action = QAction(text, self)
         action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
+        # triggered(bool) would hand `checked` to a slot's optional parameter: call it bare.
+        action.triggered.connect(lambda _checked=False: slot())
         self.addAction(action)
         return action
 

@@ -111,8 +111,7 @@ class SessionEditor(QWidget):
         self._action("Note as PDF", "Ctrl+E", lambda: self.note_preview().exec())
         self.pdf_button.clicked.connect(lambda: self.note_preview().exec())
         for i in range(len(self.steps)):
-            self._action(f"Step {i + 1}", f"Ctrl+{i + 1}",
-                         lambda _checked=False, i=i: self.go(i))
+            self._action(f"Step {i + 1}", f"Ctrl+{i + 1}", lambda i=i: self.go(i))
         self._action("Flags", "F8", lambda: self.flags.list.setFocus())
         self.step_list.currentRowChanged.connect(self._show_step)
         self.back_button.clicked.connect(lambda: self.go(self.current - 1))
@@ -145,7 +144,7 @@ class SessionEditor(QWidget):
         # Window-wide while the editor is shown (a hidden editor's shortcuts never fire), so
         # they keep working when the focused button disappears, as Sign does once signed.
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
+        action.triggered.connect(lambda _checked=False: slot())  # `checked` is not an argument
         self.addAction(action)
 
     def status(self, message: str) -> None:
