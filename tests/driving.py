@@ -42,18 +42,23 @@ class PaperOut:
         monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_name))
 
 
-def in_modal(open_it: Callable[[], object], act: Callable[[QWidget], object]) -> QWidget:
-    """Open a modal window the way ``open_it`` does (a key, a click) and, once it shows, do
-    ``act`` in it as a person would; the window is closed afterwards if ``act`` left it open.
-    An assertion failing inside ``act`` is raised here, after the window has closed."""
+def in_modal(open_it: Callable[[], object], act: Callable[[QWidget], object],
+             timeout_ms: int = 5000) -> QWidget:
+    """Open a modal window the way ``open_it`` does (a key, a click, a mnemonic: the last
+    clicks a moment later) and, once it shows, do ``act`` in it as a person would; the window
+    is closed afterwards if ``act`` left it open. A failure inside ``act`` is raised here,
+    after the window has closed."""
     seen: dict[str, object] = {}
 
     def run() -> None:
         dialog = QApplication.activeModalWidget()
-        seen["dialog"] = dialog
         if dialog is None:
+            if "gave up" not in seen:
+                QTimer.singleShot(10, run)
             return
+        seen["dialog"] = dialog
         try:
+            QApplication.processEvents()  # the click or key that opened it, finished first
             dialog.activateWindow()  # as the window manager does for a new window
             assert QTest.qWaitForWindowActive(dialog), "the modal window never became active"
             act(dialog)
@@ -62,9 +67,19 @@ def in_modal(open_it: Callable[[], object], act: Callable[[QWidget], object]) ->
         finally:
             if dialog.isVisible() and isinstance(dialog, QDialog):
                 dialog.reject()
+            seen["done"] = True
 
+    before = QApplication.activeWindow()
     QTimer.singleShot(0, run)
     open_it()
+    waited = 0
+    while "done" not in seen and waited < timeout_ms:
+        QTest.qWait(10)
+        waited += 10
+    seen["gave up"] = True
+    if before is not None and before.isVisible():
+        before.activateWindow()  # as the window manager does when a modal window closes
+        QTest.qWaitForWindowActive(before)
     if "error" in seen:
         raise seen["error"]  # type: ignore[misc]
     dialog = seen.get("dialog")

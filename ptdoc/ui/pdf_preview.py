@@ -114,9 +114,9 @@ class PdfPreview(QDialog):
         self.scroll.setWidgetResizable(True)
         self.status = QLabel(f"{len(self.images)} page{'s' * (len(self.images) != 1)}",
                              objectName="preview_status")
-        self.print_button = QPushButton("Print…", objectName="preview_print")
-        self.save_button = QPushButton("Save as PDF…", objectName="preview_save")
-        self.close_button = QPushButton("Close", objectName="preview_close")
+        self.print_button = QPushButton("&Print…", objectName="preview_print")
+        self.save_button = QPushButton("&Save as PDF…", objectName="preview_save")
+        self.close_button = QPushButton("&Close", objectName="preview_close")
         for button, keys, slot in ((self.print_button, QKeySequence.StandardKey.Print,
                                     self.print_document),
                                    (self.save_button, QKeySequence.StandardKey.Save,

@@ -76,7 +76,7 @@ class SessionEditor(QWidget):
         self.flags = FlagsPanel()
         self.back_button = QPushButton("◀ &Back", objectName="step_back")
         self.next_button = QPushButton("Ne&xt ▶", objectName="step_next")
-        self.close_button = QPushButton("&Close note", objectName="close_editor")
+        self.close_button = QPushButton("C&lose note", objectName="close_editor")
         self.pdf_button = QPushButton("PDF…", objectName="note_pdf")
         self.pdf_button.setToolTip("Preview, print or save the note as PDF (Ctrl+E)")
         self.pdf_button.setEnabled(workspace.can(Permission.EXPORT_NOTE))

@@ -41,7 +41,7 @@ class ExercisesStep(Step):
         self.carry_button = QPushButton("Carr&y forward", objectName="carry_forward")
         self.carry_button.setToolTip("Add last visit's exercises, each to be confirmed")
         self.undo_button = QPushButton("&Undo remove", objectName="undo_remove")
-        self.library_button = QPushButton("Save to &library", objectName="save_to_library")
+        self.library_button = QPushButton("Sa&ve to library", objectName="save_to_library")
         self.library_button.setToolTip("Save the selected row to the clinic's exercise library")
         self.chart_button = QPushButton("Progressi&on…", objectName="progression")
         self.model = ExerciseTableModel(self)
