@@ -93,11 +93,22 @@ def type_cell(qtbot, table, text: str) -> None:
     qtbot.keyClick(target, Qt.Key.Key_Tab)
 
 
+def key_target() -> QWidget:
+    """Where a key goes: an open popup (a completer's list) first, else the focus."""
+    target = QApplication.activePopupWidget() or QApplication.focusWidget()
+    assert target is not None, "no widget has the keyboard focus"
+    return target
+
+
 def press(qtbot, key: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     """A key pressed where the keyboard focus is, as a person would press it."""
-    target = QApplication.focusWidget()
-    assert target is not None, "no widget has the keyboard focus"
-    qtbot.keyClick(target, key, modifiers)
+    qtbot.keyClick(key_target(), key, modifiers)
+
+
+def type_text(qtbot, text: str) -> None:
+    """Typed one key at a time where each key goes (a popup may open while typing)."""
+    for char in text:
+        qtbot.keyClick(key_target(), char)
 
 
 def flag_codes(editor: SessionEditor) -> set[str]:
@@ -127,8 +138,8 @@ def test_a_session_from_start_to_signature_and_addendum(qtbot, window: MainWindo
     qtbot.keyClick(exercises.add_box, Qt.Key.Key_Return)
     assert editor.session.exercises[0].sets == 3  # library defaults
     exercises.add_box.setFocus()
-    qtbot.keyClicks(exercises.add_box, "Ball toss in tandem")
-    qtbot.keyClick(exercises.add_box, Qt.Key.Key_Return)
+    type_text(qtbot, "Ball toss in tandem")
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)  # a new exercise
     assert "EXERCISE_PARAMS_MISSING" in flag_codes(editor)
 
     # the blocker in the flags panel jumps to its cell; fix it with the keyboard
@@ -201,6 +212,59 @@ def test_a_session_from_start_to_signature_and_addendum(qtbot, window: MainWindo
     stored = clinic.store.sessions.get(editor.session.id)
     assert [a.reason for a in stored.addenda] == ["Late call from patient"]
     assert "Late call" in sign.addenda.item(0).text()
+
+
+def popup_rows(box: QLineEdit) -> list[str]:
+    popup = box.completer().popup()
+    if not popup.isVisible():
+        return []
+    return [popup.model().index(i, 0).data() for i in range(popup.model().rowCount())]
+
+
+def test_enter_takes_the_offered_exercise_and_new_ones_are_explicit(qtbot, window: MainWindow):
+    editor = start_session(qtbot, window)
+    exercises = editor.steps[2]
+    box = exercises.add_box
+    press(qtbot, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    assert box.hasFocus()
+
+    # "sit to" + Enter: the popup offers "Sit to stand", and Enter takes it
+    type_text(qtbot, "sit to")
+    qtbot.waitUntil(lambda: popup_rows(box) == ["Sit to stand"])
+    press(qtbot, Qt.Key.Key_Return)
+    added = editor.session.exercises[-1]
+    assert (added.name, added.sets) == ("Sit to stand", 3)  # with the library's defaults
+    assert not box.completer().popup().isVisible() and box.text() == ""
+
+    # a highlighted completion wins over the first one
+    box.setFocus()
+    type_text(qtbot, "step u")
+    qtbot.waitUntil(lambda: popup_rows(box) == ["Step ups, forward", "Step ups, lateral"])
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Enter)
+    assert [e.name for e in editor.session.exercises] == ["Sit to stand", "Step ups, lateral"]
+
+    # a name the library does not know: Enter says how to add it, and adds nothing
+    box.setFocus()
+    type_text(qtbot, "Ball toss")
+    press(qtbot, Qt.Key.Key_Return)
+    assert len(editor.session.exercises) == 2
+    assert 'No exercise in the library matches "Ball toss"' in exercises.table_error.text()
+    assert "Shift+Enter" in exercises.table_error.text()
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert editor.session.exercises[-1].name == "Ball toss"
+    assert editor.session.exercises[-1].sets is None and not exercises.table_error.isVisible()
+
+    # or by the labelled button, even while the popup offers something else
+    box.setFocus()
+    type_text(qtbot, "sit to")
+    qtbot.waitUntil(lambda: popup_rows(box) == ["Sit to stand"])
+    press(qtbot, Qt.Key.Key_Escape)
+    qtbot.mouseClick(exercises.new_button, Qt.MouseButton.LeftButton)
+    assert editor.session.exercises[-1].name == "sit to"
+    assert exercises.new_button.text().replace("&", "") == "Add as new exercise"
 
 
 def test_nonsense_is_refused_at_the_field_and_kept(qtbot, window: MainWindow):
