@@ -264,7 +264,8 @@ def test_enter_takes_the_offered_exercise_and_new_ones_are_explicit(qtbot, windo
     press(qtbot, Qt.Key.Key_Escape)
     qtbot.mouseClick(exercises.new_button, Qt.MouseButton.LeftButton)
     assert editor.session.exercises[-1].name == "sit to"
-    assert exercises.new_button.text().replace("&", "") == "Add as new exercise"
+    assert exercises.new_button.text().replace("&", "") == "Add as new"
+    assert "new exercise" in exercises.new_button.toolTip()
 
 
 def test_nonsense_is_refused_at_the_field_and_kept(qtbot, window: MainWindow):

@@ -33,8 +33,10 @@ class ExerciseBox(QLineEdit):
 
     def __init__(self, names: list[str]):
         super().__init__(objectName="field_add_exercise")
-        self.setPlaceholderText("Type a few letters of an exercise: Enter adds the first "
-                                "match, Shift+Enter a new exercise")
+        self.setPlaceholderText("A few letters; Enter adds the match")
+        self.setToolTip("Enter adds the highlighted (or first) exercise the library offers; "
+                        "Shift+Enter adds what you typed as a new exercise")
+        self.setMinimumWidth(200)
         completer = QCompleter(names, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
@@ -90,9 +92,9 @@ class ExercisesStep(Step):
         self.add_box = ExerciseBox(sorted(e.name for e in self.library.values()))
         add_label = QLabel("&Add exercise:")
         add_label.setBuddy(self.add_box)
-        self.new_button = QPushButton("Add as ne&w exercise", objectName="add_new_exercise")
-        self.new_button.setToolTip("Add the typed name as an exercise not in the library "
-                                   "(Shift+Enter)")
+        self.new_button = QPushButton("Add as ne&w", objectName="add_new_exercise")
+        self.new_button.setToolTip("Add the typed name as a new exercise, one not in the "
+                                   "library (Shift+Enter)")
         self.carry_button = QPushButton("Carr&y forward", objectName="carry_forward")
         self.carry_button.setToolTip("Add last visit's exercises, each to be confirmed")
         self.undo_button = QPushButton("&Undo remove", objectName="undo_remove")
@@ -140,7 +142,7 @@ class ExercisesStep(Step):
         self.add_box.new_name.connect(self._add_exercise)
         self.add_box.no_match.connect(lambda text: self.table_error.show_message(
             f'No exercise in the library matches "{text}". To add it as a new exercise, '
-            "press Shift+Enter or Add as new exercise."))
+            "press Shift+Enter or Add as new."))
         self.new_button.clicked.connect(lambda: self._add_exercise(self.add_box.text().strip()))
         self.carry_button.clicked.connect(self._carry_forward)
         self.undo_button.clicked.connect(self._undo)
