@@ -15,22 +15,30 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSWORD, TODAY, Clinic, sign
+from driving import in_modal
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QDialog,
+    QGroupBox,
     QLabel,
     QLineEdit,
     QListWidget,
+    QMainWindow,
+    QTabBar,
     QWidget,
 )
 
 from ptdoc.domain import ExerciseChange, ServiceLine, SessionStatus
 from ptdoc.errors import RecordLocked
 from ptdoc.store import Store
+from ptdoc.ui.addendum import AddendumDialog
 from ptdoc.ui.exercise_table import COLUMN
+from ptdoc.ui.login import LoginDialog
 from ptdoc.ui.main_window import MainWindow
 from ptdoc.ui.new_session import NewSessionDialog
+from ptdoc.ui.pdf_preview import PdfPreview
 from ptdoc.ui.progression import ProgressionDialog
 from ptdoc.ui.session_editor import SessionEditor
 
@@ -85,9 +93,22 @@ def type_cell(qtbot, table, text: str) -> None:
     qtbot.keyClick(target, Qt.Key.Key_Tab)
 
 
+def key_target() -> QWidget:
+    """Where a key goes: an open popup (a completer's list) first, else the focus."""
+    target = QApplication.activePopupWidget() or QApplication.focusWidget()
+    assert target is not None, "no widget has the keyboard focus"
+    return target
+
+
 def press(qtbot, key: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
     """A key pressed where the keyboard focus is, as a person would press it."""
-    qtbot.keyClick(QApplication.focusWidget(), key, modifiers)
+    qtbot.keyClick(key_target(), key, modifiers)
+
+
+def type_text(qtbot, text: str) -> None:
+    """Typed one key at a time where each key goes (a popup may open while typing)."""
+    for char in text:
+        qtbot.keyClick(key_target(), char)
 
 
 def flag_codes(editor: SessionEditor) -> set[str]:
@@ -117,8 +138,8 @@ def test_a_session_from_start_to_signature_and_addendum(qtbot, window: MainWindo
     qtbot.keyClick(exercises.add_box, Qt.Key.Key_Return)
     assert editor.session.exercises[0].sets == 3  # library defaults
     exercises.add_box.setFocus()
-    qtbot.keyClicks(exercises.add_box, "Ball toss in tandem")
-    qtbot.keyClick(exercises.add_box, Qt.Key.Key_Return)
+    type_text(qtbot, "Ball toss in tandem")
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)  # a new exercise
     assert "EXERCISE_PARAMS_MISSING" in flag_codes(editor)
 
     # the blocker in the flags panel jumps to its cell; fix it with the keyboard
@@ -178,19 +199,74 @@ def test_a_session_from_start_to_signature_and_addendum(qtbot, window: MainWindo
         window.workspace.save_draft(replace(editor.session, status=SessionStatus.DRAFT,
                                             signature=None, assessment="changed"))
 
-    # an addendum, through the form
-    def fill_addendum() -> None:
-        dialog = QApplication.activeModalWidget()
+    # an addendum, through the form, by keyboard
+    def fill_addendum(dialog) -> None:
         qtbot.keyClicks(dialog.reason_box, "Late call from patient")
+        qtbot.keyClick(dialog.reason_box, Qt.Key.Key_Tab)
         qtbot.keyClicks(dialog.text_box, "Patient reports no soreness the next day.")
-        dialog._check()
+        qtbot.keyClick(dialog.text_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert dialog.result() == QDialog.DialogCode.Accepted
 
-    from PySide6.QtCore import QTimer
-    QTimer.singleShot(0, fill_addendum)
-    qtbot.mouseClick(sign.addendum_button, Qt.MouseButton.LeftButton)
+    dialog = in_modal(lambda: qtbot.mouseClick(sign.addendum_button, Qt.MouseButton.LeftButton),
+                      fill_addendum)
+    assert isinstance(dialog, AddendumDialog)
     stored = clinic.store.sessions.get(editor.session.id)
     assert [a.reason for a in stored.addenda] == ["Late call from patient"]
     assert "Late call" in sign.addenda.item(0).text()
+
+
+def popup_rows(box: QLineEdit) -> list[str]:
+    popup = box.completer().popup()
+    if not popup.isVisible():
+        return []
+    return [popup.model().index(i, 0).data() for i in range(popup.model().rowCount())]
+
+
+def test_enter_takes_the_offered_exercise_and_new_ones_are_explicit(qtbot, window: MainWindow):
+    editor = start_session(qtbot, window)
+    exercises = editor.steps[2]
+    box = exercises.add_box
+    press(qtbot, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    assert box.hasFocus()
+
+    # "sit to" + Enter: the popup offers "Sit to stand", and Enter takes it
+    type_text(qtbot, "sit to")
+    qtbot.waitUntil(lambda: popup_rows(box) == ["Sit to stand"])
+    press(qtbot, Qt.Key.Key_Return)
+    added = editor.session.exercises[-1]
+    assert (added.name, added.sets) == ("Sit to stand", 3)  # with the library's defaults
+    assert not box.completer().popup().isVisible() and box.text() == ""
+
+    # a highlighted completion wins over the first one
+    box.setFocus()
+    type_text(qtbot, "step u")
+    qtbot.waitUntil(lambda: popup_rows(box) == ["Step ups, forward", "Step ups, lateral"])
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Enter)
+    assert [e.name for e in editor.session.exercises] == ["Sit to stand", "Step ups, lateral"]
+
+    # a name the library does not know: Enter says how to add it, and adds nothing
+    box.setFocus()
+    type_text(qtbot, "Ball toss")
+    press(qtbot, Qt.Key.Key_Return)
+    assert len(editor.session.exercises) == 2
+    assert 'No exercise in the library matches "Ball toss"' in exercises.table_error.text()
+    assert "Shift+Enter" in exercises.table_error.text()
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert editor.session.exercises[-1].name == "Ball toss"
+    assert editor.session.exercises[-1].sets is None and not exercises.table_error.isVisible()
+
+    # or by the labelled button, even while the popup offers something else
+    box.setFocus()
+    type_text(qtbot, "sit to")
+    qtbot.waitUntil(lambda: popup_rows(box) == ["Sit to stand"])
+    press(qtbot, Qt.Key.Key_Escape)
+    qtbot.mouseClick(exercises.new_button, Qt.MouseButton.LeftButton)
+    assert editor.session.exercises[-1].name == "sit to"
+    assert exercises.new_button.text().replace("&", "") == "Add as new"
+    assert "new exercise" in exercises.new_button.toolTip()
 
 
 def test_nonsense_is_refused_at_the_field_and_kept(qtbot, window: MainWindow):
@@ -337,6 +413,54 @@ def test_idle_lock_hides_patients_keeps_typing_and_switches_user(qtbot, window: 
     assert not window.locked and window.editor is None
     assert window.workspace.actor.username == "dpt"
     assert "DPT User" in window.signed_in.text()
+
+
+def sign_in_on_lock_screen(qtbot, window: MainWindow, user: str) -> None:
+    """The lock screen's own fields: type the user's name, Tab, the password, Enter."""
+    form = window.lock_screen.form
+    assert form.secret.hasFocus()
+    qtbot.keyClick(form.secret, Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)
+    assert form.user_box.hasFocus()
+    qtbot.keyClicks(form.user_box, f"{user.upper()} User")
+    assert form.user_box.currentData() == user
+    press(qtbot, Qt.Key.Key_Tab)
+    qtbot.keyClicks(form.secret, PASSWORD)
+    qtbot.keyClick(form.secret, Qt.Key.Key_Return)
+
+
+def test_another_user_sees_nothing_of_the_previous_one(qtbot, window: MainWindow,
+                                                        clinic: Clinic):
+    clinic.complete_draft("pt", TODAY - dt.timedelta(days=4))
+    window.search.setFocus()
+    qtbot.keyClicks(window.search, "Lee")
+    assert window.patients.isVisible() and window.patients.count() == 1
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    assert "Sessions of Lee, Ann" in window.summary.text()
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    assert window.editor is not None
+    press(qtbot, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.locked and "Locked" in window.signed_in.text()
+    sign_in_on_lock_screen(qtbot, window, "desk")
+    assert not window.locked and window.editor is None
+    assert window.signed_in.text().startswith("Signed in as DESK User, front desk")
+    assert "PT User" not in window.signed_in.text()
+    assert window.search.text() == "" and not window.patients.isVisible()
+    assert window.patients.count() == 0
+    assert window.summary.text().startswith("0 sessions — ")  # today's day, not the patient
+    assert window.table.hasFocus()
+
+
+def test_after_unlock_the_day_list_has_the_keyboard(qtbot, window: MainWindow, clinic: Clinic):
+    clinic.complete_draft("pt", TODAY)
+    press(qtbot, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    press(qtbot, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)  # the day, re-read
+    window.date_edit.setFocus()
+    press(qtbot, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    sign_in_on_lock_screen(qtbot, window, "dpt")
+    assert QApplication.focusWidget() is window.table
+    assert window.table.currentIndex().row() == 0
+    press(qtbot, Qt.Key.Key_Return)  # opens the first session
+    assert window.editor is not None
 
 
 def test_same_user_unlocks_back_into_the_note(qtbot, window: MainWindow):
@@ -486,11 +610,17 @@ def test_killed_window_keeps_the_draft(clinic: Clinic, db_path: Path):
 
 
 def mnemonics(window: QWidget) -> list[str]:
-    """The Alt+letter keys of everything visible: labels with buddies, buttons, menus."""
+    """The Alt+letter keys of everything visible in a window at once: labels with buddies,
+    buttons and check boxes, group boxes, tabs, and the menu bar of a main window."""
     texts = [label.text() for label in window.findChildren(QLabel)
              if label.buddy() is not None and label.isVisibleTo(window)]
     texts += [b.text() for b in window.findChildren(QAbstractButton) if b.isVisibleTo(window)]
-    texts += [a.text() for a in window.menuBar().actions()]
+    texts += [g.title() for g in window.findChildren(QGroupBox) if g.isVisibleTo(window)]
+    for tabs in window.findChildren(QTabBar):
+        if tabs.isVisibleTo(window):
+            texts += [tabs.tabText(i) for i in range(tabs.count()) if tabs.isTabVisible(i)]
+    if isinstance(window, QMainWindow):
+        texts += [a.text() for a in window.menuBar().actions() if a.isVisible()]
     found = []
     for text in texts:
         match = re.search(r"&([^&])", text.replace("&&", ""))
@@ -499,14 +629,100 @@ def mnemonics(window: QWidget) -> list[str]:
     return found
 
 
-def test_every_alt_key_is_unique_on_every_page(qtbot, window: MainWindow):
-    day = mnemonics(window)
-    assert len(day) == len(set(day)), day
+def assert_unique_alt_keys(window: QWidget, where: str) -> None:
+    keys = mnemonics(window)
+    clashes = sorted({k for k in keys if keys.count(k) > 1})
+    assert not clashes, (where, clashes, sorted(keys))
+
+
+def test_every_alt_key_is_unique_on_every_page(qtbot, window: MainWindow, clinic: Clinic):
+    """Each step is checked together with the editor's own buttons and the main window's
+    menu bar; then the lock screen and every dialog."""
+    assert_unique_alt_keys(window, "day view")
+    draft = clinic.complete_draft("pt", TODAY)
+    sign(clinic.as_("pt"), draft.id)
     editor = start_session(qtbot, window)
     for i in range(len(editor.steps)):
         editor.go(i)
-        keys = mnemonics(window)
-        assert len(keys) == len(set(keys)), (editor.steps[i].title, sorted(keys))
+        assert editor.close_button.isVisibleTo(window) and editor.next_button.isVisibleTo(window)
+        assert_unique_alt_keys(window, editor.steps[i].title)
+    window.open_session(draft.id)
+    window.editor.go(5)
+    assert window.editor.steps[5].addendum_button.isVisibleTo(window)
+    assert_unique_alt_keys(window, "Sign, once signed")
+    window.lock()
+    assert_unique_alt_keys(window, "lock screen")
+    for dialog in (NewSessionDialog(window.workspace, window.day, None, window),
+                   AddendumDialog(window),
+                   ProgressionDialog(window.workspace, clinic.patient, "Sit to stand", window),
+                   PdfPreview(window.workspace.note_pdf(draft.id), "Note", "note.pdf",
+                              lambda _purpose: None, window),
+                   LoginDialog(clinic.store, "Test Clinic")):
+        qtbot.addWidget(dialog)
+        assert_unique_alt_keys(dialog, type(dialog).__name__)
+
+
+def test_alt_c_on_time_and_codes_goes_to_the_billed_codes(qtbot, window: MainWindow):
+    editor = start_session(qtbot, window)
+    codes = editor.steps[3]
+    press(qtbot, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert editor.current == 3
+    codes.total.setFocus()
+    press(qtbot, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    assert window.editor is editor and editor.isVisible()
+    assert codes.table.hasFocus()
+    press(qtbot, Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)  # C&lose note
+    qtbot.waitUntil(lambda: window.editor is None)  # a mnemonic clicks as an animated click
+
+
+def test_addendum_by_keyboard(qtbot, window: MainWindow, clinic: Clinic):
+    draft = clinic.complete_draft("pt", TODAY)
+    sign(clinic.as_("pt"), draft.id)
+    press(qtbot, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    press(qtbot, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)  # the day, re-read
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    editor = window.editor
+    assert editor is not None and editor.read_only
+    press(qtbot, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    sign_step = editor.steps[5]
+
+    def refused_then_saved_by_ctrl_enter(dialog) -> None:
+        assert dialog.kind_box.hasFocus()
+        press(qtbot, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
+        assert dialog.reason_box.hasFocus()
+        qtbot.keyClicks(dialog.reason_box, "Phone call")
+        press(qtbot, Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)
+        assert dialog.text_box.hasFocus()
+        press(qtbot, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)  # Save, not an "s"
+        qtbot.waitUntil(lambda: dialog.message.text() != "")  # a mnemonic clicks animated
+        assert dialog.isVisible() and dialog.text_box.toPlainText() == ""
+        assert dialog.message.text().startswith("Text is required")
+        qtbot.keyClicks(dialog.text_box, "No soreness the next day.")
+        assert dialog.message.text() == ""  # gone as soon as both are filled
+        press(qtbot, Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier)
+        assert dialog.result() == QDialog.DialogCode.Accepted
+
+    press_alt_a = lambda: press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # noqa: E731
+    in_modal(press_alt_a, refused_then_saved_by_ctrl_enter)
+
+    def saved_by_alt_s_from_the_text(dialog) -> None:
+        qtbot.keyClicks(dialog.kind_box, "Correction")
+        press(qtbot, Qt.Key.Key_Tab)
+        qtbot.keyClicks(dialog.reason_box, "Wrong side")
+        press(qtbot, Qt.Key.Key_Tab)
+        qtbot.keyClicks(dialog.text_box, "Left knee, not right.")
+        press(qtbot, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(lambda: not dialog.isVisible())
+        assert dialog.result() == QDialog.DialogCode.Accepted
+        assert dialog.text_box.toPlainText() == "Left knee, not right."
+
+    in_modal(press_alt_a, saved_by_alt_s_from_the_text)
+    stored = clinic.store.sessions.get(draft.id)
+    assert [(a.kind.value, a.reason, a.text) for a in stored.addenda] == [
+        ("amendment", "Phone call", "No soreness the next day."),
+        ("correction", "Wrong side", "Left knee, not right.")]
+    assert sign_step.addenda.count() == 2
 
 
 def test_ctrl_digit_opens_a_step_from_any_field(qtbot, window: MainWindow):

@@ -177,50 +177,131 @@ def test_printing_and_saving_are_audited(clinic: Clinic):
         ("desk", "print", "summary pdf"), ("pt", "export", "note pdf")}
 
 
-def test_preview_prints_and_saves_from_the_front_desk(qtbot, clinic: Clinic, tmp_path: Path):
-    from PySide6.QtGui import QPageSize
-    from PySide6.QtPrintSupport import QPrinter
+def print_and_save_by_hand(qtbot, preview) -> None:
+    """In an open preview: click Print… and Save as PDF…, then press Ctrl+P and Ctrl+S."""
+    from PySide6.QtCore import Qt
 
+    assert preview.images  # the pages are shown before anything leaves
+    qtbot.mouseClick(preview.print_button, Qt.MouseButton.LeftButton)
+    assert "Sent" in preview.status.text()
+    preview.activateWindow()  # as the window manager does when the print dialog closes
+    qtbot.waitUntil(preview.isActiveWindow)
+    qtbot.mouseClick(preview.save_button, Qt.MouseButton.LeftButton)
+    assert preview.status.text().startswith("Saved ")
+    qtbot.keyClick(preview, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    preview.activateWindow()
+    qtbot.waitUntil(preview.isActiveWindow)
+    qtbot.keyClick(preview, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+
+
+def check_paper(out, *required: str, pages_each: int | None = None) -> None:
+    """Two prints and two saves came out, each a PDF whose text has what is required."""
+    assert (len(out.printed), len(out.saved)) == (2, 2)
+    for path in out.printed + out.saved:
+        texts = [page.extract_text() for page in PdfReader(str(path)).pages]
+        if pages_each is not None:
+            assert len(texts) == pages_each, path.name
+        for text in required:
+            assert text in "\n".join(texts), (path.name, text)
+
+
+def output_audit(clinic: Clinic, detail: str) -> list[tuple[str, str]]:
+    """Who printed (action "print") or saved (action "export") this kind of paper."""
+    return sorted((e["actor"], e["action"]) for e in clinic.store.audit.entries()
+                  if e["detail"] == detail)
+
+
+@pytest.fixture
+def desk_window(qtbot, clinic: Clinic):
     from ptdoc.ui.main_window import MainWindow
 
     signed_with_everything(clinic)
     window = MainWindow(clinic.as_("desk"))
     qtbot.addWidget(window)
     window.show()
-    assert window.summaries_button.isEnabled() and not window.new_button.isEnabled()
-    window.table.selectRow(0)
-    preview = window.summaries_preview()
-    qtbot.addWidget(preview)
-    assert len(preview.images) == 1  # one selected session, one page
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter))
-    printed = tmp_path / "printed.pdf"
-    printer.setOutputFileName(str(printed))
-    preview.print_document(printer)
-    assert len(PdfReader(str(printed)).pages) == 1
-    saved = tmp_path / "saved.pdf"
-    preview.save_document(str(saved))
-    assert saved.read_bytes() == preview.pdf
-    actions = [(e["action"], e["detail"]) for e in clinic.store.audit.entries()]
-    assert ("print", "summary pdf") in actions and ("export", "summary pdf") in actions
-    sheet = window.day_sheet_preview()
-    qtbot.addWidget(sheet)
-    assert "Day sheet" in sheet.windowTitle() and sheet.images
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    yield window
     window.close()
 
 
-def test_note_preview_from_the_editor(qtbot, clinic: Clinic, artifacts: Path):
+def test_front_desk_prints_and_saves_summaries(qtbot, clinic: Clinic, desk_window,
+                                               tmp_path: Path, monkeypatch, artifacts: Path):
+    from driving import PaperOut, in_modal
+    from PySide6.QtCore import Qt
+
+    window = desk_window
+    out = PaperOut(monkeypatch, tmp_path)
+    assert window.summaries_button.isEnabled() and not window.new_button.isEnabled()
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    qtbot.keyClick(window.table, Qt.Key.Key_Up)
+    assert len(window.table.selectionModel().selectedRows()) == 1  # one session: one page
+
+    def act(preview) -> None:
+        assert preview.objectName() == "pdf_preview" and len(preview.images) == 1
+        preview.grab().save(str(artifacts / "summaries-preview.png"))
+        print_and_save_by_hand(qtbot, preview)
+
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_P,
+                                    Qt.KeyboardModifier.ControlModifier), act)
+    check_paper(out, "Lee, Ann", str(TODAY), pages_each=1)
+    assert output_audit(clinic, "summary pdf") == [("desk", "export")] * 2 + [("desk", "print")] * 2
+
+
+def test_front_desk_prints_and_saves_the_day_sheet(qtbot, clinic: Clinic, desk_window,
+                                                   tmp_path: Path, monkeypatch):
+    from driving import PaperOut, in_modal
+    from PySide6.QtCore import Qt
+
+    window = desk_window
+    out = PaperOut(monkeypatch, tmp_path)
+
+    def act(sheet) -> None:
+        assert "Day sheet" in sheet.windowTitle()
+        print_and_save_by_hand(qtbot, sheet)
+
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_P,
+                                    Qt.KeyboardModifier.ControlModifier |
+                                    Qt.KeyboardModifier.ShiftModifier), act)
+    check_paper(out, "Lee, Ann", str(TODAY))
+    # the day has two sessions: each print and each save is recorded for both
+    assert output_audit(clinic, "day sheet pdf") == [("desk", "export")] * 4 + \
+        [("desk", "print")] * 4
+
+
+def test_note_preview_from_the_editor(qtbot, clinic: Clinic, artifacts: Path, tmp_path: Path,
+                                      monkeypatch):
+    from driving import PaperOut, in_modal
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
     from ptdoc.ui.main_window import MainWindow
 
     draft = clinic.complete_draft("pt", TODAY)
     window = MainWindow(clinic.as_("pt"))
     qtbot.addWidget(window)
     window.show()
-    window.open_session(draft.id)
-    preview = window.editor.note_preview()
-    qtbot.addWidget(preview)
-    preview.show()
-    assert preview.images and WATERMARK in pages(preview.pdf)[0]
-    preview.grab().save(str(artifacts / "note-preview.png"))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    assert window.editor is not None and window.editor.session.id == draft.id
+
+    def act(preview) -> None:
+        assert preview.images and WATERMARK in pages(preview.pdf)[0]
+        preview.grab().save(str(artifacts / "note-preview.png"))
+        print_and_save_by_hand(qtbot, preview)
+
+    out = PaperOut(monkeypatch, tmp_path / "by-key")
+    out.folder.mkdir()
+    in_modal(lambda: qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_E,
+                                    Qt.KeyboardModifier.ControlModifier), act)
+    check_paper(out, "Lee, Ann", f"Date of service {TODAY}", WATERMARK)
+    out = PaperOut(monkeypatch, tmp_path / "by-button")
+    out.folder.mkdir()
+    in_modal(lambda: qtbot.mouseClick(window.editor.pdf_button, Qt.MouseButton.LeftButton),
+             act)
+    check_paper(out, "Lee, Ann", f"Date of service {TODAY}", WATERMARK)
+    assert output_audit(clinic, "note pdf") == [("pt", "export")] * 4 + [("pt", "print")] * 4
     window.close()

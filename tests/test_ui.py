@@ -50,7 +50,10 @@ def test_day_view_navigates_by_keyboard(qtbot, window: MainWindow) -> None:
     assert model.index(0, SessionListModel.COL_PATIENT).data() == "Lee, Ann"
     assert model.index(0, SessionListModel.COL_STATUS).data() == "Draft"
     assert not window.next_button.isEnabled()  # no future days
-    assert QApplication.focusWidget() is window.date_edit
+    # signed in: the day's list has the keyboard, its first session current, none selected
+    assert QApplication.focusWidget() is window.table
+    assert window.table.currentIndex().row() == 0
+    assert not window.table.selectionModel().selectedRows()
     qtbot.keyClick(window.date_edit, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     assert window.day == TODAY - dt.timedelta(days=1)
     assert model.index(0, SessionListModel.COL_STATUS).data() == "Signed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -35,10 +36,23 @@ class AddendumDialog(QDialog):
             label = QLabel(text)
             label.setBuddy(widget)
             form.addRow(label, widget)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save |
-                                   QDialogButtonBox.StandardButton.Cancel)
+        # Own texts with mnemonics: the platform's standard "Save" may have none, and then
+        # Alt+S in a text box would type an "s".
+        buttons = QDialogButtonBox()
+        self.save_button = buttons.addButton("&Save addendum",
+                                             QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.setObjectName("addendum_save")
+        self.save_button.setToolTip("Save the addendum (Ctrl+Enter)")
+        self.cancel_button = buttons.addButton("C&ancel", QDialogButtonBox.ButtonRole.RejectRole)
+        self.cancel_button.setObjectName("addendum_cancel")
         buttons.accepted.connect(self._check)
         buttons.rejected.connect(self.reject)
+        save = QAction("Save addendum", self)
+        save.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        save.triggered.connect(lambda _checked=False: self._check())
+        self.addAction(save)
+        self.reason_box.textChanged.connect(self._clear_when_filled)
+        self.text_box.textChanged.connect(self._clear_when_filled)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("The original note stays as it was; the addendum is added "
                                 "after it with your name and the time."))
@@ -46,11 +60,24 @@ class AddendumDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
 
+    def _missing(self) -> list[str]:
+        return [name for name, value in (("Reason", self.reason()), ("Text", self.text()))
+                if not value.strip()]
+
+    def _clear_when_filled(self) -> None:
+        """A refusal on screen follows the typing: it names what is still empty, or goes."""
+        if self.message.text():
+            self._show_missing()
+
+    def _show_missing(self) -> bool:
+        missing = self._missing()
+        self.message.setText(f"{' and '.join(missing)} {'are' if len(missing) > 1 else 'is'} "
+                             "required: the addendum is saved with both." if missing else "")
+        return bool(missing)
+
     def _check(self) -> None:
-        if not self.reason().strip() or not self.text().strip():
-            self.message.setText("Reason and text are both required.")
-            return
-        self.accept()
+        if not self._show_missing():
+            self.accept()
 
     def kind(self) -> AddendumKind:
         return AddendumKind(self.kind_box.currentData())

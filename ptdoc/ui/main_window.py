@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import QDate, QSettings, QTimer
+from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         self.date_edit.setDate(to_qdate(workspace.today()))
         self.refresh()
         self._restore_geometry()
+        self.table.setFocus()  # the first thing after signing in is the day's list
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -178,7 +179,8 @@ class MainWindow(QMainWindow):
         """Window-wide actions, so their shortcuts work whichever input has the focus."""
         action = QAction(text, self)
         action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
+        # triggered(bool) would hand `checked` to a slot's optional parameter: call it bare.
+        action.triggered.connect(lambda _checked=False: slot())
         self.addAction(action)
         return action
 
@@ -223,6 +225,11 @@ class MainWindow(QMainWindow):
             self.table.setColumnHidden(SessionListModel.COL_DATE, True)
             title = f"{self.day:%A %d %B %Y}"
         self.model.set_rows(rows)
+        if rows:  # a current row, not a selection: Enter opens it, Ctrl+P still prints all
+            first = next(c for c in range(self.model.columnCount())
+                         if not self.table.isColumnHidden(c))
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(0, first), QItemSelectionModel.SelectionFlag.NoUpdate)
         drafts = sum(r.status == SessionStatus.DRAFT for r, _b, _w in rows)
         judged = [b for _r, b, _w in rows if b is not None]
         blocked = f" ({sum(1 for b in judged if b)} with blockers)" if judged else ""
@@ -374,12 +381,18 @@ class MainWindow(QMainWindow):
 
     def _unlocked(self, user: User) -> None:
         same = self.workspace.actor is not None and self.workspace.actor.id == user.id
-        if not same:
+        if not same:  # nothing of the previous user stays: their note, search, notices
             self._drop_editor()
             self.workspace = self._watch(Workspace(self.workspace.store, user,
                                                    self.workspace.today, self.workspace.now,
                                                    self.workspace.codes_if_ready))
             self.patient = None
+            self.search.clear()
+            self.patients.clear()
+            self.patients.hide()
+            self.notice.clear()
+            self.notice.hide()
+            self.table.clearSelection()
         if not same or self._page_before_lock is self.day_page:
             self._page_before_lock = self.day_page
             self.refresh()  # a new user's day, or sessions others changed while it was locked
@@ -390,6 +403,8 @@ class MainWindow(QMainWindow):
         self._apply_user()
         self.next_action.setEnabled(self.day < self.workspace.today())
         self.idle.timer.start()
+        if self.pages.currentWidget() is self.day_page:
+            self.table.setFocus()
 
     @property
     def locked(self) -> bool:

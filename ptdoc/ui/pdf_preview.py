@@ -6,6 +6,7 @@ images: the same pixels for the screen and, at the printer's resolution, for pap
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,23 +58,47 @@ def render_pages(pdf: bytes, dpi: float = 96, first: int = 0,
     return images
 
 
+# Paper needs no more: at a printer's 1200 dpi one letter page would be a 540 MB image.
+MAX_PRINT_DPI = 300
+
+
+def chosen_pages(count: int, printer: QPrinter) -> range:
+    """The pages the print dialog asked for (all of them unless a range was chosen)."""
+    if printer.printRange() == QPrinter.PrintRange.PageRange and printer.fromPage() > 0:
+        return range(printer.fromPage() - 1, min(printer.toPage() or count, count))
+    return range(count)
+
+
 def print_pdf(pdf: bytes, printer: QPrinter) -> int:
-    """Paint every page on the printer at its resolution; the number of pages printed."""
+    """Send the chosen pages to the printer; the number of pages printed.
+
+    Printing to a PDF file writes the document's own pages, so their text stays text; a real
+    printer gets each page painted as an image at (up to) its resolution.
+    """
+    pages = chosen_pages(page_count(pdf), printer)
+    if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat and printer.outputFileName():
+        source = pdfium.PdfDocument(pdf)
+        copy = pdfium.PdfDocument.new()
+        copy.import_pages(source, list(pages))
+        buffer = io.BytesIO()
+        copy.save(buffer)
+        Path(printer.outputFileName()).write_bytes(buffer.getvalue())
+        return len(pages)
     painter = QPainter()
     if not painter.begin(printer):
         return 0
-    count = page_count(pdf)
+    dpi = min(printer.resolution(), MAX_PRINT_DPI)
     try:
-        for index in range(count):
-            if index:
+        for number, index in enumerate(pages):
+            if number:
                 printer.newPage()
-            image = render_pages(pdf, printer.resolution(), index, index)[0]
+            image = render_pages(pdf, dpi, index, index)[0]
             area = painter.viewport()
             size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
             painter.drawImage(QRect(area.x(), area.y(), size.width(), size.height()), image)
     finally:
         painter.end()
-    return count
+    return len(pages)
 
 
 class PdfPreview(QDialog):
@@ -101,16 +126,16 @@ class PdfPreview(QDialog):
         self.scroll.setWidgetResizable(True)
         self.status = QLabel(f"{len(self.images)} page{'s' * (len(self.images) != 1)}",
                              objectName="preview_status")
-        self.print_button = QPushButton("Print…", objectName="preview_print")
-        self.save_button = QPushButton("Save as PDF…", objectName="preview_save")
-        self.close_button = QPushButton("Close", objectName="preview_close")
+        self.print_button = QPushButton("&Print…", objectName="preview_print")
+        self.save_button = QPushButton("&Save as PDF…", objectName="preview_save")
+        self.close_button = QPushButton("&Close", objectName="preview_close")
         for button, keys, slot in ((self.print_button, QKeySequence.StandardKey.Print,
                                     self.print_document),
                                    (self.save_button, QKeySequence.StandardKey.Save,
                                     self.save_document)):
             action = QAction(button.text(), self)
             action.setShortcut(QKeySequence(keys))
-            action.triggered.connect(slot)
+            action.triggered.connect(lambda _checked=False, slot=slot: slot())
             self.addAction(action)
             button.clicked.connect(action.trigger)
             button.setToolTip(action.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
@@ -123,23 +148,32 @@ class PdfPreview(QDialog):
         screen = self.screen().availableGeometry() if self.screen() else None
         self.resize(760, min(900, screen.height() - 60) if screen else 700)
 
-    def print_document(self, printer: QPrinter | None = None) -> None:
-        if printer is None:
-            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-            dialog = QPrintDialog(printer, self)
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return
-        printed = print_pdf(self.pdf, printer)
-        if printed:
-            self.on_output("print")
-            self.status.setText(f"Sent {printed} page{'s' * (printed != 1)} to the printer")
+    # The two slots take no argument: a QAction's triggered(bool) and a button's
+    # clicked(bool) pass `checked` to any parameter a slot offers.
+    def print_document(self) -> None:
+        """Print… (Ctrl+P): the system print dialog, then the pages it asks for."""
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(self.suggested_name)
+        if QPrintDialog(printer, self).exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            printed = print_pdf(self.pdf, printer)
+        except OSError as exc:
+            self.status.setText(f"Could not print to {printer.outputFileName()}: "
+                                f"{exc.strerror}")
+            return
+        if not printed:
+            self.status.setText("The printer could not be opened; nothing was printed")
+            return
+        self.on_output("print")
+        self.status.setText(f"Sent {printed} page{'s' * (printed != 1)} to the printer")
 
-    def save_document(self, path: str | None = None) -> None:
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save as PDF", self.suggested_name,
-                                                  "PDF (*.pdf)")
-            if not path:
-                return
+    def save_document(self) -> None:
+        """Save as PDF… (Ctrl+S): ask where, then write the document as it is."""
+        path, _ = QFileDialog.getSaveFileName(self, "Save as PDF", self.suggested_name,
+                                              "PDF (*.pdf)")
+        if not path:
+            return
         try:
             write_private(Path(path), self.pdf)  # patient data: 0600
         except OSError as exc:

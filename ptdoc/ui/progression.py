@@ -7,10 +7,11 @@ from decimal import Decimal
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ptdoc.domain import Patient
 from ptdoc.services import Workspace
+from ptdoc.ui.widgets import hbox
 
 SERIES = (("load", "Load", "#1f77b4"), ("reps", "Reps", "#d62728"),
           ("hold_seconds", "Hold (s)", "#2ca02c"))
@@ -84,6 +85,9 @@ class ProgressionDialog(QDialog):
         layout.addWidget(self.exercise)
         layout.addWidget(self.chart, 1)
         layout.addWidget(self.table)
+        close = QPushButton("&Close", objectName="progression_close")
+        close.clicked.connect(self.accept)
+        layout.addLayout(hbox(None, close))
         self.exercise.currentTextChanged.connect(self._show)
         if exercise:
             self.exercise.setCurrentText(exercise)

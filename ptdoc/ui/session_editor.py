@@ -92,7 +92,7 @@ class SessionEditor(QWidget):
         self.flags = FlagsPanel()
         self.back_button = QPushButton("◀ &Back", objectName="step_back")
         self.next_button = QPushButton("Ne&xt ▶", objectName="step_next")
-        self.close_button = QPushButton("&Close note", objectName="close_editor")
+        self.close_button = QPushButton("C&lose note", objectName="close_editor")
         self.pdf_button = QPushButton("PDF…", objectName="note_pdf")
         self.pdf_button.setToolTip("Preview, print or save the note as PDF (Ctrl+E)")
         self.pdf_button.setEnabled(workspace.can(Permission.EXPORT_NOTE))
@@ -127,8 +127,7 @@ class SessionEditor(QWidget):
         self._action("Note as PDF", "Ctrl+E", lambda: show_pdf(self.note_preview))
         self.pdf_button.clicked.connect(lambda: show_pdf(self.note_preview))
         for i in range(len(self.steps)):
-            self._action(f"Step {i + 1}", f"Ctrl+{i + 1}",
-                         lambda _checked=False, i=i: self.go(i))
+            self._action(f"Step {i + 1}", f"Ctrl+{i + 1}", lambda i=i: self.go(i))
         self._action("Flags", "F8", lambda: self.flags.list.setFocus())
         self.step_list.currentRowChanged.connect(self._show_step)
         self.back_button.clicked.connect(lambda: self.go(self.current - 1))
@@ -177,7 +176,7 @@ class SessionEditor(QWidget):
         # Window-wide while the editor is shown (a hidden editor's shortcuts never fire), so
         # they keep working when the focused button disappears, as Sign does once signed.
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
+        action.triggered.connect(lambda _checked=False: slot())  # `checked` is not an argument
         self.addAction(action)
 
     def status(self, message: str) -> None:

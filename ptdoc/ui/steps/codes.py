@@ -44,7 +44,7 @@ class CodesStep(Step):
         header.setSectionResizeMode(ServiceTableModel.COL_WHY, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(ServiceTableModel.COL_DESCRIPTION, 260)
         self.table.setWordWrap(True)
-        table_label = QLabel("Billed c&odes (type minutes; units and modifiers are computed):")
+        table_label = QLabel("Billed &codes (type minutes; units and modifiers are computed):")
         table_label.setBuddy(self.table)
         self.code_box = QComboBox(objectName="field_add_code")
         self.code_box.setSizeAdjustPolicy(

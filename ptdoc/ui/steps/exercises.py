@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCompleter,
     QFormLayout,
@@ -24,6 +24,65 @@ from ptdoc.ui.steps.base import Step, TextArea
 from ptdoc.ui.widgets import FieldError, add_field, hbox
 
 
+class ExerciseBox(QLineEdit):
+    """Typing offers the library's exercises. Enter takes the highlighted one, or the first
+    one offered; Shift+Enter takes the text as it is, as a new exercise."""
+
+    chosen = Signal(str)  # a library exercise's name
+    new_name = Signal(str)  # text the user explicitly adds as a new exercise
+    no_match = Signal(str)  # Enter on text that matches nothing in the library
+
+    def __init__(self, names: list[str]):
+        super().__init__(objectName="field_add_exercise")
+        self.setPlaceholderText("A few letters; Enter adds the match")
+        self.setToolTip("Enter adds the highlighted (or first) exercise the library offers; "
+                        "Shift+Enter adds what you typed as a new exercise")
+        self.setMinimumWidth(200)
+        completer = QCompleter(names, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.setCompleter(completer)
+        completer.activated.connect(self.chosen.emit)  # a click in the list
+
+    def set_names(self, names: list[str]) -> None:
+        self.completer().model().setStringList(names)
+
+    def match(self) -> str | None:
+        """The library exercise Enter takes: highlighted, typed in full, or the first offered."""
+        completer = self.completer()
+        popup = completer.popup()
+        if popup.isVisible() and popup.currentIndex().isValid():
+            return popup.currentIndex().data()
+        text = self.text().strip()
+        if not text:
+            return None
+        names = completer.model().stringList()
+        exact = [n for n in names if n.lower() == text.lower()]
+        if exact:
+            return exact[0]
+        completer.setCompletionPrefix(text)
+        return completer.currentCompletion() if completer.setCurrentRow(0) else None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter) or \
+                event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier |
+                                      Qt.KeyboardModifier.KeypadModifier):
+            super().keyPressEvent(event)
+            return
+        event.accept()  # the completer must not add what was typed on its own
+        text = self.text().strip()
+        name = None if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else self.match()
+        self.completer().popup().hide()
+        if not text:
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.new_name.emit(text)
+        elif name is None:
+            self.no_match.emit(text)
+        else:
+            self.chosen.emit(name)
+
+
 class ExercisesStep(Step):
     title = "Exercises"
     owns = ("exercises", "patient_response", "assessment", "home_program")
@@ -31,18 +90,16 @@ class ExercisesStep(Step):
     def __init__(self, editor):
         super().__init__(editor)
         self.library = {e.name.lower(): e for e in editor.workspace.exercise_library()}
-        self.add_box = QLineEdit(objectName="field_add_exercise")
-        self.add_box.setPlaceholderText("Type a few letters of an exercise, Enter adds it")
-        completer = QCompleter(sorted(e.name for e in self.library.values()), self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.add_box.setCompleter(completer)
+        self.add_box = ExerciseBox(sorted(e.name for e in self.library.values()))
         add_label = QLabel("&Add exercise:")
         add_label.setBuddy(self.add_box)
+        self.new_button = QPushButton("Add as ne&w", objectName="add_new_exercise")
+        self.new_button.setToolTip("Add the typed name as a new exercise, one not in the "
+                                   "library (Shift+Enter)")
         self.carry_button = QPushButton("Carr&y forward", objectName="carry_forward")
         self.carry_button.setToolTip("Add last visit's exercises, each to be confirmed")
         self.undo_button = QPushButton("&Undo remove", objectName="undo_remove")
-        self.library_button = QPushButton("Save to &library", objectName="save_to_library")
+        self.library_button = QPushButton("Sa&ve to library", objectName="save_to_library")
         self.library_button.setToolTip("Save the selected row to the clinic's exercise library")
         self.chart_button = QPushButton("Progressi&on…", objectName="progression")
         self.model = ExerciseTableModel(self)
@@ -68,12 +125,13 @@ class ExercisesStep(Step):
                                                 "home_program")
         self.errors["exercises"] = self.table_error
         self.inputs.update(exercises=self.table, add_exercise=self.add_box,
-                           carry_forward=self.carry_button, undo_remove=self.undo_button,
+                           add_new_exercise=self.new_button, carry_forward=self.carry_button,
+                           undo_remove=self.undo_button,
                            save_to_library=self.library_button, patient_response=self.response,
                            assessment=self.assessment, home_program=self.home_program)
 
-        top = hbox(add_label, self.add_box, self.carry_button, self.undo_button,
-                   self.library_button, self.chart_button, grow=self.add_box)
+        top = hbox(add_label, self.add_box, self.new_button, self.carry_button,
+                   self.undo_button, self.library_button, self.chart_button, grow=self.add_box)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(table_label)
@@ -81,8 +139,12 @@ class ExercisesStep(Step):
         layout.addWidget(self.table_error)
         layout.addLayout(form)
 
-        self.add_box.returnPressed.connect(self._add_from_box)
-        completer.activated.connect(lambda _text: self._add_from_box())
+        self.add_box.chosen.connect(self._add_exercise)
+        self.add_box.new_name.connect(self._add_exercise)
+        self.add_box.no_match.connect(lambda text: self.table_error.show_message(
+            f'No exercise in the library matches "{text}". To add it as a new exercise, '
+            "press Shift+Enter or Add as new."))
+        self.new_button.clicked.connect(lambda: self._add_exercise(self.add_box.text().strip()))
         self.carry_button.clicked.connect(self._carry_forward)
         self.undo_button.clicked.connect(self._undo)
         self.library_button.clicked.connect(self._save_to_library)
@@ -156,10 +218,12 @@ class ExercisesStep(Step):
                                           "the saved value)")
         self.editor.refresh_flags()
 
-    def _add_from_box(self) -> None:
-        name = self.add_box.text().strip()
+    def _add_exercise(self, name: str) -> None:
+        """A library exercise with its defaults, or a new one by the name given."""
         if not name:
+            self.add_box.setFocus()
             return
+        self.table_error.clear_message()
         known = self.library.get(name.lower())
         entry = known.entry() if known else ExerciseEntry(name=name[:200])
         if self._apply_rows((*self.editor.session.exercises, entry)):
@@ -212,8 +276,7 @@ class ExercisesStep(Step):
             return
         saved = self.editor.workspace.add_to_library(entry)
         self.library[saved.name.lower()] = saved
-        completer = self.add_box.completer()
-        completer.model().setStringList(sorted(e.name for e in self.library.values()))
+        self.add_box.set_names(sorted(e.name for e in self.library.values()))
         self.editor.status(f"'{saved.name}' saved to the clinic library")
 
     def _chart(self) -> None:
