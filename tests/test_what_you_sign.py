@@ -339,11 +339,17 @@ def shown_cell(model, row: int, key: str) -> str:
     return model.index(row, COLUMN[key]).data()
 
 
-def test_what_is_shown_is_the_stored_draft_plus_the_listed_refusals(qtbot, clinic):
+def test_what_is_shown_is_the_stored_draft_plus_the_listed_refusals(qtbot, clinic,
+                                                                    monkeypatch):
     """A property, driven by hypothesis through the real widgets: after any sequence of edits,
     every input shows the stored value, except the refused ones listed as blockers."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
+    from PySide6.QtWidgets import QMessageBox
+
+    # closing the note at the end of each example discards what was refused
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *_args: QMessageBox.StandardButton.Yes)
 
     texts = st.sampled_from(["", "0", "3", "12", "-5", "ten", "900", "25:99", "09:00",
                              "10:15", "08:30", "07:00", "1e9", "2.5", " 4 "])
@@ -444,3 +450,44 @@ def test_another_clinicians_draft_opens_read_only_until_taken_over(qtbot, clinic
         clinic.as_("pt").save_draft(change(clinic.store.sessions.get(draft.id),
                                            assessment="mine"))
     assert not clinic.as_("pta").may_take_over(clinic.store.sessions.get(draft.id))
+
+
+def test_a_value_refused_because_of_another_is_saved_once_that_one_changes(qtbot, window,
+                                                                           clinic):
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    visit = editor.steps[0]
+    step(qtbot, editor, 1)
+    retype(qtbot, visit.time_in, "08:00")
+    retype(qtbot, visit.time_out, "08:45")
+    retype(qtbot, visit.time_in, "09:00")  # after the saved time out: refused, kept in red
+    assert "time_in" in editor.refused and visit.time_in.property("refused")
+    retype(qtbot, visit.time_out, "09:40")  # now the typed time in fits: both are saved
+    saved = clinic.store.sessions.get(draft.id)
+    assert (saved.time_in, saved.time_out) == (dt.time(9, 0), dt.time(9, 40))
+    assert editor.refused == {} and not visit.time_in.property("refused")
+    assert visit.time_in.text() == "09:00"
+
+
+def test_closing_a_note_with_refused_values_asks_first(qtbot, window, clinic, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    step(qtbot, editor, 4)
+    retype(qtbot, editor.steps[3].total, "ten")
+    asked = []
+
+    def answer(reply):
+        def question(_parent, _title, text, *_args):
+            asked.append(text)
+            return reply
+        return question
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
+    press(qtbot, Qt.Key.Key_W, CTRL)
+    assert window.editor is editor and editor.steps[3].total.hasFocus()
+    assert "Total treatment time: 'ten'" in asked[0]
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    press(qtbot, Qt.Key.Key_W, CTRL)
+    assert window.editor is None
+    assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 30

@@ -33,7 +33,7 @@ from ptdoc.domain import (
     Side,
 )
 from ptdoc.errors import ValidationError
-from ptdoc.ui.refusals import Pending, Refusal, carry_pending
+from ptdoc.ui.refusals import REFUSED_BACKGROUND, REFUSED_TEXT, Pending, Refusal, carry_pending
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -186,7 +186,9 @@ class ExerciseTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 return message
             if role == Qt.ItemDataRole.BackgroundRole:
-                return QBrush(QColor("#f8d7da"))
+                return QBrush(QColor(REFUSED_BACKGROUND))
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(QColor(REFUSED_TEXT))
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return display(column, getattr(self._rows[index.row()], column.key))

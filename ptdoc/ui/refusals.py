@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QAbstractItemView
 from ptdoc.rules import Finding, Severity
 
 CODE = "VALUE_REFUSED"
+REFUSED_BACKGROUND = "#f8d7da"  # a refused cell, and its text
+REFUSED_TEXT = "#8b0000"
 
 
 @dataclass(frozen=True)

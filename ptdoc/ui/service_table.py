@@ -14,7 +14,13 @@ from ptdoc.claim import ClaimLine
 from ptdoc.domain import ServiceLine
 from ptdoc.errors import ValidationError
 from ptdoc.ui.models import RowsModel
-from ptdoc.ui.refusals import Pending, Refusal, carry_pending
+from ptdoc.ui.refusals import (
+    REFUSED_BACKGROUND,
+    REFUSED_TEXT,
+    Pending,
+    Refusal,
+    carry_pending,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -68,7 +74,8 @@ class ServiceTableModel(RowsModel):
             text, message = self.pending[key]
             return {Qt.ItemDataRole.DisplayRole: text, Qt.ItemDataRole.EditRole: text,
                     Qt.ItemDataRole.ToolTipRole: message,
-                    Qt.ItemDataRole.BackgroundRole: QBrush(QColor("#f8d7da"))}.get(role)
+                    Qt.ItemDataRole.BackgroundRole: QBrush(QColor(REFUSED_BACKGROUND)),
+                    Qt.ItemDataRole.ForegroundRole: QBrush(QColor(REFUSED_TEXT))}.get(role)
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return None
         line = self._rows[index.row()]

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -66,6 +67,8 @@ class SessionEditor(QWidget):
         self._review: Review | None = review_context(self.context)
         self.read_only = not self._may_edit(session)
         self.refused: dict[str, Refusal] = {}  # typed text the note refused, by field
+        self._refused_changes: dict[str, tuple[Callable[[Session], Session],
+                                               tuple[str, str]]] = {}
         self.last_refusal = ""  # the reason of the last refused edit
         self.unsaved = False  # what is on screen waits for a busy database
         self._retries = 0
@@ -210,17 +213,19 @@ class SessionEditor(QWidget):
             new = change(self.session)
             new = apply_claim(new, build_claim(replace(self.context, session=new)))
         except ValidationError as exc:
-            return self._refuse(field, typed, exc.problems)
+            return self._refuse(field, typed, exc.problems, change)
         except KnownError as exc:
-            return self._refuse(field, typed, [Problem(field, str(exc))])
+            return self._refuse(field, typed, [Problem(field, str(exc))], change)
+        self._refused_changes.pop(field, None)
         if self.refused.pop(field, None) is not None or typed is not None:
             self.show_error(field, "")
         if new == self.session and not self.unsaved:
             self._show_flags(self.review)
             return True
-        return self._save(new, field, typed)
+        return self._save(new, field, typed, change)
 
-    def _save(self, new: Session, field: str, typed: tuple[str, str] | None) -> bool:
+    def _save(self, new: Session, field: str, typed: tuple[str, str] | None,
+              change: Callable[[Session], Session] | None = None) -> bool:
         try:
             # A short wait: the GUI must not freeze while another program holds the database.
             with self.workspace.store.db.waiting(SAVE_WAIT_MS):
@@ -231,9 +236,9 @@ class SessionEditor(QWidget):
             self._mark_unsaved()
             return True
         except ValidationError as exc:
-            return self._refuse(field, typed, exc.problems)
+            return self._refuse(field, typed, exc.problems, change)
         except KnownError as exc:
-            return self._refuse(field, typed, [Problem(field, str(exc))])
+            return self._refuse(field, typed, [Problem(field, str(exc))], change)
         self.unsaved = False
         self._retry.stop()
         self.session = saved
@@ -242,7 +247,21 @@ class SessionEditor(QWidget):
         self._refresh()
         self.status("Saved")
         self.saved.emit()
+        self._retry_refused(field)
         return True
+
+    def _retry_refused(self, saved_field: str) -> None:
+        """A value refused only because of another field (a time in after the old time out)
+        may fit now that the other one is saved: what is on screen is saved when it fits."""
+        for field, (change, typed) in list(self._refused_changes.items()):
+            if field == saved_field or field not in self.refused:
+                continue
+            try:
+                candidate = change(self.session)
+            except (ValidationError, KnownError):
+                continue
+            if candidate != self.session:
+                self.apply(change, field, typed)
 
     def _mark_unsaved(self) -> None:
         self.unsaved = True
@@ -262,13 +281,16 @@ class SessionEditor(QWidget):
             self._save(self.session, "", None)
 
     def _refuse(self, field: str, typed: tuple[str, str] | None,
-                problems: list[Problem] | tuple[Problem, ...]) -> bool:
+                problems: list[Problem] | tuple[Problem, ...],
+                change: Callable[[Session], Session] | None = None) -> bool:
         for problem in problems:
             self.show_error(problem.field or field, problem.message)
         self.last_refusal = " ".join(p.message.rstrip(".") + "." for p in problems)
         if typed is not None:
             label, text = typed
             self.refused[field] = Refusal(field, label, text, self.last_refusal)
+            if change is not None:
+                self._refused_changes[field] = (change, typed)
         # Inputs that cannot keep a refused value (lists, choices) show the saved one again.
         self._refresh()
         return False
@@ -279,6 +301,7 @@ class SessionEditor(QWidget):
     def revert(self, field: str) -> None:
         """Escape in a field: forget what was typed there; the saved value shows again."""
         self.refused.pop(field, None)
+        self._refused_changes.pop(field, None)
         self.show_error(field, "")
         self._show_flags(self.review)
 
@@ -335,6 +358,26 @@ class SessionEditor(QWidget):
 
     def close_editor(self) -> None:
         self.commit_pending()
+        refusals = self.open_refusals()
+        if refusals and not self.read_only:
+            count = len(refusals)
+            answer = QMessageBox.question(
+                self, "Values not saved",
+                f"{count} value{'s' * (count != 1)} you typed {'were' if count != 1 else 'was'} "
+                f"refused and {'are' if count != 1 else 'is'} not saved:\n\n"
+                + "\n".join(f"• {r.label}: '{r.text}'" for r in refusals[:8])
+                + "\n\nClose the note and discard them? (No goes back to the first one.)",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                self.focus_field(refusals[0].field)
+                return
+        if self.unsaved:
+            self._retry_save()
+            if self.unsaved:
+                self.status("NOT CLOSED: the last edits are not saved yet (the database is "
+                            "busy); they are kept here and retried")
+                return
         self.closed.emit()
 
     def note_preview(self) -> PdfPreview:
@@ -413,6 +456,8 @@ class SessionEditor(QWidget):
 
     def _show_flags(self, judged: Review) -> None:
         self.flags.show_findings(list(judged.findings), judged.acknowledged)
+        for step in self.steps:
+            step.paint_refusals(self.refused)
         for i, step in enumerate(self.steps):
             mine = [f for f in judged.findings if step.owns_field(f.field)
                     and f.severity != Severity.INFO]

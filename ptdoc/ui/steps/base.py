@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -10,7 +10,7 @@ from PySide6.QtGui import QFocusEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QWidget
 
 from ptdoc.domain import Session
-from ptdoc.ui.refusals import Refusal
+from ptdoc.ui.refusals import REFUSED_BACKGROUND, REFUSED_TEXT, Refusal
 from ptdoc.ui.widgets import FieldError
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class Step(QWidget):
         self.errors: dict[str, FieldError] = {}
         self.inputs: dict[str, QWidget] = {}
         self._reverting: str | None = None
+        self.text_fields: dict[str, QLineEdit | TextArea] = {}
 
     def owns_field(self, field: str) -> bool:
         root = field.split("[")[0].split(".")[0]
@@ -73,6 +74,15 @@ class Step(QWidget):
                 widget.setReadOnly(read_only)
             else:
                 widget.setEnabled(not read_only)
+
+    def paint_refusals(self, refused: Container[str]) -> None:
+        """Text fields holding a refused value look like the flowsheet's red cells."""
+        for field, widget in self.text_fields.items():
+            red = field in refused
+            if widget.property("refused") != red:
+                widget.setProperty("refused", red)
+                widget.setStyleSheet(f"background: {REFUSED_BACKGROUND}; color: {REFUSED_TEXT};"
+                                     if red else "")
 
     def refusals(self) -> list[Refusal]:
         """Refused values this step holds beyond its text fields (its tables' red cells)."""
@@ -110,6 +120,7 @@ class Step(QWidget):
             finally:
                 self._reverting = None
 
+        self.text_fields[field] = widget
         widget.editingFinished.connect(finished)
         if isinstance(widget, QLineEdit):
             widget.textEdited.connect(typing)
