@@ -11,13 +11,14 @@ from decimal import Decimal
 from ptdoc import clock
 from ptdoc.claim import build_claim
 from ptdoc.domain import Clinic, NoteType, Session, User
-from ptdoc.errors import AccountDisabled, PermissionDenied
+from ptdoc.errors import AccountDisabled, NotFound, PermissionDenied
 from ptdoc.icd_index import IcdIndex
 from ptdoc.interchange import SessionContext, SessionDocument
 from ptdoc.permissions import PT_ONLY_NOTES, Permission, allowed, describe
 from ptdoc.repositories import AuditAction
 from ptdoc.review import Review, review_context
 from ptdoc.rule_context import CodeSet, RuleContext
+from ptdoc.signature_check import KeyFacts, SignatureCheck, check, signature_finding
 from ptdoc.store import Store
 
 
@@ -140,7 +141,33 @@ class WorkspaceCore:
         return replace(ctx, year_to_date_amount=amount, missing_fees=tuple(missing))
 
     def review(self, session: Session, wait_for_codes: bool = True) -> Review:
-        return review_context(self.rule_context(session, wait_for_codes))
+        return self.judge(self.rule_context(session, wait_for_codes))
+
+    def judge(self, ctx: RuleContext) -> Review:
+        """The rules' findings, and for a signed note a blocker when its signature does not
+        verify: such a note is never shown or printed as a clean signed note."""
+        judged = review_context(ctx)
+        if ctx.session.signature is None:
+            return judged
+        check = self.check_signature(ctx.session)
+        if check.ok:
+            return judged
+        return replace(judged, findings=(signature_finding(check), *judged.findings))
+
+    def check_signature(self, session: Session) -> SignatureCheck:
+        """Verify a signed note as it is stored now against its signer's public key from the
+        key history (done on every load for display, print, export and check)."""
+        sig = session.signature
+        if sig is None:
+            return SignatureCheck(False, "the note is not signed")
+        key = self.store.keys.get(sig.key_id) if sig.key_id else None
+        facts = None if key is None else KeyFacts(
+            key.public_key, self.store.users.get(key.user_id).username, key.retired_at)
+        try:
+            doc = self.document(session)
+        except NotFound as exc:  # a signer or patient row that is gone
+            return SignatureCheck(False, str(exc))
+        return check(doc, facts, self.store.keys.keyed_since())
 
     def document(self, session: Session,
                  context: SessionContext | None = None) -> SessionDocument:

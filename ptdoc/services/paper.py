@@ -9,14 +9,10 @@ from ptdoc.domain import ExerciseChange, Session
 from ptdoc.paper import NoteFacts, SummaryData, day_sheet, note_data, summary_data
 from ptdoc.permissions import Permission
 from ptdoc.repositories import AuditAction
-from ptdoc.review import review_context
 from ptdoc.services.core import WorkspaceCore
 
 
 class Paper(WorkspaceCore):
-
-
-
     def note_facts(self, session: Session, wait_for_codes: bool = True) -> NoteFacts:
         ctx = self.rule_context(session, wait_for_codes)
         histories = {e.name: self.store.sessions.exercise_history(session.patient_id, e.name)
@@ -27,7 +23,7 @@ class Paper(WorkspaceCore):
             users[uid] = self.store.users.get(uid)
         return NoteFacts(clinic=self.clinic(), patient=ctx.patient or self.store.patients.get(
             session.patient_id), payer=ctx.payer, episode=ctx.episode, users=users,
-            review=review_context(ctx),
+            review=self.judge(ctx),
             treatment_days_since_progress_report=ctx.treatment_days_since_progress_report,
             printed_at=self.now(), codes=ctx.codes, histories=histories)
 
@@ -62,7 +58,7 @@ class Paper(WorkspaceCore):
         from ptdoc.report import render_day_sheet
 
         data = day_sheet(self.clinic(), day, self.summary_data(self.day_ids(day)),
-                         self.now())
+                         self.now(), *self.store.audit.head())
         return render_day_sheet(data)
 
     def record_output(self, kind: str, session_ids: list[int], purpose: str) -> None:

@@ -23,9 +23,6 @@ from ptdoc.session_store import SessionListing
 
 
 class Sessions(WorkspaceCore):
-
-
-
     def sessions(self, date: dt.date | None = None, patient_mrn: str | None = None,
                  status: SessionStatus | None = None) -> list[SessionListing]:
         self.require(Permission.VIEW_SCHEDULE)
@@ -60,8 +57,10 @@ class Sessions(WorkspaceCore):
         session = Session(patient_id=patient_id, date_of_service=date_of_service,
                           episode_id=episode_id, note_type=note_type, delivered_by=clinician,
                           diagnoses=diagnoses)
-        session = self._store_draft(session)
-        self.store.audit.record(self.actor, AuditAction.CREATE, "session", session.id)
+        self._require_scope_of(session)  # before the transaction: a denial stays audited
+        with self.store.db.atomic():
+            session = self._store_draft(session)
+            self.store.audit.record(self.actor, AuditAction.CREATE, "session", session.id)
         return session
 
     def save_draft(self, session: Session) -> Session:
@@ -76,8 +75,11 @@ class Sessions(WorkspaceCore):
             if not self.writes(session.id):
                 raise self._deny(f"{self.writer(session.id)} is writing this draft: take it "
                                  "over to edit it.", "session", session.id, "NOT_TAKEN_OVER")
-        saved = self._store_draft(session)
-        self.store.audit.record(self.actor, AuditAction.EDIT, "session", saved.id)
+        # The edit and its audit row commit together: no edit without its row, or the reverse.
+        self._require_scope_of(session)  # before the transaction: a denial stays audited
+        with self.store.db.atomic():
+            saved = self._store_draft(session)
+            self.store.audit.record(self.actor, AuditAction.EDIT, "session", saved.id)
         return saved
 
     def writes(self, session_id: int) -> bool:
@@ -135,8 +137,10 @@ class Sessions(WorkspaceCore):
         self._require_scope_of(session)
         addendum = Addendum(kind=kind, author=actor.id or 0, author_name=actor.display,
                             created_at=self.now(), reason=reason, text=text)
-        addendum = self.store.sessions.add_addendum(session_id, addendum)
-        self.store.audit.record(actor, AuditAction.ADDENDUM, "session", session_id, kind.value)
+        with self.store.db.atomic():
+            addendum = self.store.sessions.add_addendum(session_id, addendum)
+            self.store.audit.record(actor, AuditAction.ADDENDUM, "session", session_id,
+                                    kind.value)
         return addendum
 
     def carry_forward(self, session: Session) -> Session:

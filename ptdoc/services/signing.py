@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ptdoc import keys
 from ptdoc.access import SignerProof, reauthenticate
-from ptdoc.domain import Session, SessionStatus, Signature, require_valid_dates
+from ptdoc.domain import Session, SessionStatus, Signature, User, require_valid_dates
 from ptdoc.errors import Problem, RecordLocked, ValidationError
-from ptdoc.interchange import content_hash
+from ptdoc.interchange import sha256, signed_content
 from ptdoc.permissions import PT_ONLY_NOTES, Permission, allowed
-from ptdoc.repositories import AuditAction
+from ptdoc.repositories import AuditAction, ChainCheck
 from ptdoc.services.core import WorkspaceCore
+from ptdoc.signature_check import SignatureCheck
 
 
 class Signing(WorkspaceCore):
-
-
-
     def signing_obstacles(self, session: Session) -> list[str]:
         """Why the signed-in user may not sign this note, whatever it says (nothing audited:
         the sign step shows these before the button)."""
@@ -25,17 +24,11 @@ class Signing(WorkspaceCore):
             return [f"{self._who()} may not sign notes: only a PT, DPT or PTA signs."]
         if session.status == SessionStatus.SIGNED:
             return ["This note is signed already."]
-        if session.note_type in PT_ONLY_NOTES and not actor.credential.is_therapist:
-            return [f"{actor.display} may not sign a {session.note_type}: only a physical "
-                    "therapist may."]
-        if actor.id not in (session.delivered_by, session.supervised_by):
-            return [f"{actor.display} neither delivered nor supervised this session, so may "
-                    "not sign it. The clinician who delivered it (or the supervising PT) signs."]
-        return []
+        return signer_obstacles(actor, session)
 
     def prove_signer(self, secret: str) -> SignerProof:
         """The signed-in clinician's password or PIN, typed again to sign (slowed and locked
-        out after wrong tries, like sign-in)."""
+        out after wrong tries, like sign-in). The proof carries their private key."""
         if self.actor is None:
             raise self._deny("Signing needs a signed-in clinician.")
         return reauthenticate(self.store, self.actor, secret, self.now)
@@ -44,9 +37,13 @@ class Signing(WorkspaceCore):
         self.require(Permission.SIGN, "session", session_id)
         actor = self.actor
         assert actor is not None  # SIGN is never allowed without a named user
-        if proof.user_id != actor.id:
+        current = self.store.keys.current(actor.id or 0)
+        if proof.user_id != actor.id or not proof.usable or current is None:
             raise self._deny("Type your password or PIN to sign.", "session", session_id,
                              "NO_PROOF")
+        if proof.key_id != current.key_id:
+            raise self._deny("Your password was set again since you typed it: type it again "
+                             "to sign.", "session", session_id, "STALE_PROOF")
         session = self.store.sessions.get(session_id)
         if session.status == SessionStatus.SIGNED:
             raise RecordLocked("This session is already signed.")
@@ -61,19 +58,42 @@ class Signing(WorkspaceCore):
                 [Problem(f.field, f"{f.code} needs a written reason to sign: {f.message}")
                  for f in judged.open_warnings])
         require_valid_dates(session, self.today(), self.store.patients.get(session.patient_id))
-        # The hash leaves the signature out, so a placeholder stands in while it is computed.
         signature = Signature(signer=actor.id or 0, signer_name=actor.full_name,
                               credential=actor.credential, npi=actor.npi,
-                              signed_at=self.now(), content_hash="0" * 64)
-        signed = replace(session, status=SessionStatus.SIGNED, signature=signature)
-        digest = content_hash(self.document(signed))
-        signature = replace(signature, content_hash=digest)
-        self.store.sessions.sign(session_id, signature)
-        self.store.audit.record(actor, AuditAction.SIGN, "session", session_id, digest[:12])
+                              signed_at=self.now(), content_hash="0" * 64,
+                              key_id=proof.key_id, value="A" * 86 + "==", content="")
+        # Placeholders stand in for what is computed from the content the signer block is in.
+        content = signed_content(self.document(replace(session, status=SessionStatus.SIGNED,
+                                                       signature=signature)))
+        signature = replace(signature, content=content, content_hash=sha256(content),
+                            value=keys.sign(proof.private_key, content.encode()))
+        with self.store.sessions.durable():
+            self.store.sessions.sign(session_id, signature)
+            self.store.audit.record(actor, AuditAction.SIGN, "session", session_id,
+                                    f"{signature.content_hash[:12]} key {proof.key_id}")
         return self.store.sessions.get(session_id)
 
     def verify(self, session: Session) -> bool:
-        """Whether a signed session's stored content still matches its signature hash."""
-        if session.signature is None:
-            return False
-        return session.signature.content_hash == content_hash(self.document(session))
+        """Whether a signed session is what its signer signed (see ``check_signature``)."""
+        return session.signature is not None and self.check_signature(session).ok
+
+    def verify_records(self) -> tuple[ChainCheck, list[tuple[int, SignatureCheck]]]:
+        """The audit log's hash chain, and the verdict on every signed note."""
+        self.require(Permission.VIEW_CLINICAL)
+        notes = [(sid, self.check_signature(self.store.sessions.get(sid)))
+                 for sid in self.store.sessions.signed_ids()]
+        return self.store.audit.check_chain(), notes
+
+
+def signer_obstacles(user: User, session: Session) -> list[str]:
+    """Why ``user`` may not sign this session whatever it says: their role, the note type,
+    and whether they treated or supervised it. Used at signing and for imported signatures."""
+    if not user.credential.is_clinician:
+        return [f"{user.display} may not sign notes: only a PT, DPT or PTA signs."]
+    if session.note_type in PT_ONLY_NOTES and not user.credential.is_therapist:
+        return [f"{user.display} may not sign a {session.note_type}: only a physical "
+                "therapist may."]
+    if user.id not in (session.delivered_by, session.supervised_by):
+        return [f"{user.display} neither delivered nor supervised this session, so may "
+                "not sign it. The clinician who delivered it (or the supervising PT) signs."]
+    return []

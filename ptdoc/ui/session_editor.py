@@ -8,6 +8,7 @@ tentative value without saving, so the flags follow the keyboard.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -391,11 +392,15 @@ class SessionEditor(QWidget):
         s = self.session
         if s.signature is not None:
             sig = s.signature
+            verdict = self.workspace.check_signature(s)
+            warning = "" if verdict.ok else (
+                f"<br><b style='color:#b00020'>{html.escape(verdict.headline)}.</b> This is not "
+                "a clean signed note: do not bill or release it as signed.")
             self.banner.setText(f"<b>{self.patient.display_name}</b> · {s.date_of_service} · "
                                 f"{s.note_type.value} — <b>signed</b> by {sig.signer_name}, "
                                 f"{sig.credential} at "
                                 f"{stamp(sig.signed_at, self.workspace.time_zone())}. "
-                                "Locked: corrections are addenda.")
+                                f"Locked: corrections are addenda.{warning}")
         else:
             mode = "draft, saved as you go"
             if self.read_only and s.id is not None and not self.workspace.writes(s.id):

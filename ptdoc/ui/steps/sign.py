@@ -87,10 +87,18 @@ class SignStep(Step):
         can_sign = False
         if signed:
             sig = session.signature
-            self.state.setText(f"Signed by {sig.signer_name}, {sig.credential} at "
+            verdict = self.editor.workspace.check_signature(session)
+            self.state.setText(("" if verdict.ok else f"{verdict.headline}.\n")
+                               + f"Signed by {sig.signer_name}, {sig.credential} at "
                                f"{stamp(sig.signed_at, zone)}. Content SHA-256 "
-                               f"{sig.content_hash[:16]}…. The note is locked; corrections "
-                               "are addenda.")
+                               f"{sig.content_hash[:16]}…"
+                               + (f", key {sig.key_id}" if sig.key_id else "")
+                               + ". The note is locked; corrections are addenda.")
+            if not verdict.ok:
+                item = QListWidgetItem(severity_icon(Severity.BLOCKER),
+                                       f"Blocker: {verdict.headline}")
+                item.setData(FIELD_ROLE, "signature")
+                self.blockers.addItem(item)
         elif review is not None:
             # Who may sign is part of what blocks: shown here, before the button refuses.
             obstacles = self.editor.workspace.signing_obstacles(session)
