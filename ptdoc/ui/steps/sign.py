@@ -125,8 +125,8 @@ class SignStep(Step):
             can_sign = not blocked and review.can_sign
         self.sign_button.setEnabled(can_sign)
         self.secret.setEnabled(can_sign)
-        self.blockers.setVisible(not signed)
-        self.blockers_label.setVisible(not signed)
+        self.blockers.setVisible(not signed or self.blockers.count() > 0)
+        self.blockers_label.setVisible(not signed or self.blockers.count() > 0)
         self.secret_row.setVisible(not signed)
         self.signer.setVisible(not signed)
         self.addendum_button.setVisible(signed)
