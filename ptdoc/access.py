@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from ptdoc import auth, clock
+from ptdoc import auth, clock, keys
 from ptdoc.domain import User
 from ptdoc.errors import PermissionDenied
 from ptdoc.repositories import AuditAction
@@ -42,12 +43,36 @@ def _in_words(delta: dt.timedelta) -> str:
     return f"{minutes} minute{'s' * (minutes != 1)}"
 
 
+_MINT = object()  # only reauthenticate makes a proof that carries a usable key
+
+
 @dataclass(frozen=True)
 class SignerProof:
-    """A clinician who has just typed their own secret: what signing requires."""
+    """A clinician who has just typed their own secret: what signing requires. It carries
+    their private key, opened with that secret; a proof made any other way carries none."""
 
     user_id: int
     at: dt.datetime
+    key_id: str = ""
+    private_key: Any = field(default=None, repr=False, compare=False)
+    mint: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def usable(self) -> bool:
+        return self.mint is _MINT and self.private_key is not None and bool(self.key_id)
+
+
+def issue_key(store: Store, user: User, secret: str, at: dt.datetime, reason: str,
+              actor: User | None = None) -> keys.KeyPair:
+    """A new key pair for ``user``, sealed under ``secret``, appended to the key history and
+    audited (in the caller's transaction when there is one)."""
+    pair = keys.new_key_pair(secret)
+    with store.db.atomic():
+        store.keys.add(user.id or 0, pair.key_id, pair.public_key, pair.sealed_private, at,
+                       reason)
+        store.audit.record(actor or user, AuditAction.ADMIN, "user", user.id,
+                           f"signing key {pair.key_id} ({reason})", at=at)
+    return pair
 
 
 def _check(store: Store, user: User, secret: str, purpose: str,
@@ -82,6 +107,9 @@ def login(store: Store, username: str, secret: str,
     _check(store, user, secret, "sign-in", now)
     if not user.active:  # pragma: no cover - _check refuses inactive users
         raise PermissionDenied(WRONG)
+    if store.keys.current(user.id or 0) is None:
+        # A user from before keyed signatures: their password is known only now.
+        issue_key(store, user, secret, now(), "first sign-in with keyed signatures")
     return user
 
 
@@ -89,5 +117,15 @@ def reauthenticate(store: Store, user: User, secret: str,
                    now: Callable[[], dt.datetime] = clock.utcnow) -> SignerProof:
     """The signer types their own secret again: a signature is their act, not the act of
     whoever reaches a signed-in keyboard."""
-    _check(store, store.users.get(user.id or 0), secret, "sign", now)
-    return SignerProof(user.id or 0, now())
+    user = store.users.get(user.id or 0)
+    _check(store, user, secret, "sign", now)
+    current = store.keys.current(user.id or 0)
+    private = None if current is None else \
+        keys.open_private_key(current.key_id, current.sealed_private, secret)
+    if current is not None and private is not None:
+        return SignerProof(user.id or 0, now(), current.key_id, private, _MINT)
+    # No key yet, or one the password no longer opens: the secret just proved is the
+    # user's, so they get a new pair; notes signed with the old key still verify by it.
+    pair = issue_key(store, user, secret, now(), "signing" if current is None
+                     else "signing; the previous key no longer opens")
+    return SignerProof(user.id or 0, now(), pair.key_id, pair.private, _MINT)

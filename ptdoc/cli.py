@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     i = ssub.add_parser("import", parents=[common], help="import a session JSON file")
     i.add_argument("file", type=Path)
+    i.add_argument("--as-draft", action="store_true",
+                   help="store it as a draft (to review and sign here), whatever it carries")
 
     p = sub.add_parser("units", help="billing units from minutes",
                        description="Units for timed codes given as CODE=MINUTES and untimed "
@@ -212,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="do not ask before replacing the database (needed when standard input "
                         "is not a terminal)")
+
+    sub.add_parser("verify", parents=[common],
+                   help="check the audit log's hash chain and every signed note's signature")
 
     p = sub.add_parser("gui", parents=[common], help="start the window (the default)")
     p.add_argument("--no-demo", action="store_true",
@@ -340,7 +345,7 @@ def _cmd_session(args: argparse.Namespace, db_path: Path) -> int:
         return EXIT_OK
     doc = interchange.loads(interchange.read_file(args.file))
     with _open_existing(db_path) as store:
-        session = Workspace(store, None).import_session(doc)
+        session = Workspace(store, None).import_session(doc, as_draft=args.as_draft)
     print(f"Imported as session {session.id} ({session.status.value}, "
           f"{session.date_of_service}, patient {doc.patient.mrn})")
     return EXIT_OK
@@ -593,7 +598,6 @@ def _cmd_users(args: argparse.Namespace, db_path: Path) -> int:
 def _cmd_user(args: argparse.Namespace, db_path: Path) -> int:
     from dataclasses import replace
 
-    from ptdoc import auth
     from ptdoc.domain import Credential, User
     from ptdoc.repositories import AuditAction
     from ptdoc.services import Workspace
@@ -609,14 +613,11 @@ def _cmd_user(args: argparse.Namespace, db_path: Path) -> int:
         if user is None:
             raise NotFound(f"No user '{args.username}' (see 'ptdoc users')")
         if args.action == "password":
-            secret = _read_secret()
-            auth.check_secret(secret)
-            store.users.set_password_hash(user.id or 0, auth.hash_secret(secret))
-            detail = "password"
+            ws.set_password(user.id or 0, _read_secret())
         else:
-            store.users.update(replace(user, active=False))
-            detail = "disable"
-        store.audit.record(None, AuditAction.ADMIN, "user", user.id, detail)
+            with store.db.atomic():
+                store.users.update(replace(user, active=False))
+                store.audit.record(None, AuditAction.ADMIN, "user", user.id, "disable")
     print(f"Updated '{args.username}'")
     return EXIT_OK
 
@@ -715,9 +716,31 @@ def _cmd_fees(args: argparse.Namespace, db_path: Path) -> int:
     return EXIT_OK
 
 
+def _cmd_verify(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc.services import Workspace
+
+    with _open_existing(db_path) as store:
+        chain, notes = Workspace(store, None).verify_records()
+    legacy = sum(1 for _, verdict in notes if verdict.legacy)
+    problems = list(chain.problems) + [f"session {sid}: {verdict.headline}"
+                                       for sid, verdict in notes if not verdict.ok]
+    print(f"Audit log: {chain.rows} rows, chain head {chain.head}")
+    print(f"Signed notes: {len(notes)}" + (f" ({legacy} signed before keyed signatures, "
+                                           "checked by SHA-256 only)" if legacy else ""))
+    for problem in problems:
+        print(f"PROBLEM {problem}")
+    if problems:
+        print(f"{len(problems)} problem{'s' * (len(problems) != 1)}: the record does not "
+              "verify.")
+        return EXIT_PROBLEM
+    print("Everything verifies.")
+    return EXIT_OK
+
+
 COMMANDS = {"users": _cmd_users, "user": _cmd_user, "export": _cmd_export,
             "summaries": _cmd_summaries, "clinic": _cmd_clinic, "payers": _cmd_payers,
             "payer": _cmd_payer, "fees": _cmd_fees, "units": _cmd_units, "check": _cmd_check,
             "demo": _cmd_demo, "sessions": _cmd_sessions, "session": _cmd_session,
-            "backup": _cmd_backup, "restore": _cmd_restore, "gui": _cmd_gui}
+            "backup": _cmd_backup, "restore": _cmd_restore, "verify": _cmd_verify,
+            "gui": _cmd_gui}
 

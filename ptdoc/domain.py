@@ -8,6 +8,7 @@ message that names it, so no layer above can hold or store nonsense. Checks that
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -403,6 +404,10 @@ class Acknowledgement(_Validated):
         check.text("reason", "Reason", self.reason, limit=f.NARRATIVE_TEXT, required=True)
 
 
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
+_BASE64_SIGNATURE = re.compile(r"[A-Za-z0-9+/]{86}==")
+
+
 @dataclass(frozen=True)
 class Signature(_Validated):
     signer: int
@@ -411,6 +416,13 @@ class Signature(_Validated):
     npi: str | None
     signed_at: dt.datetime
     content_hash: str
+    # The signer's Ed25519 key (its fingerprint in the key history), the signature over
+    # ``content`` (base64) and the signed content itself: canonical JSON of the patient's
+    # identity as it was at signing, the session and this signature's signer and time.
+    # None on notes signed before keyed signatures, which carry the SHA-256 only.
+    key_id: str | None = None
+    value: str | None = None
+    content: str | None = None
 
     def _check(self, check: f.Checker) -> None:
         _check_user_ref(check, "signer", "Signer", self.signer)
@@ -423,6 +435,16 @@ class Signature(_Validated):
         if not isinstance(self.content_hash, str) or len(self.content_hash) != 64 or \
                 any(c not in "0123456789abcdef" for c in self.content_hash):
             check.add("content_hash", "Content hash must be a SHA-256 hex digest")
+        keyed = (self.key_id, self.value, self.content)
+        if any(v is not None for v in keyed) and not all(isinstance(v, str) for v in keyed):
+            check.add("key_id", "A keyed signature needs its key id, value and content")
+        if isinstance(self.key_id, str) and not _KEY_ID.fullmatch(self.key_id):
+            check.add("key_id", "Key id must be 16 hex digits")
+        if isinstance(self.value, str) and not _BASE64_SIGNATURE.fullmatch(self.value):
+            check.add("value", "Signature value must be 64 bytes in base64")
+        if isinstance(self.content, str) and len(self.content) > f.MAX_FILE_BYTES:
+            check.add("content", f"Signed content is longer than {f.MAX_FILE_BYTES:,} "
+                                 "characters")
 
 
 @dataclass(frozen=True)

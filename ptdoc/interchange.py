@@ -6,8 +6,9 @@ dates, treatment days since the last progress report, year-to-date amount), so `
 works without a database. Its JSON Schema is ``resources/session.schema.json``, written from
 the same dataclasses by ``write_schema``.
 
-The signature's content hash covers the patient's identity and the session's content, not
-the signature, addenda or context, so it can be checked on any copy at any later time.
+A signature signs the patient's identity as it was at signing, the session's content and
+the signer's name, credential, key and time (``signed_content``), not the addenda or
+context, so it can be checked on any copy at any later time.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from ptdoc.domain import Episode, Patient, Payer, Session, User
 from ptdoc.errors import Problem, ValidationError
 
 FORMAT = "ptdoc.session"
-VERSION = 1
+VERSION = 2  # 2: keyed signatures (key id, signature value, signed content)
+READABLE = (1, 2)
 SCHEMA_PATH = Path(__file__).parent / "resources" / "session.schema.json"
 
 # Fields that hold a user id in the domain and a username in the file.
@@ -116,20 +118,44 @@ def dumps(doc: SessionDocument) -> str:
     return json.dumps(to_document(doc), indent=2, ensure_ascii=False) + "\n"
 
 
-def canonical_content(doc: SessionDocument) -> bytes:
-    """The signed content: patient identity and session, without signature and addenda."""
+def identity(patient: Patient) -> dict[str, Any]:
+    """What a signature binds the note to of the patient record (the rest may change)."""
+    plain = _patient_plain(patient)
+    return {k: plain[k] for k in _PATIENT_IDENTITY}
+
+
+def _session_content(doc: SessionDocument) -> dict[str, Any]:
     session = _session_plain(doc)
     session.pop("signature")
     session.pop("addenda")
-    patient = _patient_plain(doc.patient)
-    identity = {k: patient[k] for k in _PATIENT_IDENTITY}
-    content = {"patient": identity, "session": session}
-    return json.dumps(content, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode()
+    return session
 
 
-def content_hash(doc: SessionDocument) -> str:
-    return hashlib.sha256(canonical_content(doc)).hexdigest()
+def _canonical(content: dict[str, Any]) -> str:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def signed_content(doc: SessionDocument, patient: dict[str, Any] | None = None) -> str:
+    """What a signature signs: the patient's identity (``patient``: as it was at signing;
+    by default the document's), the session without signature and addenda, and who signed,
+    with what credential, key and when. Canonical JSON, so any copy rebuilds the same text."""
+    sig = doc.session.signature
+    assert sig is not None
+    signer = {"username": doc.username(sig.signer), "name": sig.signer_name,
+              "credential": sig.credential.value, "npi": sig.npi,
+              "signed_at": to_plain(sig.signed_at), "key_id": sig.key_id}
+    return _canonical({"patient": identity(doc.patient) if patient is None else patient,
+                       "session": _session_content(doc), "signer": signer})
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def legacy_content_hash(doc: SessionDocument) -> str:
+    """The SHA-256 of notes signed before keyed signatures: patient identity and session."""
+    return sha256(_canonical({"patient": identity(doc.patient),
+                              "session": _session_content(doc)}))
 
 
 def parse_document(data: Any) -> SessionDocument:
@@ -144,9 +170,10 @@ def parse_document(data: Any) -> SessionDocument:
     if not isinstance(data.get("format"), str) or data.get("format") != FORMAT:
         parser.fail("format", f"'format' must be \"{FORMAT}\"")
     version = data.get("version")
-    if type(version) is not int or version != VERSION:  # true == 1 in Python, not in JSON
-        parser.fail("version", f"'version' must be {VERSION} (this ptdoc reads version "
-                               f"{VERSION}; got {json.dumps(version)[:40]})")
+    if type(version) is not int or version not in READABLE:  # true == 1 in Python only
+        parser.fail("version", f"'version' must be {' or '.join(map(str, READABLE))} (this "
+                               f"ptdoc reads versions {', '.join(map(str, READABLE))}; got "
+                               f"{json.dumps(version)[:40]})")
     for extra in sorted(set(data) - {"format", "version", "patient", "payer", "episode",
                                      "clinicians", "context", "session"}):
         parser.fail(extra, f"'{extra}' is not part of a session file")
@@ -193,12 +220,13 @@ def parse_document(data: Any) -> SessionDocument:
 
 
 def verify_signature(doc: SessionDocument) -> None:
-    """A signed file whose content does not match its hash was altered after signing."""
-    sig = doc.session.signature
-    if sig is not None and sig.content_hash != content_hash(doc):
-        raise ValidationError([Problem("session.signature.content_hash",
-                                       "The signed content was changed after signing: its "
-                                       "SHA-256 does not match the signature's content hash")])
+    """A signed file whose content does not match what was signed was altered after signing
+    (whether the signature is its signer's is for the clinic that holds the key to say)."""
+    from ptdoc.signature_check import content_problems
+
+    problems = content_problems(doc)
+    if problems:
+        raise ValidationError([Problem("session.signature", p) for p in problems])
 
 
 def loads(text: str) -> SessionDocument:
@@ -285,7 +313,7 @@ def document_schema() -> dict[str, Any]:
         "required": ["format", "version", "patient", "clinicians", "session"],
         "properties": {
             "format": {"const": FORMAT},
-            "version": {"const": VERSION},
+            "version": {"enum": list(READABLE)},
             "patient": json_schema(Patient, skip=_PATIENT_SKIP),
             "payer": {"anyOf": [json_schema(Payer, skip=_PAYER_SKIP), {"type": "null"}]},
             "episode": {"anyOf": [json_schema(Episode, skip=_EPISODE_SKIP),

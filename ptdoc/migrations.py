@@ -284,9 +284,67 @@ def m007_refuse_replace(db: Database) -> None:
                    f"BEGIN SELECT RAISE(ABORT, '{replaced}'); END")
 
 
+def m008_keyed_signatures(db: Database) -> None:
+    """Signatures only their signer can make, and an audit log that is a hash chain.
+
+    ``signing_keys`` is the key history: every user's public keys, each with its private key
+    sealed under that user's password, never changed or removed (a new password makes a new
+    key), so a note signed years ago still verifies. Signed sessions keep the signed content,
+    the key id and the signature bytes. Each audit row carries the previous row's hash and its
+    own; the rows already there are chained here, in order. Notes signed before this step have
+    only a SHA-256; ``keyed_signatures.since`` is the latest of them, so a note dated after
+    it without a key does not verify.
+    """
+    from ptdoc.repositories import AuditLog
+
+    db.executescript("""
+        CREATE TABLE signing_keys (
+            id INTEGER PRIMARY KEY,
+            key_id TEXT NOT NULL UNIQUE,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            public_key TEXT NOT NULL,
+            sealed_private TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            reason TEXT NOT NULL
+        );
+        CREATE INDEX signing_keys_user ON signing_keys(user_id, id);
+        CREATE TRIGGER signing_keys_no_update BEFORE UPDATE ON signing_keys
+        BEGIN SELECT RAISE(ABORT, 'the key history is append-only'); END;
+        CREATE TRIGGER signing_keys_no_delete BEFORE DELETE ON signing_keys
+        BEGIN SELECT RAISE(ABORT, 'the key history is append-only'); END;
+        CREATE TRIGGER signing_keys_no_replace BEFORE INSERT ON signing_keys
+        WHEN EXISTS (SELECT 1 FROM signing_keys WHERE id = NEW.id OR key_id = NEW.key_id)
+        BEGIN SELECT RAISE(ABORT, 'the key history is append-only'); END;
+        CREATE TABLE keyed_signatures (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            since TEXT NOT NULL
+        );
+        ALTER TABLE sessions ADD COLUMN key_id TEXT;
+        ALTER TABLE sessions ADD COLUMN signature_value TEXT;
+        ALTER TABLE sessions ADD COLUMN signed_content TEXT;
+        ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+        ALTER TABLE audit ADD COLUMN hash TEXT;
+        DROP TRIGGER audit_no_update;
+    """)
+    # Only notes signed up to now can lack a key: a note dated later without one is refused.
+    latest = db.execute("SELECT max(signed_at) FROM sessions WHERE status = 'signed'"
+                        ).fetchone()[0]
+    db.execute("INSERT INTO keyed_signatures (id, since) VALUES (1, ?)",
+               [latest or "0001-01-01T00:00:00+00:00"])
+    previous = AuditLog.GENESIS
+    for row in list(db.query(f"SELECT {AuditLog.CHAINED} FROM audit ORDER BY id")):
+        digest = AuditLog.row_hash(previous, row)
+        db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?",
+                   [previous, digest, row["id"]])
+        previous = digest
+    db.execute("CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+               "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
                                                 m006_clinic_time_zone,
-                                                m007_refuse_replace]
+                                                m007_refuse_replace,
+                                                m008_keyed_signatures]
 LATEST_VERSION = len(MIGRATIONS)

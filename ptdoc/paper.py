@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ptdoc import signature_check
 from ptdoc.catalog import lookup
 from ptdoc.clock import stamp
 from ptdoc.domain import (
@@ -27,6 +28,7 @@ from ptdoc.domain import (
 from ptdoc.review import Review
 from ptdoc.rule_context import CodeSet
 from ptdoc.rules import Severity
+from ptdoc.signature_check import DOES_NOT_VERIFY
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class NoteData:
     open_findings: tuple[tuple[str, str, str], ...]     # severity, code, message
     signature: str
     content_hash: str
+    signature_problem: str                              # "SIGNATURE DOES NOT VERIFY: why"
     addenda: tuple[tuple[str, str, str], ...]           # heading, reason, text
     progressions: tuple[Progression, ...]
     printed_at: str
@@ -121,6 +124,7 @@ class DaySheetData:
     #                                                        codes, status
     totals: str
     printed_at: str
+    audit_head: str     # the audit log's chain head when printed: paper anchors the log
 
 
 @dataclass(frozen=True)
@@ -271,9 +275,11 @@ def note_data(session: Session, facts: NoteFacts) -> NoteData:
     messages = {(f.code, f.field): f.message for f in review.findings}
     acknowledged = tuple((a.code, messages.get((a.code, a.field), a.field), a.reason)
                          for a in session.acknowledgements)
-    open_findings = () if session.status == SessionStatus.SIGNED else tuple(
-        (f.severity.value, f.code, f.message) for f in review.findings
-        if f.severity != Severity.INFO)
+    # A signed note lists only what says its signature does not verify.
+    open_findings = tuple((f.severity.value, f.code, f.message) for f in review.findings
+                          if f.severity != Severity.INFO and (
+                              session.status != SessionStatus.SIGNED or
+                              f.code == signature_check.FINDING_CODE))
     sig = session.signature
     zone = _zone(facts.clinic)
     signature = "Not signed." if sig is None else (
@@ -297,13 +303,22 @@ def note_data(session: Session, facts: NoteFacts) -> NoteData:
         total_treatment_minutes=_text(session.total_treatment_minutes) or "not recorded",
         acknowledged=acknowledged, open_findings=open_findings, signature=signature,
         content_hash=sig.content_hash if sig else "", addenda=addenda,
+        signature_problem=signature_problem(review),
         progressions=_progressions(session, facts.histories),
         printed_at=stamp(facts.printed_at, _zone(facts.clinic)))
 
 
+def signature_problem(review: Review | None) -> str:
+    """The headline of a signature that does not verify ('' when there is none)."""
+    for f in review.blockers if review is not None else ():
+        if f.code == signature_check.FINDING_CODE:
+            return f.message
+    return ""
+
+
 def status_label(session: Session, review: Review | None) -> str:
     if session.status == SessionStatus.SIGNED:
-        return "Signed"
+        return signature_problem(review) or "Signed"
     if review is not None and review.blockers:
         return f"Open flags ({len(review.blockers)} blocking) — awaiting signature"
     return "Awaiting signature"
@@ -326,14 +341,20 @@ def summary_data(session: Session, facts: NoteFacts) -> SummaryData:
 
 
 def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
-              printed_at: dt.datetime) -> DaySheetData:
+              printed_at: dt.datetime, audit_rows: int = 0, audit_head: str = "") -> DaySheetData:
     rows = tuple((s.time_in, s.header.patient, s.header.mrn, s.clinician,
                   ", ".join(f"{c.code} x{c.units}" + (f" {c.modifiers}" if c.modifiers else "")
                             for c in s.codes if c.units) or "—", s.status)
                  for s in summaries)
     signed = sum(1 for s in summaries if s.status == "Signed")
+    broken = sum(1 for s in summaries if s.status.startswith(DOES_NOT_VERIFY))
     units = sum(c.units for s in summaries for c in s.codes)
+    totals = (f"{len(summaries)} sessions: {signed} signed, "
+              + (f"{broken} signed but {DOES_NOT_VERIFY}, " if broken else "")
+              + f"{len(summaries) - signed - broken} not signed; {units} units")
     return DaySheetData(
         clinic=clinic.name if clinic else "ptdoc", date=day.isoformat(), rows=rows,
-        totals=f"{len(summaries)} sessions: {signed} signed, {len(summaries) - signed} not "
-               f"signed; {units} units", printed_at=stamp(printed_at, _zone(clinic)))
+        totals=totals, printed_at=stamp(printed_at, _zone(clinic)),
+        audit_head=f"Audit log at printing: {audit_rows:,} entries, chain head {audit_head}. "
+                   "'ptdoc verify' prints the same head while the log is unchanged; a later "
+                   "head follows from it.")

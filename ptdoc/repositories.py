@@ -8,9 +8,10 @@ whoever calls it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import sqlite3
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -323,22 +324,127 @@ class ClinicExerciseRepository:
         return load_rows(cls, rows)
 
 
-class AuditLog:
-    """Append-only (triggers refuse UPDATE and DELETE). Details carry ids and codes, never
-    patient names or note text."""
+@dataclass(frozen=True)
+class StoredKey:
+    """One row of the key history: a user's public key and their sealed private key."""
+
+    key_id: str
+    user_id: int
+    public_key: str
+    sealed_private: str
+    created_at: dt.datetime
+    reason: str
+    retired_at: dt.datetime | None  # when the user's next key was made (None: current)
+
+
+class KeyHistory:
+    """Every signing key a user ever had. Append-only (triggers refuse UPDATE, DELETE and
+    REPLACE): a note signed with a retired key still verifies against it."""
 
     def __init__(self, db: Database):
         self.db = db
 
+    def add(self, user_id: int, key_id: str, public_key: str, sealed_private: str,
+            at: dt.datetime, reason: str) -> None:
+        self.db.execute(
+            "INSERT INTO signing_keys (key_id, user_id, public_key, sealed_private, created_at, "
+            "reason) VALUES (?, ?, ?, ?, ?, ?)",
+            [key_id, user_id, public_key, sealed_private, to_plain(at), reason])
+
+    def _load(self, where: str, params: list) -> list[StoredKey]:
+        rows = self.db.execute(
+            "SELECT k.key_id, k.user_id, k.public_key, k.sealed_private, k.created_at, k.reason,"
+            " (SELECT min(n.created_at) FROM signing_keys n WHERE n.user_id = k.user_id AND "
+            f"n.id > k.id) FROM signing_keys k {where}", params).fetchall()
+        return [StoredKey(r[0], r[1], r[2], r[3], dt.datetime.fromisoformat(r[4]), r[5],
+                          dt.datetime.fromisoformat(r[6]) if r[6] else None) for r in rows]
+
+    def current(self, user_id: int) -> StoredKey | None:
+        found = self._load("WHERE k.user_id = ? ORDER BY k.id DESC LIMIT 1", [user_id])
+        return found[0] if found else None
+
+    def get(self, key_id: str) -> StoredKey | None:
+        found = self._load("WHERE k.key_id = ?", [key_id])
+        return found[0] if found else None
+
+    def keyed_since(self) -> dt.datetime:
+        """The latest signature a note without a key may carry: notes signed before this
+        database began keyed signatures have a SHA-256 only."""
+        row = self.db.execute("SELECT since FROM keyed_signatures WHERE id = 1").fetchone()
+        return dt.datetime.fromisoformat(row[0]) if row else dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    rows: int
+    head: str          # the last row's hash: what paper anchors
+    problems: tuple[str, ...]
+
+
+class AuditLog:
+    """Append-only (triggers refuse UPDATE and DELETE) and a hash chain: each row carries the
+    previous row's hash and the hash of that with its own content, so a row changed, removed
+    or slipped in shows where the chain breaks. Details carry ids and codes, never patient
+    names or note text."""
+
+    CHAINED = "id, at, user_id, actor, action, entity, entity_id, detail"
+    GENESIS = "0" * 64
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    @staticmethod
+    def row_hash(previous: str, row: dict[str, Any]) -> str:
+        content = [previous, *(row[c] for c in AuditLog.CHAINED.split(", "))]
+        return hashlib.sha256(json.dumps(content, separators=(",", ":"),
+                                         ensure_ascii=False).encode()).hexdigest()
+
     def record(self, actor: User | None, action: AuditAction, entity: str = "",
                entity_id: int | None = None, detail: str = "",
                at: dt.datetime | None = None) -> None:
+        """Append a row. Callers that change data call this inside their own transaction, so
+        the change and its row commit together; the last row is read by primary key."""
         when = (at or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-        self.db.execute(
-            "INSERT INTO audit (at, user_id, actor, action, entity, entity_id, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [to_plain(when), actor.id if actor else None,
-             actor.username if actor else "cli", action.value, entity, entity_id, detail])
+        with self.db.atomic():
+            last = self.db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1"
+                                   ).fetchone()
+            row = {"id": (last[0] + 1) if last else 1, "at": to_plain(when),
+                   "user_id": actor.id if actor else None,
+                   "actor": actor.username if actor else "cli", "action": action.value,
+                   "entity": entity, "entity_id": entity_id, "detail": detail}
+            previous = (last[1] or self.GENESIS) if last else self.GENESIS
+            self.db.execute(
+                f"INSERT INTO audit ({self.CHAINED}, prev_hash, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*row.values(), previous, self.row_hash(previous, row)])
+
+    def head(self) -> tuple[int, str]:
+        """The number of the last row and its hash."""
+        row = self.db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        return (row[0], row[1] or self.GENESIS) if row else (0, self.GENESIS)
+
+    def check_chain(self, limit: int = 20) -> ChainCheck:
+        """Recompute every link; at most ``limit`` problems are listed (and how many more)."""
+        problems: list[str] = []
+        previous, rows, head, more = self.GENESIS, 0, self.GENESIS, 0
+        for row in self.db.query(f"SELECT {self.CHAINED}, prev_hash, hash FROM audit "
+                                 "ORDER BY id"):
+            rows += 1
+            problem = None
+            if row["prev_hash"] != previous:
+                problem = (f"audit row {row['id']}: it does not follow the row before it (a row "
+                           "was removed, slipped in or changed before it)")
+            elif row["hash"] != self.row_hash(previous, row):
+                problem = f"audit row {row['id']}: its content was changed after it was written"
+            if problem:
+                if len(problems) < limit:
+                    problems.append(problem)
+                else:
+                    more += 1
+            previous = head = row["hash"] or ""
+        if more:
+            problems.append(f"... and {more} more broken audit rows")
+        return ChainCheck(rows, head, tuple(problems))
 
     def draft_owner(self, session_id: int) -> int | None:
         """Who writes a draft: its creator, or whoever last took it over (None: nobody named,
@@ -349,6 +455,14 @@ class AuditLog:
             [session_id, AuditAction.CREATE.value, AuditAction.TAKE_OVER.value,
              AuditAction.IMPORT.value]).fetchone()
         return row[0] if row else None
+
+    def disabled_at(self, user_id: int) -> dt.datetime | None:
+        """When the user was last disabled (None: never, as far as the log says)."""
+        row = self.db.execute(
+            "SELECT at FROM audit WHERE entity = 'user' AND entity_id = ? AND action = ? AND "
+            "detail = 'disable' ORDER BY id DESC LIMIT 1",
+            [user_id, AuditAction.ADMIN.value]).fetchone()
+        return dt.datetime.fromisoformat(row[0]) if row else None
 
     def failures_in_a_row(self, user_id: int) -> tuple[int, dt.datetime | None]:
         """Wrong secrets of the user since their last accepted one, and when the last was."""

@@ -7,10 +7,12 @@ in the schema refuse any change to the session or its rows.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,7 +33,9 @@ _SESSION_COLUMNS = (
 )
 _SIGNATURE_COLUMNS = {"signer": "signer_id", "signer_name": "signer_name",
                       "credential": "signer_credential", "npi": "signer_npi",
-                      "signed_at": "signed_at", "content_hash": "content_hash"}
+                      "signed_at": "signed_at", "content_hash": "content_hash",
+                      "key_id": "key_id", "value": "signature_value",
+                      "content": "signed_content"}
 _EXERCISE_FIELDS = [f.name for f in dataclasses.fields(ExerciseEntry)]
 # "position" is the row order in the table, so the body position is stored as body_position.
 _EXERCISE_COLUMNS = ["body_position" if n == "position" else n for n in _EXERCISE_FIELDS]
@@ -110,13 +114,24 @@ class SessionRepository:
             [[session.id, i, s.code, s.minutes, s.units, json.dumps(list(s.modifiers))]
              for i, s in enumerate(session.services)])
 
-    def sign(self, session_id: int, signature: Signature) -> None:
-        """Mark a draft signed. Durable at once (synchronous=FULL for this commit)."""
-        sig = to_plain(signature)
-        # The level cannot change inside a transaction; an outer one (an import) commits later.
+    @contextlib.contextmanager
+    def durable(self) -> Iterator[None]:
+        """A transaction that is on disk when it commits (synchronous=FULL for it): a
+        signature and its audit row are never lost to a power cut after the signer saw it."""
+        # The level cannot change inside a transaction; an outer one keeps its own.
         own = not self.db.conn.in_transaction
         if own:
             self.db.execute("PRAGMA synchronous = FULL")
+        try:
+            with self.db.atomic():
+                yield
+        finally:
+            if own:
+                self.db.execute("PRAGMA synchronous = NORMAL")
+
+    def sign(self, session_id: int, signature: Signature) -> None:
+        """Mark a draft signed (callers wrap it in ``durable`` with its audit row)."""
+        sig = to_plain(signature)
         try:
             with self.db.atomic():
                 cur = self.db.execute(
@@ -129,9 +144,6 @@ class SessionRepository:
                                        "exist.")
         except sqlite3.IntegrityError as exc:
             raise _locked(exc) from exc
-        finally:
-            if own:
-                self.db.execute("PRAGMA synchronous = NORMAL")
 
     def add_addendum(self, session_id: int, addendum: Addendum) -> Addendum:
         try:
@@ -276,6 +288,10 @@ class SessionRepository:
         row = self.db.execute("SELECT id FROM sessions WHERE content_hash = ?",
                               [digest]).fetchone()
         return row[0] if row else None
+
+    def signed_ids(self) -> list[int]:
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM sessions WHERE status = 'signed' ORDER BY id")]
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM sessions").fetchone()[0]

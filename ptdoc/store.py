@@ -13,6 +13,7 @@ from ptdoc.repositories import (
     ClinicRepository,
     EpisodeRepository,
     FeeScheduleRepository,
+    KeyHistory,
     PatientRepository,
     PayerRepository,
     UserRepository,
@@ -33,6 +34,7 @@ class Store:
         self.fees = FeeScheduleRepository(db)
         self.clinic_exercises = ClinicExerciseRepository(db)
         self.audit = AuditLog(db)
+        self.keys = KeyHistory(db)
 
     @classmethod
     def open(cls, path: Path) -> Store:

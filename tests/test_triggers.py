@@ -19,6 +19,7 @@ ATTACKS = [
     "note_type, 'draft', delivered_by, supervised_by, supervisor_availability, mode, "
     "group_size, time_in, time_out, total_treatment_minutes, diagnoses, patient_response, "
     "'rewritten', home_program, acknowledgements, NULL, NULL, NULL, NULL, NULL, NULL, "
+    "NULL, NULL, NULL, "
     "created_at, updated_at FROM sessions WHERE id = {signed}",
     "REPLACE INTO sessions (id, patient_id, date_of_service, note_type, status, mode, "
     "created_at, updated_at) VALUES ({signed}, 1, '2026-01-01', 'daily', 'draft', "

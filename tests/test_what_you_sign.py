@@ -491,3 +491,31 @@ def test_closing_a_note_with_refused_values_asks_first(qtbot, window, clinic, mo
     press(qtbot, Qt.Key.Key_W, CTRL)
     assert window.editor is None
     assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 30
+
+
+def test_a_note_tampered_after_signing_says_so_in_the_window(qtbot, window, clinic, db_path,
+                                                            artifacts):
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    sign = editor.steps[5]
+    step(qtbot, editor, 6)
+    qtbot.keyClicks(sign.secret, PASSWORD)
+    qtbot.keyClick(sign.secret, Qt.Key.Key_Return)
+    assert "DOES NOT VERIFY" not in editor.banner.text() + sign.state.text()
+    qtbot.keyClick(editor, Qt.Key.Key_W, CTRL)
+    # Someone with a shell drops the lock and changes the signed minutes underneath.
+    conn = sqlite3.connect(db_path)
+    conn.execute("DROP TRIGGER exercises_locked_update")
+    conn.execute("UPDATE exercises SET minutes = 30 WHERE session_id = ? AND position = 0",
+                 [draft.id])
+    conn.commit()
+    conn.close()
+    editor = open_from_day(qtbot, window, draft.id)
+    assert "SIGNATURE DOES NOT VERIFY" in editor.banner.text()
+    assert "exercises[0].minutes (signed 12, now 30)" in editor.banner.text()
+    step(qtbot, editor, 6)
+    sign = editor.steps[5]
+    assert sign.state.text().startswith("SIGNATURE DOES NOT VERIFY")
+    assert any("SIGNATURE DOES NOT VERIFY" in sign.blockers.item(i).text()
+               for i in range(sign.blockers.count()))
+    window.grab().save(str(artifacts / "signature-does-not-verify.png"))

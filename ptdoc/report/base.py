@@ -119,14 +119,14 @@ def draw_header(canv: rl_canvas.Canvas, header: Header | None, title: str,
     canv.line(MARGIN, y - 22, width - MARGIN, y - 22)
 
 
-def draw_watermark(canv: rl_canvas.Canvas) -> None:
+def draw_watermark(canv: rl_canvas.Canvas, text: str = WATERMARK) -> None:
     width, height = PAGE
     canv.saveState()
     canv.setFillColor(colors.Color(0.75, 0.1, 0.1, alpha=0.16))
-    canv.setFont(BOLD, 54)
+    canv.setFont(BOLD, min(54, 54 * len(WATERMARK) / len(text)))
     canv.translate(width / 2, height / 2)
     canv.rotate(40)
-    canv.drawCentredString(0, -18, WATERMARK)
+    canv.drawCentredString(0, -18, text)
     canv.restoreState()
 
 
@@ -156,7 +156,8 @@ class NumberedCanvas(rl_canvas.Canvas):
 
 
 def build(story: list[Flowable], *, title: str, footer: str, header: Header | None,
-          draft: bool, heading: str = "ptdoc", author: str = "ptdoc") -> bytes:
+          draft: bool, heading: str = "ptdoc", author: str = "ptdoc",
+          watermark: str = WATERMARK) -> bytes:
     """Lay out ``story`` on letter pages with ptdoc's header, footer and watermark."""
     register_fonts()
     out = io.BytesIO()
@@ -168,7 +169,7 @@ def build(story: list[Flowable], *, title: str, footer: str, header: Header | No
 
     def page_start(canv: rl_canvas.Canvas, _doc: BaseDocTemplate) -> None:
         if draft:
-            draw_watermark(canv)
+            draw_watermark(canv, watermark)
 
     def page_end(canv: rl_canvas.Canvas, _doc: BaseDocTemplate) -> None:
         draw_header(canv, getattr(canv, "_ptdoc_header", header), title, heading)

@@ -8,8 +8,18 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table, TableStyle
 
-from ptdoc.paper import NoteData, Progression
-from ptdoc.report.base import BOLD, FONT, MARGIN, PAGE, TABLE_STYLE, build, esc, para
+from ptdoc.paper import DOES_NOT_VERIFY, NoteData, Progression
+from ptdoc.report.base import (
+    BOLD,
+    FONT,
+    MARGIN,
+    PAGE,
+    TABLE_STYLE,
+    WATERMARK,
+    build,
+    esc,
+    para,
+)
 
 CELL_LIMIT = 400  # longer text moves below the table, so no row outgrows a page
 WIDTH = PAGE[0] - 2 * MARGIN
@@ -128,6 +138,9 @@ def note_story(data: NoteData) -> list[Flowable]:
     if not data.signed:
         story.append(para("DRAFT - NOT SIGNED: this note is not final and may not be billed.",
                           "warn"))
+    elif data.signature_problem:
+        story.append(para(f"{data.signature_problem} This is not a clean signed note: do not "
+                          "bill or release it as signed.", "warn"))
     diagnoses = [para(f"<b>{esc(code)}</b> {esc(text)}", markup=True)
                  for code, text in data.diagnoses] or [para("No diagnosis recorded.")]
     story += _section("Diagnoses", diagnoses)
@@ -156,10 +169,13 @@ def note_story(data: NoteData) -> list[Flowable]:
             para(f"<b>{esc(code)}</b>: {esc(message)} — <i>reason:</i> {esc(reason)}",
                  markup=True) for code, message, reason in data.acknowledged])
     if data.open_findings:
-        story += _section("Open findings (why this draft cannot be signed yet)", [
+        story += _section("Open findings (why this draft cannot be signed yet)"
+                          if not data.signed else "Open findings", [
             para(f"<b>{esc(sev.upper())} {esc(code)}</b>: {esc(message)}", "warn",
                  markup=True) for sev, code, message in data.open_findings])
     signature = [para(data.signature)]
+    if data.signature_problem:
+        signature.append(para(data.signature_problem, "warn"))
     if data.content_hash:
         signature.append(para(f"Content SHA-256: {data.content_hash}", "small"))
     story.append(KeepTogether(_section("Signature", signature)))
@@ -171,7 +187,10 @@ def note_story(data: NoteData) -> list[Flowable]:
 
 def render_note(data: NoteData) -> bytes:
     short = data.content_hash[:12] if data.content_hash else "not signed"
+    if data.signature_problem:
+        short += f" · {DOES_NOT_VERIFY}"
     footer = (f"{data.header.patient} · {data.header.date_of_service} · printed "
               f"{data.printed_at} · content hash {short}")
     return build(note_story(data), title=data.title, footer=footer, header=data.header,
-                 draft=not data.signed)
+                 draft=not data.signed or bool(data.signature_problem),
+                 watermark=DOES_NOT_VERIFY if data.signed else WATERMARK)

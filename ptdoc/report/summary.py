@@ -69,7 +69,8 @@ def render_day_sheet(data: DaySheetData) -> bytes:
                   repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle(TABLE_STYLE))
     story: list[Flowable] = [para(f"Day sheet — {esc(data.date)}", "title", markup=True),
-                             table, Spacer(1, 6), para(data.totals)]
+                             table, Spacer(1, 6), para(data.totals),
+                             para(data.audit_head, "small")]
     return build(story, title=f"Day sheet {data.date}",
                  footer=f"{data.clinic} · day sheet {data.date} · printed {data.printed_at}",
                  header=None, draft=False, heading=data.clinic)

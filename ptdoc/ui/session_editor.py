@@ -8,6 +8,7 @@ tentative value without saving, so the flags follow the keyboard.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -31,7 +32,7 @@ from ptdoc.clock import stamp
 from ptdoc.domain import AddendumKind, Session, SessionStatus
 from ptdoc.errors import DatabaseLocked, KnownError, Problem, ValidationError
 from ptdoc.permissions import Permission
-from ptdoc.review import Review, review_context
+from ptdoc.review import Review
 from ptdoc.rules import Finding, Severity
 from ptdoc.services import Workspace
 from ptdoc.ui.flags import FlagsPanel
@@ -64,7 +65,7 @@ class SessionEditor(QWidget):
         self.session = session
         self.patient = workspace.store.patients.get(session.patient_id)
         self.context = workspace.rule_context(session, wait_for_codes=False)
-        self._review: Review | None = review_context(self.context)
+        self._review: Review | None = self.workspace.judge(self.context)
         self.read_only = not self._may_edit(session)
         self.refused: dict[str, Refusal] = {}  # typed text the note refused, by field
         self._refused_changes: dict[str, tuple[Callable[[Session], Session],
@@ -243,7 +244,7 @@ class SessionEditor(QWidget):
         self._retry.stop()
         self.session = saved
         self.context = self.workspace.rule_context(saved, wait_for_codes=False)
-        self._review = review_context(self.context)
+        self._review = self.workspace.judge(self.context)
         self._refresh()
         self.status("Saved")
         self.saved.emit()
@@ -266,7 +267,7 @@ class SessionEditor(QWidget):
     def _mark_unsaved(self) -> None:
         self.unsaved = True
         self._retries += 1
-        self._review = review_context(replace(self.context, session=self.session))
+        self._review = self.workspace.judge(replace(self.context, session=self.session))
         self._show_flags(self.review)
         if self._retries > PLAIN_AFTER_RETRIES:
             self.status("NOT SAVED: another program has held the database for a while. What "
@@ -333,7 +334,7 @@ class SessionEditor(QWidget):
             self._show_flags(self._with_refusals(self._review, Refusal(field, label, text,
                                                                        message), field))
             return
-        judged = review_context(replace(self.context, session=tentative))
+        judged = self.workspace.judge(replace(self.context, session=tentative))
         self._show_flags(self._with_refusals(judged, field=field))
 
     def show_error(self, field: str, message: str) -> None:
@@ -415,7 +416,7 @@ class SessionEditor(QWidget):
 
     def _reload_after_lock(self, message: str) -> None:
         self.context = self.workspace.rule_context(self.session, wait_for_codes=False)
-        self._review = review_context(self.context)
+        self._review = self.workspace.judge(self.context)
         self.refused.clear()
         self.read_only = True
         self._set_read_only(True)
@@ -434,11 +435,15 @@ class SessionEditor(QWidget):
         s = self.session
         if s.signature is not None:
             sig = s.signature
+            verdict = self.workspace.check_signature(s)
+            warning = "" if verdict.ok else (
+                f"<br><b style='color:#b00020'>{html.escape(verdict.headline)}.</b> This is not "
+                "a clean signed note: do not bill or release it as signed.")
             self.banner.setText(f"<b>{self.patient.display_name}</b> · {s.date_of_service} · "
                                 f"{s.note_type.value} — <b>signed</b> by {sig.signer_name}, "
                                 f"{sig.credential} at "
                                 f"{stamp(sig.signed_at, self.workspace.time_zone())}. "
-                                "Locked: corrections are addenda.")
+                                f"Locked: corrections are addenda.{warning}")
         else:
             mode = "draft, saved as you go"
             if self.read_only and s.id is not None and not self.workspace.writes(s.id):
@@ -465,8 +470,8 @@ class SessionEditor(QWidget):
 
     def _step_label(self, i: int, step: Step, mine: list[Finding], judged: Review) -> str:
         s = self.session
-        if step.title == "Sign":
-            done = s.signature is not None
+        if step.title == "Sign":  # signed, and nothing says the signature does not verify
+            done = s.signature is not None and not mine
         elif step.title == "Review":
             mine = judged.blockers + judged.open_warnings
             done = not mine

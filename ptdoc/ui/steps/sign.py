@@ -87,10 +87,18 @@ class SignStep(Step):
         can_sign = False
         if signed:
             sig = session.signature
-            self.state.setText(f"Signed by {sig.signer_name}, {sig.credential} at "
+            verdict = self.editor.workspace.check_signature(session)
+            self.state.setText(("" if verdict.ok else f"{verdict.headline}.\n")
+                               + f"Signed by {sig.signer_name}, {sig.credential} at "
                                f"{stamp(sig.signed_at, zone)}. Content SHA-256 "
-                               f"{sig.content_hash[:16]}…. The note is locked; corrections "
-                               "are addenda.")
+                               f"{sig.content_hash[:16]}…"
+                               + (f", key {sig.key_id}" if sig.key_id else "")
+                               + ". The note is locked; corrections are addenda.")
+            if not verdict.ok:
+                item = QListWidgetItem(severity_icon(Severity.BLOCKER),
+                                       f"Blocker: {verdict.headline}")
+                item.setData(FIELD_ROLE, "signature")
+                self.blockers.addItem(item)
         elif review is not None:
             # Who may sign is part of what blocks: shown here, before the button refuses.
             obstacles = self.editor.workspace.signing_obstacles(session)
@@ -117,8 +125,8 @@ class SignStep(Step):
             can_sign = not blocked and review.can_sign
         self.sign_button.setEnabled(can_sign)
         self.secret.setEnabled(can_sign)
-        self.blockers.setVisible(not signed)
-        self.blockers_label.setVisible(not signed)
+        self.blockers.setVisible(not signed or self.blockers.count() > 0)
+        self.blockers_label.setVisible(not signed or self.blockers.count() > 0)
         self.secret_row.setVisible(not signed)
         self.signer.setVisible(not signed)
         self.addendum_button.setVisible(signed)

@@ -1,0 +1,20 @@
+"""Use cases: what a signed-in user can do, with permissions checked and audited on every call.
+
+The UI and the CLI go through a Workspace; neither talks to the store for anything that
+changes data. Services return values and raise KnownErrors; they never touch Qt. The
+Workspace is assembled from one part per subject, each a module of this package.
+"""
+
+from ptdoc.services.core import WorkspaceCore
+from ptdoc.services.interchange import Interchange
+from ptdoc.services.paper import Paper
+from ptdoc.services.reference import ReferenceData
+from ptdoc.services.sessions import Sessions
+from ptdoc.services.signing import Signing
+
+
+class Workspace(ReferenceData, Sessions, Signing, Paper, Interchange, WorkspaceCore):
+    """The database as seen by one actor (``None``: the local operator at the command line)."""
+
+
+__all__ = ["Workspace"]

@@ -1,0 +1,68 @@
+"""Paper: the facts a note shows, the note PDF, summaries and the day sheet, and the audit of
+paper leaving ptdoc."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ptdoc.domain import ExerciseChange, Session
+from ptdoc.paper import NoteFacts, SummaryData, day_sheet, note_data, summary_data
+from ptdoc.permissions import Permission
+from ptdoc.repositories import AuditAction
+from ptdoc.services.core import WorkspaceCore
+
+
+class Paper(WorkspaceCore):
+    def note_facts(self, session: Session, wait_for_codes: bool = True) -> NoteFacts:
+        ctx = self.rule_context(session, wait_for_codes)
+        histories = {e.name: self.store.sessions.exercise_history(session.patient_id, e.name)
+                     for e in session.exercises
+                     if e.change in (ExerciseChange.PROGRESSED, ExerciseChange.MODIFIED)}
+        users = dict(ctx.users)
+        for uid in {a.author for a in session.addenda} - set(users):
+            users[uid] = self.store.users.get(uid)
+        return NoteFacts(clinic=self.clinic(), patient=ctx.patient or self.store.patients.get(
+            session.patient_id), payer=ctx.payer, episode=ctx.episode, users=users,
+            review=self.judge(ctx),
+            treatment_days_since_progress_report=ctx.treatment_days_since_progress_report,
+            printed_at=self.now(), codes=ctx.codes, histories=histories)
+
+    def note_pdf(self, session_id: int, wait_for_codes: bool = True) -> bytes:
+        """The daily note as PDF (drafts carry the watermark and their open findings)."""
+        from ptdoc.report import render_note
+
+        self.require(Permission.EXPORT_NOTE, "session", session_id)
+        session = self.store.sessions.get(session_id)
+        return render_note(note_data(session, self.note_facts(session, wait_for_codes)))
+
+    def summary_data(self, session_ids: list[int]) -> list[SummaryData]:
+        self.require(Permission.PRINT_SUMMARY)
+        out = []
+        for sid in session_ids:
+            session = self.store.sessions.get(sid)
+            out.append(summary_data(session, self.note_facts(session)))
+        return out
+
+    def summaries_pdf(self, session_ids: list[int]) -> bytes:
+        """One summary page per session, for the front desk."""
+        from ptdoc.report import render_summaries
+
+        return render_summaries(self.summary_data(session_ids))
+
+    def day_ids(self, day: dt.date) -> list[int]:
+        """The day's sessions in the order of the day."""
+        return [r.id for r in sorted(self.sessions(date=day),
+                                     key=lambda r: (r.time_in or dt.time(), r.patient_name))]
+
+    def day_sheet_pdf(self, day: dt.date) -> bytes:
+        from ptdoc.report import render_day_sheet
+
+        data = day_sheet(self.clinic(), day, self.summary_data(self.day_ids(day)),
+                         self.now(), *self.store.audit.head())
+        return render_day_sheet(data)
+
+    def record_output(self, kind: str, session_ids: list[int], purpose: str) -> None:
+        """Audit paper leaving ptdoc: ``purpose`` is 'print' or 'save' (a PDF file)."""
+        action = AuditAction.PRINT if purpose == "print" else AuditAction.EXPORT
+        for sid in session_ids:
+            self.store.audit.record(self.actor, action, "session", sid, f"{kind} pdf")

@@ -1,0 +1,173 @@
+"""Sessions: the day's list, opening, drafts saved on every edit, taking a draft over,
+carry-forward and addenda."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from ptdoc.domain import (
+    Addendum,
+    AddendumKind,
+    NoteType,
+    Session,
+    SessionStatus,
+    require_valid_dates,
+)
+from ptdoc.errors import NotFound, RecordLocked, ValidationError
+from ptdoc.library import carried
+from ptdoc.permissions import PT_ONLY_NOTES, Permission
+from ptdoc.repositories import AuditAction
+from ptdoc.services.core import WorkspaceCore
+from ptdoc.session_store import SessionListing
+
+
+class Sessions(WorkspaceCore):
+    def sessions(self, date: dt.date | None = None, patient_mrn: str | None = None,
+                 status: SessionStatus | None = None) -> list[SessionListing]:
+        self.require(Permission.VIEW_SCHEDULE)
+        patient_id = None
+        if patient_mrn is not None:
+            patient = self.store.patients.by_mrn(patient_mrn)
+            if patient is None:
+                raise NotFound(f"No patient with MRN {patient_mrn}")
+            patient_id = patient.id
+        return self.store.sessions.listing(date=date, patient_id=patient_id, status=status)
+
+    def open_session(self, session_id: int) -> Session:
+        self.require(Permission.VIEW_CLINICAL, "session", session_id)
+        session = self.store.sessions.get(session_id)
+        self.store.audit.record(self.actor, AuditAction.VIEW, "session", session_id)
+        return session
+
+    def new_session(self, patient_id: int, date_of_service: dt.date,
+                    episode_id: int | None = None,
+                    note_type: NoteType = NoteType.DAILY) -> Session:
+        """A draft for the patient, with the episode's diagnoses and the actor as clinician."""
+        self.require(Permission.DOCUMENT)
+        diagnoses: tuple[str, ...] = ()
+        if episode_id is not None:
+            episode = self.store.episodes.get(episode_id)
+            if episode.patient_id != patient_id:
+                raise ValidationError.single("episode_id", "The episode belongs to another "
+                                                           "patient")
+            diagnoses = episode.diagnoses
+        clinician = self.actor.id if self.actor and self.actor.credential.is_clinician \
+            else None
+        session = Session(patient_id=patient_id, date_of_service=date_of_service,
+                          episode_id=episode_id, note_type=note_type, delivered_by=clinician,
+                          diagnoses=diagnoses)
+        self._require_scope_of(session)  # before the transaction: a denial stays audited
+        with self.store.db.atomic():
+            session = self._store_draft(session)
+            self.store.audit.record(self.actor, AuditAction.CREATE, "session", session.id)
+        return session
+
+    def save_draft(self, session: Session) -> Session:
+        """Persist an edited draft (called on every field edit). Returns it with its id."""
+        self.require(Permission.DOCUMENT, "session", session.id)
+        if session.id is not None:
+            status, note_type, delivered_by = self.store.sessions.header(session.id)
+            if status == SessionStatus.SIGNED:
+                raise RecordLocked("This session is signed and locked; add an addendum to "
+                                   "correct it.")
+            self._require_scope(note_type, delivered_by, session.id)
+            if not self.writes(session.id):
+                raise self._deny(f"{self.writer(session.id)} is writing this draft: take it "
+                                 "over to edit it.", "session", session.id, "NOT_TAKEN_OVER")
+        # The edit and its audit row commit together: no edit without its row, or the reverse.
+        self._require_scope_of(session)  # before the transaction: a denial stays audited
+        with self.store.db.atomic():
+            saved = self._store_draft(session)
+            self.store.audit.record(self.actor, AuditAction.EDIT, "session", saved.id)
+        return saved
+
+    def writes(self, session_id: int) -> bool:
+        """Whether the actor writes this draft (made it or took it over); anyone else opens it
+        read-only until they take it over."""
+        owner = self.store.audit.draft_owner(session_id)
+        return self.actor is None or owner is None or owner == self.actor.id
+
+    def writer(self, session_id: int) -> str:
+        owner = self.store.audit.draft_owner(session_id)
+        return self.store.users.get(owner).display if owner else "Nobody"
+
+    def may_take_over(self, session: Session) -> bool:
+        """A clinician allowed to document this note may take over another's draft."""
+        actor = self.actor
+        if actor is None or session.status != SessionStatus.DRAFT or session.id is None or \
+                not self.can(Permission.DOCUMENT) or self.writes(session.id):
+            return False
+        if session.note_type in PT_ONLY_NOTES and not actor.credential.is_therapist:
+            return False
+        return actor.credential.is_therapist or session.delivered_by == actor.id
+
+    def take_over(self, session_id: int) -> Session:
+        """Make the actor the writer of another clinician's draft (audited)."""
+        self.require(Permission.DOCUMENT, "session", session_id)
+        session = self.store.sessions.get(session_id)
+        if not self.may_take_over(session):
+            raise self._deny(f"{self._who()} may not take over this draft.", "session",
+                             session_id, "TAKE_OVER")
+        previous = self.store.audit.draft_owner(session_id)
+        self.store.audit.record(self.actor, AuditAction.TAKE_OVER, "session", session_id,
+                                f"from user {previous}" if previous else "")
+        return session
+
+    def _store_draft(self, session: Session) -> Session:
+        self._require_scope_of(session)
+        patient = self.store.patients.get(session.patient_id)
+        require_valid_dates(session, self.today(), patient)
+        return self.store.sessions.save_draft(session, self.now())
+
+    @property
+    def can_addendum(self) -> bool:
+        return self.can(Permission.ADDENDUM) and self.actor is not None
+
+    def add_addendum(self, session_id: int, kind: AddendumKind, reason: str,
+                     text: str) -> Addendum:
+        self.require(Permission.ADDENDUM, "session", session_id)
+        actor = self.actor
+        if actor is None:
+            raise self._deny("An addendum needs a named author; sign in to add one.")
+        session = self.store.sessions.get(session_id)
+        if session.status != SessionStatus.SIGNED:
+            raise RecordLocked("This session is a draft: edit it directly instead of adding an "
+                               "addendum.")
+        self._require_scope_of(session)
+        addendum = Addendum(kind=kind, author=actor.id or 0, author_name=actor.display,
+                            created_at=self.now(), reason=reason, text=text)
+        with self.store.db.atomic():
+            addendum = self.store.sessions.add_addendum(session_id, addendum)
+            self.store.audit.record(actor, AuditAction.ADDENDUM, "session", session_id,
+                                    kind.value)
+        return addendum
+
+    def carry_forward(self, session: Session) -> Session:
+        """Last visit's exercises added to the draft, each to be confirmed (CARRIED)."""
+        self.require(Permission.DOCUMENT, "session", session.id)
+        previous = self.store.sessions.previous_with_exercises(session.patient_id,
+                                                               session.date_of_service)
+        if previous is None:
+            raise NotFound("This patient has no earlier visit with exercises to carry forward.")
+        have = {e.name.lower() for e in session.exercises}
+        rows = tuple(carried(e) for e in previous.exercises if e.name.lower() not in have)
+        return replace(session, exercises=session.exercises + rows)
+
+    def exercise_history(self, patient_id: int, name: str) -> list[dict]:
+        self.require(Permission.VIEW_CLINICAL, "patient", patient_id)
+        return self.store.sessions.exercise_history(patient_id, name)
+
+    def day_overview(self, day: dt.date, wait_for_codes: bool = True
+                     ) -> list[tuple[SessionListing, int | None, int | None]]:
+        """The day's sessions with the blockers and open warnings of each draft (None where
+        they are not judged: signed notes, and users who may not open clinical notes)."""
+        rows = self.sessions(date=day)
+        out: list[tuple[SessionListing, int | None, int | None]] = []
+        for row in rows:
+            if row.status == SessionStatus.SIGNED or not self.can(Permission.VIEW_CLINICAL):
+                out.append((row, None, None))
+                continue
+            judged = self.review(self.store.sessions.get(row.id), wait_for_codes)
+            out.append((row, len(judged.blockers), len(judged.open_warnings)))
+        return out

@@ -1,0 +1,143 @@
+"""Whether a signed note is what its signer signed: pure, for any copy of a note.
+
+A keyed signature verifies when the signer's public key (from the clinic's key history)
+accepts the signature over the stored signed content, and the note as it is now rebuilds that
+same content, with the patient's identity as it was at signing (a later correction of a name
+does not break it, a note moved to another patient does). A note signed before keyed
+signatures has only a SHA-256 of its content; it verifies by that alone, and only when it was
+signed before this database began keyed signatures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ptdoc import keys
+from ptdoc.interchange import SessionDocument, legacy_content_hash, sha256, signed_content
+from ptdoc.rules.engine import Finding, Severity
+
+DOES_NOT_VERIFY = "SIGNATURE DOES NOT VERIFY"
+FINDING_CODE = "SIGNATURE_INVALID"
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    """A public key from the key history, with whose it is and when it was retired."""
+
+    public_key: str
+    owner: str               # username
+    retired_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    ok: bool
+    reason: str = ""         # why it does not verify, or a note about how it verifies
+    legacy: bool = False     # signed before keyed signatures: SHA-256 only
+
+    @property
+    def headline(self) -> str:
+        """One line for a banner, a status column or paper."""
+        return f"{DOES_NOT_VERIFY}: {self.reason}" if not self.ok else \
+            ("Signature verifies" + (f" ({self.reason})" if self.reason else ""))
+
+
+def _differences(signed: Any, now: Any, path: str = "", out: list[str] | None = None
+                 ) -> list[str]:
+    """Where two JSON values differ, as 'path (signed X, now Y)', first few only."""
+    out = [] if out is None else out
+    if len(out) >= 3 or signed == now:
+        return out
+    if isinstance(signed, dict) and isinstance(now, dict):
+        for key in sorted(set(signed) | set(now)):
+            _differences(signed.get(key), now.get(key), f"{path}.{key}" if path else key, out)
+    elif isinstance(signed, list) and isinstance(now, list) and len(signed) == len(now):
+        for i, (a, b) in enumerate(zip(signed, now, strict=True)):
+            _differences(a, b, f"{path}[{i}]", out)
+    else:
+        def short(v: Any) -> str:
+            text = json.dumps(v, ensure_ascii=False)
+            return text if len(text) <= 40 else text[:37] + "..."
+        what = f"{len(signed)} rows, now {len(now)}" if isinstance(signed, list) and \
+            isinstance(now, list) else f"{short(signed)}, now {short(now)}"
+        out.append(f"{path or 'content'} (signed {what})")
+    return out
+
+
+def content_problems(doc: SessionDocument) -> list[str]:
+    """What no key is needed to see: the note as it is now against what was signed."""
+    sig = doc.session.signature
+    if sig is None:
+        return []
+    if sig.content is None:
+        if sig.content_hash != legacy_content_hash(doc):
+            return ["the note was changed after signing: its content no longer matches the "
+                    "SHA-256 taken at signing"]
+        return []
+    if sha256(sig.content) != sig.content_hash:
+        return ["the signed content stored with the signature does not match its SHA-256"]
+    try:
+        signed = json.loads(sig.content)
+        patient = signed["patient"]
+        now = json.loads(signed_content(doc, patient))
+    except (ValueError, KeyError, TypeError):
+        return ["the signed content stored with the signature cannot be read"]
+    problems = []
+    changed = _differences(signed.get("session"), now["session"], "")
+    if changed:
+        problems.append("the note was changed after signing: " + "; ".join(changed))
+    if signed.get("signer") != now["signer"]:
+        problems.append("the signer, credential, NPI, key or time beside the signature differ "
+                        "from what was signed: " + "; ".join(
+                            _differences(signed.get("signer"), now["signer"], "signer")))
+    if not isinstance(patient, dict) or patient.get("mrn") != doc.patient.mrn:
+        problems.append(f"the note now belongs to MRN {doc.patient.mrn} but was signed for "
+                        f"MRN {patient.get('mrn') if isinstance(patient, dict) else '?'}")
+    return problems
+
+
+def check(doc: SessionDocument, key: KeyFacts | None,
+          keyed_since: dt.datetime) -> SignatureCheck:
+    """The verdict on a signed note, given the public key its signature names (None: this
+    clinic does not hold it) and when the database began keyed signatures."""
+    sig = doc.session.signature
+    if sig is None:
+        return SignatureCheck(False, "the note is not signed")
+    if sig.key_id is None or sig.value is None or sig.content is None:
+        if sig.signed_at > keyed_since:
+            return SignatureCheck(False, "it has no key signature, yet it is dated after this "
+                                         "clinic began keyed signatures")
+        problems = content_problems(doc)
+        if problems:
+            return SignatureCheck(False, problems[0])
+        return SignatureCheck(True, "signed before keyed signatures: content matches its "
+                                    "SHA-256", legacy=True)
+    if key is None:
+        return SignatureCheck(False, f"its key {sig.key_id} is not in this clinic's key "
+                                     "history")
+    signer = doc.username(sig.signer)
+    if key.owner != signer:
+        return SignatureCheck(False, f"its key {sig.key_id} belongs to {key.owner}, not to the "
+                                     f"signer {signer}")
+    if not keys.verify(key.public_key, sig.value, sig.content.encode()):
+        return SignatureCheck(False, f"the signature is not {signer}'s over the stored signed "
+                                     "content (the signature or the content was altered)")
+    if key.retired_at is not None and sig.signed_at > key.retired_at:
+        return SignatureCheck(False, f"it is dated after its key {sig.key_id} was replaced")
+    problems = content_problems(doc)
+    if problems:
+        return SignatureCheck(False, "; ".join(problems))
+    return SignatureCheck(True)
+
+
+def signature_finding(result: SignatureCheck) -> Finding:
+    """The blocker a note whose signature does not verify carries wherever it is judged."""
+    return Finding(FINDING_CODE, Severity.BLOCKER, f"{DOES_NOT_VERIFY}: {result.reason}.",
+                   "signature", "Medicare Program Integrity Manual ch. 3 §3.3.2.4: an electronic "
+                   "signature must be protected from alteration (reference §10)",
+                   "Do not bill or release this note as signed. Compare it with a backup and "
+                   "the audit log ('ptdoc verify'); the note must be documented again and "
+                   "signed by its clinician.")
