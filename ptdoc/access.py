@@ -86,8 +86,9 @@ def login(store: Store, username: str, secret: str,
 
 
 def reauthenticate(store: Store, user: User, secret: str,
-                   now: Callable[[], dt.datetime] = clock.utcnow) -> SignerProof:
+                   now: Callable[[], dt.datetime] = clock.utcnow,
+                   purpose: str = "sign") -> SignerProof:
     """The signer types their own secret again: a signature is their act, not the act of
-    whoever reaches a signed-in keyboard."""
-    _check(store, store.users.get(user.id or 0), secret, "sign", now)
+    whoever reaches a signed-in keyboard (``purpose``: also a change of one's own password)."""
+    _check(store, store.users.get(user.id or 0), secret, purpose, now)
     return SignerProof(user.id or 0, now())

@@ -19,6 +19,7 @@ from ptdoc.domain import (
     Addendum,
     AddendumKind,
     Clinic,
+    Credential,
     Episode,
     ExerciseChange,
     ExerciseEntry,
@@ -58,7 +59,8 @@ from ptdoc.store import Store
 
 
 class Workspace:
-    """The database as seen by one actor (``None``: the local operator at the command line)."""
+    """The database as seen by one actor (``None``: code that builds a clinic, such as the
+    demo; the window and the command line act as a signed-in user)."""
 
     def __init__(self, store: Store, actor: User | None,
                  today: Callable[[], dt.date] | None = None,
@@ -138,6 +140,56 @@ class Workspace:
         auth.check_secret(secret)
         user = self.store.users.add(user, auth.hash_secret(secret))
         self.store.audit.record(self.actor, AuditAction.ADMIN, "user", user.id, "create")
+        return user
+
+    def first_administrator(self, user: User, secret: str) -> User:
+        """The first user of a new clinic, added with nobody signed in: its administrator,
+        who then adds everyone else. Audited as that administrator's own act."""
+        if user.credential is not Credential.ADMIN:
+            raise ValidationError.single("credential", "The first user of a clinic is its "
+                                                       "administrator (credential admin)")
+        auth.check_secret(secret)
+        with self.store.db.atomic():
+            if self.store.users.count():
+                raise PermissionDenied("This clinic has users: an administrator adds new ones.")
+            user = self.store.users.add(user, auth.hash_secret(secret))
+            self.store.audit.record(user, AuditAction.ADMIN, "user", user.id, "create")
+        return user
+
+    def set_secret(self, username: str, secret: str, current: str | None = None) -> User:
+        """A new password or PIN: one's own with the current one typed again (checked like a
+        sign-in), anyone else's by an administrator."""
+        user = self._user_named(username)
+        if self.actor is not None and user.id == self.actor.id:
+            if current is None:
+                raise self._deny("Type your current password or PIN to change it.", "user",
+                                 user.id, "NO_PROOF")
+            reauthenticate(self.store, self.actor, current, self.now, purpose="password")
+        else:
+            self.require(Permission.MANAGE_USERS, "user", user.id)
+        auth.check_secret(secret)
+        self.store.users.set_password_hash(user.id or 0, auth.hash_secret(secret))
+        self.store.audit.record(self.actor, AuditAction.ADMIN, "user", user.id, "password")
+        return user
+
+    def disable_user(self, username: str) -> User:
+        """Stop a user from signing in (signed-in windows sign them out at their next action);
+        the clinic's last active administrator stays."""
+        user = self._user_named(username)
+        self.require(Permission.MANAGE_USERS, "user", user.id)
+        if user.active and user.credential is Credential.ADMIN and \
+                self.store.users.active_with_credential(Credential.ADMIN) <= 1:
+            raise self._deny(f"{user.display} is the last active administrator: add another "
+                             "administrator before disabling this one.", "user", user.id,
+                             "LAST_ADMIN")
+        self.store.users.update(replace(user, active=False))
+        self.store.audit.record(self.actor, AuditAction.ADMIN, "user", user.id, "disable")
+        return user
+
+    def _user_named(self, username: str) -> User:
+        user = self.store.users.by_username(username)
+        if user is None:
+            raise NotFound(f"No user '{username}' in this clinic")
         return user
 
     def add_payer(self, payer: Payer) -> Payer:

@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ptdoc import __version__, fields, logfile, paths
-from ptdoc.cli import billing, clinic, database, paper, sessions
+from ptdoc.cli import billing, clinic, database, paper, sessions, users
 from ptdoc.cli.common import (
     EXIT_OK,
     EXIT_PROBLEM,
     EXIT_USAGE,
+    USER_ENV,
     Parser,
+    Secrets,
     UsageError,
     err,
     first_line,
@@ -30,7 +32,7 @@ from ptdoc.errors import KnownError, NotFound, PermissionDenied, RecordLocked, V
 log = logging.getLogger(__name__)
 
 # The order of ``ptdoc --help``.
-SUBJECTS = (database, sessions, billing, clinic, paper)
+SUBJECTS = (database, sessions, billing, users, clinic, paper)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
@@ -39,6 +41,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     common.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
                         help=f"database file (default: ${paths.DB_ENV} or "
                              f"{paths.default_db_path()})")
+    common.add_argument("--user", default=argparse.SUPPRESS, metavar="NAME",
+                        help=f"the ptdoc user running the command (default: ${USER_ENV})")
+    common.add_argument("--password-stdin", action="store_true", default=argparse.SUPPRESS,
+                        help="read the password (and a new one, when one is set) from standard "
+                             "input, one line each, instead of asking on the terminal")
     parser = Parser(prog="ptdoc", parents=[common],
                     description="Document supervised therapeutic-exercise sessions. Without a "
                                 "command, starts the window.")
@@ -55,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser, commands = build_parser()
         args = parser.parse_args(argv)
+        args.secrets = Secrets(getattr(args, "password_stdin", False))
         db_path = getattr(args, "db", None) or paths.default_db_path()
         command = args.command or "gui"
         return commands[command](args, Path(db_path))

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ptdoc import clock, fields, interchange
-from ptdoc.cli.common import EXIT_OK, EXIT_PROBLEM, UsageError, open_existing, positive_int
+from ptdoc.cli.common import EXIT_OK, EXIT_PROBLEM, UsageError, positive_int, signed_in
 from ptdoc.errors import ValidationError
 
 
@@ -104,11 +104,8 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc.review import review_context
 
     if args.session is not None:
-        from ptdoc.services import Workspace
-
-        with open_existing(db_path) as store:
-            ws = Workspace(store, None)
-            judged = ws.review(store.sessions.get(args.session))
+        with signed_in(args, db_path) as ws:
+            judged = ws.review(ws.open_session(args.session))
     else:
         from ptdoc.icd_index import IcdIndex
         from ptdoc.rule_context import RuleContext

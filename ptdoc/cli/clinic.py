@@ -1,4 +1,5 @@
-"""The clinic's setup: its settings, users, payers' rules and fee schedule."""
+"""The clinic's setup: its settings, payers' rules and fee schedule (administrators change
+them; every user may read them)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from ptdoc.cli.common import (
     EXIT_OK,
     UsageError,
     actions,
-    open_existing,
-    read_secret,
+    signed_in,
     year_arg,
     zone_arg,
 )
@@ -21,23 +21,6 @@ from ptdoc.errors import NotFound
 
 def register(sub, common: argparse.ArgumentParser) -> dict:
     """Add this subject's commands to the parser; their handlers by command."""
-    p = sub.add_parser("users", parents=[common], help="list users")
-    p.add_argument("--json", action="store_true", help="print JSON")
-
-    p = sub.add_parser("user", parents=[common], help="add a user or change one")
-    usub = actions(p, required=True)
-    s = usub.add_parser("add", parents=[common], help="add a user (password read from stdin)")
-    s.add_argument("username")
-    s.add_argument("--name", required=True, help="full name")
-    s.add_argument("--credential", required=True,
-                   choices=["PT", "DPT", "PTA", "aide", "front desk", "admin"])
-    s.add_argument("--npi", help="required for PT and DPT")
-    s = usub.add_parser("password", parents=[common],
-                        help="set a user's password or PIN (read from stdin)")
-    s.add_argument("username")
-    s = usub.add_parser("disable", parents=[common], help="stop a user from signing in")
-    s.add_argument("username")
-
     p = sub.add_parser("payers", parents=[common], help="list payers and their billing rules")
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -74,53 +57,8 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
     s.add_argument("code")
     s.add_argument("amount", help="dollars, such as 29.50")
     s.add_argument("--year", type=year_arg, default=None, help="default: this year")
-    return {"users": _cmd_users, "user": _cmd_user, "payers": _cmd_payers, "payer": _cmd_payer,
-            "clinic": _cmd_clinic, "fees": _cmd_fees}
-
-
-def _cmd_users(args: argparse.Namespace, db_path: Path) -> int:
-    with open_existing(db_path) as store:
-        users = store.users.all()
-    if args.json:
-        print(json.dumps([{"username": u.username, "name": u.full_name,
-                           "credential": u.credential.value, "npi": u.npi, "active": u.active}
-                          for u in users], indent=2, ensure_ascii=False))
-        return EXIT_OK
-    for u in users:
-        print(f"{u.username:<16} {u.full_name:<28} {u.credential.value:<11} {u.npi or '-':<11} "
-              f"{'active' if u.active else 'disabled'}")
-    return EXIT_OK
-
-
-def _cmd_user(args: argparse.Namespace, db_path: Path) -> int:
-    from dataclasses import replace
-
-    from ptdoc import auth
-    from ptdoc.domain import Credential, User
-    from ptdoc.repositories import AuditAction
-    from ptdoc.services import Workspace
-
-    with open_existing(db_path, create=args.action == "add") as store:
-        ws = Workspace(store, None)
-        if args.action == "add":
-            user = User(args.username, args.name, Credential(args.credential), args.npi)
-            ws.add_user(user, read_secret())
-            print(f"Added {user.display} as '{user.username}'")
-            return EXIT_OK
-        user = store.users.by_username(args.username)
-        if user is None:
-            raise NotFound(f"No user '{args.username}' (see 'ptdoc users')")
-        if args.action == "password":
-            secret = read_secret()
-            auth.check_secret(secret)
-            store.users.set_password_hash(user.id or 0, auth.hash_secret(secret))
-            detail = "password"
-        else:
-            store.users.update(replace(user, active=False))
-            detail = "disable"
-        store.audit.record(None, AuditAction.ADMIN, "user", user.id, detail)
-    print(f"Updated '{args.username}'")
-    return EXIT_OK
+    return {"payers": _cmd_payers, "payer": _cmd_payer, "clinic": _cmd_clinic,
+            "fees": _cmd_fees}
 
 
 _PAYER_FLAGS = {"gp": "gp_required", "cq": "cq_applies", "kx": "kx_applies",
@@ -128,8 +66,8 @@ _PAYER_FLAGS = {"gp": "gp_required", "cq": "cq_applies", "kx": "kx_applies",
 
 
 def _cmd_payers(args: argparse.Namespace, db_path: Path) -> int:
-    with open_existing(db_path) as store:
-        payers = store.payers.all()
+    with signed_in(args, db_path) as ws:
+        payers = ws.store.payers.all()
     if args.json:
         print(json.dumps([{"name": p.name, "profile": p.profile.value,
                            "unit_method": p.unit_method.value, "medicare": p.medicare,
@@ -150,10 +88,9 @@ def _cmd_payer(args: argparse.Namespace, db_path: Path) -> int:
     from dataclasses import replace
 
     from ptdoc.domain import UnitMethod
-    from ptdoc.services import Workspace
 
-    with open_existing(db_path) as store:
-        match = [p for p in store.payers.all() if p.name == args.name]
+    with signed_in(args, db_path) as ws:
+        match = [p for p in ws.store.payers.all() if p.name == args.name]
         if not match:
             raise NotFound(f"No payer named '{args.name}' (see 'ptdoc payers')")
         payer = match[0]
@@ -163,7 +100,7 @@ def _cmd_payer(args: argparse.Namespace, db_path: Path) -> int:
             value = getattr(args, option)
             if value is not None:
                 payer = replace(payer, **{flag: value})
-        Workspace(store, None).update_payer(payer)
+        ws.update_payer(payer)
     print(f"Updated {payer.name}")
     return EXIT_OK
 
@@ -172,10 +109,9 @@ def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
     from dataclasses import asdict, replace
 
     from ptdoc.domain import Clinic
-    from ptdoc.services import Workspace
 
-    with open_existing(db_path, create=args.action == "set") as store:
-        clinic = store.clinic.get() or Clinic("My clinic")
+    with signed_in(args, db_path) as ws:
+        clinic = ws.clinic() or Clinic("My clinic")
         if args.action == "set":
             changes = {k: v for k, v in (("name", args.name), ("address", args.address),
                                          ("phone", args.phone), ("npi", args.npi),
@@ -183,7 +119,7 @@ def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
                                          ("time_zone", args.time_zone))
                        if v is not None}
             clinic = replace(clinic, **changes)
-            Workspace(store, None).save_clinic(clinic)
+            ws.save_clinic(clinic)
     if args.json:
         print(json.dumps(asdict(clinic)))
     else:
@@ -195,18 +131,16 @@ def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
 
 
 def _cmd_fees(args: argparse.Namespace, db_path: Path) -> int:
-    from ptdoc.services import Workspace
-
-    with open_existing(db_path) as store:
-        year = args.year or Workspace(store, None).today().year
+    with signed_in(args, db_path) as ws:
+        year = args.year or ws.today().year
         if args.action == "set":
             amount = fields.parse_decimal(args.amount, fields.AMOUNT, "amount")
             if amount is None:
                 raise UsageError("give the amount in dollars, such as 29.50")
-            Workspace(store, None).set_fee(args.code.upper(), year, amount)
+            ws.set_fee(args.code.upper(), year, amount)
             print(f"{args.code.upper()} {year}: ${amount}")
             return EXIT_OK
-        fees = store.fees.for_year(year)
+        fees = ws.store.fees.for_year(year)
     if args.json:
         print(json.dumps({code: str(amount) for code, amount in sorted(fees.items())}))
     elif not fees:

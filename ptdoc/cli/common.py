@@ -7,6 +7,8 @@ import argparse
 import datetime as dt
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -14,6 +16,7 @@ from ptdoc import clock, fields, files, paths
 from ptdoc.errors import KnownError, NotFound, ValidationError
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+USER_ENV = "PTDOC_USER"  # the ptdoc user a command acts as, when --user is not given
 
 
 class UsageError(KnownError):
@@ -101,8 +104,9 @@ def open_existing(db_path: Path, create: bool = False):  # -> Store (lazy import
     from ptdoc.store import Store
 
     if not db_path.exists() and not create:
-        raise NotFound(f"No database at {db_path}. Start ptdoc once, run 'ptdoc demo', or "
-                       f"choose one with --db PATH or {paths.DB_ENV}.")
+        raise NotFound(f"No database at {db_path}. Start ptdoc once, run 'ptdoc demo', add "
+                       "a new clinic's administrator with 'ptdoc user add', or choose one "
+                       f"with --db PATH or {paths.DB_ENV}.")
     return Store.open(db_path)
 
 
@@ -123,10 +127,52 @@ def writable(path: Path) -> None:
                          "writable")
 
 
-def read_secret() -> str:
-    """The password or PIN from standard input (a prompt when it is a terminal)."""
-    if sys.stdin.isatty():
+class Secrets:
+    """The passwords and PINs one command needs, in the order it asks for them: typed on the
+    terminal (not shown), or with --password-stdin one line each from standard input."""
+
+    def __init__(self, from_stdin: bool):
+        self.from_stdin = from_stdin
+        self.signed_in_with: str | None = None  # the sign-in password: one's current one
+
+    def ask(self, what: str, new: bool = False) -> str:
+        if self.from_stdin:
+            line = sys.stdin.readline()
+            if not line:
+                raise UsageError(f"standard input ended before the {what} (--password-stdin "
+                                 "reads one line per password asked)")
+            return line.removesuffix("\n").removesuffix("\r")
+        if not sys.stdin.isatty():
+            raise UsageError(f"the {what} is needed and standard input is not a terminal: give "
+                             "it as a line of standard input with --password-stdin")
         import getpass
 
-        return getpass.getpass("Password or PIN: ")
-    return sys.stdin.readline().rstrip("\n")
+        secret = getpass.getpass(f"{what[0].upper()}{what[1:]}: ")
+        if new and getpass.getpass(f"The same {what} again: ") != secret:
+            raise UsageError("the two entries differ; nothing was changed")
+        return secret
+
+
+def sign_in(store, args: argparse.Namespace):  # -> services.Workspace (lazy import)
+    """The ptdoc user running the command (--user or $PTDOC_USER, and their password), signed
+    in as in the window: slowed and locked out after wrong passwords, every attempt audited.
+    The command then acts as them: their role decides, the audit names them."""
+    from ptdoc.access import login
+    from ptdoc.services import Workspace
+
+    username = getattr(args, "user", None) or os.environ.get(USER_ENV, "")
+    if not username.strip():
+        raise UsageError(f"this command acts as a ptdoc user: give --user NAME (or set "
+                         f"{USER_ENV}); see 'ptdoc users'")
+    secrets: Secrets = args.secrets
+    secret = secrets.ask(f"password or PIN of {username}")
+    user = login(store, username, secret)
+    secrets.signed_in_with = secret
+    return Workspace(store, user)
+
+
+@contextmanager
+def signed_in(args: argparse.Namespace, db_path: Path) -> Iterator:  # Iterator[Workspace]
+    """The clinic's database opened, and the user running the command signed in to it."""
+    with open_existing(db_path) as store:
+        yield sign_in(store, args)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ptdoc import clock, paths
-from ptdoc.cli.common import EXIT_OK, UsageError, open_existing
+from ptdoc.cli.common import EXIT_OK, UsageError, sign_in, signed_in
 from ptdoc.errors import KnownError
 
 
@@ -45,6 +45,7 @@ def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
             raise UsageError(f"{db_path} already exists; use --force to replace it (it is "
                              "backed up, or moved aside when it is not a ptdoc database, "
                              "first) or --db PATH for another file")
+        _administrator_of(db_path, args)
         kept = dbmod.keep_current(db_path, "demo")
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
@@ -58,18 +59,20 @@ def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
 
 def _cmd_backup(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc import db as dbmod
+    from ptdoc.permissions import Permission
     from ptdoc.repositories import AuditAction
 
     stamp = f"ptdoc-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.sqlite3"
     dest = args.dest or paths.backup_dir(db_path) / stamp
     if dest.is_dir():
         dest = dest / stamp
-    with open_existing(db_path) as store:
+    with signed_in(args, db_path) as ws:
+        ws.require(Permission.BACKUP)
         try:
-            dbmod.checked_backup(store.db, db_path, dest)
+            dbmod.checked_backup(ws.store.db, db_path, dest)
         except OSError as exc:
             raise UsageError(f"cannot write {dest}: {exc.strerror}") from exc
-        store.audit.record(None, AuditAction.BACKUP, detail=dest.name)
+        ws.store.audit.record(ws.actor, AuditAction.BACKUP, detail=dest.name)
     print(f"Backed up {db_path} to {dest}")
     return EXIT_OK
 
@@ -80,14 +83,38 @@ def _cmd_restore(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc.store import Store
 
     dbmod.check_backup_file(args.file)
+    admin = _administrator_of(db_path, args)
     if db_path.exists() and not args.force:
         _confirm_restore(db_path, args.file)
     kept = dbmod.restore(db_path, args.file)
     with Store.open(db_path) as store:
-        store.audit.record(None, AuditAction.RESTORE, detail=args.file.name)
+        # The ids of the restored file are its own: the administrator is found by name there.
+        actor = store.users.by_username(admin.username) if admin else None
+        store.audit.record(actor, AuditAction.RESTORE, detail=args.file.name)
     print(f"Restored {db_path} from {args.file}" +
           (f"; the previous database was kept at {kept}" if kept else ""))
     return EXIT_OK
+
+
+def _administrator_of(db_path: Path, args: argparse.Namespace):  # -> User | None
+    """Replacing a clinic's database (restore, demo --force) is for its administrator, signed
+    in. A file that cannot be opened as ptdoc's database (missing, damaged, foreign: what
+    restore is for) has no users to ask; it is kept aside whole before it is replaced."""
+    from ptdoc import db as dbmod
+    from ptdoc.errors import DatabaseError
+    from ptdoc.permissions import Permission
+    from ptdoc.store import Store
+
+    try:
+        store = Store.open(db_path) if dbmod.identify(db_path) else None
+    except DatabaseError:
+        return None
+    if store is None:
+        return None
+    with store:
+        ws = sign_in(store, args)
+        ws.require(Permission.BACKUP)
+        return ws.actor
 
 
 def _confirm_restore(db_path: Path, source: Path) -> None:

@@ -9,8 +9,8 @@ from ptdoc.cli.common import (
     EXIT_OK,
     date_arg,
     day_of,
-    open_existing,
     positive_int,
+    signed_in,
     writable,
     write_out,
 )
@@ -33,11 +33,8 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
 
 
 def _cmd_export(args: argparse.Namespace, db_path: Path) -> int:
-    from ptdoc.services import Workspace
-
     writable(args.output)
-    with open_existing(db_path) as store:
-        ws = Workspace(store, None)
+    with signed_in(args, db_path) as ws:
         pdf = ws.note_pdf(args.session)
         write_out(args.output, pdf)
         ws.record_output("note", [args.session], "save")
@@ -46,11 +43,8 @@ def _cmd_export(args: argparse.Namespace, db_path: Path) -> int:
 
 
 def _cmd_summaries(args: argparse.Namespace, db_path: Path) -> int:
-    from ptdoc.services import Workspace
-
     kind = "day-sheet" if args.day_sheet else "summaries"
-    with open_existing(db_path) as store:
-        ws = Workspace(store, None)
+    with signed_in(args, db_path) as ws:
         day = day_of(args.date, ws)
         assert day is not None  # --date is required
         out = args.output or Path(f"{kind}-{day.isoformat()}.pdf")

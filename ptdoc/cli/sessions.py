@@ -13,8 +13,8 @@ from ptdoc.cli.common import (
     actions,
     date_arg,
     day_of,
-    open_existing,
     positive_int,
+    signed_in,
     write_out,
 )
 
@@ -40,10 +40,8 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
 
 def _cmd_sessions(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc.domain import SessionStatus
-    from ptdoc.services import Workspace
 
-    with open_existing(db_path) as store:
-        ws = Workspace(store, None)
+    with signed_in(args, db_path) as ws:
         rows = ws.sessions(
             date=day_of(args.date, ws), patient_mrn=args.patient,
             status=SessionStatus(args.status) if args.status else None)
@@ -68,11 +66,9 @@ def _listing_json(r) -> dict:  # r: SessionListing
 
 
 def _cmd_session(args: argparse.Namespace, db_path: Path) -> int:
-    from ptdoc.services import Workspace
-
     if args.action == "export":
-        with open_existing(db_path) as store:
-            text = interchange.dumps(Workspace(store, None).export_session(args.id))
+        with signed_in(args, db_path) as ws:
+            text = interchange.dumps(ws.export_session(args.id))
         if args.output:
             write_out(args.output, text)
             print(f"Session {args.id} written to {args.output}", file=sys.stderr)
@@ -80,8 +76,8 @@ def _cmd_session(args: argparse.Namespace, db_path: Path) -> int:
             sys.stdout.write(text)
         return EXIT_OK
     doc = interchange.loads(interchange.read_file(args.file))
-    with open_existing(db_path) as store:
-        session = Workspace(store, None).import_session(doc)
+    with signed_in(args, db_path) as ws:
+        session = ws.import_session(doc)
     print(f"Imported as session {session.id} ({session.status.value}, "
           f"{session.date_of_service}, patient {doc.patient.mrn})")
     return EXIT_OK
