@@ -114,11 +114,12 @@ def login(store: Store, username: str, secret: str,
 
 
 def reauthenticate(store: Store, user: User, secret: str,
-                   now: Callable[[], dt.datetime] = clock.utcnow) -> SignerProof:
+                   now: Callable[[], dt.datetime] = clock.utcnow,
+                   purpose: str = "sign") -> SignerProof:
     """The signer types their own secret again: a signature is their act, not the act of
-    whoever reaches a signed-in keyboard."""
+    whoever reaches a signed-in keyboard (``purpose``: also a change of one's own password)."""
     user = store.users.get(user.id or 0)
-    _check(store, user, secret, "sign", now)
+    _check(store, user, secret, purpose, now)
     current = store.keys.current(user.id or 0)
     private = None if current is None else \
         keys.open_private_key(current.key_id, current.sealed_private, secret)

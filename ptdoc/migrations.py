@@ -341,10 +341,20 @@ def m008_keyed_signatures(db: Database) -> None:
                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
 
 
+def m009_unique_npi(db: Database) -> None:
+    """An NPI names one clinician, so no two users may hold it: a second account with a
+    clinician's NPI could sign as them. Where a clinic already has such a pair, the user who
+    got the NPI first keeps it; each later holder is disabled and its NPI cleared (their
+    signatures keep the NPI they were made with), for the administrator to look at."""
+    db.execute("UPDATE users SET active = 0, npi = NULL WHERE npi IS NOT NULL AND id > "
+               "(SELECT min(first.id) FROM users AS first WHERE first.npi = users.npi)")
+    db.execute("CREATE UNIQUE INDEX users_npi ON users(npi) WHERE npi IS NOT NULL")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
                                                 m006_clinic_time_zone,
                                                 m007_refuse_replace,
-                                                m008_keyed_signatures]
+                                                m008_keyed_signatures, m009_unique_npi]
 LATEST_VERSION = len(MIGRATIONS)

@@ -58,9 +58,9 @@ _DESCRIPTIONS = {
 
 
 def allowed(actor: User | None, permission: Permission) -> bool:
-    """``None`` is the local operator at the command line, who holds the database file itself.
-
-    It may do everything except sign: a signature always belongs to a named clinician.
+    """``None`` is code that builds a clinic rather than a person (the demo builder, the tests'
+    setup): it may do everything except sign, since a signature always belongs to a named
+    clinician. The command line acts as a signed-in user, never as ``None``.
     """
     if actor is None:
         return permission is not Permission.SIGN

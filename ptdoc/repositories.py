@@ -99,6 +99,7 @@ class UserRepository:
         return load_rows(User, rows)
 
     def add(self, user: User, password_hash: str) -> User:
+        self._refuse_taken_npi(user)
         try:
             cur = self.db.execute(
                 "INSERT INTO users (username, full_name, credential, npi, active, password_hash)"
@@ -106,13 +107,42 @@ class UserRepository:
                 [user.username, user.full_name, user.credential.value, user.npi,
                  int(user.active), password_hash])
         except sqlite3.IntegrityError as exc:
-            raise _unique(exc, "username", f"User name '{user.username}' is taken") from exc
+            raise self._taken(exc, user) from exc
         return replace(user, id=cur.lastrowid)
 
     def update(self, user: User) -> None:
-        self.db.execute("UPDATE users SET full_name=?, credential=?, npi=?, active=? WHERE id=?",
-                        [user.full_name, user.credential.value, user.npi, int(user.active),
-                         user.id])
+        self._refuse_taken_npi(user)
+        try:
+            self.db.execute(
+                "UPDATE users SET full_name=?, credential=?, npi=?, active=? WHERE id=?",
+                [user.full_name, user.credential.value, user.npi, int(user.active), user.id])
+        except sqlite3.IntegrityError as exc:
+            raise self._taken(exc, user) from exc
+
+    def _refuse_taken_npi(self, user: User) -> None:
+        """One NPI, one user: say whose it is (the unique index ``users_npi`` is the backstop
+        for a writer between this read and the write)."""
+        if user.npi is None:
+            return
+        row = self.db.execute("SELECT username FROM users WHERE npi = ? AND id IS NOT ?",
+                              [user.npi, user.id]).fetchone()
+        if row is not None:
+            raise ValidationError.single("npi", f"NPI {user.npi} belongs to user '{row[0]}'; "
+                                                "an NPI names one clinician")
+
+    @staticmethod
+    def _taken(exc: sqlite3.IntegrityError, user: User) -> ValidationError:
+        if "users.npi" in str(exc):
+            return _unique(exc, "npi", f"NPI {user.npi} belongs to another user")
+        return _unique(exc, "username", f"User name '{user.username}' is taken")
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM users").fetchone()[0]
+
+    def active_with_credential(self, credential: Credential) -> int:
+        """How many active users hold the credential (the last administrator is kept)."""
+        return self.db.execute("SELECT count(*) FROM users WHERE active = 1 AND credential = ?",
+                               [credential.value]).fetchone()[0]
 
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         self.db.execute("UPDATE users SET password_hash=? WHERE id=?", [password_hash, user_id])

@@ -76,6 +76,7 @@ def private_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, str(tmp_path / name.lower()))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("PTDOC_DB", raising=False)
+    monkeypatch.delenv("PTDOC_USER", raising=False)
 
 
 @pytest.fixture

@@ -26,6 +26,38 @@ def ptdoc(*args: str, env: dict | None = None, stdin: str | None = None
                           text=True, env=full_env, input=stdin, timeout=120)
 
 
+DEMO_PASSWORD = "demo1234"  # every demo user's
+ADMIN_PASSWORD = "long-password"  # the administrator of a clinic made by new_clinic
+
+
+def as_user(user: str, *args: str, password: str = DEMO_PASSWORD, stdin: str = "",
+            env: dict | None = None) -> subprocess.CompletedProcess:
+    """A command run by a ptdoc user: their password on the first line of standard input."""
+    return ptdoc(*args, "--user", user, "--password-stdin", stdin=f"{password}\n{stdin}",
+                 env=env)
+
+
+def as_admin(*args: str, stdin: str = "", env: dict | None = None
+             ) -> subprocess.CompletedProcess:
+    """A command run by the administrator of a clinic made by ``new_clinic``."""
+    return as_user("admin", *args, password=ADMIN_PASSWORD, stdin=stdin, env=env)
+
+
+def new_clinic(db: Path) -> None:
+    """A real clinic from nothing: its first user, the administrator, makes the database."""
+    result = ptdoc("--db", str(db), "user", "add", "admin", "--name", "Office Manager",
+                   "--credential", "admin", "--password-stdin", stdin=f"{ADMIN_PASSWORD}\n")
+    assert result.returncode == 0, result.stderr
+    assert "the clinic's administrator" in result.stdout
+
+
+def audit(db: Path) -> list[dict]:
+    from ptdoc.store import Store
+
+    with Store.open(db) as store:
+        return list(store.audit.entries())
+
+
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
@@ -52,7 +84,7 @@ def test_bad_arguments_give_one_line_and_exit_2(args: list[str]) -> None:
 
 
 def test_sessions_json_lists_the_demo(demo_db: Path) -> None:
-    result = ptdoc("sessions", "--db", str(demo_db), "--json")
+    result = as_user("mchen", "sessions", "--db", str(demo_db), "--json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert len(rows) > 200
@@ -62,37 +94,38 @@ def test_sessions_json_lists_the_demo(demo_db: Path) -> None:
         assert row["status"] in ("draft", "signed")
         assert row["patient"].startswith("RPT-")
     today = clock.today().isoformat()
-    by_date = json.loads(ptdoc("sessions", "--db", str(demo_db), "--date", today,
-                               "--json").stdout)
+    by_date = json.loads(as_user("mchen", "sessions", "--db", str(demo_db), "--date", today,
+                                 "--json").stdout)
     assert {r["date"] for r in by_date} <= {today}
     mrn = rows[0]["patient"]
-    by_patient = json.loads(ptdoc("--db", str(demo_db), "sessions", "--patient", mrn,
-                                  "--json").stdout)
+    by_patient = json.loads(as_user("pkim", "--db", str(demo_db), "sessions", "--patient",
+                                    mrn, "--json").stdout)
     assert by_patient and {r["patient"] for r in by_patient} == {mrn}
 
 
-def test_db_from_environment(demo_db: Path) -> None:
-    result = ptdoc("sessions", "--status", "draft", env={"PTDOC_DB": str(demo_db)})
+def test_db_and_user_from_environment(demo_db: Path) -> None:
+    result = ptdoc("sessions", "--status", "draft", "--password-stdin", stdin="demo1234\n",
+                   env={"PTDOC_DB": str(demo_db), "PTDOC_USER": "jokafor"})
     assert result.returncode == 0 and "draft" in result.stdout
 
 
 def test_unknown_things_exit_2(demo_db: Path, tmp_path: Path) -> None:
     for args in (["session", "export", "999999"], ["sessions", "--patient", "NOPE"],
                  ["session", "import", str(tmp_path / "missing.json")]):
-        result = ptdoc("--db", str(demo_db), *args)
+        result = as_user("mchen", "--db", str(demo_db), *args)
         assert result.returncode == 2, args
         assert result.stderr.count("\n") == 1
-    result = ptdoc("sessions", "--db", str(tmp_path / "none.sqlite3"))
+    result = as_user("mchen", "sessions", "--db", str(tmp_path / "none.sqlite3"))
     assert result.returncode == 2 and "No database" in result.stderr
     assert not (tmp_path / "none.sqlite3").exists()
 
 
 def test_export_then_import_into_another_clinic(demo_db: Path, tmp_path: Path) -> None:
-    rows = json.loads(ptdoc("sessions", "--db", str(demo_db), "--status", "signed",
-                            "--json").stdout)
+    rows = json.loads(as_user("mchen", "sessions", "--db", str(demo_db), "--status", "signed",
+                              "--json").stdout)
     out = tmp_path / "note.json"
-    result = ptdoc("--db", str(demo_db), "session", "export", str(rows[0]["id"]), "--json",
-                   "-o", str(out))
+    result = as_user("mchen", "--db", str(demo_db), "session", "export", str(rows[0]["id"]),
+                     "--json", "-o", str(out))
     assert result.returncode == 0, result.stderr
     doc = json.loads(out.read_text())
     assert doc["format"] == "ptdoc.session" and doc["session"]["signature"]
@@ -108,15 +141,20 @@ def test_export_then_import_into_another_clinic(demo_db: Path, tmp_path: Path) -
             ws.add_user(User(user["username"], user["full_name"], Credential(user["credential"]),
                              user["npi"]), "temporary-pass")
     # Same usernames, other people's keys: the signature cannot be its signer's here.
-    result = ptdoc("--db", str(other), "session", "import", str(out))
+    clinician = doc["clinicians"][0]["username"]
+    result = as_user(clinician, "--db", str(other), "session", "import", str(out),
+                     password="temporary-pass")
     assert result.returncode == 2
     assert f"its key {doc['session']['signature']['key_id']} is not in this clinic's key " \
            "history" in result.stderr
-    assert ptdoc("--db", str(other), "sessions", "--json").stdout.strip() == "[]"
-    result = ptdoc("--db", str(other), "session", "import", str(out), "--as-draft")
+    assert as_user(clinician, "--db", str(other), "sessions", "--json",
+                   password="temporary-pass").stdout.strip() == "[]"
+    result = as_user(clinician, "--db", str(other), "session", "import", str(out),
+                     "--as-draft", password="temporary-pass")
     assert result.returncode == 0, result.stderr
     assert "(draft," in result.stdout
-    again = json.loads(ptdoc("--db", str(other), "session", "export", "1").stdout)
+    again = json.loads(as_user(clinician, "--db", str(other), "session", "export", "1",
+                               password="temporary-pass").stdout)
     original = json.loads(out.read_text())
     # the content travels whole; the signature and addenda stay behind, the context is new
     for side in (again, original):
@@ -133,13 +171,13 @@ def test_export_then_import_into_another_clinic(demo_db: Path, tmp_path: Path) -
 
 
 def test_import_reports_every_problem_with_its_path(demo_db: Path, tmp_path: Path) -> None:
-    text = ptdoc("--db", str(demo_db), "session", "export", "1").stdout
+    text = as_user("mchen", "--db", str(demo_db), "session", "export", "1").stdout
     doc = json.loads(text)
     doc["session"]["exercises"][0]["reps"] = -1
     doc["session"]["date_of_service"] = "yesterday"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(doc))
-    result = ptdoc("--db", str(demo_db), "session", "import", str(bad))
+    result = as_user("mchen", "--db", str(demo_db), "session", "import", str(bad))
     assert result.returncode == 2
     assert "session.exercises[0].reps" in result.stderr
     assert "session.date_of_service" in result.stderr
@@ -147,26 +185,32 @@ def test_import_reports_every_problem_with_its_path(demo_db: Path, tmp_path: Pat
 
 def test_backup_and_restore(demo_db: Path, tmp_path: Path) -> None:
     work = tmp_path / "work.sqlite3"
-    assert ptdoc("--db", str(demo_db), "backup", str(work)).returncode == 0
-    count = len(json.loads(ptdoc("sessions", "--db", str(work), "--json").stdout))
+    assert as_user("admin", "--db", str(demo_db), "backup", str(work)).returncode == 0
+    count = len(json.loads(as_user("mchen", "sessions", "--db", str(work), "--json").stdout))
     backup_dir = tmp_path / "keep"
     backup_dir.mkdir()
-    result = ptdoc("--db", str(work), "backup", str(backup_dir))
+    result = as_user("admin", "--db", str(work), "backup", str(backup_dir))
     assert result.returncode == 0
     saved = next(backup_dir.glob("ptdoc-backup-*.sqlite3"))
     garbage = tmp_path / "garbage.sqlite3"
     garbage.write_text("hello")
-    result = ptdoc("--db", str(work), "restore", str(garbage))
+    result = as_user("admin", "--db", str(work), "restore", str(garbage))
     assert result.returncode == 1 and "not a ptdoc database" in result.stderr
+    result = as_user("mchen", "--db", str(work), "restore", str(saved), "--force")
+    assert result.returncode == 2 and "may not back up or restore" in result.stderr
     work.write_bytes(b"\0" * 5000)  # the working database is destroyed
-    result = ptdoc("sessions", "--db", str(work))
+    result = as_user("mchen", "sessions", "--db", str(work))
     assert result.returncode == 1 and "restore" in result.stderr
     result = ptdoc("--db", str(work), "restore", str(saved))  # not on a terminal: no question
     assert result.returncode == 2 and "--force" in result.stderr
     assert f"with {saved} ({count} sessions, the last on" in result.stderr
     result = ptdoc("--db", str(work), "restore", str(saved), "--force")
     assert result.returncode == 0, result.stderr
-    assert len(json.loads(ptdoc("sessions", "--db", str(work), "--json").stdout)) == count
+    assert len(json.loads(as_user("mchen", "sessions", "--db", str(work),
+                                  "--json").stdout)) == count
+    # a damaged database has no users to ask: its restore is audited without a name
+    restored = next(e for e in audit(work) if e["action"] == "restore")
+    assert restored["actor"] == "cli" and restored["detail"] == saved.name
 
 
 def test_demo_refuses_to_overwrite(demo_db: Path) -> None:
@@ -225,10 +269,10 @@ def test_units_bad_input(args: list[str]) -> None:
 
 
 def test_check_a_session_and_a_file(demo_db: Path, tmp_path: Path) -> None:
-    drafts = json.loads(ptdoc("sessions", "--db", str(demo_db), "--status", "draft",
-                              "--json").stdout)
-    results = [ptdoc("--db", str(demo_db), "check", "--session", str(r["id"]), "--json")
-               for r in drafts]
+    drafts = json.loads(as_user("mchen", "sessions", "--db", str(demo_db), "--status", "draft",
+                                "--json").stdout)
+    results = [as_user("mchen", "--db", str(demo_db), "check", "--session", str(r["id"]),
+                       "--json") for r in drafts]
     blocked = [r for r in results if r.returncode == 1]
     assert blocked, "the demo has drafts with gaps"
     found = {f["code"] for r in blocked for f in json.loads(r.stdout)["findings"]}
@@ -240,10 +284,11 @@ def test_check_a_session_and_a_file(demo_db: Path, tmp_path: Path) -> None:
         assert all(set(line) == {"code", "minutes", "units", "modifiers"}
                    for line in data["lines"])
 
-    signed = json.loads(ptdoc("sessions", "--db", str(demo_db), "--status", "signed",
-                              "--json").stdout)[0]
+    signed = json.loads(as_user("mchen", "sessions", "--db", str(demo_db), "--status",
+                                "signed", "--json").stdout)[0]
     note = tmp_path / "signed.json"
-    ptdoc("--db", str(demo_db), "session", "export", str(signed["id"]), "-o", str(note))
+    as_user("mchen", "--db", str(demo_db), "session", "export", str(signed["id"]), "-o",
+            str(note))
     result = ptdoc("check", str(note))
     assert result.returncode == 0, result.stdout
     assert "Billing:" in result.stdout
@@ -269,56 +314,173 @@ def test_check_a_session_and_a_file(demo_db: Path, tmp_path: Path) -> None:
 
 def test_payer_rules_and_fee_schedule_are_clinic_editable(demo_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "edit.sqlite3"
-    assert ptdoc("--db", str(demo_db), "backup", str(db)).returncode == 0
-    before = {p["name"]: p for p in json.loads(ptdoc("payers", "--db", str(db),
-                                                     "--json").stdout)}
+    assert as_user("admin", "--db", str(demo_db), "backup", str(db)).returncode == 0
+    before = {p["name"]: p for p in json.loads(as_user("pkim", "payers", "--db", str(db),
+                                                       "--json").stdout)}
     assert before["Medicare Part B"]["kx_applies"] and before["Medicare Part B"]["gp_required"]
     assert before["Blue Harbor PPO"]["unit_method"] == "per-code"
-    result = ptdoc("--db", str(db), "payer", "set", "Blue Harbor PPO", "--unit-method", "cms",
-                   "--gp", "--no-pair-edits")
+    result = as_user("admin", "--db", str(db), "payer", "set", "Blue Harbor PPO",
+                     "--unit-method", "cms", "--gp", "--no-pair-edits")
     assert result.returncode == 0, result.stderr
-    after = {p["name"]: p for p in json.loads(ptdoc("payers", "--db", str(db),
-                                                    "--json").stdout)}
+    after = {p["name"]: p for p in json.loads(as_user("mchen", "payers", "--db", str(db),
+                                                      "--json").stdout)}
     assert after["Blue Harbor PPO"]["unit_method"] == "cms"
     assert after["Blue Harbor PPO"]["gp_required"] and not after["Blue Harbor PPO"][
         "code_pair_edits"]
-    assert ptdoc("--db", str(db), "fees", "set", "97750", "41.20", "--year", "2026"
-                 ).returncode == 0
-    fees = json.loads(ptdoc("--db", str(db), "fees", "--year", "2026", "--json").stdout)
+    assert as_user("admin", "--db", str(db), "fees", "set", "97750", "41.20", "--year", "2026"
+                   ).returncode == 0
+    fees = json.loads(as_user("lrivera", "--db", str(db), "fees", "--year", "2026",
+                              "--json").stdout)
     assert fees["97750"] == "41.20"
-    assert ptdoc("--db", str(db), "fees", "set", "97110", "lots").returncode == 2
+    assert as_user("admin", "--db", str(db), "fees", "set", "97110", "lots").returncode == 2
 
 
 def test_clinic_settings_idle_lock(demo_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "clinic.sqlite3"
-    assert ptdoc("--db", str(demo_db), "backup", str(db)).returncode == 0
-    assert ptdoc("--db", str(db), "clinic", "set", "--idle-lock", "3").returncode == 0
-    data = json.loads(ptdoc("--db", str(db), "clinic", "--json").stdout)
+    assert as_user("admin", "--db", str(demo_db), "backup", str(db)).returncode == 0
+    assert as_user("admin", "--db", str(db), "clinic", "set", "--idle-lock", "3"
+                   ).returncode == 0
+    data = json.loads(as_user("tnguyen", "--db", str(db), "clinic", "--json").stdout)
     assert data["idle_lock_minutes"] == 3 and data["name"] == "Riverside Physical Therapy"
-    bad = ptdoc("--db", str(db), "clinic", "set", "--idle-lock", "0")
+    bad = as_user("admin", "--db", str(db), "clinic", "set", "--idle-lock", "0")
     assert bad.returncode == 2 and "Idle lock must be" in bad.stderr
 
 
 def test_users_are_added_and_managed_from_the_command_line(tmp_path: Path) -> None:
     db = tmp_path / "new-clinic.sqlite3"  # a real clinic starts from nothing
-    assert ptdoc("--db", str(db), "clinic", "set", "--name", "New Clinic").returncode == 0
-    from ptdoc.store import Store
-    result = ptdoc("--db", str(db), "user", "add", "ada", "--name", "Ada Park",
-                   "--credential", "PT", "--npi", "1234567893", stdin="long-password\n")
+    first = ptdoc("--db", str(db), "user", "add", "ada", "--name", "Ada Park", "--credential",
+                  "PT", "--npi", "1234567893", "--password-stdin", stdin="long-password\n")
+    assert first.returncode == 2 and "--credential admin" in first.stderr
+    assert not db.exists()  # nothing is made until the administrator is
+    new_clinic(db)
+    result = as_admin("--db", str(db), "user", "add", "ada", "--name", "Ada Park",
+                      "--credential", "PT", "--npi", "1234567893", stdin="pt-password\n")
     assert result.returncode == 0, result.stderr
-    assert ptdoc("--db", str(db), "user", "add", "bo", "--name", "Bo", "--credential", "PT",
-                 stdin="long-password\n").returncode == 2  # a PT needs an NPI
-    assert ptdoc("--db", str(db), "user", "add", "cy", "--name", "Cy", "--credential",
-                 "front desk", stdin="12\n").returncode == 2  # too short
-    assert ptdoc("--db", str(db), "user", "password", "ada", stdin="4321\n").returncode == 0
-    assert ptdoc("--db", str(db), "user", "disable", "ada").returncode == 0
-    users = json.loads(ptdoc("--db", str(db), "users", "--json").stdout)
+    for args, stdin, why in (
+            (["bo", "--name", "Bo", "--credential", "PT"], "long-password\n", "NPI"),
+            (["cy", "--name", "Cy", "--credential", "front desk"], "12\n", "at least 4"),
+            (["ada", "--name", "Ada Two", "--credential", "aide"], "long-password\n", "taken"),
+            (["ada2", "--name", "Ada Park", "--credential", "PT", "--npi", "1234567893"],
+             "long-password\n", "belongs to user 'ada'")):
+        refused = as_admin("--db", str(db), "user", "add", *args, stdin=stdin)
+        assert refused.returncode == 2 and why in refused.stderr, (args, refused.stderr)
+        assert refused.stderr.count("\n") == 1
+    # her own password, with her current one; then an administrator resets it
+    own = as_user("ada", "--db", str(db), "user", "password", "ada", password="pt-password",
+                  stdin="4321\n")
+    assert own.returncode == 0, own.stderr
+    assert as_user("ada", "--db", str(db), "users", password="4321").returncode == 0
+    assert as_admin("--db", str(db), "user", "password", "ada", stdin="8765\n").returncode == 0
+    assert as_admin("--db", str(db), "user", "disable", "ada").returncode == 0
+    users = json.loads(as_admin("--db", str(db), "users", "--json").stdout)
     assert users == [{"username": "ada", "name": "Ada Park", "credential": "PT",
-                      "npi": "1234567893", "active": False}]
-    from ptdoc.access import login
-    from ptdoc.errors import PermissionDenied
-    with Store.open(db) as store, pytest.raises(PermissionDenied):
-        login(store, "ada", "4321")  # disabled
+                      "npi": "1234567893", "active": False},
+                     {"username": "admin", "name": "Office Manager", "credential": "admin",
+                      "npi": None, "active": True}]
+    refused = as_user("ada", "--db", str(db), "users", password="8765")
+    assert refused.returncode == 2 and "wrong password" in refused.stderr  # disabled
+    # the last administrator stays
+    last = as_admin("--db", str(db), "user", "disable", "admin")
+    assert last.returncode == 2 and "last active administrator" in last.stderr
+    actions = [(e["actor"], e["action"], e["detail"]) for e in audit(db)]
+    assert ("admin", "admin", "create") in actions  # the first user, their own act
+    assert ("ada", "admin", "password") in actions and ("admin", "admin", "disable") in actions
+    assert ("admin", "denied", "LAST_ADMIN") in actions
+    assert all(actor != "cli" for actor, _, _ in actions)
+
+
+def _copy_of_the_demo(demo_db: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "copy.sqlite3"
+    assert as_user("admin", "--db", str(demo_db), "backup", str(db)).returncode == 0
+    return db
+
+
+def _state(db: Path) -> tuple:
+    """Everything a refused command must leave as it was (the audit aside)."""
+    conn = sqlite3.connect(db)
+    try:
+        return tuple(conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+                     for table in ("users", "clinic", "payers", "fee_schedule", "sessions"))
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(("user", "args", "stdin", "says"), [
+    (None, ["sessions"], "", "--user"),
+    ("mchen", ["sessions"], "wrong-password\n", "wrong password"),
+    ("nobody", ["sessions"], "demo1234\n", "wrong password"),
+    ("pkim", ["user", "password", "mchen"], "demo1234\nx-new-pass\n", "may not manage users"),
+    ("mchen", ["user", "add", "mimic", "--name", "Maria Chen", "--credential", "DPT", "--npi",
+               "MCHEN_NPI"], "demo1234\nx-new-pass\n", "may not manage users"),
+    ("admin", ["user", "add", "mimic", "--name", "Maria Chen", "--credential", "DPT", "--npi",
+               "MCHEN_NPI"], "demo1234\nx-new-pass\n", "belongs to user 'mchen'"),
+    ("lrivera", ["user", "disable", "admin"], "demo1234\n", "may not manage users"),
+    ("admin", ["user", "disable", "admin"], "demo1234\n", "last active administrator"),
+    ("jokafor", ["payer", "set", "Medicare Part B", "--no-kx"], "demo1234\n",
+     "may not change clinic settings"),
+    ("mchen", ["clinic", "set", "--name", "Mine"], "demo1234\n",
+     "may not change clinic settings"),
+    ("tnguyen", ["fees", "set", "97110", "1.00"], "demo1234\n",
+     "may not change clinic settings"),
+    ("pkim", ["export", "--session", "1", "-o", "OUT"], "demo1234\n",
+     "may not export clinical notes"),
+    ("pkim", ["session", "export", "1"], "demo1234\n", "may not export clinical notes"),
+    ("tnguyen", ["summaries", "--date", "today", "-o", "OUT"], "demo1234\n",
+     "may not print session summaries"),
+    ("mchen", ["backup", "OUT"], "demo1234\n", "may not back up"),
+])
+def test_refused_commands_change_nothing(demo_db: Path, tmp_path: Path, user: str | None,
+                                         args: list[str], stdin: str, says: str) -> None:
+    db = _copy_of_the_demo(demo_db, tmp_path)
+    npi = json.loads(as_user("mchen", "--db", str(db), "users", "--json").stdout)
+    mchen_npi = next(u["npi"] for u in npi if u["username"] == "mchen")
+    args = [mchen_npi if a == "MCHEN_NPI" else str(tmp_path / "out") if a == "OUT" else a
+            for a in args]
+    before, last_audit = _state(db), audit(db)[0]
+    who = ["--user", user] if user else []
+    result = ptdoc("--db", str(db), *args, *who, "--password-stdin", stdin=stdin)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
+    assert _state(db) == before
+    assert not (tmp_path / "out").exists()
+    latest = audit(db)[0]  # the audit names who was refused
+    if user is None:
+        assert latest == last_audit  # nobody signed in: nothing happened
+    elif "wrong" in says:
+        assert latest["action"] == "login failed"
+    else:
+        refusal = "login" if "belongs to" in says else "denied"  # a bad value is not audited
+        assert (latest["actor"], latest["action"]) == (user, refusal), latest
+
+
+def test_front_desk_prints_summaries_and_a_clinician_exports(demo_db: Path,
+                                                             tmp_path: Path) -> None:
+    db = _copy_of_the_demo(demo_db, tmp_path)
+    day = json.loads(as_user("pkim", "--db", str(db), "sessions", "--json").stdout)[0]
+    summaries = as_user("pkim", "--db", str(db), "summaries", "--date", day["date"], "-o",
+                        str(tmp_path / "day.pdf"))
+    assert summaries.returncode == 0, summaries.stderr
+    note = as_user("jokafor", "--db", str(db), "export", "--session", str(day["id"]), "-o",
+                   str(tmp_path / "note.pdf"))
+    assert note.returncode == 0, note.stderr
+    saved = [(e["actor"], e["entity_id"]) for e in audit(db) if e["action"] == "export"]
+    assert ("jokafor", day["id"]) in saved and ("pkim", day["id"]) in saved
+
+
+def test_wrong_passwords_are_slowed_then_locked_out(demo_db: Path, tmp_path: Path) -> None:
+    db = _copy_of_the_demo(demo_db, tmp_path)
+    for _ in range(3):
+        as_user("lrivera", "--db", str(db), "sessions", password="not-it")
+    result = as_user("lrivera", "--db", str(db), "sessions")  # right, but too soon
+    assert result.returncode == 2 and "wrong passwords/PINs in a row" in result.stderr
+    failed = [e for e in audit(db) if e["actor"] == "lrivera" and e["action"] != "login"]
+    assert [e["action"] for e in failed[:4]] == ["denied"] + ["login failed"] * 3
+
+
+def test_a_password_is_never_asked_of_a_pipe_without_password_stdin(demo_db: Path) -> None:
+    result = ptdoc("--db", str(demo_db), "sessions", "--user", "mchen", stdin="demo1234\n")
+    assert result.returncode == 2 and "--password-stdin" in result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def _damage_an_index(path: Path) -> None:
@@ -333,10 +495,10 @@ def _damage_an_index(path: Path) -> None:
 
 def test_backup_of_a_damaged_database_is_refused(demo_db: Path, tmp_path: Path) -> None:
     work = tmp_path / "work.sqlite3"
-    assert ptdoc("--db", str(demo_db), "backup", str(work)).returncode == 0
+    assert as_user("admin", "--db", str(demo_db), "backup", str(work)).returncode == 0
     _damage_an_index(work)
-    assert ptdoc("--db", str(work), "sessions").returncode == 0  # it still opens
-    result = ptdoc("--db", str(work), "backup", str(tmp_path / "copy.sqlite3"))
+    assert as_user("pkim", "--db", str(work), "sessions").returncode == 0  # it still opens
+    result = as_user("admin", "--db", str(work), "backup", str(tmp_path / "copy.sqlite3"))
     assert result.returncode == 1 and result.stderr.count("\n") == 1
     assert "damaged" in result.stderr and "audit_entity" in result.stderr
     assert not (tmp_path / "copy.sqlite3").exists()
@@ -347,27 +509,41 @@ def test_restore_asks_on_a_terminal(demo_db: Path, tmp_path: Path, capsys,
     from ptdoc import cli
 
     empty = tmp_path / "empty.sqlite3"
-    assert cli.main(["--db", str(empty), "clinic", "set", "--name", "Empty"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{ADMIN_PASSWORD}\n"))
+    assert cli.main(["--db", str(empty), "user", "add", "admin", "--name", "Office Manager",
+                     "--credential", "admin", "--password-stdin"]) == 0
     work = tmp_path / "work.sqlite3"
-    assert cli.main(["--db", str(demo_db), "backup", str(work)]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{DEMO_PASSWORD}\n"))
+    assert cli.main(["--db", str(demo_db), "backup", str(work), "--user", "admin",
+                     "--password-stdin"]) == 0
     capsys.readouterr()
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
 
-    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
-    assert cli.main(["--db", str(work), "restore", str(empty)]) == 2
+    # the administrator's password, then the answer
+    monkeypatch.setattr("sys.stdin", Terminal(f"{DEMO_PASSWORD}\nn\n"))
+    assert cli.main(["--db", str(work), "restore", str(empty), "--user", "admin",
+                     "--password-stdin"]) == 2
     err = capsys.readouterr().err
     assert f"This replaces {work} (" in err and f"with {empty} (no sessions)" in err
     assert "cancelled" in err
-    assert cli.main(["--db", str(work), "sessions", "--json"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{DEMO_PASSWORD}\n"))
+    assert cli.main(["--db", str(work), "sessions", "--json", "--user", "pkim",
+                     "--password-stdin"]) == 0
     assert len(json.loads(capsys.readouterr().out)) > 200  # nothing was replaced
-    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
-    assert cli.main(["--db", str(work), "restore", str(empty)]) == 0
+    monkeypatch.setattr("sys.stdin", Terminal(f"{DEMO_PASSWORD}\ny\n"))
+    assert cli.main(["--db", str(work), "restore", str(empty), "--user", "admin",
+                     "--password-stdin"]) == 0
     assert "Restored" in capsys.readouterr().out
-    assert cli.main(["--db", str(work), "sessions", "--json"]) == 0
+    # the restored clinic is the new one: its administrator, with its password
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{ADMIN_PASSWORD}\n"))
+    assert cli.main(["--db", str(work), "sessions", "--json", "--user", "admin",
+                     "--password-stdin"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+    restored = next(e for e in audit(work) if e["action"] == "restore")
+    assert restored["actor"] == "admin"
 
 
 def test_a_file_that_is_not_a_ptdoc_database_is_never_written(tmp_path: Path) -> None:
@@ -402,7 +578,7 @@ def test_a_file_that_is_not_a_ptdoc_database_is_never_written(tmp_path: Path) ->
 
 
 def test_files_with_patient_data_are_private(demo_db: Path, tmp_path: Path) -> None:
-    day = json.loads(ptdoc("sessions", "--db", str(demo_db), "--json").stdout)[0]
+    day = json.loads(as_user("mchen", "sessions", "--db", str(demo_db), "--json").stdout)[0]
     outputs = {"session.json": ["session", "export", str(day["id"]), "-o"],
                "note.pdf": ["export", "--session", str(day["id"]), "-o"],
                "day.pdf": ["summaries", "--date", day["date"], "-o"]}
@@ -411,8 +587,10 @@ def test_files_with_patient_data_are_private(demo_db: Path, tmp_path: Path) -> N
         target.write_text("old, readable by all")
         target.chmod(0o644)
         result = subprocess.run(["sh", "-c", 'umask 022; exec "$@"', "sh", sys.executable,
-                                 "-m", "ptdoc", "--db", str(demo_db), *args, str(target)],
-                                capture_output=True, text=True, timeout=120,
+                                 "-m", "ptdoc", "--db", str(demo_db), *args, str(target),
+                                 "--user", "mchen", "--password-stdin"],
+                                input=f"{DEMO_PASSWORD}\n", capture_output=True, text=True,
+                                timeout=120,
                                 env=dict(os.environ, PYTHONPATH=str(ROOT)))
         assert result.returncode == 0, result.stderr
         assert stat.S_IMODE(target.stat().st_mode) == 0o600, name

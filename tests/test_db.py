@@ -202,3 +202,25 @@ def test_restore_over_a_damaged_database_moves_it_aside(db_path: Path, tmp_path:
     assert kept is not None and kept.read_bytes().startswith(b"garbage")
     with Store.open(db_path) as store:
         assert store.payers.all() == []
+
+
+def test_one_npi_one_user_even_in_a_clinic_that_had_two(tmp_path: Path) -> None:
+    """m009: an NPI held twice before the unique index stays with the user who had it first;
+    the later holder is disabled without it. Then the database refuses a second holder."""
+    from ptdoc.migrations import m009_unique_npi
+
+    path = tmp_path / "old.sqlite3"
+    db = dbmod.connect(path)
+    db.execute(f"PRAGMA application_id = {dbmod.APPLICATION_ID}")
+    dbmod.migrate_to_latest(db, None, target=MIGRATIONS.index(m009_unique_npi))
+    for username, npi in (("mchen", "1234567893"), ("jdoe", None), ("mimic", "1234567893")):
+        db.execute("INSERT INTO users (username, full_name, credential, npi, password_hash) "
+                   "VALUES (?, 'Maria Chen', 'DPT', ?, 'x')", [username, npi])
+    db.close()
+    with Store.open(path) as store:
+        users = {u.username: u for u in store.users.all()}
+        assert (users["mchen"].npi, users["mchen"].active) == ("1234567893", True)
+        assert (users["mimic"].npi, users["mimic"].active) == (None, False)
+        assert users["jdoe"].active
+        with pytest.raises(sqlite3.IntegrityError):
+            store.db.execute("UPDATE users SET npi = '1234567893' WHERE username = 'jdoe'")

@@ -6,6 +6,7 @@ and bounds (stored, it exports again and reads back equal)."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import random
 import re
@@ -16,7 +17,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import Clinic, sign
+from conftest import PASSWORD, Clinic, sign
 
 from ptdoc import cli, fields, interchange
 from ptdoc.domain import AddendumKind
@@ -96,7 +97,16 @@ def mutate(text: str, rng: random.Random) -> str:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
+    """The command as a person runs it; one on the clinic's database acts as its PT, whose
+    password comes on standard input."""
+    argv, stdin = list(args), sys.stdin
+    if "--db" in argv:
+        argv += ["--user", "pt", "--password-stdin"]
+        sys.stdin = io.StringIO(f"{PASSWORD}\n")
+    try:
+        code = cli.main(argv)
+    finally:
+        sys.stdin = stdin
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

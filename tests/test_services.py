@@ -161,3 +161,54 @@ def test_future_dates_are_refused_by_the_service(clinic: Clinic) -> None:
         clinic.as_("pt").new_session(clinic.patient.id, TODAY + dt.timedelta(days=1))
     assert exc.value.problems[0].field == "date_of_service"
     assert clinic.store.sessions.count() == 0
+
+
+def test_an_npi_names_one_user(clinic: Clinic) -> None:
+    admin = clinic.as_("boss")
+    npi = clinic.users["pt"].npi
+    with pytest.raises(ValidationError, match="belongs to user 'pt'"):
+        admin.add_user(User("mimic", "PT User", Credential.PT, npi), "long-password")
+    with pytest.raises(ValidationError, match="belongs to user 'pt'"):
+        clinic.store.users.update(replace(clinic.users["dpt"], npi=npi))
+    assert clinic.store.users.by_username("mimic") is None
+
+
+def test_passwords_own_with_the_current_one_others_by_an_administrator(clinic: Clinic) -> None:
+    pta = clinic.as_("pta")
+    with pytest.raises(PermissionDenied, match="current password"):
+        pta.set_secret("pta", "new-password")
+    with pytest.raises(PermissionDenied, match="Wrong password"):
+        pta.set_secret("pta", "new-password", current="not-mine")
+    with pytest.raises(PermissionDenied, match="may not manage users"):
+        pta.set_secret("pt", "new-password", current=PASSWORD)
+    pta.set_secret("pta", "new-password", current=PASSWORD)
+    assert login(clinic.store, "pta", "new-password").username == "pta"
+    clinic.as_("boss").set_secret("pta", "4321")
+    assert login(clinic.store, "pta", "4321").username == "pta"
+    assert [e["detail"] for e in denials(clinic)] == ["MANAGE_USERS", "NO_PROOF"]  # newest first
+
+
+def test_the_last_administrator_stays_and_only_a_new_clinic_gets_a_first(
+        clinic: Clinic) -> None:
+    boss = clinic.as_("boss")
+    with pytest.raises(PermissionDenied, match="last active administrator"):
+        boss.disable_user("boss")
+    with pytest.raises(PermissionDenied, match="may not manage users"):
+        clinic.as_("dpt").disable_user("boss")
+    boss.add_user(User("boss2", "Second Boss", Credential.ADMIN), "long-password")
+    boss.disable_user("boss")
+    assert not clinic.store.users.is_active(clinic.users["boss"].id)
+    with pytest.raises(PermissionDenied, match="has users"):
+        boss.first_administrator(User("root", "Root", Credential.ADMIN), "long-password")
+
+
+def test_a_new_clinics_first_user_is_its_administrator(store) -> None:
+    from ptdoc.services import Workspace
+
+    ws = Workspace(store, None)
+    with pytest.raises(ValidationError, match="administrator"):
+        ws.first_administrator(User("ada", "Ada", Credential.PT, "1234567893"), "long-password")
+    admin = ws.first_administrator(User("admin", "Office", Credential.ADMIN), "long-password")
+    entries = store.audit.entries()
+    assert {(e["actor"], e["user_id"]) for e in entries} == {("admin", admin.id)}
+    assert [e["detail"] for e in entries][-1] == "create"  # then its signing key

@@ -30,7 +30,8 @@ def disable_elsewhere(db_path: Path, username: str) -> None:
 
 
 def disable_with_the_command(db_path: Path, username: str) -> None:
-    result = ptdoc("--db", str(db_path), "user", "disable", username)
+    result = ptdoc("--db", str(db_path), "user", "disable", username, "--user", "boss",
+                   "--password-stdin", stdin=f"{PASSWORD}\n")
     assert result.returncode == 0, result.stderr
 
 

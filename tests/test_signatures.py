@@ -9,11 +9,12 @@ import io
 import shutil
 import sqlite3
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import NOW, PASSWORD, TODAY, Clinic, sign
+from conftest import Clinic, NOW, PASSWORD, TODAY, sign
 from pypdf import PdfReader
 
 from ptdoc import access, cli, interchange, keys
@@ -39,7 +40,13 @@ def attack(db_path: Path, *statements: str) -> None:
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = cli.main(list(args))
+    """A command run by the clinic's PT, who types their password on standard input."""
+    stdin = sys.stdin
+    sys.stdin = io.StringIO(f"{PASSWORD}\n")
+    try:
+        code = cli.main([*args, "--user", "pt", "--password-stdin"])
+    finally:
+        sys.stdin = stdin
     out = capsys.readouterr()
     return code, out.out, out.err
 
@@ -183,7 +190,12 @@ def test_an_untouched_clinic_verifies_and_the_day_sheet_anchors_the_chain_head(
     run(capsys, "summaries", "--db", str(db_path), "--date", TODAY.isoformat(), "-o",
         str(sheet), "--day-sheet")
     text = "".join(pdf_text(sheet.read_bytes()).split())
-    assert head in text and DOES_NOT_VERIFY.replace(" ", "") not in text
+    # the sheet prints the head as it was when it was made (the command's own sign-in row
+    # came after the verify above): a row of the chain, at or after that head
+    hashes = [row["hash"] for row in clinic.store.db.query("SELECT hash FROM audit ORDER BY id")]
+    printed = [i for i, digest in enumerate(hashes) if digest in text]
+    assert len(printed) == 1 and printed[0] >= hashes.index(head)
+    assert DOES_NOT_VERIFY.replace(" ", "") not in text
     pdf = clinic.as_("pt").note_pdf(sid)
     assert DOES_NOT_VERIFY not in pdf_text(pdf)
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import NOW, TODAY, Clinic, sign
 from pypdf import PdfReader
 from PySide6.QtCore import QSettings, Qt
-from test_cli import ptdoc
+from test_cli import as_admin, new_clinic
 
 from ptdoc import clock
 from ptdoc import db as dbmod
@@ -135,18 +135,19 @@ def test_the_editor_shows_the_signature_in_the_clinics_zone(qtbot, clinic: Clini
 
 def test_clinic_time_zone_from_the_command_line(tmp_path: Path) -> None:
     db = tmp_path / "clinic.sqlite3"
-    made = ptdoc("--db", str(db), "clinic", "set", "--name", "New Clinic",
-                 env={"TZ": "America/Denver"})
+    new_clinic(db)
+    made = as_admin("--db", str(db), "clinic", "set", "--name", "New Clinic",
+                    env={"TZ": "America/Denver"})
     assert made.returncode == 0, made.stderr
     assert "Time zone America/Denver (now " in made.stdout  # the computer's zone
-    changed = ptdoc("--db", str(db), "clinic", "set", "--time-zone", "America/Chicago")
+    changed = as_admin("--db", str(db), "clinic", "set", "--time-zone", "America/Chicago")
     assert changed.returncode == 0, changed.stderr
-    shown = ptdoc("--db", str(db), "clinic")
+    shown = as_admin("--db", str(db), "clinic")
     assert "Time zone America/Chicago (now " in shown.stdout
     assert shown.stdout.rstrip().endswith(("CST)", "CDT)"))
-    assert json.loads(ptdoc("--db", str(db), "clinic", "--json").stdout)["time_zone"] == \
+    assert json.loads(as_admin("--db", str(db), "clinic", "--json").stdout)["time_zone"] == \
         "America/Chicago"
-    bad = ptdoc("--db", str(db), "clinic", "set", "--time-zone", "Central")
+    bad = as_admin("--db", str(db), "clinic", "set", "--time-zone", "Central")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
     assert "--time-zone" in bad.stderr and "IANA time zone name" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -14,7 +14,8 @@ from ptdoc.services.signing import Signing
 
 
 class Workspace(ReferenceData, Sessions, Signing, Paper, Interchange, WorkspaceCore):
-    """The database as seen by one actor (``None``: the local operator at the command line)."""
+    """The database as seen by one actor (``None``: code that builds a clinic, such as the
+    demo; the window and the command line act as a signed-in user)."""
 
 
 __all__ = ["Workspace"]

@@ -3,13 +3,14 @@ clinic's own exercises."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from ptdoc import auth
-from ptdoc.access import issue_key
+from ptdoc.access import issue_key, reauthenticate
 from ptdoc.catalog import lookup
-from ptdoc.domain import Clinic, Episode, ExerciseEntry, Patient, Payer, User
-from ptdoc.errors import ValidationError
+from ptdoc.domain import Clinic, Credential, Episode, ExerciseEntry, Patient, Payer, User
+from ptdoc.errors import NotFound, PermissionDenied, ValidationError
 from ptdoc.library import LibraryExercise, shipped_library
 from ptdoc.permissions import Permission
 from ptdoc.repositories import AuditAction
@@ -32,17 +33,69 @@ class ReferenceData(WorkspaceCore):
             issue_key(self.store, user, secret, self.now(), "account created", self.actor)
         return user
 
-    def set_password(self, user_id: int, secret: str) -> None:
-        """The administrator sets a user's password or PIN (a reset). The user gets a new key
-        pair: their old private key stays sealed under the old password, which nobody here
-        knows, and notes they signed with it still verify by its public key."""
-        self.require(Permission.MANAGE_USERS, "user", user_id)
+    def first_administrator(self, user: User, secret: str) -> User:
+        """The first user of a new clinic, added with nobody signed in: its administrator,
+        who then adds everyone else. Audited as that administrator's own act."""
+        if user.credential is not Credential.ADMIN:
+            raise ValidationError.single("credential", "The first user of a clinic is its "
+                                                       "administrator (credential admin)")
         auth.check_secret(secret)
-        user = self.store.users.get(user_id)
         with self.store.db.atomic():
-            self.store.users.set_password_hash(user_id, auth.hash_secret(secret))
-            self.store.audit.record(self.actor, AuditAction.ADMIN, "user", user_id, "password")
+            if self.store.users.count():
+                raise PermissionDenied("This clinic has users: an administrator adds new ones.")
+            user = self.store.users.add(user, auth.hash_secret(secret))
+            self.store.audit.record(user, AuditAction.ADMIN, "user", user.id, "create")
+            issue_key(self.store, user, secret, self.now(), "account created", user)
+        return user
+
+    def set_secret(self, username: str, secret: str, current: str | None = None) -> User:
+        """A new password or PIN: one's own with the current one typed again (checked like a
+        sign-in), anyone else's by an administrator (a reset)."""
+        user = self._user_named(username)
+        if self.actor is not None and user.id == self.actor.id:
+            if current is None:
+                raise self._deny("Type your current password or PIN to change it.", "user",
+                                 user.id, "NO_PROOF")
+            reauthenticate(self.store, self.actor, current, self.now, purpose="password")
+        else:
+            self.require(Permission.MANAGE_USERS, "user", user.id)
+        self._store_secret(user, secret)
+        return user
+
+    def set_password(self, user_id: int, secret: str) -> None:
+        """The administrator sets a user's password or PIN (a reset)."""
+        self.require(Permission.MANAGE_USERS, "user", user_id)
+        self._store_secret(self.store.users.get(user_id), secret)
+
+    def _store_secret(self, user: User, secret: str) -> None:
+        """A new secret comes with a new key pair: the old private key stays sealed under the
+        old secret, and notes signed with it still verify by its public key."""
+        auth.check_secret(secret)
+        with self.store.db.atomic():
+            self.store.users.set_password_hash(user.id or 0, auth.hash_secret(secret))
+            self.store.audit.record(self.actor, AuditAction.ADMIN, "user", user.id, "password")
             issue_key(self.store, user, secret, self.now(), "password set", self.actor)
+
+    def disable_user(self, username: str) -> User:
+        """Stop a user from signing in (signed-in windows sign them out at their next action);
+        the clinic's last active administrator stays."""
+        user = self._user_named(username)
+        self.require(Permission.MANAGE_USERS, "user", user.id)
+        if user.active and user.credential is Credential.ADMIN and \
+                self.store.users.active_with_credential(Credential.ADMIN) <= 1:
+            raise self._deny(f"{user.display} is the last active administrator: add another "
+                             "administrator before disabling this one.", "user", user.id,
+                             "LAST_ADMIN")
+        with self.store.db.atomic():
+            self.store.users.update(replace(user, active=False))
+            self.store.audit.record(self.actor, AuditAction.ADMIN, "user", user.id, "disable")
+        return user
+
+    def _user_named(self, username: str) -> User:
+        user = self.store.users.by_username(username)
+        if user is None:
+            raise NotFound(f"No user '{username}' in this clinic")
+        return user
 
     def add_payer(self, payer: Payer) -> Payer:
         self.require(Permission.MANAGE_CLINIC)

@@ -1,0 +1,169 @@
+"""The database file: the demo clinic, backup, restore, and the window."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from ptdoc import clock, paths
+from ptdoc.cli.common import EXIT_OK, EXIT_PROBLEM, UsageError, sign_in, signed_in
+from ptdoc.errors import KnownError
+
+
+def register(sub, common: argparse.ArgumentParser) -> dict:
+    """Add this subject's commands to the parser; their handlers by command."""
+    p = sub.add_parser("demo", parents=[common], help="build a demo clinic in a new database")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing database (it is backed up first)")
+
+    p = sub.add_parser("backup", parents=[common], help="back up the database")
+    p.add_argument("dest", nargs="?", type=Path,
+                   help="file or folder (default: the backups folder beside the database)")
+
+    p = sub.add_parser("restore", parents=[common],
+                       help="replace the database with a checked backup")
+    p.add_argument("file", type=Path)
+    p.add_argument("--force", action="store_true",
+                   help="do not ask before replacing the database (needed when standard input "
+                        "is not a terminal)")
+
+    sub.add_parser("verify", parents=[common],
+                   help="check the audit log's hash chain and every signed note's signature")
+
+    p = sub.add_parser("gui", parents=[common], help="start the window (the default)")
+    p.add_argument("--no-demo", action="store_true",
+                   help="do not create a demo clinic when the database does not exist")
+    return {"demo": _cmd_demo, "backup": _cmd_backup, "restore": _cmd_restore,
+            "verify": _cmd_verify, "gui": _cmd_gui}
+
+
+def _cmd_verify(args: argparse.Namespace, db_path: Path) -> int:
+    with signed_in(args, db_path) as ws:
+        chain, notes = ws.verify_records()
+    legacy = sum(1 for _, verdict in notes if verdict.legacy)
+    problems = list(chain.problems) + [f"session {sid}: {verdict.headline}"
+                                       for sid, verdict in notes if not verdict.ok]
+    print(f"Audit log: {chain.rows} rows, chain head {chain.head}")
+    print(f"Signed notes: {len(notes)}" + (f" ({legacy} signed before keyed signatures, "
+                                           "checked by SHA-256 only)" if legacy else ""))
+    for problem in problems:
+        print(f"PROBLEM {problem}")
+    if problems:
+        print(f"{len(problems)} problem{'s' * (len(problems) != 1)}: the record does not "
+              "verify.")
+        return EXIT_PROBLEM
+    print("Everything verifies.")
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc import db as dbmod
+    from ptdoc.demo import DEMO_TIME_ZONE, build_demo
+
+    if db_path.exists():
+        if not args.force:
+            raise UsageError(f"{db_path} already exists; use --force to replace it (it is "
+                             "backed up, or moved aside when it is not a ptdoc database, "
+                             "first) or --db PATH for another file")
+        _administrator_of(db_path, args)
+        kept = dbmod.keep_current(db_path, "demo")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+        print(f"Previous file kept at {kept}")
+    with build_demo(db_path, clock.today(DEMO_TIME_ZONE)) as store:
+        print(f"Demo clinic created at {db_path}: {store.patients.count()} patients, "
+              f"{store.sessions.count()} sessions. Users: admin, mchen (DPT), jokafor (PT), "
+              "lrivera (PTA), tnguyen (aide), pkim (front desk); password demo1234.")
+    return EXIT_OK
+
+
+def _cmd_backup(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc import db as dbmod
+    from ptdoc.permissions import Permission
+    from ptdoc.repositories import AuditAction
+
+    stamp = f"ptdoc-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.sqlite3"
+    dest = args.dest or paths.backup_dir(db_path) / stamp
+    if dest.is_dir():
+        dest = dest / stamp
+    with signed_in(args, db_path) as ws:
+        ws.require(Permission.BACKUP)
+        try:
+            dbmod.checked_backup(ws.store.db, db_path, dest)
+        except OSError as exc:
+            raise UsageError(f"cannot write {dest}: {exc.strerror}") from exc
+        ws.store.audit.record(ws.actor, AuditAction.BACKUP, detail=dest.name)
+    print(f"Backed up {db_path} to {dest}")
+    return EXIT_OK
+
+
+def _cmd_restore(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc import db as dbmod
+    from ptdoc.repositories import AuditAction
+    from ptdoc.store import Store
+
+    dbmod.check_backup_file(args.file)
+    admin = _administrator_of(db_path, args)
+    if db_path.exists() and not args.force:
+        _confirm_restore(db_path, args.file)
+    kept = dbmod.restore(db_path, args.file)
+    with Store.open(db_path) as store:
+        # The ids of the restored file are its own: the administrator is found by name there.
+        actor = store.users.by_username(admin.username) if admin else None
+        store.audit.record(actor, AuditAction.RESTORE, detail=args.file.name)
+    print(f"Restored {db_path} from {args.file}" +
+          (f"; the previous database was kept at {kept}" if kept else ""))
+    return EXIT_OK
+
+
+def _administrator_of(db_path: Path, args: argparse.Namespace):  # -> User | None
+    """Replacing a clinic's database (restore, demo --force) is for its administrator, signed
+    in. A file that cannot be opened as ptdoc's database (missing, damaged, foreign: what
+    restore is for) has no users to ask; it is kept aside whole before it is replaced."""
+    from ptdoc import db as dbmod
+    from ptdoc.errors import DatabaseError
+    from ptdoc.permissions import Permission
+    from ptdoc.store import Store
+
+    try:
+        store = Store.open(db_path) if dbmod.identify(db_path) else None
+    except DatabaseError:
+        return None
+    if store is None:
+        return None
+    with store:
+        ws = sign_in(store, args)
+        ws.require(Permission.BACKUP)
+        return ws.actor
+
+
+def _confirm_restore(db_path: Path, source: Path) -> None:
+    """Restoring replaces a whole clinic: say what by what, and ask (y/N) on a terminal."""
+    from ptdoc import db as dbmod
+
+    what = (f"This replaces {db_path} ({dbmod.contents(db_path)}) with {source} "
+            f"({dbmod.contents(source)}).")
+    if not sys.stdin.isatty():
+        raise UsageError(f"{what} Run it on a terminal to confirm, or add --force.")
+    # The question goes to stderr, so it is seen even when the output is redirected.
+    print(f"{what}\nReplace the database? [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
+    if answer.strip().lower() not in ("y", "yes"):
+        raise UsageError("restore cancelled; nothing was changed")
+
+
+def _cmd_gui(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc import qtcheck
+
+    problem = qtcheck.display_problem(os.environ, sys.platform)
+    if problem:
+        raise KnownError(problem)
+    missing = qtcheck.missing_qt_libraries()
+    if missing:
+        raise KnownError(missing)
+    from ptdoc.ui.app import run
+
+    return run(db_path, demo_if_missing=not getattr(args, "no_demo", False))
