@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import Clinic, NOW, PASSWORD, TODAY, sign
+from conftest import NOW, PASSWORD, TODAY, Clinic, sign
 from pypdf import PdfReader
 
 from ptdoc import access, cli, interchange, keys
