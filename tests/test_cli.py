@@ -595,3 +595,36 @@ def test_files_with_patient_data_are_private(demo_db: Path, tmp_path: Path) -> N
         assert result.returncode == 0, result.stderr
         assert stat.S_IMODE(target.stat().st_mode) == 0o600, name
         assert target.read_bytes()[:7] in (b"%PDF-1.", b"{\n  \"fo")
+
+
+HOLD_THE_LOCK = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1])
+conn.execute("BEGIN IMMEDIATE")
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.rollback()
+"""
+
+
+def test_commands_wait_for_a_database_another_program_is_writing(tmp_path: Path) -> None:
+    """Another program holds the write lock for a second and a half: sign-in, a settings
+    change and an import wait for it instead of failing with 'database is locked'."""
+    db = tmp_path / "clinic.sqlite3"
+    new_clinic(db)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(db), "1.5"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    result = as_admin("--db", str(db), "clinic", "set", "--name", "Waited Clinic")
+    holder.wait(timeout=10)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "locked" not in result.stderr
+    assert "Waited Clinic" in as_admin("--db", str(db), "clinic").stdout
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(db), "9"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    result = as_admin("--db", str(db), "clinic", "set", "--name", "Too Long")
+    holder.kill()
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "in use by another program" in result.stderr
