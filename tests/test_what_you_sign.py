@@ -519,3 +519,23 @@ def test_a_note_tampered_after_signing_says_so_in_the_window(qtbot, window, clin
     assert any("SIGNATURE DOES NOT VERIFY" in sign.blockers.item(i).text()
                for i in range(sign.blockers.count()))
     window.grab().save(str(artifacts / "signature-does-not-verify.png"))
+
+
+def test_escape_while_editing_a_cell_cancels_the_edit(qtbot, window, clinic):
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    exercises, codes = editor.steps[2], editor.steps[3]
+    for number, table, column in ((3, exercises.table, COLUMN["reps"]),
+                                  (4, codes.table, ServiceTableModel.COL_MINUTES)):
+        step(qtbot, editor, number)
+        click_cell(qtbot, table, 0, column)
+        before = table.model().index(0, column).data()
+        qtbot.keyClick(table, "7")
+        cell_editor = QApplication.focusWidget()
+        assert cell_editor is not table
+        qtbot.keyClick(cell_editor, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda table=table: table.state() != QAbstractItemView.State.EditingState)
+        assert table.model().index(0, column).data() == before
+        qtbot.keyClick(table, Qt.Key.Key_Tab)  # Tab into the next cell, then Escape again
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert clinic.store.sessions.get(draft.id) == editor.session

@@ -231,8 +231,9 @@ class ExerciseTableModel(QAbstractTableModel):
         self.dataChanged.emit(index, index)
         self.refused.emit(f"exercises[{row}].{COLUMNS[col].key}", message)
 
-    def revert(self, index: Index) -> None:
-        """Forget a refused cell: the saved value shows again."""
+    def forget_refused(self, index: Index) -> None:
+        """Forget a refused cell: the saved value shows again. (Not ``revert``: Qt's views
+        call the model's revert() slot when Escape cancels a cell's editor.)"""
         if self.pending.pop((index.row(), index.column()), None) is not None:
             self.dataChanged.emit(index, index)
             self.refused.emit(f"exercises[{index.row()}].{COLUMNS[index.column()].key}", "")

@@ -137,7 +137,7 @@ class ServiceTableModel(RowsModel):
         self.dataChanged.emit(index, index)
         self.refused.emit(self._field(row, col), message)
 
-    def revert(self, index: Index) -> None:
+    def forget_refused(self, index: Index) -> None:
         """Forget a refused cell: the saved value shows again."""
         if self.pending.pop((index.row(), index.column()), None) is not None:
             self.dataChanged.emit(index, index)
