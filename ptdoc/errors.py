@@ -51,6 +51,10 @@ class NotFound(KnownError):
     """A record the user named does not exist."""
 
 
+class ChangedElsewhere(KnownError):
+    """The draft was saved by another window or workstation since this one last read it."""
+
+
 class RecordLocked(KnownError):
     """The session is signed: it can only be corrected by an addendum."""
 

@@ -198,6 +198,7 @@ def check_paper(out, *required: str, pages_each: int | None = None) -> None:
     """Two prints and two saves came out, each a PDF whose text has what is required."""
     assert (len(out.printed), len(out.saved)) == (2, 2)
     for path in out.printed + out.saved:
+        assert path.stat().st_mode & 0o777 == 0o600, path.name  # patient data: private
         texts = [page.extract_text() for page in PdfReader(str(path)).pages]
         if pages_each is not None:
             assert len(texts) == pages_each, path.name

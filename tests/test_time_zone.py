@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import NOW, TODAY, Clinic, sign
 from pypdf import PdfReader
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from test_cli import as_admin, new_clinic
 
 from ptdoc import clock
@@ -130,7 +130,6 @@ def test_the_editor_shows_the_signature_in_the_clinics_zone(qtbot, clinic: Clini
         sign.addenda.item(0).text()
     win.grab().save(str(artifacts / "editor-signed-chicago.png"))
     win.close()
-    QSettings().remove("editor/step")  # the next test's editor opens at its first step
 
 
 def test_clinic_time_zone_from_the_command_line(tmp_path: Path) -> None:

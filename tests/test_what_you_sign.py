@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
-from conftest import NOW, PASSWORD, Clinic
+from conftest import NOW, PASSWORD, TODAY, Clinic
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QWidget
 
@@ -423,7 +424,8 @@ def test_what_is_shown_is_the_stored_draft_plus_the_listed_refusals(qtbot, clini
 
 
 
-def test_another_clinicians_draft_opens_read_only_until_taken_over(qtbot, clinic):
+def test_another_clinicians_draft_opens_read_only_until_taken_over(qtbot, clinic,
+                                                                  monkeypatch):
     draft = clinic.complete_draft("pt")  # written by pt
     win = make_window(qtbot, clinic, "dpt")
     try:
@@ -432,8 +434,16 @@ def test_another_clinicians_draft_opens_read_only_until_taken_over(qtbot, clinic
         step(qtbot, editor, 4)
         assert editor.steps[3].total.isReadOnly()
         assert editor.take_over_button.isVisible()
+        from PySide6.QtWidgets import QMessageBox
+        asked = []
+
+        def confirm(_parent, _title, text, *_args):
+            asked.append(text)
+            return QMessageBox.StandardButton.Yes
+        monkeypatch.setattr(QMessageBox, "question", confirm)
         press(qtbot, Qt.Key.Key_K, Qt.KeyboardModifier.AltModifier)
         qtbot.waitUntil(lambda: not editor.read_only)  # a mnemonic animates the click
+        assert asked and "PT User, PT is writing this draft. Take it over?" in asked[0]
         assert not editor.take_over_button.isVisible()
         retype(qtbot, editor.steps[3].total, "41")
         assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 41
@@ -539,3 +549,90 @@ def test_escape_while_editing_a_cell_cancels_the_edit(qtbot, window, clinic):
         qtbot.keyClick(table, Qt.Key.Key_Tab)  # Tab into the next cell, then Escape again
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
     assert clinic.store.sessions.get(draft.id) == editor.session
+
+
+def test_a_note_changed_in_another_window_is_never_signed_or_overwritten_unseen(
+        qtbot, window, clinic, db_path):
+    from ptdoc.services import Workspace
+    from ptdoc.store import Store
+
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    with Store.open(db_path) as other_store:  # a second window, or another workstation
+        ws = Workspace(other_store, other_store.users.by_username("pt"), today=lambda: TODAY,
+                       now=lambda: NOW, codes=clinic.codes)
+        elsewhere = MainWindow(ws)
+        qtbot.addWidget(elsewhere)
+        elsewhere.show()
+        elsewhere.activateWindow()
+        qtbot.waitUntil(elsewhere.isActiveWindow)
+        second = open_from_day(qtbot, elsewhere, draft.id)
+        step(qtbot, second, 3)
+        type_in_cell(qtbot, second.steps[2].table, 0, COLUMN["sets"], "4")
+        assert other_store.sessions.get(draft.id).exercises[0].sets == 4
+        elsewhere.close()
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    # this window still shows 3 sets: signing is refused, and the note reloads
+    exercises, sign = editor.steps[2], editor.steps[5]
+    assert exercises.model.index(0, COLUMN["sets"]).data() == "3"
+    step(qtbot, editor, 6)
+    qtbot.keyClicks(sign.secret, PASSWORD)
+    qtbot.keyClick(sign.secret, Qt.Key.Key_Return)
+    assert clinic.store.sessions.get(draft.id).signature is None
+    assert "changed in another window" in sign.errors["signature"].text()
+    assert exercises.model.index(0, COLUMN["sets"]).data() == "4"
+
+    # an edit made on a stale screen is not written over the other one
+    clinic.as_("pt").save_draft(replace(clinic.store.sessions.get(draft.id),
+                                        assessment="Written on the other workstation."))
+    step(qtbot, editor, 4)
+    retype(qtbot, editor.steps[3].total, "45")
+    stored = clinic.store.sessions.get(draft.id)
+    assert stored.assessment == "Written on the other workstation."
+    assert stored.total_treatment_minutes == 30 and editor.steps[3].total.text() == "45"
+    assert "total_treatment_minutes" in editor.refused
+    assert editor.steps[2].assessment.toPlainText() == "Written on the other workstation."
+    retype(qtbot, editor.steps[3].total, "45")  # entered again, on top of what is stored now
+    stored = clinic.store.sessions.get(draft.id)
+    assert stored.total_treatment_minutes == 45
+    assert stored.assessment == "Written on the other workstation."
+    step(qtbot, editor, 6)
+    qtbot.keyClicks(sign.secret, PASSWORD)
+    qtbot.keyClick(sign.secret, Qt.Key.Key_Return)
+    signed = clinic.store.sessions.get(draft.id)
+    assert signed.signature is not None and signed.exercises[0].sets == 4
+
+
+def test_reasons_beside_fields_go_once_the_note_no_longer_has_them(qtbot, window, clinic):
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    visit = editor.steps[0]
+    step(qtbot, editor, 1)
+    retype(qtbot, visit.time_in, "08:00")
+    retype(qtbot, visit.time_out, "07:30")  # refused: before the time in
+    assert visit.errors["time_out"].isVisible()
+    qtbot.mouseClick(visit.time_out, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(visit.time_out, Qt.Key.Key_Escape)
+    retype(qtbot, visit.time_in, "07:00")  # saved: nothing is wrong with the time out now
+    assert not visit.errors["time_out"].isVisible() and not visit.errors["time_in"].isVisible()
+
+
+def test_a_long_refused_text_is_quoted_short(qtbot, window, clinic):
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    step(qtbot, editor, 4)
+    retype(qtbot, editor.steps[3].total, "9" * 500)
+    (flag,) = refused_flags(editor)
+    assert "(500 characters)" in flag and len(flag) < 400
+
+
+def test_ctrl_f_in_an_open_note_goes_to_the_patient_search(qtbot, window, clinic):
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id)
+    step(qtbot, editor, 4)
+    press(qtbot, Qt.Key.Key_F, CTRL)
+    assert window.editor is None and window.search.hasFocus() and window.search.isVisible()
+    qtbot.keyClicks(window.search, "Lee")
+    assert window.search.text() == "Lee"

@@ -14,7 +14,7 @@ from ptdoc.domain import (
     SessionStatus,
     require_valid_dates,
 )
-from ptdoc.errors import NotFound, RecordLocked, ValidationError
+from ptdoc.errors import ChangedElsewhere, NotFound, RecordLocked, ValidationError
 from ptdoc.library import carried
 from ptdoc.permissions import PT_ONLY_NOTES, Permission
 from ptdoc.repositories import AuditAction
@@ -63,8 +63,12 @@ class Sessions(WorkspaceCore):
             self.store.audit.record(self.actor, AuditAction.CREATE, "session", session.id)
         return session
 
-    def save_draft(self, session: Session) -> Session:
-        """Persist an edited draft (called on every field edit). Returns it with its id."""
+    def save_draft(self, session: Session, expected: Session | None = None) -> Session:
+        """Persist an edited draft (called on every field edit). Returns it with its id.
+
+        ``expected`` is the draft as the editor last read or saved it: when another window or
+        workstation saved it differently since, nothing is written (ChangedElsewhere), so no
+        one overwrites an edit they never saw."""
         self.require(Permission.DOCUMENT, "session", session.id)
         if session.id is not None:
             status, note_type, delivered_by = self.store.sessions.header(session.id)
@@ -78,6 +82,10 @@ class Sessions(WorkspaceCore):
         # The edit and its audit row commit together: no edit without its row, or the reverse.
         self._require_scope_of(session)  # before the transaction: a denial stays audited
         with self.store.db.atomic():
+            if expected is not None and session.id is not None and \
+                    self.store.sessions.get(session.id) != expected:
+                raise ChangedElsewhere("This note was changed in another window or on another "
+                                       "workstation: it has been reloaded here.")
             saved = self._store_draft(session)
             self.store.audit.record(self.actor, AuditAction.EDIT, "session", saved.id)
         return saved

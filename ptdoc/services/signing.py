@@ -7,7 +7,7 @@ from dataclasses import replace
 from ptdoc import keys
 from ptdoc.access import SignerProof, reauthenticate
 from ptdoc.domain import Session, SessionStatus, Signature, User, require_valid_dates
-from ptdoc.errors import Problem, RecordLocked, ValidationError
+from ptdoc.errors import ChangedElsewhere, Problem, RecordLocked, ValidationError
 from ptdoc.interchange import sha256, signed_content
 from ptdoc.permissions import PT_ONLY_NOTES, Permission, allowed
 from ptdoc.repositories import AuditAction, ChainCheck
@@ -33,7 +33,10 @@ class Signing(WorkspaceCore):
             raise self._deny("Signing needs a signed-in clinician.")
         return reauthenticate(self.store, self.actor, secret, self.now)
 
-    def sign(self, session_id: int, proof: SignerProof) -> Session:
+    def sign(self, session_id: int, proof: SignerProof, seen: Session | None = None) -> Session:
+        """Sign the stored draft. ``seen`` is the draft as the signer's screen shows it: if it
+        was saved differently elsewhere since, nothing is signed (what is signed is what the
+        signer saw). The draft is read and signed under one write lock."""
         self.require(Permission.SIGN, "session", session_id)
         actor = self.actor
         assert actor is not None  # SIGN is never allowed without a named user
@@ -47,10 +50,23 @@ class Signing(WorkspaceCore):
         session = self.store.sessions.get(session_id)
         if session.status == SessionStatus.SIGNED:
             raise RecordLocked("This session is already signed.")
+        # Refusals are audited, so they are decided before the transaction (a rollback would
+        # take their audit rows with it).
         self._require_scope_of(session)
         obstacles = self.signing_obstacles(session)
         if obstacles:
             raise self._deny(obstacles[0], "session", session_id, "NOT_TREATING")
+        with self.store.sessions.durable():
+            if self.store.sessions.get(session_id) != (seen or session):
+                raise ChangedElsewhere(
+                    "Not signed: this note was changed in another window or on another "
+                    "workstation since it was shown here. It has been reloaded: check it, then "
+                    "sign again.")
+            self._sign_stored(session, proof, actor)
+        return self.store.sessions.get(session_id)
+
+    def _sign_stored(self, session: Session, proof: SignerProof, actor: User) -> None:
+        session_id = session.id or 0
         judged = self.review(session)
         if not judged.can_sign:
             raise ValidationError(
@@ -67,11 +83,9 @@ class Signing(WorkspaceCore):
                                                        signature=signature)))
         signature = replace(signature, content=content, content_hash=sha256(content),
                             value=keys.sign(proof.private_key, content.encode()))
-        with self.store.sessions.durable():
-            self.store.sessions.sign(session_id, signature)
-            self.store.audit.record(actor, AuditAction.SIGN, "session", session_id,
-                                    f"{signature.content_hash[:12]} key {proof.key_id}")
-        return self.store.sessions.get(session_id)
+        self.store.sessions.sign(session_id, signature)
+        self.store.audit.record(actor, AuditAction.SIGN, "session", session_id,
+                                f"{signature.content_hash[:12]} key {proof.key_id}")
 
     def verify(self, session: Session) -> bool:
         """Whether a signed session is what its signer signed (see ``check_signature``)."""

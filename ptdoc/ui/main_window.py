@@ -66,8 +66,7 @@ class MainWindow(QMainWindow):
         self.today_action = self._action("&Today", "Ctrl+T", self._go_today)
         self.new_action = self._action("&New session…", "Ctrl+N", self.new_session)
         self.open_action = self._action("&Open session", "Ctrl+O", self.open_selected)
-        self.find_action = self._action("&Find patient", "Ctrl+F",
-                                        lambda: self.search.setFocus())
+        self.find_action = self._action("&Find patient", "Ctrl+F", self.find_patient)
         self.lock_action = self._action("&Lock / switch user", "Ctrl+L", self.lock)
         self.summaries_action = self._action("Preview &summaries…", "Ctrl+P",
                                              lambda: show_pdf(self.summaries_preview))
@@ -237,6 +236,17 @@ class MainWindow(QMainWindow):
                              f"{len(rows) - drafts} signed, {drafts} draft"
                              f"{'s' * (drafts != 1)}{blocked}")
         self.next_action.setEnabled(self.day < self.workspace.today())
+
+    def find_patient(self) -> None:
+        """Ctrl+F: the day view's patient search. From an open note, the note is closed first
+        (it is saved), so nothing is typed into a search box that is not on screen."""
+        if self.editor is not None and self.pages.currentWidget() is self.editor:
+            self.editor.close_editor()
+            if self.editor is not None:  # kept open: a refused value or an unsaved edit
+                return
+        if self.pages.currentWidget() is self.day_page:
+            self.search.setFocus()
+            self.search.selectAll()
 
     def _find_patients(self, text: str) -> None:
         self.patients.clear()

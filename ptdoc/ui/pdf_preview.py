@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QRect, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -82,7 +82,7 @@ def print_pdf(pdf: bytes, printer: QPrinter) -> int:
         copy.import_pages(source, list(pages))
         buffer = io.BytesIO()
         copy.save(buffer)
-        Path(printer.outputFileName()).write_bytes(buffer.getvalue())
+        write_private(Path(printer.outputFileName()), buffer.getvalue())  # patient data
         return len(pages)
     painter = QPainter()
     if not painter.begin(printer):
@@ -170,7 +170,11 @@ class PdfPreview(QDialog):
 
     def save_document(self) -> None:
         """Save as PDF… (Ctrl+S): ask where, then write the document as it is."""
-        path, _ = QFileDialog.getSaveFileName(self, "Save as PDF", self.suggested_name,
+        # In the user's documents, not wherever ptdoc was started from (its own folder).
+        folder = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
+        path, _ = QFileDialog.getSaveFileName(self, "Save as PDF",
+                                              str(Path(folder) / self.suggested_name),
                                               "PDF (*.pdf)")
         if not path:
             return

@@ -20,6 +20,7 @@ from ptdoc.rules import Finding, Severity
 CODE = "VALUE_REFUSED"
 REFUSED_BACKGROUND = "#f8d7da"  # a refused cell, and its text
 REFUSED_TEXT = "#8b0000"
+QUOTE = 60  # characters of a refused value quoted in the flags and messages
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,18 @@ class Refusal:
     text: str       # what they typed, kept on screen
     message: str    # why it was refused
 
+    @property
+    def quoted(self) -> str:
+        """What was typed, short enough to quote in a list (a refused narrative can be long)."""
+        text = " ".join(self.text.split())
+        return f"'{text}'" if len(text) <= QUOTE else f"'{text[:QUOTE]}…' ({len(self.text)} " \
+                                                        "characters)"
+
     def finding(self) -> Finding:
+        message = self.message if len(self.message) <= 400 else self.message[:400] + "…"
         return Finding(
             CODE, Severity.BLOCKER,
-            f"{self.label}: '{self.text}' is not saved. {self.message.rstrip('.')}.",
+            f"{self.label}: {self.quoted} is not saved. {message.rstrip('.')}.",
             self.field, "ptdoc's limits for this field: the note keeps its saved value until "
             "the typed one is accepted",
             "Correct the value, or press Escape in the field to go back to the saved value.")

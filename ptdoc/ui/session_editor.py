@@ -12,7 +12,7 @@ import html
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QSettings, Qt, QTime, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,9 +28,15 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc.claim import apply_claim, build_claim
-from ptdoc.clock import stamp
+from ptdoc.clock import local, stamp
 from ptdoc.domain import AddendumKind, Session, SessionStatus
-from ptdoc.errors import DatabaseLocked, KnownError, Problem, ValidationError
+from ptdoc.errors import (
+    ChangedElsewhere,
+    DatabaseLocked,
+    KnownError,
+    Problem,
+    ValidationError,
+)
 from ptdoc.permissions import Permission
 from ptdoc.review import Review
 from ptdoc.rules import Finding, Severity
@@ -67,6 +73,7 @@ class SessionEditor(QWidget):
         self.context = workspace.rule_context(session, wait_for_codes=False)
         self._review: Review | None = self.workspace.judge(self.context)
         self.read_only = not self._may_edit(session)
+        self.stored = session  # the draft as last read or saved here
         self.refused: dict[str, Refusal] = {}  # typed text the note refused, by field
         self._refused_changes: dict[str, tuple[Callable[[Session], Session],
                                                tuple[str, str]]] = {}
@@ -76,6 +83,9 @@ class SessionEditor(QWidget):
         self._retry = QTimer(self, interval=RETRY_MS)
         self._retry.timeout.connect(self._retry_save)
 
+        # Read-only text fields look read-only, not like white boxes that ignore typing.
+        self.setStyleSheet('QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"] '
+                           "{ background: palette(window); }")
         self.banner = QLabel(objectName="editor_banner")
         self.banner.setWordWrap(True)
         self.take_over_button = QPushButton("Ta&ke over this draft", objectName="take_over")
@@ -139,8 +149,7 @@ class SessionEditor(QWidget):
         self.close_button.clicked.connect(self.close_editor)
         self.flags.jump.connect(self.focus_field)
         self._set_read_only(self.read_only)
-        last = int(QSettings().value("editor/step", 0) or 0) if not self.read_only else 0
-        self.step_list.setCurrentRow(last if 0 <= last < len(self.steps) else 0)
+        self.step_list.setCurrentRow(0)  # every note opens at its first step
         self._refresh(all_steps=True)
         if not self.read_only:
             self.apply(lambda s: s, "services")  # the payer's current units and modifiers
@@ -163,8 +172,17 @@ class SessionEditor(QWidget):
 
     def take_over(self) -> None:
         """Make this draft the signed-in clinician's to write (audited), then edit it."""
+        writer = self.workspace.writer(self.session.id or 0)
+        answer = QMessageBox.question(
+            self, "Take over this draft",
+            f"{writer} is writing this draft. Take it over? You will write it from now on, "
+            f"{writer} will see it read-only, and the audit log records it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
         try:
-            self.session = self.workspace.take_over(self.session.id or 0)
+            self.session = self.stored = self.workspace.take_over(self.session.id or 0)
         except KnownError as exc:
             self.status(str(exc))
             return
@@ -184,7 +202,8 @@ class SessionEditor(QWidget):
         self.addAction(action)
 
     def status(self, message: str) -> None:
-        self.status_label.setText(f"{message} · {QTime.currentTime().toString('HH:mm:ss')}")
+        shown = local(self.workspace.now(), self.workspace.time_zone())
+        self.status_label.setText(f"{message} · {shown:%H:%M:%S}")
 
     def go(self, index: int) -> None:
         if 0 <= index < len(self.steps):
@@ -195,7 +214,6 @@ class SessionEditor(QWidget):
             return
         self.stack.setCurrentIndex(index)
         self.steps[index].load(self.session)
-        QSettings().setValue("editor/step", index)  # the next draft opens at the same step
         self.back_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < len(self.steps) - 1)
 
@@ -230,7 +248,12 @@ class SessionEditor(QWidget):
         try:
             # A short wait: the GUI must not freeze while another program holds the database.
             with self.workspace.store.db.waiting(SAVE_WAIT_MS):
-                saved = self.workspace.save_draft(new)
+                saved = self.workspace.save_draft(new, expected=self.stored)
+        except ChangedElsewhere as exc:
+            # Saved elsewhere since it was read here: show that version; what was typed here
+            # stays on screen, refused, until it is entered again on top of it.
+            self.reload()
+            return self._refuse(field, typed, [Problem(field, str(exc))], change)
         except DatabaseLocked:
             # Kept on screen and in memory, and saved whole as soon as the database is free.
             self.session = new
@@ -242,7 +265,10 @@ class SessionEditor(QWidget):
             return self._refuse(field, typed, [Problem(field, str(exc))], change)
         self.unsaved = False
         self._retry.stop()
-        self.session = saved
+        self.session = self.stored = saved
+        keep = {r.field.split("[")[0].split(".")[0] for r in self.open_refusals()}
+        for step in self.steps:
+            step.clear_errors(keep)
         self.context = self.workspace.rule_context(saved, wait_for_codes=False)
         self._review = self.workspace.judge(self.context)
         self._refresh()
@@ -263,6 +289,20 @@ class SessionEditor(QWidget):
                 continue
             if candidate != self.session:
                 self.apply(change, field, typed)
+
+    def reload(self) -> None:
+        """Show the draft as it is stored now (saved elsewhere since it was read here)."""
+        self.session = self.stored = self.workspace.store.sessions.get(self.session.id or 0)
+        self.unsaved = False
+        self._retry.stop()
+        self.context = self.workspace.rule_context(self.session, wait_for_codes=False)
+        self._review = self.workspace.judge(self.context)
+        if self.session.status == SessionStatus.SIGNED:
+            self.read_only = True
+            self._set_read_only(True)
+        self._refresh(all_steps=True)
+        self.status("Reloaded: this note was changed in another window or on another "
+                    "workstation")
 
     def _mark_unsaved(self) -> None:
         self.unsaved = True
@@ -366,7 +406,7 @@ class SessionEditor(QWidget):
                 self, "Values not saved",
                 f"{count} value{'s' * (count != 1)} you typed {'were' if count != 1 else 'was'} "
                 f"refused and {'are' if count != 1 else 'is'} not saved:\n\n"
-                + "\n".join(f"• {r.label}: '{r.text}'" for r in refusals[:8])
+                + "\n".join(f"• {r.label}: {r.quoted}" for r in refusals[:8])
                 + "\n\nClose the note and discard them? (No goes back to the first one.)",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 QMessageBox.StandardButton.No)
@@ -406,7 +446,11 @@ class SessionEditor(QWidget):
                 raise KnownError("Not signed: the last edits are not saved yet (the database "
                                  "is busy). They are kept here and saved as soon as it is free.")
         proof = self.workspace.prove_signer(secret)
-        self.session = self.workspace.sign(self.session.id or 0, proof)
+        try:
+            self.session = self.workspace.sign(self.session.id or 0, proof, seen=self.session)
+        except ChangedElsewhere:
+            self.reload()
+            raise
         self._reload_after_lock("Signed")
 
     def add_addendum(self, kind: AddendumKind, reason: str, text: str) -> None:

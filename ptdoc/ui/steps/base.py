@@ -75,6 +75,13 @@ class Step(QWidget):
             else:
                 widget.setEnabled(not read_only)
 
+    def clear_errors(self, keep: Container[str]) -> None:
+        """After a save, reasons beside fields that no longer hold a refused value go: the
+        flags panel says what is still wrong."""
+        for name, error in self.errors.items():
+            if name not in keep:
+                error.clear_message()
+
     def paint_refusals(self, refused: Container[str]) -> None:
         """Text fields holding a refused value look like the flowsheet's red cells."""
         for field, widget in self.text_fields.items():
