@@ -102,6 +102,8 @@ CASES: dict[str, tuple[Callable, Callable]] = {
     "AIDE_TIME_BILLED": (same, with_exercise(delivered_by=Provider.AIDE)),
     "EXERCISE_MINUTES_MISMATCH": (same, with_services(ServiceLine("97110", 30, 2, GP),
                                                       total=35)),
+    "EXERCISE_CODE_NOT_BILLED": (same, with_services(ServiceLine("97530", 10, 1, GP),
+                                                     total=35)),
     "GROUP_AND_ONE_ON_ONE": (same, with_services(ServiceLine("97110", 23, 2, GP),
                                                  ServiceLine("97150", 20, 1, GP))),
     "MEDICARE_CODE_INVALID": (same, with_services(ServiceLine("97110", 23, 2, GP),

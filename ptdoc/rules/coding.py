@@ -177,6 +177,23 @@ def exercise_minutes(ctx: RuleContext) -> Iterator[Finding]:
                 f"Make the {code} minutes {billable}, or correct the exercise minutes.")
 
 
+@rule("EXERCISE_CODE_NOT_BILLED")
+def exercise_code_not_billed(ctx: RuleContext) -> Iterator[Finding]:
+    billed = {line.code for line in ctx.session.services}
+    codes = dict.fromkeys(e.code for e in ctx.session.exercises if e.code and e.minutes)
+    for code in codes:
+        info = lookup(code)
+        billable = _exercise_minutes(ctx, code)[0]
+        if code in billed or info is None or not info.timed or not billable:
+            continue
+        yield Finding(
+            "EXERCISE_CODE_NOT_BILLED", Severity.WARNING,
+            f"The flowsheet has {billable} one-on-one minutes of exercise coded {code}, but no "
+            f"{code} line is billed: the claim does not match the note.", "services",
+            MBPM_NOTE, f"Add a {code} line with {billable} minutes (Fill minutes from "
+                       "exercises), or give the reason it is not billed.")
+
+
 @rule("GROUP_AND_ONE_ON_ONE")
 def group_and_timed(ctx: RuleContext) -> Iterator[Finding]:
     s = ctx.session
