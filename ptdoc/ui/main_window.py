@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         self.signed_in.setText(f"Signed in as {user.display if user else 'command line'} · "
                                f"{self.clinic_name}")
         self.new_action.setEnabled(self.workspace.can(Permission.DOCUMENT))
+        self.open_action.setEnabled(self.workspace.can(Permission.VIEW_CLINICAL))
         printing = self.workspace.can(Permission.PRINT_SUMMARY)
         self.summaries_action.setEnabled(printing)
         self.day_sheet_action.setEnabled(printing)
@@ -426,8 +427,10 @@ class MainWindow(QMainWindow):
         geometry = QSettings().value("main/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 760)
+        else:  # fits the screen it opens on (a 1366x768 laptop too), with its frame
+            screen = self.screen().availableGeometry() if self.screen() else None
+            self.resize(min(1280, screen.width() - 40) if screen else 1280,
+                        min(760, screen.height() - 60) if screen else 760)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.editor is not None:
