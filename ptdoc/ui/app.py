@@ -96,7 +96,8 @@ def start_daily_backup(window: MainWindow, db_path: Path) -> None:
         log.warning("daily backup failed: %s", exc)
         QMessageBox.warning(window, "ptdoc — daily backup", f"The daily backup failed: {exc}")
 
-    run_in_background(lambda: dbmod.daily_backup(db_path, clock.today()), done, failed)
+    today = window.workspace.today()  # the clinic's date, not the computer's UTC one
+    run_in_background(lambda: dbmod.daily_backup(db_path, today), done, failed)
 
 
 def run(db_path: Path, demo_if_missing: bool = True) -> int:
