@@ -85,3 +85,16 @@ def in_modal(open_it: Callable[[], object], act: Callable[[QWidget], object],
     dialog = seen.get("dialog")
     assert isinstance(dialog, QWidget), "no modal window opened"
     return dialog
+
+
+def main_window(qtbot, workspace, size: tuple[int, int] = (1366, 768)):
+    """The main window for ``workspace``, shown and active, as after signing in."""
+    from ptdoc.ui.main_window import MainWindow
+
+    win = MainWindow(workspace)
+    qtbot.addWidget(win)
+    win.resize(*size)
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow)
+    return win

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSWORD, TODAY, Clinic, sign
-from driving import in_modal
+from driving import in_modal, main_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -47,12 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def window(qtbot, clinic: Clinic) -> Iterator[MainWindow]:
-    win = MainWindow(clinic.as_("pt"))
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
+    win = main_window(qtbot, clinic.as_("pt"))
     yield win
     win.close()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSWORD, TODAY, Clinic
+from driving import main_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from test_cli import ptdoc
@@ -62,12 +63,7 @@ def test_the_services_refuse_a_disabled_user_and_audit_it(clinic: Clinic,
 @pytest.fixture
 def window(qtbot, clinic: Clinic) -> Iterator[MainWindow]:
     clinic.complete_draft("pt", TODAY)
-    win = MainWindow(clinic.as_("pt"))
-    qtbot.addWidget(win)
-    win.resize(1280, 760)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
+    win = main_window(qtbot, clinic.as_("pt"), (1280, 760))
     yield win
     win.close()
 

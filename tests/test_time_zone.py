@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import NOW, TODAY, Clinic, sign
+from driving import main_window
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from test_cli import as_admin, new_clinic
@@ -23,7 +24,6 @@ from ptdoc.errors import ValidationError
 from ptdoc.migrations import MIGRATIONS, m006_clinic_time_zone
 from ptdoc.services import Workspace
 from ptdoc.store import Store
-from ptdoc.ui.main_window import MainWindow
 
 EVENING = dt.datetime(2026, 11, 27, 2, 30, tzinfo=dt.UTC)  # 8:30 pm in Chicago, Nov 26
 SHOWN = "2026-11-26 20:30 CST"
@@ -110,12 +110,7 @@ def test_the_editor_shows_the_signature_in_the_clinics_zone(qtbot, clinic: Clini
                                                            artifacts: Path) -> None:
     in_chicago(clinic)
     signed_in_the_evening(clinic)
-    win = MainWindow(clinic.as_("pt"))
-    qtbot.addWidget(win)
-    win.resize(1280, 760)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
+    win = main_window(qtbot, clinic.as_("pt"), (1280, 760))
     win.table.setFocus()
     win.table.selectRow(0)
     qtbot.keyClick(win.table, Qt.Key.Key_Return)

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import NOW, PASSWORD, TODAY, Clinic
+from driving import main_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QWidget
 
@@ -23,13 +24,7 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 def make_window(qtbot, clinic: Clinic, username: str) -> MainWindow:
-    win = MainWindow(clinic.as_(username))
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    win.show()
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
-    return win
+    return main_window(qtbot, clinic.as_(username))
 
 
 @pytest.fixture
@@ -561,11 +556,7 @@ def test_a_note_changed_in_another_window_is_never_signed_or_overwritten_unseen(
     with Store.open(db_path) as other_store:  # a second window, or another workstation
         ws = Workspace(other_store, other_store.users.by_username("pt"), today=lambda: TODAY,
                        now=lambda: NOW, codes=clinic.codes)
-        elsewhere = MainWindow(ws)
-        qtbot.addWidget(elsewhere)
-        elsewhere.show()
-        elsewhere.activateWindow()
-        qtbot.waitUntil(elsewhere.isActiveWindow)
+        elsewhere = main_window(qtbot, ws)
         second = open_from_day(qtbot, elsewhere, draft.id)
         step(qtbot, second, 3)
         type_in_cell(qtbot, second.steps[2].table, 0, COLUMN["sets"], "4")

@@ -33,7 +33,13 @@ from ptdoc.domain import (
     Side,
 )
 from ptdoc.errors import ValidationError
-from ptdoc.ui.refusals import REFUSED_BACKGROUND, REFUSED_TEXT, Pending, Refusal, carry_pending
+from ptdoc.ui.refusals import (
+    REFUSED_BACKGROUND,
+    REFUSED_TEXT,
+    Pending,
+    RefusedCells,
+    carry_pending,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -125,7 +131,7 @@ def parse(column: Column, text: str, field: str) -> Any:
     return text
 
 
-class ExerciseTableModel(QAbstractTableModel):
+class ExerciseTableModel(RefusedCells, QAbstractTableModel):
     """Rows of the flowsheet. ``edited`` carries the new rows; ``refused`` a field's reason."""
 
     edited = Signal(tuple)
@@ -201,7 +207,7 @@ class ExerciseTableModel(QAbstractTableModel):
             return False
         row, col = index.row(), index.column()
         column = COLUMNS[col]
-        field = f"exercises[{row}].{column.key}"
+        field = self.cell_field(row, col)
         text = "" if value is None else str(value)
         try:
             parsed = parse(column, text, field)
@@ -220,29 +226,12 @@ class ExerciseTableModel(QAbstractTableModel):
         self.edited.emit(tuple(self._rows))
         return True
 
-    def refuse_last_edit(self, message: str) -> None:
-        """The note refused the cell just edited (the row as a whole did not validate): the
-        cell keeps what was typed, in red, and the row its saved values."""
-        if self.last_edit is None:
-            return
-        row, col, text = self.last_edit
-        self.pending[(row, col)] = (text, message)
-        index = self.index(row, col)
-        self.dataChanged.emit(index, index)
-        self.refused.emit(f"exercises[{row}].{COLUMNS[col].key}", message)
+    def cell_field(self, row: int, column: int) -> str:
+        return f"exercises[{row}].{COLUMNS[column].key}"
 
-    def forget_refused(self, index: Index) -> None:
-        """Forget a refused cell: the saved value shows again. (Not ``revert``: Qt's views
-        call the model's revert() slot when Escape cancels a cell's editor.)"""
-        if self.pending.pop((index.row(), index.column()), None) is not None:
-            self.dataChanged.emit(index, index)
-            self.refused.emit(f"exercises[{index.row()}].{COLUMNS[index.column()].key}", "")
-
-    def refusals(self) -> list[Refusal]:
-        return [Refusal(f"exercises[{r}].{COLUMNS[c].key}",
-                        f"Exercise row {r + 1} ({self._rows[r].name}), {COLUMNS[c].header}"
-                        if r < len(self._rows) else f"Exercise row {r + 1}", text, message)
-                for (r, c), (text, message) in sorted(self.pending.items())]
+    def cell_label(self, row: int, column: int) -> str:
+        name = f" ({self._rows[row].name})" if row < len(self._rows) else ""
+        return f"Exercise row {row + 1}{name}, {COLUMNS[column].header}"
 
 
 class ChoiceDelegate(QStyledItemDelegate):

@@ -65,6 +65,43 @@ def carry_pending(pending: Pending, old: Sequence[object], new: Sequence[object]
     return kept
 
 
+class RefusedCells:
+    """Red cells for an editable table model (mixed in before the Qt model class): what was
+    typed and refused, by (row, column), and the cell last saved. The model names its cells
+    (``cell_field``, ``cell_label``) and has a ``refused(field, message)`` signal."""
+
+    pending: Pending
+    last_edit: tuple[int, int, str] | None  # (row, column, text) of the cell last saved
+
+    def cell_field(self, row: int, column: int) -> str:
+        raise NotImplementedError
+
+    def cell_label(self, row: int, column: int) -> str:
+        raise NotImplementedError
+
+    def refuse_last_edit(self, message: str) -> None:
+        """The note refused the cell just edited (the row as a whole did not validate): the
+        cell keeps what was typed, in red, and the row its saved values."""
+        if self.last_edit is None:
+            return
+        row, column, text = self.last_edit
+        self.pending[(row, column)] = (text, message)
+        index = self.index(row, column)
+        self.dataChanged.emit(index, index)
+        self.refused.emit(self.cell_field(row, column), message)
+
+    def forget_refused(self, index: QModelIndex) -> None:
+        """Forget a refused cell: the saved value shows again. (Not ``revert``: Qt's views
+        call the model's revert() slot when Escape cancels a cell's editor.)"""
+        if self.pending.pop((index.row(), index.column()), None) is not None:
+            self.dataChanged.emit(index, index)
+            self.refused.emit(self.cell_field(index.row(), index.column()), "")
+
+    def refusals(self) -> list[Refusal]:
+        return [Refusal(self.cell_field(r, c), self.cell_label(r, c), text, message)
+                for (r, c), (text, message) in sorted(self.pending.items())]
+
+
 def revert_on_escape(table: QAbstractItemView, revert: Callable[[QModelIndex], None]) -> None:
     """Escape on a red cell (not while editing it) goes back to the saved value."""
     shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), table,

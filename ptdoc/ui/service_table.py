@@ -18,14 +18,14 @@ from ptdoc.ui.refusals import (
     REFUSED_BACKGROUND,
     REFUSED_TEXT,
     Pending,
-    Refusal,
+    RefusedCells,
     carry_pending,
 )
 
 Index = QModelIndex | QPersistentModelIndex
 
 
-class ServiceTableModel(RowsModel):
+class ServiceTableModel(RefusedCells, RowsModel):
     COL_CODE, COL_DESCRIPTION, COL_MINUTES, COL_UNITS, COL_MODIFIERS, COL_WHY = range(6)
     HEADERS = ("Code", "Service", "Minutes", "Units", "Modifiers", "Why these modifiers")
     FIELDS: ClassVar[dict[int, str]] = {
@@ -103,7 +103,7 @@ class ServiceTableModel(RowsModel):
         if not index.isValid() or role != Qt.ItemDataRole.EditRole or self.read_only:
             return False
         row, col = index.row(), index.column()
-        field = self._field(row, col)
+        field = self.cell_field(row, col)
         text = str(value or "").strip()
         try:
             if col == self.COL_CODE:
@@ -124,26 +124,8 @@ class ServiceTableModel(RowsModel):
         self.edited.emit(tuple(self._rows))
         return True
 
-    def _field(self, row: int, col: int) -> str:
-        return f"services[{row}].{self.FIELDS.get(col, '')}"
+    def cell_field(self, row: int, column: int) -> str:
+        return f"services[{row}].{self.FIELDS.get(column, '')}"
 
-    def refuse_last_edit(self, message: str) -> None:
-        """The note refused the line just edited: the cell keeps what was typed, in red."""
-        if self.last_edit is None:
-            return
-        row, col, text = self.last_edit
-        self.pending[(row, col)] = (text, message)
-        index = self.index(row, col)
-        self.dataChanged.emit(index, index)
-        self.refused.emit(self._field(row, col), message)
-
-    def forget_refused(self, index: Index) -> None:
-        """Forget a refused cell: the saved value shows again."""
-        if self.pending.pop((index.row(), index.column()), None) is not None:
-            self.dataChanged.emit(index, index)
-            self.refused.emit(self._field(index.row(), index.column()), "")
-
-    def refusals(self) -> list[Refusal]:
-        return [Refusal(self._field(r, c), f"Billed code line {r + 1}, {self.HEADERS[c]}",
-                        text, message)
-                for (r, c), (text, message) in sorted(self.pending.items())]
+    def cell_label(self, row: int, column: int) -> str:
+        return f"Billed code line {row + 1}, {self.HEADERS[column]}"
