@@ -627,3 +627,21 @@ def test_ctrl_f_in_an_open_note_goes_to_the_patient_search(qtbot, window, clinic
     assert window.editor is None and window.search.hasFocus() and window.search.isVisible()
     qtbot.keyClicks(window.search, "Lee")
     assert window.search.text() == "Lee"
+
+
+def test_a_new_session_needs_a_patient_chosen_first(qtbot, window, clinic):
+    from driving import in_modal
+
+    from ptdoc.ui.new_session import NewSessionDialog
+
+    shown = []
+
+    def start_at_once(dialog):
+        assert isinstance(dialog, NewSessionDialog)
+        assert dialog.results.currentItem() is None  # nothing chosen for the user
+        qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
+        shown.append(dialog.message.text())
+
+    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start_at_once)
+    assert shown == ["Choose the patient first."]
+    assert clinic.store.sessions.count() == 0

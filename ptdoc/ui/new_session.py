@@ -104,7 +104,9 @@ class NewSessionDialog(QDialog):
             item = QListWidgetItem(patient_line(p))
             item.setData(PATIENT_ROLE, p)
             self.results.addItem(item)
-        if self.results.count():
+        # Nothing is chosen until something is typed: Ctrl+Enter on a fresh dialog must not
+        # start a note for whoever happens to be listed first.
+        if self.results.count() and text.strip():
             self.results.setCurrentRow(0)
 
     def _picked(self, item: QListWidgetItem | None) -> None:
