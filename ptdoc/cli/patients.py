@@ -136,7 +136,10 @@ def _plan_arguments(p: argparse.ArgumentParser, diagnosis_required: bool) -> Non
 
 
 def _plan_changes(args: argparse.Namespace) -> dict:
-    changes = {"diagnoses": tuple(args.diagnosis) if args.diagnosis else None,
+    from ptdoc.identifiers import normalize_icd10
+
+    changes = {"diagnoses": tuple(normalize_icd10(c) for c in args.diagnosis)
+               if args.diagnosis else None,
                "goals": tuple(args.goal) if args.goal else None,
                "frequency": args.frequency, "duration": args.duration,
                "physician_name": args.physician, "physician_npi": args.physician_npi,
