@@ -8,8 +8,8 @@ import pytest
 from ptdoc import fields
 from ptdoc.domain import (
     Addendum,
-    Appointment,
     AddendumKind,
+    Appointment,
     Credential,
     Episode,
     ExerciseEntry,
