@@ -270,12 +270,6 @@ def _patient_show(args: argparse.Namespace, db_path: Path) -> int:
     return EXIT_OK
 
 
-def _episode_json(e) -> dict:  # e: Episode
-    from ptdoc.codec import to_plain
-
-    return {**to_plain(e), "patient_id": None}
-
-
 def _cmd_episodes(args: argparse.Namespace, db_path: Path) -> int:
     with signed_in(args, db_path) as ws:
         episodes = ws.episodes_of(ws.patient_by_mrn(args.patient).id or 0)
