@@ -207,3 +207,21 @@ def test_a_pt_opens_evaluation_on_a_new_episode(clinic: Clinic) -> None:
     episode = pt.add_episode(Episode(clinic.patient.id, TODAY, diagnoses=("M25.561",)))
     evaluation = pt.new_session(clinic.patient.id, TODAY, episode.id, NoteType.EVALUATION)
     assert evaluation.diagnoses == ("M25.561",)
+
+
+def test_a_next_visit_of_an_older_database_becomes_its_appointment(tmp_path: Path) -> None:
+    from ptdoc import db as dbmod
+    from ptdoc.store import Store
+
+    path = tmp_path / "old.sqlite3"
+    db = dbmod.connect(path)
+    db.execute(f"PRAGMA application_id = {dbmod.APPLICATION_ID}")
+    dbmod.migrate_to_latest(db, None, target=9)
+    db.execute("INSERT INTO patients (mrn, first_name, last_name, date_of_birth, next_visit) "
+               "VALUES ('A1', 'Ann', 'Lee', '1950-01-01', '2026-12-01')")
+    db.close()
+    with Store.open(path) as store:
+        patient = store.patients.by_mrn("A1")
+        booked = store.appointments.next_after(patient.id, TODAY)
+        assert (booked.day, booked.time, booked.clinician_id) == (dt.date(2026, 12, 1), None,
+                                                                  None)
