@@ -8,6 +8,7 @@ from functools import cache
 from importlib import resources
 
 from ptdoc.domain import Payer, PayerProfile, UnitMethod
+from ptdoc.errors import ValidationError
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,18 @@ def payer_profiles() -> dict[str, dict]:
     return json.loads(text)["profiles"]
 
 
-def payer_from_profile(name: str, profile: str) -> Payer:
-    """A new payer with its profile's defaults (unit method, GP/CQ/KX, code-pair edits)."""
-    p = payer_profiles()[profile]
-    return Payer(name, PayerProfile(profile), UnitMethod(p["unit_method"]), p["medicare"],
+def payer_from_profile(name: str, profile: str, unit_method: str | None = None) -> Payer:
+    """A new payer with its profile's defaults (unit method, GP/CQ/KX, code-pair edits);
+    ``unit_method`` overrides the profile's ('cms' or 'per-code')."""
+    profiles = payer_profiles()
+    if profile not in profiles:
+        raise ValidationError.single("profile", f"Payer profile must be one of "
+                                                f"{', '.join(profiles)} (got '{profile}')")
+    p = profiles[profile]
+    method = unit_method or p["unit_method"]
+    if method not in {m.value for m in UnitMethod}:
+        raise ValidationError.single("unit_method", f"Unit method must be 'cms' or 'per-code' "
+                                                    f"(got '{method}')")
+    return Payer(name, PayerProfile(profile), UnitMethod(method), p["medicare"],
                  gp_required=p["gp_required"], cq_applies=p["cq_applies"],
                  kx_applies=p["kx_applies"], code_pair_edits=p["code_pair_edits"])

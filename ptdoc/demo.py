@@ -253,7 +253,11 @@ class _PatientBuilder:
         following = self.today + dt.timedelta(days=1)
         while following.weekday() not in self._weekdays:
             following += dt.timedelta(days=1)
-        admin.update_patient(replace(patient, next_visit=following))
+        if dates[-1] != self.today and self.index % 5 == 0:  # expected today, no note yet
+            admin.set_appointment(patient.id or 0, self.today, dt.time(16, 30),
+                                  self.users[self.pt].id)
+        slot = dt.time(8 + self.index % 9, 30 if self.index % 2 else 0)
+        admin.set_appointment(patient.id or 0, following, slot, self.users[self.pt].id)
 
     @property
     def _weekdays(self) -> tuple[int, int]:

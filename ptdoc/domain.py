@@ -48,6 +48,17 @@ class PayerProfile(StrEnum):
     MEDICARE_ADVANTAGE = "medicare_advantage"
     MEDICAID = "medicaid"
     COMMERCIAL = "commercial"
+    WORKERS_COMP = "workers_comp"
+    SELF_PAY = "self_pay"
+
+
+class Sex(StrEnum):
+    """As the payer has it on file (claims carry it)."""
+
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
 
 
 class SessionStatus(StrEnum):
@@ -244,13 +255,20 @@ class Payer(_Validated):
 
 @dataclass(frozen=True)
 class Patient(_Validated):
+    """A registered patient: demographics, and the primary (and optional secondary) payer with
+    the member ID on each card. The next appointment is an Appointment, not a patient field."""
+
     mrn: str
     first_name: str
     last_name: str
     date_of_birth: dt.date
     payer_id: int | None = None
     member_id: str = ""
-    next_visit: dt.date | None = None
+    sex: Sex | None = None
+    phone: str = ""
+    address: str = ""
+    secondary_payer_id: int | None = None
+    secondary_member_id: str = ""
     id: int | None = None
 
     def _check(self, check: f.Checker) -> None:
@@ -260,12 +278,49 @@ class Patient(_Validated):
                    required=True)
         check.text("last_name", "Last name", self.last_name, limit=f.NAME_TEXT, required=True)
         check.date("date_of_birth", "Date of birth", self.date_of_birth, required=True)
-        check.date("next_visit", "Next visit", self.next_visit)
         check.text("member_id", "Member ID", self.member_id, limit=f.CODE_TEXT)
+        check.text("secondary_member_id", "Secondary member ID", self.secondary_member_id,
+                   limit=f.CODE_TEXT)
+        if self.sex is not None and not isinstance(self.sex, Sex):
+            check.add("sex", f"Sex must be one of {', '.join(Sex)}")
+        check.text("phone", "Phone", self.phone, limit=f.CODE_TEXT)
+        check.text("address", "Address", self.address, limit=f.ADDRESS_TEXT)
+        if self.secondary_payer_id is not None:
+            if self.payer_id is None:
+                check.add("secondary_payer_id", "A secondary payer needs a primary payer")
+            elif self.secondary_payer_id == self.payer_id:
+                check.add("secondary_payer_id", "The secondary payer must differ from the "
+                                                "primary payer")
+        elif self.secondary_member_id:
+            check.add("secondary_member_id", "A secondary member ID needs a secondary payer")
 
     @property
     def display_name(self) -> str:
         return f"{self.last_name}, {self.first_name}"
+
+
+@dataclass(frozen=True)
+class Appointment(_Validated):
+    """A patient's expected visit: a day, usually a time, and the clinician they will see."""
+
+    patient_id: int
+    day: dt.date
+    time: dt.time | None = None
+    clinician_id: int | None = None
+    id: int | None = None
+
+    def _check(self, check: f.Checker) -> None:
+        check.date("day", "Appointment date", self.day, required=True,
+                   earliest=dt.date(2000, 1, 1))
+        if self.time is not None and (not isinstance(self.time, dt.time) or self.time.second
+                                      or self.time.microsecond or self.time.tzinfo):
+            check.add("time", "Appointment time must be a clock time in whole minutes (HH:MM)")
+        _check_user_ref(check, "clinician_id", "Clinician", self.clinician_id, required=False)
+
+    @property
+    def when(self) -> str:
+        """As the front desk reads it: 2026-05-04 09:30."""
+        return f"{self.day.isoformat()} {self.time:%H:%M}" if self.time else self.day.isoformat()
 
 
 @dataclass(frozen=True)
@@ -277,6 +332,7 @@ class Episode(_Validated):
     diagnoses: tuple[str, ...] = ()
     goals: tuple[str, ...] = ()
     frequency: str = ""
+    duration: str = ""
     certified_through: dt.date | None = None
     certified_on: dt.date | None = None
     order_on_file: bool = False
@@ -291,6 +347,7 @@ class Episode(_Validated):
         for i, goal in enumerate(self.goals):
             check.text(f"goals[{i}]", "Goal", goal, limit=f.CELL_TEXT, required=True)
         check.text("frequency", "Frequency", self.frequency)
+        check.text("duration", "Duration", self.duration)
         check.text("physician_name", "Certifying physician", self.physician_name,
                    limit=f.NAME_TEXT)
         before = len(check.problems)

@@ -35,7 +35,10 @@ SCHEMA_PATH = Path(__file__).parent / "resources" / "session.schema.json"
 _USER_REFS = ("Session.delivered_by", "Session.supervised_by", "Signature.signer",
               "Addendum.author")
 _SESSION_SKIP = ("id", "patient_id", "episode_id")
-_PATIENT_SKIP = ("id", "payer_id")
+# The file carries the primary payer only (as ``payer``); database ids never travel.
+_PATIENT_SKIP = ("id", "payer_id", "secondary_payer_id", "secondary_member_id")
+# Written by older versions and ignored on reading: the next visit is an appointment now.
+_PATIENT_LEGACY = ("next_visit",)
 _EPISODE_SKIP = ("id", "patient_id")
 _PAYER_SKIP = ("id",)
 _USER_SKIP = ("id", "active")
@@ -202,7 +205,10 @@ def parse_document(data: Any) -> SessionDocument:
         return by_name[value]
 
     parser.converters = {name: user_ref for name in _USER_REFS}
-    patient = parser.record(Patient, data.get("patient"), "patient", skip=_PATIENT_SKIP)
+    raw_patient = data.get("patient")
+    if isinstance(raw_patient, dict):
+        raw_patient = {k: v for k, v in raw_patient.items() if k not in _PATIENT_LEGACY}
+    patient = parser.record(Patient, raw_patient, "patient", skip=_PATIENT_SKIP)
     payer = None if data.get("payer") is None else \
         parser.record(Payer, data["payer"], "payer", skip=_PAYER_SKIP)
     episode = None if data.get("episode") is None else \

@@ -351,10 +351,61 @@ def m009_unique_npi(db: Database) -> None:
     db.execute("CREATE UNIQUE INDEX users_npi ON users(npi) WHERE npi IS NOT NULL")
 
 
+def m010_clinic_setup(db: Database) -> None:
+    """What a clinic needs to go live without code: patients' sex, phone, address and a
+    secondary payer; a plan of care's duration; appointments (the patient's next visit moves
+    here, at no particular time, and the old column goes); and the plan of care's history,
+    append-only: every certification, recertification, progress update and discharge with
+    what changed, when and by whom."""
+    # One statement at a time: executescript would commit the step's transaction first.
+    script = """
+        ALTER TABLE patients ADD COLUMN sex TEXT;
+        ALTER TABLE patients ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+        ALTER TABLE patients ADD COLUMN address TEXT NOT NULL DEFAULT '';
+        ALTER TABLE patients ADD COLUMN secondary_payer_id INTEGER REFERENCES payers(id);
+        ALTER TABLE patients ADD COLUMN secondary_member_id TEXT NOT NULL DEFAULT '';
+        CREATE INDEX patients_member_id ON patients(member_id) WHERE member_id != '';
+        ALTER TABLE episodes ADD COLUMN duration TEXT NOT NULL DEFAULT '';
+        CREATE TABLE appointments (
+            id INTEGER PRIMARY KEY,
+            patient_id INTEGER NOT NULL REFERENCES patients(id),
+            day TEXT NOT NULL,
+            time TEXT,
+            clinician_id INTEGER REFERENCES users(id)
+        );
+        CREATE INDEX appointments_day ON appointments(day, time);
+        CREATE INDEX appointments_patient ON appointments(patient_id, day);
+        INSERT INTO appointments (patient_id, day)
+            SELECT id, next_visit FROM patients WHERE next_visit IS NOT NULL;
+        ALTER TABLE patients DROP COLUMN next_visit;
+        CREATE TABLE episode_history (
+            id INTEGER PRIMARY KEY,
+            episode_id INTEGER NOT NULL REFERENCES episodes(id),
+            at TEXT NOT NULL,
+            user_id INTEGER REFERENCES users(id),
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            changes TEXT NOT NULL
+        );
+        CREATE INDEX episode_history_episode ON episode_history(episode_id, id);
+    """
+    for statement in script.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+    refused = "the plan of care history is append-only"
+    for name, when in (("no_update", "BEFORE UPDATE ON episode_history"),
+                       ("no_delete", "BEFORE DELETE ON episode_history"),
+                       ("no_replace", "BEFORE INSERT ON episode_history WHEN EXISTS "
+                                      "(SELECT 1 FROM episode_history WHERE id = NEW.id)")):
+        db.execute(f"CREATE TRIGGER episode_history_{name} {when} "
+                   f"BEGIN SELECT RAISE(ABORT, '{refused}'); END")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
                                                 m006_clinic_time_zone,
                                                 m007_refuse_replace,
-                                                m008_keyed_signatures, m009_unique_npi]
+                                                m008_keyed_signatures, m009_unique_npi,
+                                                m010_clinic_setup]
 LATEST_VERSION = len(MIGRATIONS)

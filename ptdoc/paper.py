@@ -141,6 +141,8 @@ class NoteFacts:
     printed_at: dt.datetime  # UTC, printed in the clinic's zone
     codes: CodeSet | None = None
     histories: Mapping[str, list[dict]] = field(default_factory=dict)
+    # The patient's first appointment after the date of service, as the desk reads it.
+    next_appointment: str = "not scheduled"
 
 
 def _text(value: object) -> str:
@@ -336,7 +338,7 @@ def summary_data(session: Session, facts: NoteFacts) -> SummaryData:
         session_id=session.id or 0, clinician=_user(facts.users, session.delivered_by),
         time_in=time_in, total_time=total, codes=billing_rows(facts.review),
         status=status_label(session, facts.review),
-        next_visit=patient.next_visit.isoformat() if patient.next_visit else "not scheduled",
+        next_visit=facts.next_appointment,
         printed_at=stamp(facts.printed_at, _zone(facts.clinic)))
 
 

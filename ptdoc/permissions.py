@@ -17,6 +17,7 @@ class Permission(Enum):
     EXPORT_NOTE = auto()
     EVALUATE = auto()           # evaluations, re-evaluations, progress reports, plans of care
     MANAGE_PATIENTS = auto()    # registration: demographics and payer
+    SCHEDULE = auto()           # book a patient's next appointment
     MANAGE_USERS = auto()
     MANAGE_CLINIC = auto()
     BACKUP = auto()
@@ -25,15 +26,18 @@ class Permission(Enum):
 _CLINICAL = {Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY, Permission.VIEW_CLINICAL,
              Permission.DOCUMENT, Permission.SIGN, Permission.ADDENDUM, Permission.EXPORT_NOTE}
 
+# Registering patients and booking them is front-desk work that clinicians do too.
+_FRONT = {Permission.MANAGE_PATIENTS, Permission.SCHEDULE}
+
 ROLE_PERMISSIONS: dict[Credential, frozenset[Permission]] = {
-    Credential.PT: frozenset(_CLINICAL | {Permission.EVALUATE, Permission.MANAGE_PATIENTS}),
-    Credential.DPT: frozenset(_CLINICAL | {Permission.EVALUATE, Permission.MANAGE_PATIENTS}),
-    Credential.PTA: frozenset(_CLINICAL),
+    Credential.PT: frozenset(_CLINICAL | _FRONT | {Permission.EVALUATE}),
+    Credential.DPT: frozenset(_CLINICAL | _FRONT | {Permission.EVALUATE}),
+    Credential.PTA: frozenset(_CLINICAL | _FRONT),
     Credential.AIDE: frozenset({Permission.VIEW_SCHEDULE}),
     Credential.FRONT_DESK: frozenset({Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY,
-                                      Permission.MANAGE_PATIENTS}),
+                                      *_FRONT}),
     Credential.ADMIN: frozenset({Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY,
-                                 Permission.MANAGE_PATIENTS, Permission.MANAGE_USERS,
+                                 *_FRONT, Permission.MANAGE_USERS,
                                  Permission.MANAGE_CLINIC, Permission.BACKUP}),
 }
 
@@ -51,6 +55,7 @@ _DESCRIPTIONS = {
     Permission.EXPORT_NOTE: "export clinical notes",
     Permission.EVALUATE: "write evaluations, progress reports or plans of care",
     Permission.MANAGE_PATIENTS: "register or edit patients",
+    Permission.SCHEDULE: "book appointments",
     Permission.MANAGE_USERS: "manage users",
     Permission.MANAGE_CLINIC: "change clinic settings",
     Permission.BACKUP: "back up or restore the database",

@@ -19,7 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from ptdoc.codec import decoder, to_plain
-from ptdoc.domain import Clinic, Credential, Episode, Patient, Payer, User
+from ptdoc.domain import Appointment, Clinic, Credential, Episode, Patient, Payer, User
 from ptdoc.errors import DatabaseCorrupt, NotFound, ValidationError
 
 
@@ -218,19 +218,23 @@ class PayerRepository:
 
 
 class PatientRepository:
-    COLUMNS = "id, mrn, first_name, last_name, date_of_birth, payer_id, member_id, next_visit"
+    COLUMNS = ("id, mrn, first_name, last_name, date_of_birth, payer_id, member_id, sex, phone, "
+               "address, secondary_payer_id, secondary_member_id")
+    _WRITTEN = ("mrn", "first_name", "last_name", "date_of_birth", "payer_id", "member_id",
+                "sex", "phone", "address", "secondary_payer_id", "secondary_member_id")
 
     def __init__(self, db: Database):
         self.db = db
 
+    def _params(self, patient: Patient) -> list:
+        plain = to_plain(patient)
+        return [plain[name] for name in self._WRITTEN]
+
     def add(self, patient: Patient) -> Patient:
         try:
             cur = self.db.execute(
-                "INSERT INTO patients (mrn, first_name, last_name, date_of_birth, payer_id, "
-                "member_id, next_visit) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [patient.mrn, patient.first_name, patient.last_name,
-                 patient.date_of_birth.isoformat(), patient.payer_id, patient.member_id,
-                 to_plain(patient.next_visit)])
+                f"INSERT INTO patients ({', '.join(self._WRITTEN)}) "
+                f"VALUES ({', '.join('?' * len(self._WRITTEN))})", self._params(patient))
         except sqlite3.IntegrityError as exc:
             raise _unique(exc, "mrn", f"MRN {patient.mrn} belongs to another patient") from exc
         return replace(patient, id=cur.lastrowid)
@@ -242,11 +246,8 @@ class PatientRepository:
     def update(self, patient: Patient) -> None:
         try:
             self.db.execute(
-                "UPDATE patients SET mrn=?, first_name=?, last_name=?, date_of_birth=?, "
-                "payer_id=?, member_id=?, next_visit=? WHERE id=?",
-                [patient.mrn, patient.first_name, patient.last_name,
-                 patient.date_of_birth.isoformat(), patient.payer_id, patient.member_id,
-                 to_plain(patient.next_visit), patient.id])
+                f"UPDATE patients SET {', '.join(f'{n}=?' for n in self._WRITTEN)} WHERE id=?",
+                [*self._params(patient), patient.id])
         except sqlite3.IntegrityError as exc:
             raise _unique(exc, "mrn", f"MRN {patient.mrn} belongs to another patient") from exc
 
@@ -259,6 +260,27 @@ class PatientRepository:
     def by_mrn(self, mrn: str) -> Patient | None:
         found = self._load("WHERE mrn = ?", [mrn])
         return found[0] if found else None
+
+    def by_name_and_birth(self, first: str, last: str, born: dt.date) -> list[Patient]:
+        """Patients of that name (any case) born that day."""
+        return self._load("WHERE first_name = ? COLLATE NOCASE AND last_name = ? COLLATE "
+                          "NOCASE AND date_of_birth = ? ORDER BY id",
+                          [first.strip(), last.strip(), born.isoformat()])
+
+    def by_member_id(self, member_id: str) -> list[Patient]:
+        """Patients carrying this member ID as their primary or secondary one."""
+        return self._load("WHERE member_id = ? OR secondary_member_id = ? ORDER BY id",
+                          [member_id, member_id])
+
+    def highest_mrn_number(self, prefix: str) -> int:
+        """The largest N of the MRNs written PREFIX-N (0 when none): the next is N + 1.
+        ``prefix`` is letters only (a GLOB needs no escaping then)."""
+        start = len(prefix) + 2
+        row = self.db.execute(
+            "SELECT max(CAST(substr(mrn, ?) AS INTEGER)) FROM patients WHERE mrn GLOB ? "
+            "AND substr(mrn, ?) NOT GLOB '*[^0-9]*'",
+            [start, f"{prefix}-[0-9]*", start]).fetchone()
+        return int(row[0] or 0)
 
     def search(self, text: str, limit: int = 50) -> list[Patient]:
         """By MRN, last or first name prefix, or date of birth (YYYY-MM-DD), as typed."""
@@ -276,9 +298,58 @@ class PatientRepository:
         return self.db.execute("SELECT count(*) FROM patients").fetchone()[0]
 
 
+class AppointmentRepository:
+    """Patients' expected visits. A patient has at most one appointment a day, and one
+    upcoming ("next") appointment after today: setting a new one replaces those."""
+
+    COLUMNS = "id, patient_id, day, time, clinician_id"
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def _load(self, where: str, params: list) -> list[Appointment]:
+        return load_rows(Appointment, list(self.db.query(
+            f"SELECT {self.COLUMNS} FROM appointments {where}", params)))
+
+    def set_next(self, appointment: Appointment, today: dt.date) -> Appointment:
+        """Store it in place of the patient's appointments after ``today`` and on its day."""
+        self.db.execute("DELETE FROM appointments WHERE patient_id = ? AND (day > ? OR day = ?)",
+                        [appointment.patient_id, today.isoformat(), appointment.day.isoformat()])
+        plain = to_plain(appointment)
+        cur = self.db.execute(
+            "INSERT INTO appointments (patient_id, day, time, clinician_id) VALUES (?, ?, ?, ?)",
+            [appointment.patient_id, plain["day"], plain["time"], appointment.clinician_id])
+        return replace(appointment, id=cur.lastrowid)
+
+    def cancel_after(self, patient_id: int, today: dt.date) -> int:
+        """Remove the patient's appointments after ``today``; how many there were."""
+        return self.db.execute("DELETE FROM appointments WHERE patient_id = ? AND day > ?",
+                               [patient_id, today.isoformat()]).rowcount
+
+    def next_after(self, patient_id: int, day: dt.date) -> Appointment | None:
+        """The patient's first appointment on a later day than ``day``."""
+        found = self._load("WHERE patient_id = ? AND day > ? ORDER BY day, time LIMIT 1",
+                           [patient_id, day.isoformat()])
+        return found[0] if found else None
+
+    def next_from(self, patient_id: int, day: dt.date) -> Appointment | None:
+        """The patient's first appointment on ``day`` or later."""
+        found = self._load("WHERE patient_id = ? AND day >= ? ORDER BY day, time LIMIT 1",
+                           [patient_id, day.isoformat()])
+        return found[0] if found else None
+
+    def without_note(self, day: dt.date) -> list[Appointment]:
+        """The day's appointments of patients who have no session that day, by time."""
+        return self._load(
+            "WHERE day = ? AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.patient_id = "
+            "appointments.patient_id AND s.date_of_service = appointments.day) "
+            "ORDER BY time IS NULL, time, id", [day.isoformat()])
+
+
 class EpisodeRepository:
-    COLUMNS = ("id, patient_id, start_date, diagnoses, goals, frequency, certified_through, "
-               "certified_on, order_on_file, physician_name, physician_npi, discharged_on")
+    COLUMNS = ("id, patient_id, start_date, diagnoses, goals, frequency, duration, "
+               "certified_through, certified_on, order_on_file, physician_name, physician_npi, "
+               "discharged_on")
 
     def __init__(self, db: Database):
         self.db = db
@@ -286,21 +357,22 @@ class EpisodeRepository:
     def _params(self, e: Episode) -> list:
         plain = to_plain(e)
         return [e.patient_id, plain["start_date"], json.dumps(plain["diagnoses"]),
-                json.dumps(plain["goals"]), e.frequency, plain["certified_through"],
+                json.dumps(plain["goals"]), e.frequency, e.duration, plain["certified_through"],
                 plain["certified_on"], int(e.order_on_file), e.physician_name, e.physician_npi,
                 plain["discharged_on"]]
 
     def add(self, episode: Episode) -> Episode:
         cur = self.db.execute(
             "INSERT INTO episodes (patient_id, start_date, diagnoses, goals, frequency, "
-            "certified_through, certified_on, order_on_file, physician_name, physician_npi, "
-            "discharged_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._params(episode))
+            "duration, certified_through, certified_on, order_on_file, physician_name, "
+            "physician_npi, discharged_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self._params(episode))
         return replace(episode, id=cur.lastrowid)
 
     def update(self, episode: Episode) -> None:
         self.db.execute(
             "UPDATE episodes SET patient_id=?, start_date=?, diagnoses=?, goals=?, frequency=?, "
-            "certified_through=?, certified_on=?, order_on_file=?, physician_name=?, "
+            "duration=?, certified_through=?, certified_on=?, order_on_file=?, physician_name=?, "
             "physician_npi=?, discharged_on=? WHERE id=?", [*self._params(episode), episode.id])
 
     def _load(self, where: str, params: list) -> list[Episode]:
@@ -316,6 +388,39 @@ class EpisodeRepository:
 
     def for_patient(self, patient_id: int) -> list[Episode]:
         return self._load("WHERE patient_id = ? ORDER BY start_date DESC", [patient_id])
+
+
+@dataclass(frozen=True)
+class EpisodeChange:
+    """One row of a plan of care's history: what was done, by whom, when, and each field's
+    value before and after (``changes``: field -> [before, after], as the file writes them)."""
+
+    at: dt.datetime
+    user_id: int | None
+    actor: str
+    action: str
+    changes: dict[str, list[Any]]
+
+
+class EpisodeHistory:
+    """Append-only (triggers refuse UPDATE, DELETE and REPLACE)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def add(self, episode_id: int, at: dt.datetime, actor: User | None, action: str,
+            changes: dict[str, list[Any]]) -> None:
+        self.db.execute(
+            "INSERT INTO episode_history (episode_id, at, user_id, actor, action, changes) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [episode_id, to_plain(at.replace(microsecond=0)), actor.id if actor else None,
+             actor.username if actor else "cli", action, json.dumps(changes)])
+
+    def for_episode(self, episode_id: int) -> list[EpisodeChange]:
+        return [EpisodeChange(dt.datetime.fromisoformat(r[0]), r[1], r[2], r[3], json.loads(r[4]))
+                for r in self.db.execute(
+                    "SELECT at, user_id, actor, action, changes FROM episode_history "
+                    "WHERE episode_id = ? ORDER BY id", [episode_id])]
 
 
 class FeeScheduleRepository:

@@ -8,9 +8,11 @@ from sqlite_utils import Database
 
 from ptdoc import db as dbmod
 from ptdoc.repositories import (
+    AppointmentRepository,
     AuditLog,
     ClinicExerciseRepository,
     ClinicRepository,
+    EpisodeHistory,
     EpisodeRepository,
     FeeScheduleRepository,
     KeyHistory,
@@ -30,6 +32,8 @@ class Store:
         self.payers = PayerRepository(db)
         self.patients = PatientRepository(db)
         self.episodes = EpisodeRepository(db)
+        self.episode_history = EpisodeHistory(db)
+        self.appointments = AppointmentRepository(db)
         self.sessions = SessionRepository(db)
         self.fees = FeeScheduleRepository(db)
         self.clinic_exercises = ClinicExerciseRepository(db)

@@ -131,7 +131,8 @@ def test_same_note_same_bytes(clinic: Clinic):
 
 def test_summaries_one_page_each_without_narrative(clinic: Clinic, artifacts: Path):
     other, session = signed_with_everything(clinic)
-    clinic.admin.update_patient(replace(clinic.patient, next_visit=TODAY + dt.timedelta(3)))
+    clinic.admin.set_appointment(clinic.patient.id, TODAY + dt.timedelta(3), dt.time(9, 30),
+                                 clinic.users["pt"].id)
     desk = clinic.as_("desk")
     ids = desk.day_ids(TODAY)
     pdf = desk.summaries_pdf(ids)
@@ -142,7 +143,7 @@ def test_summaries_one_page_each_without_narrative(clinic: Clinic, artifacts: Pa
     assert "Signed" in signed_page and "Awaiting signature" in draft_page
     for text in texts:
         assert "Lee, Ann" in text and "97110" in text and "PT User, PT" in text
-        assert f"{TODAY + dt.timedelta(3)}" in text  # next appointment
+        assert f"{TODAY + dt.timedelta(3)} 09:30 with PT User, PT" in text  # next appointment
         assert "Improving sit to stand" not in text and "Sit to stand" not in text
     save_pngs(pdf, artifacts, "summaries")
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ptdoc import __version__, fields, logfile, paths
-from ptdoc.cli import billing, clinic, database, paper, sessions, users
+from ptdoc.cli import billing, clinic, database, paper, patients, sessions, users
 from ptdoc.cli.common import (
     EXIT_OK,
     EXIT_PROBLEM,
@@ -32,7 +32,7 @@ from ptdoc.errors import KnownError, NotFound, PermissionDenied, RecordLocked, V
 log = logging.getLogger(__name__)
 
 # The order of ``ptdoc --help``.
-SUBJECTS = (database, sessions, billing, users, clinic, paper)
+SUBJECTS = (database, sessions, billing, users, clinic, patients, paper)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:

@@ -24,8 +24,15 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
     p = sub.add_parser("payers", parents=[common], help="list payers and their billing rules")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("payer", parents=[common], help="change a payer's billing rules")
+    p = sub.add_parser("payer", parents=[common], help="add a payer or change its billing rules")
     psub = actions(p, required=True)
+    a = psub.add_parser("add", parents=[common], help="add a payer from a profile")
+    a.add_argument("name", help="the payer's name as the clinic knows it")
+    a.add_argument("--profile", required=True, choices=[
+        "medicare", "medicare_advantage", "medicaid", "commercial", "workers_comp", "self_pay"],
+        help="the billing rules it starts from (unit method, GP/CQ/KX, code-pair edits)")
+    a.add_argument("--unit-method", choices=["cms", "per-code"],
+                   help="instead of the profile's")
     s = psub.add_parser("set", parents=[common], help="set a payer's unit method and modifiers")
     s.add_argument("name", help="the payer's name as 'ptdoc payers' shows it")
     s.add_argument("--unit-method", choices=["cms", "per-code"])
@@ -89,6 +96,14 @@ def _cmd_payer(args: argparse.Namespace, db_path: Path) -> int:
 
     from ptdoc.domain import UnitMethod
 
+    if args.action == "add":
+        from ptdoc.catalog import payer_from_profile
+
+        with signed_in(args, db_path) as ws:
+            payer = ws.add_payer(payer_from_profile(args.name.strip(), args.profile,
+                                                    args.unit_method))
+        print(f"Added {payer.name} ({payer.profile.value}, units by {payer.unit_method.value})")
+        return EXIT_OK
     with signed_in(args, db_path) as ws:
         match = [p for p in ws.store.payers.all() if p.name == args.name]
         if not match:

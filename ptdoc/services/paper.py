@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ptdoc.domain import ExerciseChange, Session
+from ptdoc.domain import Appointment, ExerciseChange, Session
 from ptdoc.paper import NoteFacts, SummaryData, day_sheet, note_data, summary_data
 from ptdoc.permissions import Permission
 from ptdoc.repositories import AuditAction
@@ -25,7 +25,17 @@ class Paper(WorkspaceCore):
             session.patient_id), payer=ctx.payer, episode=ctx.episode, users=users,
             review=self.judge(ctx),
             treatment_days_since_progress_report=ctx.treatment_days_since_progress_report,
-            printed_at=self.now(), codes=ctx.codes, histories=histories)
+            printed_at=self.now(), codes=ctx.codes, histories=histories,
+            next_appointment=self._appointment_text(self.store.appointments.next_after(
+                session.patient_id, session.date_of_service)))
+
+    def _appointment_text(self, appointment: Appointment | None) -> str:
+        """As paper shows it: '2026-05-04 09:30 with Maria Chen, DPT' (or 'not scheduled')."""
+        if appointment is None:
+            return "not scheduled"
+        if appointment.clinician_id is None:
+            return appointment.when
+        return f"{appointment.when} with {self.store.users.get(appointment.clinician_id).display}"
 
     def note_pdf(self, session_id: int, wait_for_codes: bool = True) -> bytes:
         """The daily note as PDF (drafts carry the watermark and their open findings)."""

@@ -9,7 +9,7 @@ from decimal import Decimal
 from ptdoc import auth
 from ptdoc.access import issue_key, reauthenticate
 from ptdoc.catalog import lookup
-from ptdoc.domain import Clinic, Credential, Episode, ExerciseEntry, Patient, Payer, User
+from ptdoc.domain import Clinic, Credential, ExerciseEntry, Payer, User
 from ptdoc.errors import NotFound, PermissionDenied, ValidationError
 from ptdoc.library import LibraryExercise, shipped_library
 from ptdoc.permissions import Permission
@@ -98,8 +98,18 @@ class ReferenceData(WorkspaceCore):
         return user
 
     def add_payer(self, payer: Payer) -> Payer:
+        """A new payer (administrator); start it from a profile with
+        ``catalog.payer_from_profile`` (unit method, GP/CQ/KX, code-pair edits)."""
         self.require(Permission.MANAGE_CLINIC)
-        return self.store.payers.add(payer)
+        with self.store.db.atomic():
+            payer = self.store.payers.add(payer)
+            self.store.audit.record(self.actor, AuditAction.ADMIN, "payer", payer.id, "create")
+        return payer
+
+    def payers(self) -> list[Payer]:
+        """Every payer with its billing rules (anyone signed in)."""
+        self.require(Permission.VIEW_SCHEDULE)
+        return self.store.payers.all()
 
     def update_payer(self, payer: Payer) -> None:
         self.require(Permission.MANAGE_CLINIC, "payer", payer.id)
@@ -115,33 +125,6 @@ class ReferenceData(WorkspaceCore):
         with self.store.db.atomic():
             self.store.fees.set(code, year, amount)
             self.store.audit.record(self.actor, AuditAction.ADMIN, "fee_schedule", year, code)
-
-    def add_patient(self, patient: Patient) -> Patient:
-        self.require(Permission.MANAGE_PATIENTS)
-        if patient.date_of_birth > self.today():
-            raise ValidationError.single("date_of_birth", "Date of birth is in the future")
-        with self.store.db.atomic():
-            patient = self.store.patients.add(patient)
-            self.store.audit.record(self.actor, AuditAction.CREATE, "patient", patient.id)
-        return patient
-
-    def update_patient(self, patient: Patient) -> None:
-        self.require(Permission.MANAGE_PATIENTS, "patient", patient.id)
-        with self.store.db.atomic():
-            self.store.patients.update(patient)
-            self.store.audit.record(self.actor, AuditAction.EDIT, "patient", patient.id)
-
-    def add_episode(self, episode: Episode) -> Episode:
-        self.require(Permission.EVALUATE)
-        self.store.patients.get(episode.patient_id)
-        with self.store.db.atomic():
-            episode = self.store.episodes.add(episode)
-            self.store.audit.record(self.actor, AuditAction.CREATE, "episode", episode.id)
-        return episode
-
-    def search_patients(self, text: str, limit: int = 50) -> list[Patient]:
-        self.require(Permission.VIEW_SCHEDULE)
-        return self.store.patients.search(text, limit)
 
     def exercise_library(self) -> list[LibraryExercise]:
         """The shipped library with the clinic's own entries (which win by name)."""
