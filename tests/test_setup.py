@@ -9,7 +9,7 @@ import pytest
 from driving import in_modal, main_window
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox, QWidget
 from test_editor import assert_unique_alt_keys
 
 from ptdoc.access import login
@@ -28,12 +28,19 @@ PAT_NPI = npi_with_check_digit("145678912")
 
 def alt(qtbot, letter: str, button: bool = False) -> QWidget:
     """Alt+letter where the keyboard is; returns the widget that has the focus then. A
-    button's mnemonic clicks it a moment later (Qt animates the press): ``button`` waits."""
+    button's mnemonic clicks it a moment later (Qt animates the press): ``button`` waits for
+    the click of the button underlined with that letter."""
     target = QApplication.focusWidget() or QApplication.activeWindow()
-    qtbot.keyClick(target, getattr(Qt.Key, f"Key_{letter.upper()}"),
-                   Qt.KeyboardModifier.AltModifier)
-    if button:
-        QTest.qWait(200)
+    key = getattr(Qt.Key, f"Key_{letter.upper()}")
+    if not button:
+        qtbot.keyClick(target, key, Qt.KeyboardModifier.AltModifier)
+        return QApplication.focusWidget()
+    window = QApplication.activeWindow()
+    pressed = [b for b in window.findChildren(QAbstractButton) if b.isVisibleTo(window)
+               and f"&{letter}" in b.text().lower()]
+    assert len(pressed) == 1, (letter, [b.text() for b in pressed])
+    with qtbot.waitSignal(pressed[0].clicked, timeout=3000):
+        qtbot.keyClick(target, key, Qt.KeyboardModifier.AltModifier)
     return QApplication.focusWidget()
 
 
@@ -65,6 +72,7 @@ def type_keys(qtbot, text: str) -> None:
 
 def enter(qtbot) -> None:
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    QTest.qWait(50)  # the cell's editor commits after the key
 
 
 def shot(widget: QWidget, artifacts: Path, name: str) -> None:
@@ -255,6 +263,8 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
         asked.append(text)
         return QMessageBox.StandardButton.Yes
     monkeypatch.setattr(QMessageBox, "question", staticmethod(yes))
+    admin.activateWindow()  # as the window manager does when the dialog above it closes
+    qtbot.waitUntil(admin.isActiveWindow)
     row = next(i for i, u in enumerate(users_tab.users) if u.username == "sfront")
     users_tab.table.setFocus()
     users_tab.table.setCurrentCell(row, 0)
@@ -293,6 +303,7 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
     fees.table.setCurrentCell(row, fees.COL_AMOUNT)
     type_keys(qtbot, "ten")
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    QTest.qWait(50)  # the cell's editor commits after the key
     assert "97110" in fees.message.accessibleName() and "'ten'" in fees.message.accessibleName()
     shot(admin, artifacts, "admin-fee-refused")
     year = window.workspace.today().year
@@ -300,6 +311,7 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
     fees.table.setCurrentCell(row, fees.COL_AMOUNT)
     type_keys(qtbot, "29.50")
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    QTest.qWait(50)  # the cell's editor commits after the key
     assert store.fees.for_year(year)["97110"] == Decimal("29.50")
     assert fees.message.isHidden()
     assert ("owner", "admin", "fee_schedule", "97110") in audit(store)
