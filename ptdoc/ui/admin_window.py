@@ -237,7 +237,8 @@ class PayersTab(QWidget):
         row.addLayout(left, 1)
         row.addLayout(right, 1)
         self.list.currentItemChanged.connect(
-            lambda item, _old: self.rules.show_payer(item.data(Qt.ItemDataRole.UserRole) if item else None))
+            lambda item, _old: self.rules.show_payer(
+                item.data(Qt.ItemDataRole.UserRole) if item else None))
         self.add_button.clicked.connect(self.add)
         self.new_form.name.returnPressed.connect(self.add)
         self.save_button.clicked.connect(self.save)

@@ -75,7 +75,7 @@ class _ListPage(_Page):
     def add(self) -> bool:
         raise NotImplementedError
 
-    def validatePage(self) -> bool:  # noqa: N802 (Qt's name)
+    def validatePage(self) -> bool:
         return not self.typed() or self.add()
 
 
@@ -106,7 +106,7 @@ class ClinicPage(_Page):
                          ClinicForm())
         self.wizard_ = wizard
 
-    def validatePage(self) -> bool:  # noqa: N802
+    def validatePage(self) -> bool:
         def keep() -> None:
             self.wizard_.clinic = self.form.value()
         return self.attempt(keep)
@@ -120,7 +120,7 @@ class AdminPage(_Page):
         self.wizard_ = wizard
         self.setCommitPage(True)  # the account exists once this step is left
 
-    def validatePage(self) -> bool:  # noqa: N802
+    def validatePage(self) -> bool:
         wizard = self.wizard_
 
         def create() -> None:
