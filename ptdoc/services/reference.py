@@ -141,3 +141,22 @@ class ReferenceData(WorkspaceCore):
             self.store.audit.record(self.actor, AuditAction.ADMIN, "library", None,
                                     "exercise")
         return exercise
+
+    # --- administration screens -------------------------------------------------------------
+
+    def update_user(self, user: User) -> User:
+        """Change a user's name, credential or NPI (not the user name, the password or whether
+        they are active: those have their own acts). The last active administrator stays one."""
+        old = self.store.users.get(user.id or 0)
+        self.require(Permission.MANAGE_USERS, "user", old.id)
+        if old.active and old.credential is Credential.ADMIN and \
+                user.credential is not Credential.ADMIN and \
+                self.store.users.active_with_credential(Credential.ADMIN) <= 1:
+            raise self._deny(f"{old.display} is the last active administrator: add another "
+                             "administrator before changing this one's credential.", "user",
+                             old.id, "LAST_ADMIN")
+        user = replace(user, username=old.username, active=old.active)
+        with self.store.db.atomic():
+            self.store.users.update(user)
+            self.store.audit.record(self.actor, AuditAction.ADMIN, "user", user.id, "edit")
+        return user

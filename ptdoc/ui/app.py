@@ -20,6 +20,7 @@ from ptdoc.store import Store
 from ptdoc.ui.background import run_in_background
 from ptdoc.ui.login import LoginDialog
 from ptdoc.ui.main_window import MainWindow
+from ptdoc.ui.setup_wizard import SetupWizard
 
 log = logging.getLogger("ptdoc")
 
@@ -109,14 +110,17 @@ def run(db_path: Path, demo_if_missing: bool = True) -> int:
     store, notice = open_store(db_path, demo_if_missing)
     if store is None:
         return 1
+    preselect = None
+    if not store.users.count():  # a new clinic: set it up in the window
+        wizard = SetupWizard(store)
+        if wizard.exec() != QDialog.DialogCode.Accepted and wizard.admin is None:
+            store.close()
+            return 0
+        preselect = wizard.admin.username if wizard.admin else None
     clinic = store.clinic.get()
-    if not store.users.all(active_only=True):
-        QMessageBox.information(None, "ptdoc", f"The database {db_path} has no users yet. Add "
-                                "the first with: ptdoc user add USERNAME --name 'Full Name' "
-                                "--credential admin (then the clinic's therapists and staff).")
-        store.close()
-        return 1
     dialog = LoginDialog(store, clinic.name if clinic else "ptdoc")
+    if preselect:
+        dialog.form.reload_users(preselect)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
         store.close()
         return 0

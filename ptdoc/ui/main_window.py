@@ -29,6 +29,7 @@ from ptdoc.domain import Patient, SessionStatus, User
 from ptdoc.errors import AccountDisabled, KnownError
 from ptdoc.permissions import Permission
 from ptdoc.services import Workspace
+from ptdoc.ui.admin_window import AdminWindow
 from ptdoc.ui.lock import LOCKED, IdleWatcher, LockScreen
 from ptdoc.ui.models import SessionListModel
 from ptdoc.ui.new_session import PATIENT_ROLE, NewSessionDialog, patient_line
@@ -68,6 +69,8 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open session", "Ctrl+O", self.open_selected)
         self.find_action = self._action("&Find patient", "Ctrl+F", self.find_patient)
         self.lock_action = self._action("&Lock / switch user", "Ctrl+L", self.lock)
+        self.admin_action = self._action("&Administration…", "Ctrl+Shift+A", self.administer)
+        self.admin_window: AdminWindow | None = None
         self.summaries_action = self._action("Preview &summaries…", "Ctrl+P",
                                              lambda: show_pdf(self.summaries_preview))
         self.day_sheet_action = self._action("&Day sheet…", "Ctrl+Shift+P",
@@ -144,6 +147,8 @@ class MainWindow(QMainWindow):
         for action in (self.new_action, self.open_action, self.find_action, self.lock_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
+        file_menu.addAction(self.admin_action)
+        file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
         print_menu = self.menuBar().addMenu("&Print")
         print_menu.addAction(self.summaries_action)
@@ -197,6 +202,7 @@ class MainWindow(QMainWindow):
                                f"{self.clinic_name}")
         self.new_action.setEnabled(self.workspace.can(Permission.DOCUMENT))
         self.open_action.setEnabled(self.workspace.can(Permission.VIEW_CLINICAL))
+        self.admin_action.setEnabled(self.workspace.can(Permission.MANAGE_USERS))
         printing = self.workspace.can(Permission.PRINT_SUMMARY)
         self.summaries_action.setEnabled(printing)
         self.day_sheet_action.setEnabled(printing)
@@ -348,6 +354,25 @@ class MainWindow(QMainWindow):
                           lambda purpose: self.workspace.record_output("day sheet", ids,
                                                                        purpose), self)
 
+    # --- administration ------------------------------------------------------------------
+
+    def administer(self) -> None:
+        """Ctrl+Shift+A: the administration window beside the day view (one at a time)."""
+        if not self.workspace.can(Permission.MANAGE_USERS) or self.locked:
+            return
+        self._close_admin()
+        self.admin_window = AdminWindow(self.workspace, self)
+        self.admin_window.show()
+        self.admin_window.raise_()
+        self.admin_window.activateWindow()
+        self.admin_window.tabs.setFocus()
+
+    def _close_admin(self) -> None:
+        if self.admin_window is not None:
+            self.admin_window.close()
+            self.admin_window.deleteLater()
+            self.admin_window = None
+
     # --- lock -------------------------------------------------------------------------------
 
     def lock(self) -> None:
@@ -356,6 +381,7 @@ class MainWindow(QMainWindow):
         if self.editor is not None:
             self.editor.commit_pending()  # the field being typed is saved first
         self._page_before_lock = self.pages.currentWidget()
+        self._close_admin()  # nothing stays on screen while locked
         user = self.workspace.actor
         self._show_lock_screen(user.username if user else None, "Locked", LOCKED)
 
@@ -384,6 +410,7 @@ class MainWindow(QMainWindow):
             if dialog.isVisible():
                 dialog.reject()
         self._drop_editor()
+        self._close_admin()
         self._page_before_lock = self.day_page
         self._show_lock_screen(None, "Signed out",
                                f"{AccountDisabled.MESSAGE} Patient data is hidden. What was "
