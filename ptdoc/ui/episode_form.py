@@ -184,6 +184,12 @@ class EpisodeDialog(QDialog):
             self.results.setEnabled(False)
         self.dates["start_date" if e is None else "certified_on"].setFocus()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Enter takes a diagnosis in the search; saving the plan is the Save button's alone.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return
+        super().keyPressEvent(event)
+
     def eventFilter(self, obj: QWidget, event) -> bool:  # Delete in the diagnosis list
         if obj is self.diagnoses and isinstance(event, QKeyEvent) and \
                 event.type() == QKeyEvent.Type.KeyPress and \

@@ -63,6 +63,8 @@ class PatientPageView(QWidget):
                                           objectName="patient_new_session")
         self.back_button = QPushButton("&Back to the day", objectName="patient_back")
         self.new_episode_button = QPushButton("&New plan of care…", objectName="episode_new")
+        self.open_episode_button = QPushButton("&Open plan of care…",
+                                               objectName="episode_open")
         self.episodes = QListWidget(objectName="patient_episodes")
         self.episodes.setAccessibleName("Plans of care")
         self.episodes.setMaximumHeight(110)
@@ -94,7 +96,8 @@ class PatientPageView(QWidget):
         layout.addLayout(hbox(self.appointment, self.appointment_button, self.session_button,
                               None))
         layout.addWidget(self.message)
-        layout.addLayout(hbox(self.episodes_label, None, self.new_episode_button))
+        layout.addLayout(hbox(self.episodes_label, None, self.open_episode_button,
+                              self.new_episode_button))
         layout.addWidget(self.episodes)
         layout.addWidget(visits_label)
         layout.addWidget(self.visits, 1)
@@ -107,11 +110,15 @@ class PatientPageView(QWidget):
         clinical = ws.can(Permission.VIEW_CLINICAL)
         self.episodes.setVisible(clinical)
         self.episodes_label.setVisible(clinical)
+        self.open_episode_button.setVisible(clinical)
         self.edit_button.clicked.connect(self.edit_patient)
         self.appointment_button.clicked.connect(self.set_appointment)
         self.session_button.clicked.connect(self.new_session.emit)
         self.back_button.clicked.connect(self.closed.emit)
         self.new_episode_button.clicked.connect(lambda: self.open_episode(None))
+        self.open_episode_button.clicked.connect(lambda: self.open_episode(
+            self.episodes.currentItem().data(EPISODE_ROLE) if self.episodes.currentItem()
+            else None))
         self.episodes.itemActivated.connect(
             lambda item: self.open_episode(item.data(EPISODE_ROLE)))
         self.visits.activated.connect(
@@ -142,6 +149,8 @@ class PatientPageView(QWidget):
             self.episodes.addItem(item)
         if page.episodes_shown and not page.episodes:
             self.episodes.addItem("No plan of care yet.")
+        self.episodes.setCurrentRow(0)
+        self.open_episode_button.setEnabled(bool(page.episodes))
         self.visits_model.set_rows([(v, None, None) for v in page.visits])
         if page.visits:
             self.visits.selectRow(0)
