@@ -189,7 +189,7 @@ def test_register_plan_book_and_document_a_new_patient(qtbot, clinic: Clinic, ar
     press(qtbot, Qt.Key.Key_6, CTRL)
     sign_step = editor.steps[5]
     assert sign_step.next_visit.text() == "Next appointment: none booked"
-    in_modal(lambda: press(qtbot, Qt.Key.Key_X, ALT), lambda d: book(d, NEXT_VISIT, "10:00"))
+    in_modal(lambda: press(qtbot, Qt.Key.Key_V, ALT), lambda d: book(d, NEXT_VISIT, "10:00"))
     assert f"{NEXT_VISIT} 10:00 with PT User, PT" in sign_step.next_visit.text()
     editor.grab().save(str(folder / "sign-next-visit.png"))
     press(qtbot, Qt.Key.Key_W, CTRL)

@@ -295,6 +295,7 @@ class MainWindow(QMainWindow):
         patient = item.data(PATIENT_ROLE)
         if patient is not None:
             self.patients.hide()
+            self.search.clear()  # the search is done: the page names the patient
             self.open_patient(patient)
 
     def open_patient(self, patient: Patient) -> None:

@@ -121,6 +121,7 @@ class PatientDialog(QDialog):
         self.anyway_button.clicked.connect(lambda: self._save(allow_duplicate=True))
         if patient is not None:
             self._load(patient)
+        self.resize(560, self.sizeHint().height())
         self.first.setFocus()
 
     def _load(self, p: Patient) -> None:

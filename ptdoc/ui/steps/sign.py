@@ -59,7 +59,7 @@ class SignStep(Step):
         self.errors["signature"] = FieldError("signature")
         # Booking the next visit is offered here, where a note ends; nothing to skip.
         self.next_visit = QLabel(objectName="sign_next_appointment")
-        self.next_visit_button = QPushButton("Book ne&xt visit…", objectName="sign_book_next")
+        self.next_visit_button = QPushButton("Book next &visit…", objectName="sign_book_next")
         self.next_visit_row = QWidget()
         row = hbox(self.next_visit, self.next_visit_button, None)
         row.setContentsMargins(0, 0, 0, 0)
