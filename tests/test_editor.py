@@ -430,8 +430,8 @@ def test_another_user_sees_nothing_of_the_previous_one(qtbot, window: MainWindow
     qtbot.keyClicks(window.search, "Lee")
     assert window.patients.isVisible() and window.patients.count() == 1
     qtbot.keyClick(window.search, Qt.Key.Key_Return)
-    assert "Sessions of Lee, Ann" in window.summary.text()
-    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    assert window.patient_view is not None and "Lee, Ann" in window.patient_view.header.text()
+    qtbot.keyClick(window.patient_view.visits, Qt.Key.Key_Return)
     assert window.editor is not None
     press(qtbot, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert window.locked and "Locked" in window.signed_in.text()
@@ -442,6 +442,7 @@ def test_another_user_sees_nothing_of_the_previous_one(qtbot, window: MainWindow
     assert window.search.text() == "" and not window.patients.isVisible()
     assert window.patients.count() == 0
     assert window.summary.text().startswith("0 sessions — ")  # today's day, not the patient
+    assert window.patient_view is None and window.pages.currentWidget() is window.day_page
     assert window.table.hasFocus()
 
 
@@ -498,17 +499,19 @@ def test_pta_sees_a_pt_draft_read_only(qtbot, clinic: Clinic):
     win.close()
 
 
-def test_patient_search_lists_that_patients_sessions(qtbot, window: MainWindow, clinic: Clinic):
+def test_patient_search_opens_the_patients_page(qtbot, window: MainWindow, clinic: Clinic):
     clinic.complete_draft("pt", TODAY - dt.timedelta(days=5))
     clinic.complete_draft("pt", TODAY - dt.timedelta(days=2))
     window.search.setFocus()
     qtbot.keyClicks(window.search, "1950-03-04")
     assert window.patients.count() == 1
     qtbot.keyClick(window.search, Qt.Key.Key_Return)
-    assert window.model.rowCount() == 2 and "Sessions of Lee, Ann" in window.summary.text()
-    window.search.clear()
-    window.search.textEdited.emit("")
-    assert window.patient is None
+    page = window.patient_view
+    assert window.pages.currentWidget() is page and page.visits.hasFocus()
+    dates = [page.visits_model.row_at(r).date_of_service for r in range(2)]
+    assert page.visits_model.rowCount() == 2 and dates[0] > dates[1]  # newest first
+    qtbot.mouseClick(page.back_button, Qt.MouseButton.LeftButton)
+    assert window.patient_view is None and window.pages.currentWidget() is window.day_page
 
 
 def test_progression_chart(qtbot, clinic: Clinic, artifacts: Path):

@@ -111,6 +111,11 @@ class Tour:
             window.close_editor()
         return window
 
+    def patient_page(self) -> QWidget | None:
+        window = self.day()
+        window.open_patient(self.clinic.patient)
+        return window.patient_view
+
     def locked(self) -> QWidget:
         window = self.day()
         window.lock()
@@ -228,6 +233,7 @@ def test_every_action_of_every_window(qtbot, clinic: Clinic, role: str, os_dialo
 
     window = tour.window
     tour.sweep("day", tour.day)
+    tour.sweep("patient page", tour.patient_page)
     tour.sweep("lock screen", tour.locked)
     for label, sid, steps in (("draft", draft.id, range(5)), ("ready draft", ready.id, [5]),
                               ("signed", signed.id, range(6))):
@@ -255,6 +261,14 @@ def test_every_action_of_every_window(qtbot, clinic: Clinic, role: str, os_dialo
         assert "PdfPreview Day sheet" in fired and "button 'preview_print'" in fired
     if ws.can(Permission.EXPORT_NOTE) and ws.can(Permission.DOCUMENT):
         assert "button 'note_pdf' > PdfPreview Note" in fired
+    if ws.can(Permission.MANAGE_PATIENTS):
+        assert "day > button 'new_patient' > PatientDialog" in fired
+        assert "patient page > button 'patient_edit' > PatientDialog" in fired
+        assert "patient page > button 'patient_set_appointment' > AppointmentDialog" in fired
+    if ws.can(Permission.VIEW_CLINICAL):
+        assert "patient page > button 'episode_open' > EpisodeDialog" in fired
+    if ws.can(Permission.EVALUATE):
+        assert "patient page > button 'episode_new' > EpisodeDialog" in fired
     if ws.can_addendum:
         assert "AddendumDialog" in fired
     if role in ("pt", "dpt", "pta"):

@@ -33,6 +33,8 @@ from ptdoc.ui.admin_window import AdminWindow
 from ptdoc.ui.lock import LOCKED, IdleWatcher, LockScreen
 from ptdoc.ui.models import SessionListModel
 from ptdoc.ui.new_session import PATIENT_ROLE, NewSessionDialog, patient_line
+from ptdoc.ui.patient_form import PatientDialog
+from ptdoc.ui.patient_page import PatientPageView
 from ptdoc.ui.pdf_preview import PdfPreview, show_pdf
 from ptdoc.ui.session_editor import SessionEditor
 
@@ -50,7 +52,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.workspace = self._watch(workspace)
         self.editor: SessionEditor | None = None
-        self.patient: Patient | None = None  # the day view shows this patient's sessions
+        self.patient: Patient | None = None  # whose page is open (Ctrl+N starts their note)
+        self.patient_view: PatientPageView | None = None
         clinic = workspace.clinic()
         self.clinic_name = clinic.name if clinic else "ptdoc"
         self.setWindowTitle(f"ptdoc — {self.clinic_name}")
@@ -68,6 +71,8 @@ class MainWindow(QMainWindow):
         self.new_action = self._action("&New session…", "Ctrl+N", self.new_session)
         self.open_action = self._action("&Open session", "Ctrl+O", self.open_selected)
         self.find_action = self._action("&Find patient", "Ctrl+F", self.find_patient)
+        self.new_patient_action = self._action("New pa&tient…", "Ctrl+Shift+N",
+                                               self.new_patient)
         self.lock_action = self._action("&Lock / switch user", "Ctrl+L", self.lock)
         self.admin_action = self._action("&Administration…", "Ctrl+Shift+A", self.administer)
         self.admin_window: AdminWindow | None = None
@@ -79,6 +84,8 @@ class MainWindow(QMainWindow):
         self.next_button = self._button("Next day ▶", "day_next", self.next_action)
         self.today_button = self._button("Today", "day_today", self.today_action)
         self.new_button = self._button("New session", "new_session", self.new_action)
+        self.new_patient_button = self._button("New patient", "new_patient",
+                                               self.new_patient_action)
         self.summaries_button = self._button("Summaries", "print_summaries",
                                              self.summaries_action)
         self.day_sheet_button = self._button("Day sheet", "print_day_sheet",
@@ -108,6 +115,12 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(SessionListModel.COL_PATIENT, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnHidden(SessionListModel.COL_DATE, True)
         self.summary = QLabel(objectName="day_summary")
+        # Booked today and not documented yet: who is coming, and whose note is missing.
+        self.expected = QListWidget(objectName="expected_patients")
+        self.expected.setAccessibleName("Expected, not documented")
+        self.expected.setMaximumHeight(110)
+        self.expected_label = QLabel("E&xpected, not documented (Enter opens the patient):")
+        self.expected_label.setBuddy(self.expected)
         self.notice = QLabel(notice, objectName="notice")
         self.notice.setWordWrap(True)
         self.notice.setVisible(bool(notice))
@@ -122,6 +135,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(search_label)
         bar.addWidget(self.search)
         bar.addWidget(self.new_button)
+        bar.addWidget(self.new_patient_button)
         bar.addWidget(self.summaries_button)
         bar.addWidget(self.day_sheet_button)
         self.day_page = QWidget(objectName="day_page")
@@ -131,6 +145,8 @@ class MainWindow(QMainWindow):
         day_layout.addWidget(self.patients)
         day_layout.addWidget(self.table, 1)
         day_layout.addWidget(self.summary)
+        day_layout.addWidget(self.expected_label)
+        day_layout.addWidget(self.expected)
         self.lock_screen = LockScreen(workspace.store, self.clinic_name)
         self.pages = QStackedWidget(objectName="pages")
         self.pages.addWidget(self.day_page)
@@ -138,13 +154,15 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
         for a, b in ((self.date_edit, self.prev_button), (self.prev_button, self.next_button),
                      (self.next_button, self.today_button), (self.today_button, self.search),
-                     (self.search, self.new_button), (self.new_button, self.summaries_button),
+                     (self.search, self.new_button), (self.new_button, self.new_patient_button),
+                     (self.new_patient_button, self.summaries_button),
                      (self.summaries_button, self.day_sheet_button),
-                     (self.day_sheet_button, self.table)):
+                     (self.day_sheet_button, self.table), (self.table, self.expected)):
             self.setTabOrder(a, b)
 
         file_menu = self.menuBar().addMenu("&File")
-        for action in (self.new_action, self.open_action, self.find_action, self.lock_action):
+        for action in (self.new_action, self.open_action, self.find_action,
+                       self.new_patient_action, self.lock_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.admin_action)
@@ -163,6 +181,7 @@ class MainWindow(QMainWindow):
         self.search.textEdited.connect(self._find_patients)
         self.search.returnPressed.connect(self._show_first_patient)
         self.patients.itemActivated.connect(self._show_patient)
+        self.expected.itemActivated.connect(self._show_patient)
         self.table.activated.connect(lambda _index: self.open_selected())
         self.lock_screen.form.signed_in.connect(self._unlocked)
         self.lock_screen.form.cancelled.connect(self.close)
@@ -203,6 +222,7 @@ class MainWindow(QMainWindow):
         self.new_action.setEnabled(self.workspace.can(Permission.DOCUMENT))
         self.open_action.setEnabled(self.workspace.can(Permission.VIEW_CLINICAL))
         self.admin_action.setEnabled(self.workspace.can(Permission.MANAGE_USERS))
+        self.new_patient_action.setEnabled(self.workspace.can(Permission.MANAGE_PATIENTS))
         printing = self.workspace.can(Permission.PRINT_SUMMARY)
         self.summaries_action.setEnabled(printing)
         self.day_sheet_action.setEnabled(printing)
@@ -221,15 +241,8 @@ class MainWindow(QMainWindow):
     # --- the day and the patient --------------------------------------------------------
 
     def refresh(self) -> None:
-        if self.patient is not None:
-            rows = [(r, None, None)
-                    for r in self.workspace.sessions(patient_mrn=self.patient.mrn)]
-            self.table.setColumnHidden(SessionListModel.COL_DATE, False)
-            title = f"Sessions of {patient_line(self.patient)}"
-        else:
-            rows = self.workspace.day_overview(self.day, wait_for_codes=False)
-            self.table.setColumnHidden(SessionListModel.COL_DATE, True)
-            title = f"{self.day:%A %d %B %Y}"
+        rows = self.workspace.day_overview(self.day, wait_for_codes=False)
+        title = f"{self.day:%A %d %B %Y}"
         self.model.set_rows(rows)
         if rows:  # a current row, not a selection: Enter opens it, Ctrl+P still prints all
             first = next(c for c in range(self.model.columnCount())
@@ -243,6 +256,15 @@ class MainWindow(QMainWindow):
                              f"{len(rows) - drafts} signed, {drafts} draft"
                              f"{'s' * (drafts != 1)}{blocked}")
         self.next_action.setEnabled(self.day < self.workspace.today())
+        self.expected.clear()
+        for e in self.workspace.expected_without_note(self.day):
+            time = e.appointment.time.strftime("%H:%M") if e.appointment.time else "--:--"
+            item = QListWidgetItem(f"{time}  {patient_line(e.patient)}"
+                                   f"{' · with ' + e.clinician if e.clinician else ''}")
+            item.setData(PATIENT_ROLE, e.patient)
+            self.expected.addItem(item)
+        if not self.expected.count():
+            self.expected.addItem("Nobody booked this day is without a note.")
 
     def find_patient(self) -> None:
         """Ctrl+F: the day view's patient search. From an open note, the note is closed first
@@ -251,6 +273,8 @@ class MainWindow(QMainWindow):
             self.editor.close_editor()
             if self.editor is not None:  # kept open: a refused value or an unsaved edit
                 return
+        if self.pages.currentWidget() is self.patient_view:
+            self.close_patient()
         if self.pages.currentWidget() is self.day_page:
             self.search.setFocus()
             self.search.selectAll()
@@ -259,9 +283,6 @@ class MainWindow(QMainWindow):
         self.patients.clear()
         if not text.strip():
             self.patients.hide()
-            if self.patient is not None:
-                self.patient = None
-                self.refresh()
             return
         for p in self.workspace.search_patients(text, 20):
             item = QListWidgetItem(patient_line(p))
@@ -277,23 +298,71 @@ class MainWindow(QMainWindow):
             self._show_patient(item)
 
     def _show_patient(self, item: QListWidgetItem) -> None:
-        self.patient = item.data(PATIENT_ROLE)
-        self.patients.hide()
-        self.refresh()
-        self.table.setFocus()
-        if self.model.rowCount():
-            self.table.selectRow(0)
+        patient = item.data(PATIENT_ROLE)
+        if patient is not None:
+            self.patients.hide()
+            self.search.clear()  # the search is done: the page names the patient
+            self.open_patient(patient)
+
+    def open_patient(self, patient: Patient) -> None:
+        """The patient's page, in place of the day view until Back (or Ctrl+F)."""
+        self._drop_patient()
+        try:
+            view = PatientPageView(self.workspace, patient)
+        except AccountDisabled:
+            return
+        except KnownError as exc:
+            self.notice.setText(str(exc))
+            self.notice.show()
+            return
+        self.patient, self.patient_view = view.patient, view
+        view.closed.connect(self.close_patient)
+        view.open_session.connect(self.open_session)
+        view.new_session.connect(self.new_session)
+        self.pages.addWidget(view)
+        self.pages.setCurrentWidget(view)
+        view.visits.setFocus()
+
+    def close_patient(self) -> None:
+        if self._drop_patient():
+            self.refresh()
+            self.table.setFocus()
+
+    def _drop_patient(self) -> bool:
+        if self.patient_view is None:
+            return False
+        view, self.patient_view, self.patient = self.patient_view, None, None
+        if self.pages.currentWidget() is view:
+            self.pages.setCurrentWidget(self.day_page)
+        self.pages.removeWidget(view)
+        view.deleteLater()
+        return True
+
+    def new_patient(self) -> None:
+        """Register a patient, then show their page (or the existing one chosen instead)."""
+        if self.pages.currentWidget() not in (self.day_page, self.patient_view):
+            return
+        dialog = PatientDialog(self.workspace, None, self)
+        if dialog.exec():
+            patient = dialog.saved or dialog.open_existing
+            if patient is not None:
+                self.open_patient(patient)
 
     # --- sessions ------------------------------------------------------------------------
 
     def new_session(self) -> None:
-        if self.pages.currentWidget() is not self.day_page:
+        if self.pages.currentWidget() not in (self.day_page, self.patient_view):
             return
         dialog = NewSessionDialog(self.workspace, self.day, self.patient, self)
         if dialog.exec() and dialog.session is not None:
             self.open_session(dialog.session.id or 0)
 
     def open_selected(self) -> None:
+        if self.patient_view is not None and self.pages.currentWidget() is self.patient_view:
+            index = self.patient_view.visits.currentIndex()
+            if index.isValid():
+                self.open_session(self.patient_view.visits_model.row_at(index.row()).id)
+            return
         index = self.table.currentIndex()
         if self.pages.currentWidget() is self.day_page and index.isValid():
             self.open_session(self.model.row_at(index.row()).id)
@@ -318,7 +387,12 @@ class MainWindow(QMainWindow):
     def close_editor(self) -> None:
         if self._drop_editor():
             self.refresh()
-            self.table.setFocus()
+            if self.patient_view is not None:  # back to the page the note was opened from
+                self.patient_view.refresh()
+                self.pages.setCurrentWidget(self.patient_view)
+                self.patient_view.visits.setFocus()
+            else:
+                self.table.setFocus()
 
     def _drop_editor(self) -> bool:
         """Remove the editor (what it saved stays saved); False when none was open."""
@@ -411,6 +485,7 @@ class MainWindow(QMainWindow):
                 dialog.reject()
         self._drop_editor()
         self._close_admin()
+        self._drop_patient()
         self._page_before_lock = self.day_page
         self._show_lock_screen(None, "Signed out",
                                f"{AccountDisabled.MESSAGE} Patient data is hidden. What was "
@@ -421,6 +496,7 @@ class MainWindow(QMainWindow):
         same = self.workspace.actor is not None and self.workspace.actor.id == user.id
         if not same:  # nothing of the previous user stays: their note, search, notices
             self._drop_editor()
+            self._drop_patient()
             self.workspace = self._watch(Workspace(self.workspace.store, user,
                                                    self.workspace.today, self.workspace.now,
                                                    self.workspace.codes_if_ready))
@@ -431,6 +507,8 @@ class MainWindow(QMainWindow):
             self.notice.clear()
             self.notice.hide()
             self.table.clearSelection()
+        if self._page_before_lock not in (self.editor, self.patient_view):
+            self._page_before_lock = self.day_page
         if not same or self._page_before_lock is self.day_page:
             self._page_before_lock = self.day_page
             self.refresh()  # a new user's day, or sessions others changed while it was locked

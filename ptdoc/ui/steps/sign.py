@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (
 from ptdoc.clock import stamp
 from ptdoc.domain import Session
 from ptdoc.errors import KnownError
+from ptdoc.permissions import Permission
 from ptdoc.rules import Severity
+from ptdoc.ui.appointment import AppointmentDialog, appointment_text
 from ptdoc.ui.flags import FIELD_ROLE, finding_text
 from ptdoc.ui.steps.base import Step
 from ptdoc.ui.widgets import FieldError, hbox, severity_icon
@@ -55,6 +57,13 @@ class SignStep(Step):
         addenda_label = QLabel("A&ddenda:")
         addenda_label.setBuddy(self.addenda)
         self.errors["signature"] = FieldError("signature")
+        # Booking the next visit is offered here, where a note ends; nothing to skip.
+        self.next_visit = QLabel(objectName="sign_next_appointment")
+        self.next_visit_button = QPushButton("Book next &visit…", objectName="sign_book_next")
+        self.next_visit_row = QWidget()
+        row = hbox(self.next_visit, self.next_visit_button, None)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.next_visit_row.setLayout(row)
         self.inputs.update(signature=self.secret)
         layout = QVBoxLayout(self)
         self.secret_row = QWidget()
@@ -63,12 +72,14 @@ class SignStep(Step):
         self.secret_row.setLayout(row)
         for widget in (self.attestation, self.signer, self.state, blockers_label,
                        self.blockers, self.secret_row, self.errors["signature"],
-                       addenda_label, self.addenda, self.addendum_button):
+                       self.next_visit_row, addenda_label, self.addenda,
+                       self.addendum_button):
             layout.addWidget(widget)
         layout.addStretch(1)
         self.sign_button.clicked.connect(self._sign)
         self.secret.returnPressed.connect(self._sign)
         self.addendum_button.clicked.connect(self._addendum)
+        self.next_visit_button.clicked.connect(self._book_next)
         self.blockers.itemActivated.connect(
             lambda item: self.editor.focus_field(item.data(FIELD_ROLE) or "signature"))
 
@@ -131,6 +142,7 @@ class SignStep(Step):
         self.signer.setVisible(not signed)
         self.addendum_button.setVisible(signed)
         self.addendum_button.setEnabled(signed and self.editor.workspace.can_addendum)
+        self._show_next_visit()
         self.addenda.clear()
         for a in session.addenda:
             self.addenda.addItem(f"{a.kind.value.capitalize()} by {a.author_name} at "
@@ -149,6 +161,18 @@ class SignStep(Step):
             self.secret.setFocus()
             return
         self.errors["signature"].clear_message()
+
+    def _show_next_visit(self) -> None:
+        ws = self.editor.workspace
+        self.next_visit_row.setVisible(ws.can(Permission.SCHEDULE))
+        if ws.can(Permission.SCHEDULE):
+            booked = ws.next_appointment(self.editor.patient.id or 0,
+                                         self.editor.session.date_of_service)
+            self.next_visit.setText(f"Next appointment: {appointment_text(ws, booked)}")
+
+    def _book_next(self) -> None:
+        if AppointmentDialog(self.editor.workspace, self.editor.patient, self).exec():
+            self._show_next_visit()
 
     def _addendum(self) -> None:
         from ptdoc.ui.addendum import AddendumDialog

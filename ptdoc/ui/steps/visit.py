@@ -23,11 +23,32 @@ from PySide6.QtWidgets import (
 
 from ptdoc.domain import NoteType, Session
 from ptdoc.fields import parse_time
+from ptdoc.icd_index import IcdIndex
 from ptdoc.identifiers import icd10_format_ok, normalize_icd10
 from ptdoc.ui.steps.base import Step
 from ptdoc.ui.widgets import FieldError, add_field
 
 CODE_ROLE = Qt.ItemDataRole.UserRole
+
+
+def find_codes(results: QListWidget, codes: IcdIndex | None, text: str) -> None:
+    """ICD-10-CM codes for ``text`` (a code or words) into ``results``, each with its code in
+    CODE_ROLE; while the code set is still loading, a well-formed code is offered as typed."""
+    results.clear()
+    if codes is None:
+        code = normalize_icd10(text)
+        if icd10_format_ok(code):
+            item = QListWidgetItem(f"{code}  (code set still loading: checked later)")
+            item.setData(CODE_ROLE, code)
+            results.addItem(item)
+        return
+    for found in codes.search(text, 30):
+        label = f"{found.code}  {found.description}"
+        if not found.billable:
+            label += "  (category: pick a more specific code)"
+        item = QListWidgetItem(label)
+        item.setData(CODE_ROLE, found.code)
+        results.addItem(item)
 
 
 class SearchBox(QLineEdit):
@@ -203,22 +224,7 @@ class VisitStep(Step):
         self.editor.apply(change, "episode_id")
 
     def _search(self, text: str) -> None:
-        self.results.clear()
-        codes = self.editor.workspace.codes_if_ready
-        if codes is None:
-            code = normalize_icd10(text)
-            if icd10_format_ok(code):
-                item = QListWidgetItem(f"{code}  (code set still loading: checked later)")
-                item.setData(CODE_ROLE, code)
-                self.results.addItem(item)
-            return
-        for found in codes.search(text, 30):
-            label = f"{found.code}  {found.description}"
-            if not found.billable:
-                label += "  (category: pick a more specific code)"
-            item = QListWidgetItem(label)
-            item.setData(CODE_ROLE, found.code)
-            self.results.addItem(item)
+        find_codes(self.results, self.editor.workspace.codes_if_ready, text)
 
     def _add(self, item: QListWidgetItem | None) -> None:
         if item is None:
