@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from ptdoc import fields
 from ptdoc.domain import Sex
@@ -82,6 +83,19 @@ def parse_sex(text: str) -> Sex | None:
     except ValueError:
         raise ValidationError.single("sex", f"Sex must be one of {', '.join(Sex)} (or F, M, O, "
                                             f"U; got '{fields.clip(text)}')") from None
+
+
+def load(path: Path) -> bytes:
+    """The bytes of a patient list on disk; a file that is too big is refused before it is
+    read, and one that cannot be read says why (ValidationError on ``file``)."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ValidationError.single("file", f"{path.name} is larger than {MAX_BYTES:,} "
+                                                 "bytes; split it")
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValidationError.single("file", f"cannot read {path}: {exc.strerror or exc}") \
+            from None
 
 
 def read(data: bytes) -> tuple[list[CsvPatient], list[CsvProblem]]:

@@ -211,23 +211,19 @@ def _patient_add(args: argparse.Namespace, db_path: Path) -> int:
 
 def _patient_import(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc import patient_csv
+    from ptdoc.errors import ValidationError
 
     try:
-        size = args.file.stat().st_size
-        if size > patient_csv.MAX_BYTES:
-            raise UsageError(f"{args.file} is larger than {patient_csv.MAX_BYTES:,} bytes; "
-                             "split it")
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
+        data = patient_csv.load(args.file)
+    except ValidationError as exc:
+        raise UsageError(str(exc)) from exc
     with signed_in(args, db_path) as ws:
         result = ws.import_patients(data)
     for row in result.added:
         print(f"line {row.line}: added {row.mrn} {row.name}")
     for row in result.already_here:
         print(f"line {row.line}: already here as {row.mrn} {row.name}")
-    print(f"{len(result.added)} added, {len(result.already_here)} already here, "
-          f"{len(result.refused)} refused")
+    print(result.summary())
     for problem in result.refused:
         err(f"{args.file}: {problem}")
     return EXIT_PROBLEM if result.refused else EXIT_OK

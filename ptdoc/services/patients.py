@@ -48,6 +48,19 @@ class PatientImport:
     already_here: tuple[ImportedRow, ...]
     refused: tuple[patient_csv.CsvProblem, ...]
 
+    def summary(self) -> str:
+        return (f"{len(self.added)} added, {len(self.already_here)} already here, "
+                f"{len(self.refused)} refused")
+
+    def report(self, source: str) -> str:
+        """Every row's outcome in the file's order, under the summary: what a clerk keeps to
+        correct the refused rows in the old system's export."""
+        lines = [(r.line, f"added as {r.mrn} {r.name}") for r in self.added]
+        lines += [(r.line, f"already here as {r.mrn} {r.name}") for r in self.already_here]
+        lines += [(p.line, f"refused: {p.message}") for p in self.refused]
+        return "\n".join([f"Patients imported from {source}: {self.summary()}", "",
+                          *(f"line {line}: {text}" for line, text in sorted(lines))]) + "\n"
+
 
 class Patients(WorkspaceCore):
     def next_mrn(self) -> str:
@@ -207,8 +220,8 @@ class Patients(WorkspaceCore):
                 self.store.audit.record(self.actor, AuditAction.CREATE, "patient", patient.id,
                                         "csv")
                 added.append(ImportedRow(row.line, patient.mrn, patient.display_name))
+            result = PatientImport(tuple(added), tuple(here),
+                                   tuple(sorted(refused, key=lambda p: p.line)))
             self.store.audit.record(self.actor, AuditAction.IMPORT, "patient", None,
-                                    f"csv: {len(added)} added, {len(here)} already here, "
-                                    f"{len(refused)} refused")
-        return PatientImport(tuple(added), tuple(here),
-                             tuple(sorted(refused, key=lambda p: p.line)))
+                                    f"csv: {result.summary()}")
+        return result

@@ -34,6 +34,7 @@ from ptdoc.ui.lock import LOCKED, IdleWatcher, LockScreen
 from ptdoc.ui.models import SessionListModel
 from ptdoc.ui.new_session import PATIENT_ROLE, NewSessionDialog, patient_line
 from ptdoc.ui.patient_form import PatientDialog
+from ptdoc.ui.patient_import import ImportDialog
 from ptdoc.ui.patient_page import PatientPageView
 from ptdoc.ui.pdf_preview import PdfPreview, show_pdf
 from ptdoc.ui.session_editor import SessionEditor
@@ -73,6 +74,8 @@ class MainWindow(QMainWindow):
         self.find_action = self._action("&Find patient", "Ctrl+F", self.find_patient)
         self.new_patient_action = self._action("New pa&tient…", "Ctrl+Shift+N",
                                                self.new_patient)
+        self.import_action = self._action("&Import patients…", "Ctrl+Shift+I",
+                                          self.import_patients)
         self.lock_action = self._action("&Lock / switch user", "Ctrl+L", self.lock)
         self.admin_action = self._action("&Administration…", "Ctrl+Shift+A", self.administer)
         self.admin_window: AdminWindow | None = None
@@ -162,7 +165,7 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         for action in (self.new_action, self.open_action, self.find_action,
-                       self.new_patient_action, self.lock_action):
+                       self.new_patient_action, self.import_action, self.lock_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.admin_action)
@@ -223,6 +226,7 @@ class MainWindow(QMainWindow):
         self.open_action.setEnabled(self.workspace.can(Permission.VIEW_CLINICAL))
         self.admin_action.setEnabled(self.workspace.can(Permission.MANAGE_USERS))
         self.new_patient_action.setEnabled(self.workspace.can(Permission.MANAGE_PATIENTS))
+        self.import_action.setEnabled(self.workspace.can(Permission.MANAGE_PATIENTS))
         printing = self.workspace.can(Permission.PRINT_SUMMARY)
         self.summaries_action.setEnabled(printing)
         self.day_sheet_action.setEnabled(printing)
@@ -347,6 +351,15 @@ class MainWindow(QMainWindow):
             patient = dialog.saved or dialog.open_existing
             if patient is not None:
                 self.open_patient(patient)
+
+    def import_patients(self) -> None:
+        """Ctrl+Shift+I: choose a CSV file, import it, show what was added and refused."""
+        if not self.workspace.can(Permission.MANAGE_PATIENTS) or self.locked:
+            return
+        dialog = ImportDialog(self.workspace, self)
+        if dialog.panel.choose():
+            dialog.exec()
+        dialog.deleteLater()
 
     # --- sessions ------------------------------------------------------------------------
 

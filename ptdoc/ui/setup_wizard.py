@@ -1,5 +1,6 @@
 """First run: a clinic's database with no users is set up here, step by step: the clinic,
-its first administrator, its users, its payers. Then the normal sign-in follows.
+its first administrator, its users, its payers, and (optional) its patient list from the old
+system. Then the normal sign-in follows.
 
 Each step saves through the services when it is left with Next: the administrator is created
 by ``first_administrator`` (the step cannot be gone back to: the account exists), and
@@ -25,6 +26,7 @@ from ptdoc.errors import KnownError, ValidationError
 from ptdoc.services import Workspace
 from ptdoc.store import Store
 from ptdoc.ui.admin_forms import ClinicForm, Form, PayerForm, UserForm
+from ptdoc.ui.patient_import import ImportPanel
 from ptdoc.ui.widgets import FieldError, hbox
 
 
@@ -93,7 +95,9 @@ class SetupWizard(QWizard):
         self.admin_page = AdminPage(self)
         self.users_page = UsersPage(self)
         self.payers_page = PayersPage(self)
-        for page in (self.clinic_page, self.admin_page, self.users_page, self.payers_page):
+        self.patients_page = PatientsPage(self)
+        for page in (self.clinic_page, self.admin_page, self.users_page, self.payers_page,
+                     self.patients_page):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Create administrator")
         self.resize(720, 620)  # fits a 1366x768 screen with its frame
@@ -177,3 +181,16 @@ class PayersPage(_ListPage):
             self.form.name.setFocus()
             return True
         return False
+
+
+class PatientsPage(QWizardPage):
+    """The patient list from the old system, imported now or later (File ▸ Import
+    patients…); Finish without a file skips it."""
+
+    def __init__(self, wizard: SetupWizard):
+        super().__init__()
+        self.setTitle("Patients (optional)")
+        self.setSubTitle("Import the patient list exported from the old system now, or "
+                         "Finish and import it later under File ▸ Import patients…")
+        self.panel = ImportPanel(lambda: wizard.workspace)
+        QVBoxLayout(self).addWidget(self.panel)
