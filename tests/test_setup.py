@@ -9,7 +9,13 @@ import pytest
 from driving import in_modal, main_window
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QFileDialog,
+    QMessageBox,
+    QWidget,
+)
 from test_editor import assert_unique_alt_keys
 
 from ptdoc.access import login
@@ -99,7 +105,9 @@ def wizard(qtbot, store: Store) -> SetupWizard:
     return wiz
 
 
-def run_setup(qtbot, wizard: SetupWizard, artifacts: Path) -> None:
+def run_setup(qtbot, wizard: SetupWizard, artifacts: Path, monkeypatch: pytest.MonkeyPatch,
+              patients: Path | None = None) -> None:
+    """The five steps by keyboard; the last imports ``patients`` (a CSV file) or skips."""
     store = wizard.store
     # 1. The clinic; a group NPI with a wrong check digit is refused beside its field.
     assert wizard.currentPage() is wizard.clinic_page
@@ -163,7 +171,7 @@ def run_setup(qtbot, wizard: SetupWizard, artifacts: Path) -> None:
     shot(wizard, artifacts, "3-users")
     enter(qtbot)
 
-    # 4. Payers: one by Alt+D, the last by Enter, which finishes.
+    # 4. Payers: one by Alt+D, the last by Enter, which goes on.
     assert wizard.currentPage() is wizard.payers_page
     assert_unique_alt_keys(wizard, "setup: payers")
     fill(qtbot, "m", "Medicare Part B")
@@ -172,6 +180,17 @@ def run_setup(qtbot, wizard: SetupWizard, artifacts: Path) -> None:
     choose(qtbot, "r", "C")  # commercial
     shot(wizard, artifacts, "4-payers")
     enter(qtbot)
+
+    # 5. Patients (optional): the old system's list, or nothing; Enter finishes.
+    assert wizard.currentPage() is wizard.patients_page
+    assert_unique_alt_keys(wizard, "setup: patients")
+    if patients is not None:
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(
+            lambda *_a, **_k: (str(patients), "CSV files (*.csv *.txt)")))
+        alt(qtbot, "i", button=True)
+        assert_unique_alt_keys(wizard, "setup: patients imported")
+    shot(wizard, artifacts, f"5-patients-{'imported' if patients else 'skipped'}")
+    enter(qtbot)
     qtbot.waitUntil(lambda: not wizard.isVisible())
     assert wizard.result() == SetupWizard.DialogCode.Accepted
 
@@ -179,7 +198,7 @@ def run_setup(qtbot, wizard: SetupWizard, artifacts: Path) -> None:
 def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: SetupWizard,
                                                               artifacts: Path, monkeypatch):
     store = wizard.store
-    run_setup(qtbot, wizard, artifacts)
+    run_setup(qtbot, wizard, artifacts, monkeypatch)
 
     clinic = store.clinic.get()
     assert clinic is not None
@@ -196,6 +215,7 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
     assert sum(1 for r in log if r[:3] == ("owner", "admin", "user")
                and r[3] == "create") == 3
     login(store, "jdoe", "jane-password")  # each user signs in with their initial password
+    assert store.patients.count() == 0  # the optional step was skipped
 
     # Sign in as the new administrator, preselected.
     dialog = LoginDialog(store, clinic.name)
@@ -336,3 +356,28 @@ def test_the_clinic_form_refuses_a_zone_that_is_not_one(qtbot, wizard: SetupWiza
     assert "IANA" in form.error_text("time_zone")
     assert QApplication.focusWidget() is form.time_zone
     QTest.qWait(0)
+
+
+def test_the_setup_imports_the_old_systems_patient_list(qtbot, wizard: SetupWizard,
+                                                         artifacts: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch):
+    export = tmp_path / "patients.csv"
+    export.write_bytes("\ufeffmrn,first_name,last_name,date_of_birth,payer,member_id\r\n"
+                       "OLD-7,Ann,Lee,03/04/1950,Acme Health,W1\r\n"
+                       "OLD-8,Bo,,1960-01-01,,\r\n"
+                       ",Cy,Oh,1961-02-03,Blue Star,B2\r\n".encode())
+    run_setup(qtbot, wizard, artifacts, monkeypatch, export)
+    panel = wizard.patients_page.panel
+    assert panel.summary.text() == ("patients.csv: 1 added, 0 already here, 2 refused. The "
+                                    "refused rows were not imported.")
+    refused = dict(panel.refused_rows())
+    assert "last name is missing" in refused["3"]
+    assert "no payer named 'Blue Star'" in refused["4"]
+    store = wizard.store
+    ann = store.patients.by_mrn("OLD-7")
+    acme = next(p for p in store.payers.all() if p.name == "Acme Health")
+    assert (ann.first_name, ann.payer_id, ann.member_id) == ("Ann", acme.id, "W1")
+    assert store.patients.count() == 1
+    # The import is the new administrator's, in the audit log.
+    assert ("owner", "import", "patient", "csv: 1 added, 0 already here, 2 refused") in \
+        audit(store)
