@@ -199,10 +199,14 @@ class Tour:
 
 @pytest.fixture
 def os_dialogs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> PaperOut:
-    """Print and save dialogs answer with files; message boxes answer OK or No."""
+    """Print and save dialogs answer with files, the open dialog a patient list with a row
+    to refuse; message boxes answer OK or No."""
     out = PaperOut(monkeypatch, tmp_path)
+    patients = tmp_path / "patients.csv"
+    patients.write_text("first_name,last_name,date_of_birth\nIda,Moss,1961-07-08\n"
+                        "Kai,,1950-01-01\n")
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        staticmethod(lambda *_a, **_k: ("", "")))
+                        staticmethod(lambda *_a, **_k: (str(patients), "")))
     for name, answer in (("information", QMessageBox.StandardButton.Ok),
                          ("warning", QMessageBox.StandardButton.Ok),
                          ("critical", QMessageBox.StandardButton.Ok),
@@ -263,6 +267,8 @@ def test_every_action_of_every_window(qtbot, clinic: Clinic, role: str, os_dialo
         assert "button 'note_pdf' > PdfPreview Note" in fired
     if ws.can(Permission.MANAGE_PATIENTS):
         assert "day > button 'new_patient' > PatientDialog" in fired
+        assert "day > action '&Import patients…' Ctrl+Shift+I > ImportDialog" in fired
+        assert "button 'import_save'" in fired and "button 'import_copy'" in fired
         assert "patient page > button 'patient_edit' > PatientDialog" in fired
         assert "patient page > button 'patient_set_appointment' > AppointmentDialog" in fired
     if ws.can(Permission.VIEW_CLINICAL):
