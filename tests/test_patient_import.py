@@ -85,8 +85,9 @@ def test_a_messy_list_is_imported_from_the_menu_and_never_twice(
         seen["refused"] = panel.refused_rows()
         assert QApplication.focusWidget() is panel.refused  # ready to read by keyboard
         shot(dialog, artifacts, "1-refused-rows")
+        QApplication.clipboard().clear()  # whatever an earlier copy left there
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
-        qtbot.waitUntil(lambda: "refused" in QApplication.clipboard().text())
+        qtbot.waitUntil(lambda: "old-system.csv" in QApplication.clipboard().text())
         seen["copied"] = QApplication.clipboard().text()
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
         qtbot.waitUntil(lambda: bool(dialogs.saved) and dialogs.saved[0].exists())
