@@ -121,6 +121,20 @@ class PlanOfCareBox(QGroupBox):
                           "history keeps every change." if editable else
                           "Read-only: a PT or DPT writes the plan of care with the evaluation.")
 
+    def follow_diagnoses(self) -> None:
+        """The evaluation's diagnoses are the plan's: the daily notes under it start from
+        them."""
+        diagnoses = self.editor.session.diagnoses
+        if self.isVisible() and self.editable and self.episode is not None and \
+                self.episode.diagnoses != diagnoses:
+            try:
+                self.episode = self.editor.workspace.revise_episode(
+                    self.episode.id or 0, "progress report", diagnoses=diagnoses)
+            except KnownError as exc:  # a code the plan refuses stays on the note's flags
+                self.errors["plan"].show_message(str(exc))
+                return
+            self.editor.plan_changed()
+
     def _save(self, name: str) -> None:
         if not self.editable or self.episode is None:
             return

@@ -238,6 +238,7 @@ class VisitStep(Step):
         code = item.data(CODE_ROLE)
         if self.editor.apply(lambda s: replace(s, diagnoses=tuple(
                 dict.fromkeys((*s.diagnoses, code)))), "diagnoses"):
+            self.plan.follow_diagnoses()
             self.search.clear()
             self.results.clear()
             self.search.setFocus()
@@ -247,5 +248,6 @@ class VisitStep(Step):
         if item is None:
             return
         code = item.data(CODE_ROLE)
-        self.editor.apply(lambda s: replace(s, diagnoses=tuple(
-            c for c in s.diagnoses if c != code)), "diagnoses")
+        if self.editor.apply(lambda s: replace(s, diagnoses=tuple(
+                c for c in s.diagnoses if c != code)), "diagnoses"):
+            self.plan.follow_diagnoses()
