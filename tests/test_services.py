@@ -96,6 +96,38 @@ def test_pt_writes_evaluations_and_episodes(clinic: Clinic) -> None:
         clinic.as_("pta").add_episode(replace(clinic.episode, id=None))
 
 
+def test_an_initial_evaluation_opens_the_plan_of_care(clinic: Clinic) -> None:
+    pt = clinic.as_("pt")
+    new = clinic.admin.add_patient(Patient("MRN-9", "Bo", "Ray", dt.date(1960, 1, 2),
+                                           clinic.payer.id))
+    with pytest.raises(PermissionDenied):  # a PTA neither writes the evaluation nor its plan
+        clinic.as_("pta").new_session(new.id, TODAY, None, NoteType.EVALUATION)
+    assert pt.episodes_of(new.id) == []
+    daily = pt.new_session(new.id, TODAY)  # only an evaluation writes a plan of care
+    assert daily.episode_id is None and pt.episodes_of(new.id) == []
+    evaluation = pt.new_session(new.id, TODAY, None, NoteType.EVALUATION)
+    [episode] = pt.episodes_of(new.id)
+    assert evaluation.episode_id == episode.id
+    assert (episode.start_date, episode.diagnoses, episode.physician_name,
+            episode.certified_on) == (TODAY, (), "", None)
+    assert [c.action for c in pt.episode_history(episode.id)] == ["create"]
+    # The evaluation's plan is then written through the episode services, its history kept.
+    pt.revise_episode(episode.id, goals=("Sit to stand without hands in 4 weeks",),
+                      frequency="2x/week", duration="8 weeks")
+    pt.certify_episode(episode.id, TODAY, TODAY + dt.timedelta(days=55), True)
+    assert [c.action for c in pt.episode_history(episode.id)] == [
+        "create", "progress report", "certify"]
+    # A second evaluation while that plan is open attaches nothing new.
+    again = pt.new_session(new.id, TODAY, None, NoteType.EVALUATION)
+    assert again.episode_id is None and len(pt.episodes_of(new.id)) == 1
+    # An existing patient's chosen episode is kept.
+    chosen = pt.new_session(clinic.patient.id, TODAY, clinic.episode.id, NoteType.EVALUATION)
+    assert chosen.episode_id == clinic.episode.id
+    with pytest.raises(ValidationError) as exc:  # a future date opens no plan either
+        pt.new_session(new.id, TODAY + dt.timedelta(days=1), None, NoteType.EVALUATION)
+    assert exc.value.problems[0].field == "date_of_service"
+
+
 def test_admin_manages_users_but_documents_nothing(clinic: Clinic) -> None:
     boss = clinic.as_("boss")
     boss.add_user(User("newpt", "New PT", Credential.PT, "1234567893"), "long-password")

@@ -119,6 +119,15 @@ class Episodes(WorkspaceCore):
             raise ValidationError(problems)
 
 
+def plan_action(before: Episode, changes: dict[str, Any]) -> str:
+    """Why the plan changed, as its history names it."""
+    if changes.get("discharged_on"):
+        return "discharge"
+    if "certified_on" in changes and changes["certified_on"] is not None:
+        return "recertify" if before.certified_on is not None else "certify"
+    return "progress report"
+
+
 def _diff(before: Episode | None, after: Episode) -> dict[str, list[Any]]:
     """Each changed field: [before, after], in the file's plain form."""
     out = {}

@@ -9,6 +9,7 @@ from dataclasses import replace
 from ptdoc.domain import (
     Addendum,
     AddendumKind,
+    Episode,
     NoteType,
     Session,
     SessionStatus,
@@ -43,7 +44,11 @@ class Sessions(WorkspaceCore):
     def new_session(self, patient_id: int, date_of_service: dt.date,
                     episode_id: int | None = None,
                     note_type: NoteType = NoteType.DAILY) -> Session:
-        """A draft for the patient, with the episode's diagnoses and the actor as clinician."""
+        """A draft for the patient, with the episode's diagnoses and the actor as clinician.
+
+        The plan of care is written with the initial evaluation: an EVALUATION by a PT for a
+        patient with no open episode opens one (starting on the date of service, the rest
+        filled in from the evaluation's Visit step) and attaches it."""
         self.require(Permission.DOCUMENT)
         diagnoses: tuple[str, ...] = ()
         if episode_id is not None:
@@ -58,7 +63,15 @@ class Sessions(WorkspaceCore):
                           episode_id=episode_id, note_type=note_type, delivered_by=clinician,
                           diagnoses=diagnoses)
         self._require_scope_of(session)  # before the transaction: a denial stays audited
-        with self.store.db.atomic():
+        opens_plan = episode_id is None and note_type == NoteType.EVALUATION and \
+            self.can(Permission.EVALUATE) and not any(
+                e.discharged_on is None for e in self.store.episodes.for_patient(patient_id))
+        with self.store.db.atomic():  # the plan and its evaluation exist together or not at all
+            if opens_plan:
+                require_valid_dates(session, self.today(), self.store.patients.get(patient_id))
+                episode = self.add_episode(Episode(patient_id, start_date=date_of_service),
+                                           wait_for_codes=False)
+                session = replace(session, episode_id=episode.id)
             session = self._store_draft(session)
             self.store.audit.record(self.actor, AuditAction.CREATE, "session", session.id)
         return session

@@ -30,6 +30,7 @@ from ptdoc.errors import KnownError, ValidationError
 from ptdoc.fields import parse_date
 from ptdoc.permissions import Permission
 from ptdoc.services import Workspace
+from ptdoc.services.episodes import plan_action
 from ptdoc.ui.patient_form import show_problems
 from ptdoc.ui.steps.visit import CODE_ROLE, SearchBox, find_codes
 from ptdoc.ui.widgets import FieldError, add_field
@@ -247,19 +248,10 @@ class EpisodeDialog(QDialog):
             else:
                 before = self.episode
                 changes = {k: v for k, v in values.items() if getattr(before, k) != v}
-                self.saved = ws.revise_episode(before.id or 0, _action(before, changes),
+                self.saved = ws.revise_episode(before.id or 0, plan_action(before, changes),
                                                **changes)
         except KnownError as exc:
             show_problems(self.errors, exc, "form")
             return
         self.accept()
-
-
-def _action(before: Episode, changes: dict[str, Any]) -> str:
-    """Why the plan changed, as its history names it."""
-    if changes.get("discharged_on"):
-        return "discharge"
-    if "certified_on" in changes and changes["certified_on"] is not None:
-        return "recertify" if before.certified_on is not None else "certify"
-    return "progress report"
 

@@ -232,7 +232,10 @@ class MainWindow(QMainWindow):
         self.day_sheet_action.setEnabled(printing)
 
     def _go_today(self) -> None:
-        self.date_edit.setDate(to_qdate(self.workspace.today()))
+        # A window left open past midnight reaches the new day too.
+        today = to_qdate(self.workspace.today())
+        self.date_edit.setMaximumDate(today)
+        self.date_edit.setDate(today)
 
     @property
     def day(self) -> dt.date:

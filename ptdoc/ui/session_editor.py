@@ -304,6 +304,13 @@ class SessionEditor(QWidget):
         self.status("Reloaded: this note was changed in another window or on another "
                     "workstation")
 
+    def plan_changed(self) -> None:
+        """The attached plan of care was edited (from an evaluation): judge the note again
+        against it."""
+        self.context = self.workspace.rule_context(self.session, wait_for_codes=False)
+        self._review = self.workspace.judge(self.context)
+        self._refresh()
+
     def _mark_unsaved(self) -> None:
         self.unsaved = True
         self._retries += 1

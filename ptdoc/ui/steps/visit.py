@@ -26,6 +26,7 @@ from ptdoc.fields import parse_time
 from ptdoc.icd_index import IcdIndex
 from ptdoc.identifiers import icd10_format_ok, normalize_icd10
 from ptdoc.ui.steps.base import Step
+from ptdoc.ui.steps.plan_of_care import PlanOfCareBox
 from ptdoc.ui.widgets import FieldError, add_field
 
 CODE_ROLE = Qt.ItemDataRole.UserRole
@@ -118,7 +119,11 @@ class VisitStep(Step):
                            time_out=self.time_out, diagnoses=self.diagnoses,
                            diagnosis_search=self.search, remove_diagnosis=self.remove_button)
 
-        column = QVBoxLayout(self)
+        self.plan = PlanOfCareBox(editor)
+        outer = QHBoxLayout(self)
+        column = QVBoxLayout()
+        outer.addLayout(column, 3)
+        outer.addWidget(self.plan, 2, Qt.AlignmentFlag.AlignTop)
         column.addLayout(form)
         column.addWidget(diagnoses_label)
         row = QHBoxLayout()
@@ -187,6 +192,7 @@ class VisitStep(Step):
                 f"{'; '.join(ctx.episode.goals) or 'none recorded'}.")
         else:
             self.episode_info.setText("No plan of care attached.")
+        self.plan.load()
         for field, box, value in (("time_in", self.time_in, session.time_in),
                                   ("time_out", self.time_out, session.time_out)):
             self.show_text(field, box, value.strftime("%H:%M") if value else "")
@@ -232,6 +238,7 @@ class VisitStep(Step):
         code = item.data(CODE_ROLE)
         if self.editor.apply(lambda s: replace(s, diagnoses=tuple(
                 dict.fromkeys((*s.diagnoses, code)))), "diagnoses"):
+            self.plan.follow_diagnoses()
             self.search.clear()
             self.results.clear()
             self.search.setFocus()
@@ -241,5 +248,6 @@ class VisitStep(Step):
         if item is None:
             return
         code = item.data(CODE_ROLE)
-        self.editor.apply(lambda s: replace(s, diagnoses=tuple(
-            c for c in s.diagnoses if c != code)), "diagnoses")
+        if self.editor.apply(lambda s: replace(s, diagnoses=tuple(
+                c for c in s.diagnoses if c != code)), "diagnoses"):
+            self.plan.follow_diagnoses()
