@@ -107,7 +107,7 @@ def test_first_day_from_an_empty_database(qtbot, store: Store, icd: IcdIndex, ar
     wizard.show()
     wizard.activateWindow()
     qtbot.waitUntil(wizard.isActiveWindow)
-    run_setup(qtbot, wizard, artifacts)
+    run_setup(qtbot, wizard, artifacts, monkeypatch)
     assert {u.username for u in store.users.all()} == {"owner", "jdoe", "sfront"}
     assert store.users.count() == 3
 
