@@ -130,6 +130,14 @@ def reauthenticate(store: Store, user: User, secret: str,
     whoever reaches a signed-in keyboard (``purpose``: also a change of one's own password)."""
     user = store.users.get(user.id or 0)
     _check(store, user, secret, purpose, now)
+    if purpose != "password" and store.users.must_change_password(user.id or 0):
+        # Reset while they were signed in: the administrator knows this password, so it
+        # signs nothing; their own change (a new sign-in asks it) makes the key they sign with.
+        store.audit.record(user, AuditAction.DENIED, "user", user.id, "MUST_CHANGE_PASSWORD",
+                           at=now())
+        raise PasswordChangeRequired(
+            f"The password of {user.username} was reset by an administrator and is temporary: "
+            "sign in again to choose your own, then sign.", user)
     current = store.keys.current(user.id or 0)
     private = None if current is None else \
         keys.open_private_key(current.key_id, current.sealed_private, secret)

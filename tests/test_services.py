@@ -229,6 +229,11 @@ def test_a_password_an_administrator_gives_is_temporary_until_its_owner_changes_
               if e["action"] == "admin"]
     assert ("boss", "temporary password") in pt_log
 
+    # signed in before the reset: the temporary password signs nothing
+    pt = clinic.as_("pt")
+    with pytest.raises(PasswordChangeRequired, match="sign in again"):
+        pt.prove_signer("reset-by-boss")
+
     # the local operator (a demo clinic, an import) sets no temporary password
     clinic.admin.set_password(clinic.users["dpt"].id, "operator-set")
     assert login(store, "dpt", "operator-set").username == "dpt"
