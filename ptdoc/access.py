@@ -14,7 +14,7 @@ from typing import Any
 
 from ptdoc import auth, clock, keys
 from ptdoc.domain import User
-from ptdoc.errors import PermissionDenied
+from ptdoc.errors import PasswordChangeRequired, PermissionDenied
 from ptdoc.repositories import AuditAction
 from ptdoc.store import Store
 
@@ -98,8 +98,12 @@ def _check(store: Store, user: User, secret: str, purpose: str,
 
 
 def login(store: Store, username: str, secret: str,
-          now: Callable[[], dt.datetime] = clock.utcnow) -> User:
-    """The active user whose password or PIN this is; every attempt is audited."""
+          now: Callable[[], dt.datetime] = clock.utcnow, temporary_ok: bool = False) -> User:
+    """The active user whose password or PIN this is; every attempt is audited.
+
+    A temporary password (set by an administrator) is right but not enough: unless the caller
+    is the user's own change of it (``temporary_ok``), PasswordChangeRequired says so, and the
+    refusal is audited too."""
     user = store.users.by_username(username.strip())
     if user is None:
         store.audit.record(None, AuditAction.LOGIN_FAILED, "user", None, "sign-in", at=now())
@@ -110,6 +114,12 @@ def login(store: Store, username: str, secret: str,
     if store.keys.current(user.id or 0) is None:
         # A user from before keyed signatures: their password is known only now.
         issue_key(store, user, secret, now(), "first sign-in with keyed signatures")
+    if not temporary_ok and store.users.must_change_password(user.id or 0):
+        store.audit.record(user, AuditAction.DENIED, "user", user.id, "MUST_CHANGE_PASSWORD",
+                           at=now())
+        raise PasswordChangeRequired(
+            f"The password of {user.username} was set by an administrator and is temporary: "
+            "choose a new one to sign in.", user)
     return user
 
 
@@ -120,6 +130,14 @@ def reauthenticate(store: Store, user: User, secret: str,
     whoever reaches a signed-in keyboard (``purpose``: also a change of one's own password)."""
     user = store.users.get(user.id or 0)
     _check(store, user, secret, purpose, now)
+    if purpose != "password" and store.users.must_change_password(user.id or 0):
+        # Reset while they were signed in: the administrator knows this password, so it
+        # signs nothing; their own change (a new sign-in asks it) makes the key they sign with.
+        store.audit.record(user, AuditAction.DENIED, "user", user.id, "MUST_CHANGE_PASSWORD",
+                           at=now())
+        raise PasswordChangeRequired(
+            f"The password of {user.username} was reset by an administrator and is temporary: "
+            "sign in again to choose your own, then sign.", user)
     current = store.keys.current(user.id or 0)
     private = None if current is None else \
         keys.open_private_key(current.key_id, current.sealed_private, secret)

@@ -47,6 +47,15 @@ class AccountDisabled(PermissionDenied):
     MESSAGE = "Your account was disabled by the administrator."
 
 
+class PasswordChangeRequired(PermissionDenied):
+    """The right password, but a temporary one an administrator gave: the user must choose
+    their own before anything else. ``user`` is who signed in with it."""
+
+    def __init__(self, message: str, user: object):
+        super().__init__(message)
+        self.user = user  # domain.User (errors imports nothing of the domain)
+
+
 class NotFound(KnownError):
     """A record the user named does not exist."""
 

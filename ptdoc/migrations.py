@@ -401,11 +401,19 @@ def m010_clinic_setup(db: Database) -> None:
                    f"BEGIN SELECT RAISE(ABORT, '{refused}'); END")
 
 
+def m011_must_change_password(db: Database) -> None:
+    """A password an administrator set for someone else (a new account, a reset) is
+    temporary: the user chooses their own at their next sign-in. Existing users chose theirs
+    or were told it long ago: none is made to change now."""
+    db.execute("ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
                                                 m006_clinic_time_zone,
                                                 m007_refuse_replace,
                                                 m008_keyed_signatures, m009_unique_npi,
-                                                m010_clinic_setup]
+                                                m010_clinic_setup,
+                                                m011_must_change_password]
 LATEST_VERSION = len(MIGRATIONS)

@@ -98,14 +98,16 @@ class UserRepository:
         rows = [dict(r, active=bool(r["active"])) for r in self.db.query(sql, params)]
         return load_rows(User, rows)
 
-    def add(self, user: User, password_hash: str) -> User:
+    def add(self, user: User, password_hash: str, temporary: bool = False) -> User:
+        """``temporary``: the password was given by an administrator, to be changed at the
+        user's next sign-in."""
         self._refuse_taken_npi(user)
         try:
             cur = self.db.execute(
-                "INSERT INTO users (username, full_name, credential, npi, active, password_hash)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO users (username, full_name, credential, npi, active, password_hash,"
+                " must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [user.username, user.full_name, user.credential.value, user.npi,
-                 int(user.active), password_hash])
+                 int(user.active), password_hash, int(temporary)])
         except sqlite3.IntegrityError as exc:
             raise self._taken(exc, user) from exc
         return replace(user, id=cur.lastrowid)
@@ -144,8 +146,16 @@ class UserRepository:
         return self.db.execute("SELECT count(*) FROM users WHERE active = 1 AND credential = ?",
                                [credential.value]).fetchone()[0]
 
-    def set_password_hash(self, user_id: int, password_hash: str) -> None:
-        self.db.execute("UPDATE users SET password_hash=? WHERE id=?", [password_hash, user_id])
+    def set_password_hash(self, user_id: int, password_hash: str,
+                          temporary: bool = False) -> None:
+        self.db.execute("UPDATE users SET password_hash=?, must_change_password=? WHERE id=?",
+                        [password_hash, int(temporary), user_id])
+
+    def must_change_password(self, user_id: int) -> bool:
+        """Whether the user's password is a temporary one an administrator gave them."""
+        row = self.db.execute("SELECT must_change_password FROM users WHERE id=?",
+                              [user_id]).fetchone()
+        return bool(row and row[0])
 
     def password_hash(self, user_id: int) -> str:
         row = self.db.execute("SELECT password_hash FROM users WHERE id=?", [user_id]).fetchone()

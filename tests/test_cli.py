@@ -389,6 +389,41 @@ def test_users_are_added_and_managed_from_the_command_line(tmp_path: Path) -> No
     assert all(actor != "cli" for actor, _, _ in actions)
 
 
+def test_a_password_an_administrator_gave_runs_nothing_but_its_change(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.sqlite3"
+    new_clinic(db)
+    assert as_admin("--db", str(db), "user", "add", "cy", "--name", "Cy Desk", "--credential",
+                    "front desk", stdin="cy-initial\n").returncode == 0
+    hint = "ptdoc user password cy --user cy"
+    for args in (["users"], ["sessions"], ["user", "password", "admin"]):
+        refused = as_user("cy", "--db", str(db), *args, password="cy-initial",
+                          stdin="cy-chosen\n")
+        assert refused.returncode == 2 and hint in refused.stderr, (args, refused.stderr)
+        assert refused.stderr.count("\n") == 1 and refused.stdout == ""
+    same = as_user("cy", "--db", str(db), "user", "password", "cy", password="cy-initial",
+                   stdin="cy-initial\n")
+    assert same.returncode == 2 and "your current one" in same.stderr
+    own = as_user("cy", "--db", str(db), "user", "password", "cy", password="cy-initial",
+                  stdin="cy-chosen\n")
+    assert own.returncode == 0, own.stderr
+    assert as_user("cy", "--db", str(db), "users", password="cy-chosen").returncode == 0
+    assert as_user("cy", "--db", str(db), "users", password="cy-initial").returncode == 2
+
+    # a reset makes it temporary again; the administrator's own change does not
+    assert as_admin("--db", str(db), "user", "password", "cy", stdin="cy-reset-1\n"
+                    ).returncode == 0
+    assert hint in as_user("cy", "--db", str(db), "users", password="cy-reset-1").stderr
+    assert as_admin("--db", str(db), "user", "password", "admin", stdin="admin-chosen\n"
+                    ).returncode == 0
+    assert as_user("admin", "--db", str(db), "users", password="admin-chosen").returncode == 0
+    actions = [(e["actor"], e["action"], e["detail"]) for e in audit(db)
+               if e["entity"] == "user"]
+    assert actions.count(("cy", "denied", "MUST_CHANGE_PASSWORD")) == 4
+    assert ("cy", "admin", "password") in actions
+    assert ("admin", "admin", "temporary password") in actions
+    assert ("admin", "admin", "password") in actions
+
+
 def _copy_of_the_demo(demo_db: Path, tmp_path: Path) -> Path:
     db = tmp_path / "copy.sqlite3"
     assert as_user("admin", "--db", str(demo_db), "backup", str(db)).returncode == 0

@@ -27,8 +27,18 @@ from ptdoc.ui.new_session import NewSessionDialog
 from ptdoc.ui.patient_form import PatientDialog
 from ptdoc.ui.setup_wizard import SetupWizard
 
-PT_PASSWORD = "jane-password"  # the DPT made in the setup assistant
+PT_PASSWORD = "jane-password"  # the DPT made in the setup assistant (temporary)
 DESK_PASSWORD = "4321"
+PT_OWN, DESK_OWN = "jane-chose-this", "8765"  # what each chooses at their first sign-in
+
+
+def choose_own_password(qtbot, form, own: str) -> None:
+    """The administrator's password was temporary: the same form asks for one's own, twice."""
+    assert form.choosing_password
+    qtbot.keyClicks(form.new_password.password, own)
+    qtbot.keyClick(form.new_password.password, Qt.Key.Key_Tab)
+    qtbot.keyClicks(form.new_password.again, own)
+    qtbot.keyClick(form.new_password.again, Qt.Key.Key_Return)
 NEXT_DAY = TODAY + dt.timedelta(days=1)
 LATER = TODAY + dt.timedelta(days=4)
 GOALS = ("STG: stairs with one rail in 2 weeks", "LTG: walk 1 mile in 8 weeks")
@@ -67,7 +77,7 @@ def sign_with_password(qtbot, editor) -> None:
     press(qtbot, Qt.Key.Key_6, CTRL)
     assert not editor.review.blockers, flags(editor)
     press(qtbot, Qt.Key.Key_I, ALT)
-    qtbot.keyClicks(QApplication.focusWidget(), PT_PASSWORD)
+    qtbot.keyClicks(QApplication.focusWidget(), PT_OWN)
     press(qtbot, Qt.Key.Key_Return)
     assert editor.session.status == SessionStatus.SIGNED, flags(editor)
 
@@ -119,6 +129,7 @@ def test_first_day_from_an_empty_database(qtbot, store: Store, icd: IcdIndex, ar
     qtbot.waitUntil(login.isVisible)
     qtbot.keyClicks(login.secret, PT_PASSWORD)
     qtbot.keyClick(login.secret, Qt.Key.Key_Return)
+    choose_own_password(qtbot, login.form, PT_OWN)
     assert login.user is not None and login.user.username == "jdoe"
     window = main_window(qtbot, Workspace(store, login.user, codes=icd, **clock))
 
@@ -270,6 +281,7 @@ def test_first_day_from_an_empty_database(qtbot, store: Store, icd: IcdIndex, ar
     assert form.secret.hasFocus()
     qtbot.keyClicks(form.secret, DESK_PASSWORD)
     qtbot.keyClick(form.secret, Qt.Key.Key_Return)
+    choose_own_password(qtbot, form, DESK_OWN)
     assert window.workspace.actor.username == "sfront", (form.message.text(), form.secret.text())
     out = PaperOut(monkeypatch, tmp_path)
     in_modal(lambda: press(qtbot, Qt.Key.Key_P, CTRL),

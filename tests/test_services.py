@@ -16,7 +16,13 @@ from ptdoc.domain import (
     SessionStatus,
     User,
 )
-from ptdoc.errors import PermissionDenied, RecordLocked, ValidationError
+from ptdoc.errors import (
+    PasswordChangeRequired,
+    PermissionDenied,
+    RecordLocked,
+    ValidationError,
+)
+from ptdoc.services import Workspace
 
 
 def denials(clinic: Clinic) -> list[dict]:
@@ -215,9 +221,54 @@ def test_passwords_own_with_the_current_one_others_by_an_administrator(clinic: C
         pta.set_secret("pt", "new-password", current=PASSWORD)
     pta.set_secret("pta", "new-password", current=PASSWORD)
     assert login(clinic.store, "pta", "new-password").username == "pta"
+    assert not clinic.store.users.must_change_password(clinic.users["pta"].id)  # their own
     clinic.as_("boss").set_secret("pta", "4321")
-    assert login(clinic.store, "pta", "4321").username == "pta"
-    assert [e["detail"] for e in denials(clinic)] == ["MANAGE_USERS", "NO_PROOF"]  # newest first
+    with pytest.raises(PasswordChangeRequired, match="temporary"):
+        login(clinic.store, "pta", "4321")
+    assert [e["detail"] for e in denials(clinic)] == [
+        "MUST_CHANGE_PASSWORD", "MANAGE_USERS", "NO_PROOF"]  # newest first
+
+
+def test_a_password_an_administrator_gives_is_temporary_until_its_owner_changes_it(
+        clinic: Clinic) -> None:
+    boss = clinic.as_("boss")
+    store = clinic.store
+    added = boss.add_user(User("newbie", "New Bie", Credential.AIDE), "given-by-boss")
+    boss.set_password(clinic.users["pt"].id, "reset-by-boss")
+    boss.set_secret("boss", "boss-own-new", current=PASSWORD)  # an administrator's own: not
+    for name, secret in (("newbie", "given-by-boss"), ("pt", "reset-by-boss")):
+        with pytest.raises(PasswordChangeRequired) as refused:
+            login(store, name, secret)
+        assert refused.value.user.username == name
+        assert login(store, name, secret, temporary_ok=True).username == name
+    assert login(store, "boss", "boss-own-new").username == "boss"
+
+    # the owner's own change: the same one again is refused, a new one ends the temporary one
+    newbie = Workspace(store, login(store, "newbie", "given-by-boss", temporary_ok=True))
+    with pytest.raises(ValidationError, match="current one"):
+        newbie.set_secret("newbie", "given-by-boss", current="given-by-boss")
+    assert store.users.must_change_password(added.id)
+    key_before = store.keys.current(added.id).key_id
+    newbie.set_secret("newbie", "my-own-secret", current="given-by-boss")
+    assert login(store, "newbie", "my-own-secret").username == "newbie"
+    assert not store.users.must_change_password(added.id)
+    assert store.keys.current(added.id).key_id != key_before  # their own new key pair
+    log = [(e["actor"], e["action"], e["detail"]) for e in store.audit.entries("user", added.id)]
+    assert ("boss", "admin", "temporary password") not in log  # added, not reset
+    assert ("newbie", "admin", "password") in log and ("newbie", "login", "password") in log
+    pt_log = [(e["actor"], e["detail"])
+              for e in store.audit.entries("user", clinic.users["pt"].id)
+              if e["action"] == "admin"]
+    assert ("boss", "temporary password") in pt_log
+
+    # signed in before the reset: the temporary password signs nothing
+    pt = clinic.as_("pt")
+    with pytest.raises(PasswordChangeRequired, match="sign in again"):
+        pt.prove_signer("reset-by-boss")
+
+    # the local operator (a demo clinic, an import) sets no temporary password
+    clinic.admin.set_password(clinic.users["dpt"].id, "operator-set")
+    assert login(store, "dpt", "operator-set").username == "dpt"
 
 
 def test_the_last_administrator_stays_and_only_a_new_clinic_gets_a_first(

@@ -20,6 +20,7 @@ from test_editor import assert_unique_alt_keys
 
 from ptdoc.access import login
 from ptdoc.domain import Credential, UnitMethod
+from ptdoc.errors import PasswordChangeRequired
 from ptdoc.identifiers import npi_with_check_digit
 from ptdoc.services import Workspace
 from ptdoc.store import Store
@@ -214,7 +215,11 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
     assert ("owner", "admin", "clinic", "") in log
     assert sum(1 for r in log if r[:3] == ("owner", "admin", "user")
                and r[3] == "create") == 3
-    login(store, "jdoe", "jane-password")  # each user signs in with their initial password
+    # the initial password the administrator gave is temporary: it signs in only to change it
+    with pytest.raises(PasswordChangeRequired):
+        login(store, "jdoe", "jane-password")
+    assert login(store, "jdoe", "jane-password", temporary_ok=True).username == "jdoe"
+    assert not store.users.must_change_password(users["owner"].id)  # the owner chose theirs
     assert store.patients.count() == 0  # the optional step was skipped
 
     # Sign in as the new administrator, preselected.
@@ -273,8 +278,11 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
         fill(qtbot, "g", "pat-new-password")
         enter(qtbot)
     in_modal(lambda: alt(qtbot, "r", button=True), reset)
-    assert login(store, "pat", "pat-new-password").username == "pat"
-    assert ("owner", "admin", "user", "password") in audit(store)
+    assert users_tab.message.accessibleName().startswith("The password of pat is reset")
+    with pytest.raises(PasswordChangeRequired):  # temporary until pat chooses their own
+        login(store, "pat", "pat-new-password")
+    assert store.users.must_change_password(pat.id)
+    assert ("owner", "admin", "user", "temporary password") in audit(store)
 
     # Disable the front desk user (the confirmation is the system's box).
     asked: list[str] = []

@@ -153,11 +153,16 @@ class Secrets:
         return secret
 
 
-def sign_in(store, args: argparse.Namespace):  # -> services.Workspace (lazy import)
+def sign_in(store, args: argparse.Namespace,
+            own_password_of: str | None = None):  # -> services.Workspace (lazy import)
     """The ptdoc user running the command (--user or $PTDOC_USER, and their password), signed
     in as in the window: slowed and locked out after wrong passwords, every attempt audited.
-    The command then acts as them: their role decides, the audit names them."""
+    The command then acts as them: their role decides, the audit names them.
+
+    A temporary password (an administrator's) runs no command but its owner's change of it:
+    ``own_password_of`` names the user whose password the command changes."""
     from ptdoc.access import login
+    from ptdoc.errors import PasswordChangeRequired
     from ptdoc.services import Workspace
 
     username = getattr(args, "user", None) or os.environ.get(USER_ENV, "")
@@ -166,13 +171,21 @@ def sign_in(store, args: argparse.Namespace):  # -> services.Workspace (lazy imp
                          f"{USER_ENV}); see 'ptdoc users'")
     secrets: Secrets = args.secrets
     secret = secrets.ask(f"password or PIN of {username}")
-    user = login(store, username, secret)
+    try:
+        user = login(store, username, secret, temporary_ok=own_password_of == username.strip())
+    except PasswordChangeRequired as exc:
+        name = exc.user.username
+        raise PasswordChangeRequired(
+            f"the password of {name} was set by an administrator and is temporary: choose a "
+            f"new one with 'ptdoc user password {name} --user {name}' (it asks the current "
+            "one, then the new one)", exc.user) from None
     secrets.signed_in_with = secret
     return Workspace(store, user)
 
 
 @contextmanager
-def signed_in(args: argparse.Namespace, db_path: Path) -> Iterator:  # Iterator[Workspace]
+def signed_in(args: argparse.Namespace, db_path: Path,
+              own_password_of: str | None = None) -> Iterator:  # Iterator[Workspace]
     """The clinic's database opened, and the user running the command signed in to it."""
     with open_existing(db_path) as store:
-        yield sign_in(store, args)
+        yield sign_in(store, args, own_password_of)

@@ -54,7 +54,8 @@ def _cmd_users(args: argparse.Namespace, db_path: Path) -> int:
 def _cmd_user(args: argparse.Namespace, db_path: Path) -> int:
     if args.action == "add":
         return _add(args, db_path)
-    with signed_in(args, db_path) as ws:
+    own = args.username if args.action == "password" else None
+    with signed_in(args, db_path, own_password_of=own) as ws:
         if ws.store.users.by_username(args.username) is None:
             raise NotFound(f"No user '{args.username}' (see 'ptdoc users')")
         if args.action == "disable":

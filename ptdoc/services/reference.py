@@ -28,10 +28,17 @@ class ReferenceData(WorkspaceCore):
         self.require(Permission.MANAGE_USERS)
         auth.check_secret(secret)
         with self.store.db.atomic():
-            user = self.store.users.add(user, auth.hash_secret(secret))
+            user = self.store.users.add(user, auth.hash_secret(secret),
+                                        temporary=self._given_by_administrator())
             self.store.audit.record(self.actor, AuditAction.ADMIN, "user", user.id, "create")
             issue_key(self.store, user, secret, self.now(), "account created", self.actor)
         return user
+
+    def _given_by_administrator(self) -> bool:
+        """A password a signed-in administrator typed for someone else is temporary: they
+        know it, so its owner chooses their own at the next sign-in. The local operator
+        (no one signed in: a demo clinic, clinicians brought in with an import) sets none."""
+        return self.actor is not None
 
     def first_administrator(self, user: User, secret: str) -> User:
         """The first user of a new clinic, added with nobody signed in: its administrator,
@@ -52,28 +59,37 @@ class ReferenceData(WorkspaceCore):
         """A new password or PIN: one's own with the current one typed again (checked like a
         sign-in), anyone else's by an administrator (a reset)."""
         user = self._user_named(username)
-        if self.actor is not None and user.id == self.actor.id:
+        own = self.actor is not None and user.id == self.actor.id
+        if own:
             if current is None:
                 raise self._deny("Type your current password or PIN to change it.", "user",
                                  user.id, "NO_PROOF")
             reauthenticate(self.store, self.actor, current, self.now, purpose="password")
+            if secret == current:
+                raise ValidationError.single("password", "Choose a new password or PIN: this "
+                                                         "one is your current one")
         else:
             self.require(Permission.MANAGE_USERS, "user", user.id)
-        self._store_secret(user, secret)
+        self._store_secret(user, secret, temporary=not own and self._given_by_administrator())
         return user
 
     def set_password(self, user_id: int, secret: str) -> None:
-        """The administrator sets a user's password or PIN (a reset)."""
+        """The administrator sets a user's password or PIN (a reset): a temporary one."""
         self.require(Permission.MANAGE_USERS, "user", user_id)
-        self._store_secret(self.store.users.get(user_id), secret)
+        self._store_secret(self.store.users.get(user_id), secret,
+                           temporary=self._given_by_administrator() and
+                           user_id != (self.actor.id if self.actor else None))
 
-    def _store_secret(self, user: User, secret: str) -> None:
+    def _store_secret(self, user: User, secret: str, temporary: bool) -> None:
         """A new secret comes with a new key pair: the old private key stays sealed under the
-        old secret, and notes signed with it still verify by its public key."""
+        old secret, and notes signed with it still verify by its public key. ``temporary``:
+        the user must replace it at their next sign-in."""
         auth.check_secret(secret)
         with self.store.db.atomic():
-            self.store.users.set_password_hash(user.id or 0, auth.hash_secret(secret))
-            self.store.audit.record(self.actor, AuditAction.ADMIN, "user", user.id, "password")
+            self.store.users.set_password_hash(user.id or 0, auth.hash_secret(secret),
+                                               temporary)
+            self.store.audit.record(self.actor, AuditAction.ADMIN, "user", user.id,
+                                    "temporary password" if temporary else "password")
             issue_key(self.store, user, secret, self.now(), "password set", self.actor)
 
     def disable_user(self, username: str) -> User:

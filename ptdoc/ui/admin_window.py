@@ -173,7 +173,8 @@ class UsersTab(QWidget):
             # here with that reason. Anyone else's is an administrator's reset.
             self.workspace.set_secret(user.username, form.value())
             self.message.show_message(f"The password of {user.username} is reset: give it "
-                                      "to them in person.")
+                                      "to them in person. It is temporary: they choose "
+                                      "their own at their next sign-in.")
         FormDialog(f"Reset the password of {user.username}", form, reset, self).exec()
 
     def disable_user(self) -> None:
