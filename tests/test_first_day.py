@@ -92,10 +92,9 @@ def start_note(qtbot, window, mrn: str, evaluation: bool) -> None:
     def start(dialog) -> None:
         assert isinstance(dialog, NewSessionDialog)
         assert f"MRN {mrn}" in dialog.results.currentItem().text()
-        if evaluation:
-            press(qtbot, Qt.Key.Key_T, ALT)
-            press(qtbot, Qt.Key.Key_Down)
-            assert dialog.note_type.currentData() == NoteType.EVALUATION.value
+        # a patient with no open plan of care comes for the initial evaluation; then daily
+        expected = NoteType.EVALUATION if evaluation else NoteType.DAILY
+        assert dialog.note_type.currentData() == expected.value
         press(qtbot, Qt.Key.Key_Return, CTRL)
 
     in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start)

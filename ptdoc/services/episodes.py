@@ -125,7 +125,9 @@ def plan_action(before: Episode, changes: dict[str, Any]) -> str:
         return "discharge"
     if "certified_on" in changes and changes["certified_on"] is not None:
         return "recertify" if before.certified_on is not None else "certify"
-    return "progress report"
+    # Before its first certification the plan is still being written (at the evaluation, or
+    # entered from paper); a progress report changes a certified plan.
+    return "progress report" if before.certified_on is not None else "plan written"
 
 
 def _diff(before: Episode | None, after: Episode) -> dict[str, list[Any]]:

@@ -114,9 +114,17 @@ class NewSessionDialog(QDialog):
         if item is None:
             return
         patient: Patient = item.data(PATIENT_ROLE)
-        for e in self.workspace.store.episodes.for_patient(patient.id or 0):
+        episodes = self.workspace.store.episodes.for_patient(patient.id or 0)
+        for e in episodes:
             self.episode.addItem(f"From {e.start_date} · {', '.join(e.diagnoses)}", e.id)
         self.episode.addItem("No episode", None)
+        # A patient with no open plan of care comes for an initial evaluation (which writes
+        # one), when the clinician may write it; otherwise a daily note.
+        actor = self.workspace.actor
+        first = not any(e.discharged_on is None for e in episodes) and actor is not None \
+            and actor.credential.is_therapist
+        self.note_type.setCurrentIndex(self.note_type.findData(
+            NoteType.EVALUATION.value if first else NoteType.DAILY.value))
 
     def _create(self) -> None:
         item = self.results.currentItem()

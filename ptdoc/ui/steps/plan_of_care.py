@@ -46,6 +46,8 @@ class PlanOfCareBox(QGroupBox):
         self.note = QLabel(objectName="plan_note")
         self.note.setWordWrap(True)
         form = QFormLayout(self)
+        # Labels above their fields: the panel shares the Visit step's width with the visit.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         form.addRow(self.note)
         self.errors: dict[str, FieldError] = {}
         # Each field: its widget, the episode field it writes, and how its text reads.
@@ -129,7 +131,8 @@ class PlanOfCareBox(QGroupBox):
                 self.episode.diagnoses != diagnoses:
             try:
                 self.episode = self.editor.workspace.revise_episode(
-                    self.episode.id or 0, "progress report", diagnoses=diagnoses)
+                    self.episode.id or 0, plan_action(self.episode, {"diagnoses": diagnoses}),
+                    diagnoses=diagnoses)
             except KnownError as exc:  # a code the plan refuses stays on the note's flags
                 self.errors["plan"].show_message(str(exc))
                 return

@@ -11,12 +11,14 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -120,10 +122,17 @@ class VisitStep(Step):
                            diagnosis_search=self.search, remove_diagnosis=self.remove_button)
 
         self.plan = PlanOfCareBox(editor)
+        # Scrolls rather than widening the editor past a 1366x768 screen.
+        self.plan_area = QScrollArea(objectName="plan_of_care_area")
+        self.plan_area.setWidget(self.plan)
+        self.plan_area.setWidgetResizable(True)
+        self.plan_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.plan_area.setMinimumWidth(240)
+        self.plan_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         outer = QHBoxLayout(self)
         column = QVBoxLayout()
-        outer.addLayout(column, 3)
-        outer.addWidget(self.plan, 2, Qt.AlignmentFlag.AlignTop)
+        outer.addLayout(column, 1)
+        outer.addWidget(self.plan_area, 1)
         column.addLayout(form)
         column.addWidget(diagnoses_label)
         row = QHBoxLayout()
@@ -193,6 +202,7 @@ class VisitStep(Step):
         else:
             self.episode_info.setText("No plan of care attached.")
         self.plan.load()
+        self.plan_area.setVisible(self.plan.isVisibleTo(self.plan_area))
         for field, box, value in (("time_in", self.time_in, session.time_in),
                                   ("time_out", self.time_out, session.time_out)):
             self.show_text(field, box, value.strftime("%H:%M") if value else "")
