@@ -26,7 +26,7 @@ from ptdoc import auth, clock, fields
 from ptdoc.catalog import payer_from_profile, payer_profiles
 from ptdoc.domain import Clinic, Credential, Payer, UnitMethod, User
 from ptdoc.errors import Problem, ValidationError
-from ptdoc.ui.widgets import FieldError, add_field
+from ptdoc.ui.widgets import FieldError, add_field, show_problems
 
 CREDENTIAL_TEXT = {Credential.PT: "PT (physical therapist)",
                    Credential.DPT: "DPT (doctor of physical therapy)",
@@ -55,13 +55,7 @@ class Form(QWidget):
     def show_errors(self, exc: ValidationError) -> None:
         """Each problem beside its field (the first such field gets the focus); a problem
         this form has no field for goes beside the first field, so nothing is hidden."""
-        self.clear_errors()
-        shown: dict[str, list[str]] = {}
-        for problem in exc.problems:
-            name = problem.field if problem.field in self.errors else next(iter(self.errors))
-            shown.setdefault(name, []).append(problem.message)
-        for name, messages in shown.items():
-            self.errors[name].show_message("; ".join(messages))
+        shown = show_problems(self.errors, exc, next(iter(self.errors)))
         first = next((self.inputs[name] for name in self.errors if name in shown), None)
         if first is not None:
             first.setFocus()

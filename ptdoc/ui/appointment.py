@@ -21,8 +21,7 @@ from ptdoc.domain import Appointment, Credential, Patient
 from ptdoc.errors import KnownError
 from ptdoc.fields import parse_time
 from ptdoc.services import Workspace
-from ptdoc.ui.patient_form import show_problems
-from ptdoc.ui.widgets import FieldError, add_field
+from ptdoc.ui.widgets import FieldError, add_field, show_problems
 
 
 def appointment_text(workspace: Workspace, appointment: Appointment | None) -> str:

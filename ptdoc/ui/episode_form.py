@@ -31,9 +31,8 @@ from ptdoc.fields import parse_date
 from ptdoc.permissions import Permission
 from ptdoc.services import Workspace
 from ptdoc.services.episodes import plan_action
-from ptdoc.ui.patient_form import show_problems
 from ptdoc.ui.steps.visit import CODE_ROLE, SearchBox, find_codes
-from ptdoc.ui.widgets import FieldError, add_field
+from ptdoc.ui.widgets import FieldError, add_field, show_problems
 
 DATE_FIELDS = (("start_date", "Plan start date"), ("certified_on", "Certification date"),
                ("certified_through", "Certified-through date"),

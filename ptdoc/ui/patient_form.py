@@ -19,25 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc.domain import Patient, Sex
-from ptdoc.errors import KnownError, Problem, ValidationError
+from ptdoc.errors import KnownError, ValidationError
 from ptdoc.fields import parse_date
 from ptdoc.services import Workspace
 from ptdoc.services.patients import NEW_MRN
 from ptdoc.ui.new_session import patient_line
-from ptdoc.ui.widgets import FieldError, add_field
+from ptdoc.ui.widgets import FieldError, add_field, show_problems
 
 NOTICE_STYLE = "QFrame { background: #fff6d5; border: 1px solid #d9c36c; }"
-
-
-def show_problems(errors: dict[str, FieldError], exc: KnownError, fallback: str) -> None:
-    """Each refused field's reason beside it; a reason for no field shown there goes to
-    ``fallback`` (the form's own line)."""
-    for error in errors.values():
-        error.clear_message()
-    problems = exc.problems if isinstance(exc, ValidationError) else (Problem("", str(exc)),)
-    for problem in problems:
-        name = problem.field.split("[")[0]
-        errors.get(name, errors[fallback]).show_message(problem.message)
 
 
 class PatientDialog(QDialog):

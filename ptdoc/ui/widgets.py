@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ptdoc.errors import KnownError, Problem, ValidationError
 from ptdoc.rules import Severity
 
 SEVERITY_TEXT = {Severity.BLOCKER: "Blocker", Severity.WARNING: "Warning", Severity.INFO: "Info"}
@@ -42,6 +43,21 @@ class FieldError(QLabel):
     def clear_message(self) -> None:
         self.setText("")
         self.hide()
+
+
+def show_problems(errors: dict[str, FieldError], exc: KnownError, fallback: str) -> list[str]:
+    """Each refused field's reason beside it (several joined), after clearing the old ones; a
+    reason for no field of ``errors`` goes beside ``fallback``. The names shown, in order."""
+    for error in errors.values():
+        error.clear_message()
+    problems = exc.problems if isinstance(exc, ValidationError) else (Problem("", str(exc)),)
+    shown: dict[str, list[str]] = {}
+    for problem in problems:
+        name = problem.field.split("[")[0]
+        shown.setdefault(name if name in errors else fallback, []).append(problem.message)
+    for name, messages in shown.items():
+        errors[name].show_message("; ".join(messages))
+    return list(shown)
 
 
 def hbox(*items: QWidget | None, grow: QWidget | None = None) -> QHBoxLayout:

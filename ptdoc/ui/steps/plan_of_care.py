@@ -14,9 +14,8 @@ from ptdoc.errors import KnownError, ValidationError
 from ptdoc.fields import parse_date
 from ptdoc.permissions import Permission
 from ptdoc.services.episodes import plan_action
-from ptdoc.ui.patient_form import show_problems
 from ptdoc.ui.steps.base import TextArea
-from ptdoc.ui.widgets import FieldError, add_field
+from ptdoc.ui.widgets import FieldError, add_field, show_problems
 
 if TYPE_CHECKING:
     from ptdoc.ui.session_editor import SessionEditor
