@@ -108,9 +108,7 @@ def login(store: Store, username: str, secret: str,
     if user is None:
         store.audit.record(None, AuditAction.LOGIN_FAILED, "user", None, "sign-in", at=now())
         raise PermissionDenied(WRONG)
-    _check(store, user, secret, "sign-in", now)
-    if not user.active:  # pragma: no cover - _check refuses inactive users
-        raise PermissionDenied(WRONG)
+    _check(store, user, secret, "sign-in", now)  # refuses an inactive user too
     if store.keys.current(user.id or 0) is None:
         # A user from before keyed signatures: their password is known only now.
         issue_key(store, user, secret, now(), "first sign-in with keyed signatures")

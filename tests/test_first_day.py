@@ -39,6 +39,8 @@ def choose_own_password(qtbot, form, own: str) -> None:
     qtbot.keyClick(form.new_password.password, Qt.Key.Key_Tab)
     qtbot.keyClicks(form.new_password.again, own)
     qtbot.keyClick(form.new_password.again, Qt.Key.Key_Return)
+
+
 NEXT_DAY = TODAY + dt.timedelta(days=1)
 LATER = TODAY + dt.timedelta(days=4)
 GOALS = ("STG: stairs with one rail in 2 weeks", "LTG: walk 1 mile in 8 weeks")
