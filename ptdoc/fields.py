@@ -199,17 +199,45 @@ def parse_date(text: str, label: str, field: str) -> dt.date | None:
     return value
 
 
-def parse_time(text: str, label: str, field: str) -> dt.time | None:
-    """A clock time typed as HH:MM (or H:MM); empty means not recorded."""
+_CLOCK = re.compile(r"(?:(\d{1,2}):(\d{2})|(\d{1,4}))\s*(?:([ap])\.?(?:m\.?)?)?")
+TIME_FORMS = "10:00, 1000, 10a, 2:30p, 14:30 or now"
+
+
+def parse_time(text: str, label: str, field: str,
+               now: dt.time | None = None) -> dt.time | None:
+    """A clock time typed the ways clinicians write it: 10:00, 1000, 930, 10a, 2:30p,
+    2:30 pm, 1430, or "now" (``now``: the clinic's current minute). Empty: not recorded."""
     text = text.strip()
     if not text:
         return None
-    try:
-        value = dt.time.fromisoformat(text if len(text) == 5 else text.zfill(5))
-    except ValueError:
-        raise ValidationError.single(field, f"{label} must be a clock time as HH:MM "
-                                            f"(got '{text}')") from None
-    return value.replace(second=0, microsecond=0)
+    if text.lower() == "now" and now is not None:
+        return now.replace(second=0, microsecond=0)
+    value = _clock(text.lower())
+    if value is None:
+        raise ValidationError.single(field, f"{label} must be a clock time such as "
+                                            f"{TIME_FORMS} (got '{clip(text)}')")
+    return value
+
+
+def _clock(text: str) -> dt.time | None:
+    match = _CLOCK.fullmatch(text)
+    if match is None:
+        return None
+    colon_hours, colon_minutes, digits, half = match.groups()
+    if digits is not None:  # 10, 930, 1430: the last two digits are minutes past 2 digits
+        hour, minute = (int(digits), 0) if len(digits) <= 2 else \
+            (int(digits[:-2]), int(digits[-2:]))
+    else:
+        hour, minute = int(colon_hours), int(colon_minutes)
+    if half is not None:
+        if not 1 <= hour <= 12:
+            return None  # "14p" or "0a" is a typing mistake, not a time
+        hour = hour % 12 + (12 if half == "p" else 0)
+    elif digits is not None and len(digits) <= 2:
+        return None  # a bare "10" could be minutes or an hour: ask for the form
+    if hour > 23 or minute > 59:
+        return None
+    return dt.time(hour, minute)
 
 
 def clip(text: str, limit: int = 40) -> str:

@@ -64,8 +64,8 @@ def shipped_library() -> tuple[LibraryExercise, ...]:
 
 
 def carried(entry: ExerciseEntry) -> ExerciseEntry:
-    """Last visit's row as today's starting point: dosing kept, today's facts left blank, and
-    marked so the clinician must say how it went today."""
+    """Last visit's row as today's starting point: dosing and minutes kept (the billed
+    minutes follow them), today's pain and response left blank, and marked so the clinician
+    must say how it went today."""
     return replace(entry, change=ExerciseChange.CARRIED, modification="",
-                   modification_reason="", pain_before=None, pain_after=None, response="",
-                   minutes=None)
+                   modification_reason="", pain_before=None, pain_after=None, response="")

@@ -228,4 +228,5 @@ def test_time_parser() -> None:
     assert parse_time("", "Time in", "time_in") is None
     with pytest.raises(ValidationError) as exc:
         parse_time("25:00", "Time in", "time_in")
-    assert problems(exc)["time_in"] == "Time in must be a clock time as HH:MM (got '25:00')"
+    assert problems(exc)["time_in"] == ("Time in must be a clock time such as 10:00, 1000, 10a, "
+                                         "2:30p, 14:30 or now (got '25:00')")

@@ -92,6 +92,8 @@ def same(ctx: RuleContext) -> RuleContext:
 CASES: dict[str, tuple[Callable, Callable]] = {
     "CODE_UNKNOWN": (same, with_services(ServiceLine("97110", 23, 2, GP),
                                          ServiceLine("97999", None, 1, GP))),
+    "TOTAL_TIME_BELOW_VISIT": (with_session(time_in=dt.time(10), time_out=dt.time(10, 30)),
+                               with_session(time_in=dt.time(10), time_out=dt.time(10, 45))),
     "CODE_EVAL_FOR_EXERCISE": (same, with_services(ServiceLine("97162", None, 1, GP))),
     "PASSIVE_MODALITY_AS_EXERCISE": (same, with_exercise(name="Hot pack to knee")),
     "TIMED_MINUTES_MISSING": (same, with_services(ServiceLine("97110", None, 2, GP))),

@@ -132,6 +132,19 @@ def total_time(ctx: RuleContext) -> Iterator[Finding]:
                                  "service minutes.")
 
 
+@rule("TOTAL_TIME_BELOW_VISIT")
+def total_below_visit(ctx: RuleContext) -> Iterator[Finding]:
+    s = ctx.session
+    span = s.visit_minutes if s.time_in and s.time_out else None
+    if span and s.total_treatment_minutes is not None and s.total_treatment_minutes < span:
+        yield Finding("TOTAL_TIME_BELOW_VISIT", Severity.INFO,
+                      f"Total treatment time ({s.total_treatment_minutes} min) is shorter than "
+                      f"the visit ({span} min from time in to time out).",
+                      "total_treatment_minutes", MBPM_NOTE,
+                      "Fine when the difference was rest, waiting or time not treating; "
+                      "otherwise correct the total or the times.")
+
+
 @rule("NOT_ONE_ON_ONE", "AIDE_TIME_BILLED")
 def unattended_minutes(ctx: RuleContext) -> Iterator[Finding]:
     s = ctx.session

@@ -89,6 +89,10 @@ class WorkspaceCore:
         """The clinic's zone, in which every time is shown (None: this computer's zone)."""
         return self.store.clinic.time_zone()
 
+    def clock_time(self) -> dt.time:
+        """The clinic's wall-clock time now, to the minute (what "now" means in a time field)."""
+        return clock.local(self.now(), self.time_zone()).time().replace(second=0, microsecond=0)
+
     def use_codes(self, codes: CodeSet) -> None:
         """Hand over the ICD-10-CM index once it is open (the GUI opens it in the background)."""
         self._codes = codes

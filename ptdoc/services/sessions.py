@@ -10,12 +10,14 @@ from ptdoc.domain import (
     Addendum,
     AddendumKind,
     Episode,
+    ExerciseEntry,
     NoteType,
     Session,
     SessionStatus,
     require_valid_dates,
 )
 from ptdoc.errors import ChangedElsewhere, NotFound, RecordLocked, ValidationError
+from ptdoc.followup import rounded
 from ptdoc.library import carried
 from ptdoc.permissions import PT_ONLY_NOTES, Permission
 from ptdoc.repositories import AuditAction
@@ -59,9 +61,11 @@ class Sessions(WorkspaceCore):
             diagnoses = episode.diagnoses
         clinician = self.actor.id if self.actor and self.actor.credential.is_clinician \
             else None
+        # A note started on the day of the visit starts at the visit: time in is now.
+        time_in = rounded(self.clock_time()) if date_of_service == self.today() else None
         session = Session(patient_id=patient_id, date_of_service=date_of_service,
                           episode_id=episode_id, note_type=note_type, delivered_by=clinician,
-                          diagnoses=diagnoses)
+                          diagnoses=diagnoses, time_in=time_in)
         self._require_scope_of(session)  # before the transaction: a denial stays audited
         opens_plan = episode_id is None and note_type == NoteType.EVALUATION and \
             self.can(Permission.EVALUATE) and not any(
@@ -167,13 +171,20 @@ class Sessions(WorkspaceCore):
     def carry_forward(self, session: Session) -> Session:
         """Last visit's exercises added to the draft, each to be confirmed (CARRIED)."""
         self.require(Permission.DOCUMENT, "session", session.id)
-        previous = self.store.sessions.previous_with_exercises(session.patient_id,
-                                                               session.date_of_service)
-        if previous is None:
+        last = self.last_visit_exercises(session)
+        if not last:
             raise NotFound("This patient has no earlier visit with exercises to carry forward.")
         have = {e.name.lower() for e in session.exercises}
-        rows = tuple(carried(e) for e in previous.exercises if e.name.lower() not in have)
+        rows = tuple(carried(e) for e in last if e.name.lower() not in have)
         return replace(session, exercises=session.exercises + rows)
+
+    def last_visit_exercises(self, session: Session) -> tuple[ExerciseEntry, ...]:
+        """The exercises of the patient's last visit before this one (what carried rows are
+        compared with); none for a first visit."""
+        self.require(Permission.VIEW_CLINICAL, "patient", session.patient_id)
+        previous = self.store.sessions.previous_with_exercises(session.patient_id,
+                                                               session.date_of_service)
+        return previous.exercises if previous is not None else ()
 
     def exercise_history(self, patient_id: int, name: str) -> list[dict]:
         self.require(Permission.VIEW_CLINICAL, "patient", patient_id)

@@ -1,0 +1,179 @@
+"""What a follow-up visit need not retype: how a carried row changed since the last visit, the
+sentence that says so, the rows confirmed as before, and the values that follow from others
+(total time from time in and out, billed minutes from the exercises' minutes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from ptdoc.claim import services_from_exercises
+from ptdoc.domain import ExerciseChange, ExerciseEntry, Session
+
+# Dosing that goes up when an exercise is progressed.
+DOSING = (("sets", "sets", ""), ("reps", "reps", ""), ("load", "load", "load_unit"),
+          ("hold_seconds", "hold", " s"), ("duration_minutes", "duration", " min"),
+          ("distance", "distance", "distance_unit"))
+# A different way of doing it: the exercise is modified.
+SETUP = (("position", "position"), ("side", "side"), ("equipment", "equipment"),
+         ("region", "region"), ("load_unit", "load unit"), ("distance_unit", "distance unit"))
+TRACKED = tuple(f for f, *_ in DOSING) + tuple(f for f, _ in SETUP)
+# States of a row that relate it to the last visit, which ptdoc may set from its values.
+RELATED = (ExerciseChange.CARRIED, ExerciseChange.AS_BEFORE, ExerciseChange.PROGRESSED,
+           ExerciseChange.MODIFIED)
+
+
+@dataclass(frozen=True)
+class Difference:
+    field: str
+    text: str          # "load 8 -> 10 lb"
+    progression: bool  # more of the same dosing
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    return str(getattr(value, "value", value))
+
+
+def differences(last: ExerciseEntry, today: ExerciseEntry) -> list[Difference]:
+    """How today's row differs from the last visit's, in the fields that describe the
+    exercise (not today's pain, response or minutes)."""
+    out = []
+    for name, label, unit in DOSING:
+        old, new = getattr(last, name), getattr(today, name)
+        if old == new:
+            continue
+        suffix = unit if not unit or unit.startswith(" ") else \
+            f" {_shown(getattr(today, unit) or getattr(last, unit))}"
+        suffix = "" if suffix == " none" else suffix
+        up = old is not None and new is not None and new > old
+        out.append(Difference(name, f"{label} {_shown(old)} -> {_shown(new)}{suffix}", up))
+    for name, label in SETUP:
+        old, new = getattr(last, name), getattr(today, name)
+        if old != new and not (name.endswith("unit") and any(d.field == name[:-5]
+                                                             for d in out)):
+            out.append(Difference(name, f"{label} {_shown(old)} -> {_shown(new)}", False))
+    return out
+
+
+def describe(changes: Iterable[Difference]) -> str:
+    text = ", ".join(d.text for d in changes)
+    return text[:1].upper() + text[1:]
+
+
+def mark_change(last: ExerciseEntry | None, before: ExerciseEntry,
+                after: ExerciseEntry) -> ExerciseEntry:
+    """A row edited from ``before`` to ``after``, its state and modification text following
+    how it now differs from the last visit's row: more dosing is progressed, anything else
+    different is modified, the same again is as before. Only for rows carried from the last
+    visit, only when the edit changed what describes the exercise, and never over a state or
+    modification text the clinician chose."""
+    if last is None or before.change not in RELATED or after.change != before.change or \
+            all(getattr(before, f) == getattr(after, f) for f in TRACKED):
+        return after
+    written_before = describe(differences(last, before))
+    if before.modification not in ("", written_before):
+        return after  # the clinician's own words
+    if before.change in (ExerciseChange.PROGRESSED, ExerciseChange.MODIFIED) and \
+            before.modification != written_before:
+        return after  # a state the clinician chose
+    changes = differences(last, after)
+    if not changes:
+        state = ExerciseChange.AS_BEFORE if before.change != ExerciseChange.CARRIED \
+            else before.change
+        return replace(after, change=state, modification="")
+    state = ExerciseChange.PROGRESSED if all(d.progression for d in changes) \
+        else ExerciseChange.MODIFIED
+    return replace(after, change=state, modification=describe(changes))
+
+
+def mark_changes(last_visit: Iterable[ExerciseEntry], before: tuple[ExerciseEntry, ...],
+                 after: tuple[ExerciseEntry, ...]) -> tuple[ExerciseEntry, ...]:
+    """``mark_change`` for each row edited in place (same row count, same names)."""
+    if len(before) != len(after):
+        return after
+    last = {e.name.lower(): e for e in last_visit}
+    return tuple(mark_change(last.get(a.name.lower()), b, a) if b.name == a.name else a
+                 for b, a in zip(before, after, strict=True))
+
+
+def confirm_as_before(rows: tuple[ExerciseEntry, ...]) -> tuple[ExerciseEntry, ...]:
+    """Every row still waiting to be confirmed, done as last time."""
+    return tuple(replace(e, change=ExerciseChange.AS_BEFORE)
+                 if e.change == ExerciseChange.CARRIED else e for e in rows)
+
+
+def proposed_assessment(session: Session) -> str:
+    """The facts of today's progressions and modifications as a sentence the clinician may
+    take into the assessment (and edit): what changed, why, and the cueing it needed."""
+    sentences = []
+    for e in session.exercises:
+        if e.change not in (ExerciseChange.PROGRESSED, ExerciseChange.MODIFIED) or \
+                not e.modification.strip():
+            continue
+        what = e.modification.strip().rstrip(".")
+        sentence = f"{e.name} {e.change.value} ({what[:1].lower() + what[1:]})"
+        if e.modification_reason.strip():
+            sentence += f" as {e.modification_reason.strip().rstrip('.')}"
+        help_given = [f"{' and '.join(c.value for c in e.cues)} cues"] if e.cues else []
+        if e.assistance is not None:
+            help_given.append(e.assistance.value)
+        if help_given:
+            sentence += f"; performed with {', '.join(help_given)}"
+        sentences.append(sentence + ".")
+    held = [e.name for e in session.exercises if e.change == ExerciseChange.HELD]
+    if held:
+        sentences.append(f"Held today: {', '.join(held)}.")
+    return " ".join(sentences)
+
+
+def with_proposal(assessment: str, proposal: str) -> str:
+    """The assessment with the proposed sentence added once, after what is written."""
+    if not proposal or proposal in assessment:
+        return assessment
+    return f"{assessment.rstrip()}\n{proposal}" if assessment.strip() else proposal
+
+
+def visit_span(session: Session) -> int | None:
+    """Minutes from time in to time out, when both are known and in order."""
+    if session.time_in is None or session.time_out is None:
+        return None
+    span = session.visit_minutes
+    return span if span and span > 0 else None
+
+
+def _exercise_minutes(lines: Iterable[Any], codes: set[str]) -> dict[str, int]:
+    return {s.code: s.minutes or 0 for s in lines if s.code in codes and s.minutes}
+
+
+def follow(before: Session, after: Session) -> Session:
+    """``after`` with what follows from an edit: the total treatment time from time in and
+    out, and the exercise codes' billed minutes from the exercises' minutes, each only while
+    it still holds what ptdoc put there (a value the clinician typed is theirs)."""
+    span_before, span_after = visit_span(before), visit_span(after)
+    if span_after is not None and span_after != span_before and \
+            after.total_treatment_minutes == before.total_treatment_minutes and \
+            before.total_treatment_minutes in (None, span_before):
+        after = replace(after, total_treatment_minutes=span_after)
+    if after.exercises != before.exercises and after.services == before.services:
+        codes = {e.code for e in (*before.exercises, *after.exercises)}
+        derived = services_from_exercises(before)
+        if _exercise_minutes(before.services, codes) == _exercise_minutes(derived, codes):
+            lines = tuple(s for s in services_from_exercises(after)
+                          if s.minutes or s.code not in codes or
+                          any(o.code == s.code for o in after.services))
+            after = replace(after, services=lines)
+    return after
+
+
+def rounded(moment: dt.time, step: int = 5) -> dt.time:
+    """A clock time to the nearest ``step`` minutes, not past the end of the day."""
+    minutes = min((moment.hour * 60 + moment.minute + step // 2) // step * step,
+                  24 * 60 - step)
+    return dt.time(minutes // 60, minutes % 60)
