@@ -37,6 +37,7 @@ from ptdoc.errors import (
     Problem,
     ValidationError,
 )
+from ptdoc.followup import follow
 from ptdoc.permissions import Permission
 from ptdoc.review import Review
 from ptdoc.rules import Finding, Severity
@@ -214,6 +215,8 @@ class SessionEditor(QWidget):
             return
         self.stack.setCurrentIndex(index)
         self.steps[index].load(self.session)
+        if self.isVisible():
+            self.steps[index].entered()
         self.back_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < len(self.steps) - 1)
 
@@ -229,7 +232,7 @@ class SessionEditor(QWidget):
         if self.read_only:
             return False
         try:
-            new = change(self.session)
+            new = follow(self.session, change(self.session))
             new = apply_claim(new, build_claim(replace(self.context, session=new)))
         except ValidationError as exc:
             return self._refuse(field, typed, exc.problems, change)
@@ -375,7 +378,7 @@ class SessionEditor(QWidget):
         """Flags for a value being typed (not saved): judged as if saved, or as refused."""
         label, text = typed
         try:
-            tentative = change(self.session)
+            tentative = follow(self.session, change(self.session))
         except ValidationError as exc:
             message = " ".join(p.message.rstrip(".") + "." for p in exc.problems)
             self._show_flags(self._with_refusals(self._review, Refusal(field, label, text,

@@ -53,6 +53,9 @@ class Step(QWidget):
     def load(self, session: Session) -> None:
         """Show the session; called after every save and on opening."""
 
+    def entered(self) -> None:
+        """The step was just shown (after ``load``): put the focus where work starts."""
+
     def focus_field(self, field: str) -> bool:
         widget = self.inputs.get(field.split("[")[0].split(".")[0])
         if widget is None:
@@ -113,7 +116,15 @@ class Step(QWidget):
             if widget.isReadOnly():
                 return
             text = current()
-            self.editor.apply(lambda s: change(s, text), field, typed=(label, text))
+            if self.editor.apply(lambda s: change(s, text), field, typed=(label, text)):
+                show_stored()  # "1000" or "now" reads back as the time it was taken for
+
+        def show_stored() -> None:
+            self._reverting = field  # the saved value shows in the field being typed in
+            try:
+                self.load(self.editor.session)
+            finally:
+                self._reverting = None
 
         def typing(*_args: object) -> None:
             text = current()
@@ -121,11 +132,7 @@ class Step(QWidget):
 
         def revert() -> None:
             self.editor.revert(field)
-            self._reverting = field  # the saved value shows in the field being typed in
-            try:
-                self.load(self.editor.session)
-            finally:
-                self._reverting = None
+            show_stored()
 
         self.text_fields[field] = widget
         widget.editingFinished.connect(finished)

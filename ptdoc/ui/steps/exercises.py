@@ -6,18 +6,26 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
-    QCompleter,
     QFormLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from ptdoc.domain import ExerciseChange, ExerciseEntry, Session
 from ptdoc.errors import KnownError
+from ptdoc.followup import (
+    confirm_as_before,
+    mark_changes,
+    proposed_assessment,
+    with_proposal,
+)
+from ptdoc.shorthand import Shorthand, fill, match_name, parse, ranked
 from ptdoc.ui.exercise_table import COLUMN, ExerciseTable, ExerciseTableModel
 from ptdoc.ui.refusals import Refusal, revert_on_escape
 from ptdoc.ui.steps.base import Step, TextArea
@@ -25,62 +33,84 @@ from ptdoc.ui.widgets import FieldError, add_field, hbox
 
 
 class ExerciseBox(QLineEdit):
-    """Typing offers the library's exercises. Enter takes the highlighted one, or the first
-    one offered; Shift+Enter takes the text as it is, as a new exercise."""
+    """Typing lists the library's exercises that the typed name may stand for, in the window
+    (no popup to lose the keyboard to). Enter takes the highlighted one, or the first, with
+    any values typed after the name (``bridge 3x12 hold 5``); Down moves into the list;
+    Shift+Enter takes the text as a new exercise."""
 
-    chosen = Signal(str)  # a library exercise's name
+    entered = Signal(str, str)  # (typed line, the exercise highlighted in the list or "")
     new_name = Signal(str)  # text the user explicitly adds as a new exercise
-    no_match = Signal(str)  # Enter on text that matches nothing in the library
 
     def __init__(self, names: list[str]):
         super().__init__(objectName="field_add_exercise")
-        self.setPlaceholderText("A few letters; Enter adds the match")
-        self.setToolTip("Enter adds the highlighted (or first) exercise the library offers; "
-                        "Shift+Enter adds what you typed as a new exercise")
+        self.setPlaceholderText("A few letters, or shorthand: bridge 3x12 hold 5 · Enter adds")
+        self.setToolTip("Enter adds the highlighted (or first) exercise listed, with any "
+                        "values typed after its name (3x12, hold 5, 5 lb, red band, CGA); an "
+                        "exercise already on the flowsheet is changed instead. Shift+Enter "
+                        "adds what you typed as a new exercise.")
         self.setMinimumWidth(200)
-        completer = QCompleter(names, self)
-        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.setCompleter(completer)
-        completer.activated.connect(self.chosen.emit)  # a click in the list
+        self._names = names
+        self.matches = QListWidget(objectName="exercise_matches")
+        self.matches.setAccessibleName("Exercises matching what is typed")
+        self.matches.setMaximumHeight(110)
+        self.matches.hide()
+        self.textEdited.connect(self._list)
+        self.matches.itemActivated.connect(
+            lambda item: self._take(item.text()))
+        self.matches.installEventFilter(self)
 
     def set_names(self, names: list[str]) -> None:
-        self.completer().model().setStringList(names)
+        self._names = names
 
-    def match(self) -> str | None:
-        """The library exercise Enter takes: highlighted, typed in full, or the first offered."""
-        completer = self.completer()
-        popup = completer.popup()
-        if popup.isVisible() and popup.currentIndex().isValid():
-            return popup.currentIndex().data()
+    def names(self) -> list[str]:
+        return self._names
+
+    def reset(self) -> None:
+        """Empty, with no list of matches left showing."""
+        self.clear()
+        self.matches.clear()
+        self.matches.hide()
+
+    def _list(self, text: str) -> None:
+        self.matches.clear()
+        found = ranked(parse(text).name, self._names)[:30] if text.strip() else []
+        self.matches.addItems(found)
+        self.matches.setVisible(bool(found))
+
+    def _take(self, name: str) -> None:
         text = self.text().strip()
-        if not text:
-            return None
-        names = completer.model().stringList()
-        exact = [n for n in names if n.lower() == text.lower()]
-        if exact:
-            return exact[0]
-        completer.setCompletionPrefix(text)
-        return completer.currentCompletion() if completer.setCurrentRow(0) else None
+        self.setFocus()
+        self.entered.emit(text or name, name)
+
+    def eventFilter(self, obj: QWidget, event) -> bool:  # Escape in the list: back to typing
+        if obj is self.matches and isinstance(event, QKeyEvent) and \
+                event.type() == QKeyEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+            self.setFocus()
+            return True
+        return super().eventFilter(obj, event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter) or \
+        key = event.key()
+        if key == Qt.Key.Key_Down and self.matches.isVisible() and self.matches.count():
+            self.matches.setFocus()
+            self.matches.setCurrentRow(0)
+            return
+        if key == Qt.Key.Key_Escape and self.matches.isVisible():
+            self.matches.hide()
+            return
+        if key not in (Qt.Key.Key_Return, Qt.Key.Key_Enter) or \
                 event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier |
                                       Qt.KeyboardModifier.KeypadModifier):
             super().keyPressEvent(event)
             return
-        event.accept()  # the completer must not add what was typed on its own
+        event.accept()
         text = self.text().strip()
-        name = None if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else self.match()
-        self.completer().popup().hide()
         if not text:
             return
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             self.new_name.emit(text)
-        elif name is None:
-            self.no_match.emit(text)
         else:
-            self.chosen.emit(name)
+            self.entered.emit(text, "")
 
 
 class ExercisesStep(Step):
@@ -102,6 +132,18 @@ class ExercisesStep(Step):
         self.library_button = QPushButton("Sa&ve to library", objectName="save_to_library")
         self.library_button.setToolTip("Save the selected row to the clinic's exercise library")
         self.chart_button = QPushButton("Progressi&on…", objectName="progression")
+        self.confirm_button = QPushButton("&Confirm the rest as before",
+                                          objectName="confirm_as_before")
+        self.confirm_button.setToolTip("Every carried-forward row not yet confirmed was done "
+                                       "as last time (handle the rows that changed first)")
+        self.proposal = QLabel(objectName="proposed_assessment")
+        self.proposal.setWordWrap(True)
+        self.proposal.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.propose_button = QPushButton("&Insert into assessment",
+                                          objectName="take_proposal")
+        self.propose_button.setToolTip("Add the proposed sentence to the assessment, to edit "
+                                       "there")
+        self._last_visit: tuple[ExerciseEntry, ...] | None = None
         self.model = ExerciseTableModel(self)
         self.table = ExerciseTable(self.model)
         table_label = QLabel("Flowsheet (&E) — Tab moves, typing edits, Enter on the last row "
@@ -121,30 +163,39 @@ class ExercisesStep(Step):
                                                     "patient_response")
         self.errors["assessment"] = add_field(form, "A&ssessment:", self.assessment,
                                               "assessment")
+        self.proposal_row = QWidget()
+        row = hbox(self.proposal, self.propose_button, grow=self.proposal)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.proposal_row.setLayout(row)
+        form.addRow("", self.proposal_row)
         self.errors["home_program"] = add_field(form, "&Home program:", self.home_program,
                                                 "home_program")
         self.errors["exercises"] = self.table_error
         self.inputs.update(exercises=self.table, add_exercise=self.add_box,
                            add_new_exercise=self.new_button, carry_forward=self.carry_button,
+                           confirm_as_before=self.confirm_button,
+                           take_proposal=self.propose_button,
                            undo_remove=self.undo_button,
                            save_to_library=self.library_button, patient_response=self.response,
                            assessment=self.assessment, home_program=self.home_program)
 
         top = hbox(add_label, self.add_box, self.new_button, self.carry_button,
-                   self.undo_button, self.library_button, self.chart_button, grow=self.add_box)
+                   self.confirm_button, grow=self.add_box)
+        tools = hbox(None, self.undo_button, self.library_button, self.chart_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.add_box.matches)
+        layout.addLayout(tools)
         layout.addWidget(table_label)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.table_error)
         layout.addLayout(form)
 
-        self.add_box.chosen.connect(self._add_exercise)
-        self.add_box.new_name.connect(self._add_exercise)
-        self.add_box.no_match.connect(lambda text: self.table_error.show_message(
-            f'No exercise in the library matches "{text}". To add it as a new exercise, '
-            "press Shift+Enter or Add as new."))
-        self.new_button.clicked.connect(lambda: self._add_exercise(self.add_box.text().strip()))
+        self.add_box.entered.connect(self._enter)
+        self.add_box.new_name.connect(self._add_new)
+        self.new_button.clicked.connect(lambda: self._add_new(self.add_box.text().strip()))
+        self.confirm_button.clicked.connect(self._confirm_rest)
+        self.propose_button.clicked.connect(self._take_proposal)
         self.carry_button.clicked.connect(self._carry_forward)
         self.undo_button.clicked.connect(self._undo)
         self.library_button.clicked.connect(self._save_to_library)
@@ -172,6 +223,13 @@ class ExercisesStep(Step):
                                   ("home_program", self.home_program, session.home_program)):
             self.show_text(field, box, value)
         self.undo_button.setEnabled(bool(self.removed) and not self.editor.read_only)
+        carried_rows = any(e.change == ExerciseChange.CARRIED for e in session.exercises)
+        self.confirm_button.setEnabled(carried_rows and not self.editor.read_only)
+        proposal = proposed_assessment(session)
+        shown = bool(proposal) and proposal not in session.assessment
+        self.proposal.setText(f"Proposed: {proposal}" if shown else "")
+        self.proposal_row.setVisible(shown)
+        self.propose_button.setEnabled(shown and not self.editor.read_only)
 
     def set_read_only(self, read_only: bool) -> None:
         super().set_read_only(read_only)
@@ -194,8 +252,20 @@ class ExercisesStep(Step):
     def refusals(self) -> list[Refusal]:
         return self.model.refusals()
 
+    def last_visit(self) -> tuple[ExerciseEntry, ...]:
+        """The last visit's rows, which carried rows are compared with (read once)."""
+        if self._last_visit is None:
+            try:
+                self._last_visit = self.editor.workspace.last_visit_exercises(
+                    self.editor.session)
+            except KnownError:
+                self._last_visit = ()
+        return self._last_visit
+
     def _rows_edited(self, rows: tuple[ExerciseEntry, ...]) -> None:
         before = self.editor.session.exercises
+        # A new value typed into a carried row says how it changed since the last visit.
+        rows = mark_changes(self.last_visit(), before, rows)
         if not self._apply_rows(rows):
             self.model.refuse_last_edit(self.editor.last_refusal)
             return
@@ -218,19 +288,76 @@ class ExercisesStep(Step):
                                           "the saved value)")
         self.editor.refresh_flags()
 
-    def _add_exercise(self, name: str) -> None:
-        """A library exercise with its defaults, or a new one by the name given."""
-        if not name:
+    def _enter(self, text: str, highlighted: str) -> None:
+        """Enter in Add exercise: the highlighted completion, or the exercise the typed line
+        names with the values after its name. A name already on the flowsheet changes that
+        row (a carried row then says how it changed); otherwise the library's exercise is
+        added."""
+        line = parse(text)
+        if highlighted:  # the chosen exercise, with the values typed after the name
+            line = Shorthand(highlighted, line.values, line.leftover)
+        rows = self.editor.session.exercises
+        on_sheet = match_name(line.name, [e.name for e in rows])
+        if on_sheet is not None:
+            self._change_row(next(i for i, e in enumerate(rows) if e.name == on_sheet), line)
+            return
+        name = highlighted or match_name(line.name, self.add_box.names())
+        if name is None:
+            self.table_error.show_message(
+                f'No exercise in the library matches "{line.name or text}". To add '
+                f'"{text}" as a new exercise, press Shift+Enter or Add as new.')
+            return
+        known = self.library.get(name.lower())
+        self._add_row(fill(known.entry() if known else ExerciseEntry(name=name[:200]), line))
+
+    def _add_new(self, text: str) -> None:
+        """What was typed, as an exercise not in the library (its values read as shorthand)."""
+        if not text:
             self.add_box.setFocus()
             return
+        line = parse(text)
+        self._add_row(fill(ExerciseEntry(name=(line.name or text)[:200]), line))
+
+    def _add_row(self, entry: ExerciseEntry) -> None:
         self.table_error.clear_message()
-        known = self.library.get(name.lower())
-        entry = known.entry() if known else ExerciseEntry(name=name[:200])
         if self._apply_rows((*self.editor.session.exercises, entry)):
-            self.add_box.clear()
-            row = len(self.editor.session.exercises) - 1
-            self.table.setFocus()
-            self.table.setCurrentIndex(self.model.index(row, COLUMN["sets"]))
+            self.add_box.reset()
+            self._go_to(len(self.editor.session.exercises) - 1, "sets")
+        else:
+            self.table_error.show_message(self.editor.last_refusal)
+
+    def _change_row(self, index: int, line: Shorthand) -> None:
+        before = self.editor.session.exercises
+        rows = list(before)
+        rows[index] = fill(rows[index], line)
+        self.table_error.clear_message()
+        if not self.editor.apply(lambda s: replace(s, exercises=mark_changes(
+                self.last_visit(), before, tuple(rows))), "exercises"):
+            self.table_error.show_message(self.editor.last_refusal)
+            return
+        self.add_box.reset()
+        entry = self.editor.session.exercises[index]
+        asks = entry.change in (ExerciseChange.PROGRESSED, ExerciseChange.MODIFIED) and \
+            not entry.modification_reason
+        self._go_to(index, "modification_reason" if asks else "change")
+        if asks:
+            self.editor.status(f"'{entry.name}' {entry.change.value}: type the reason")
+
+    def _go_to(self, row: int, key: str) -> None:
+        self.table.setFocus()
+        self.table.setCurrentIndex(self.model.index(row, COLUMN[key]))
+
+    def _confirm_rest(self) -> None:
+        if self._apply_rows(confirm_as_before(self.editor.session.exercises)):
+            self.editor.status("The remaining carried rows are confirmed as before")
+            self.response.setFocus()
+
+    def _take_proposal(self) -> None:
+        proposal = proposed_assessment(self.editor.session)
+        if self.editor.apply(lambda s: replace(s, assessment=with_proposal(
+                s.assessment, proposal)), "assessment"):
+            self.assessment.setFocus()
+            self.assessment.moveCursor(QTextCursor.MoveOperation.End)
 
     def _remove(self, row: int) -> None:
         rows = list(self.editor.session.exercises)

@@ -149,6 +149,10 @@ class SignStep(Step):
                                  f"{stamp(a.created_at, zone)} — reason: {a.reason}\n"
                                  f"{a.text}")
 
+    def entered(self) -> None:
+        if self.secret.isEnabled() and self.secret_row.isVisible():
+            self.secret.setFocus()  # nothing blocks: the password is all that is left
+
     def _sign(self) -> None:
         if not self.sign_button.isEnabled():
             return

@@ -97,8 +97,8 @@ class VisitStep(Step):
         self.episode_info = QLabel(objectName="episode_info")
         self.episode_info.setWordWrap(True)
         form.addRow("", self.episode_info)
-        self.time_in = QLineEdit(placeholderText="HH:MM")
-        self.time_out = QLineEdit(placeholderText="HH:MM")
+        self.time_in = QLineEdit(placeholderText="10:00, 1000, 10a, 2:30p or now")
+        self.time_out = QLineEdit(placeholderText="10:00, 1000, 10a, 2:30p or now")
         self.errors["time_in"] = add_field(form, "Time &in:", self.time_in, "time_in")
         self.errors["time_out"] = add_field(form, "Time &out:", self.time_out, "time_out")
 
@@ -154,7 +154,7 @@ class VisitStep(Step):
         for field, box, label in (("time_in", self.time_in, "Time in"),
                                   ("time_out", self.time_out, "Time out")):
             self.bind_text(field, box, lambda s, text, field=field, label=label: replace(
-                s, **{field: parse_time(text, label, field)}), label)
+                s, **{field: parse_time(text, label, field, ws.clock_time())}), label)
         self.search.textEdited.connect(self._search)
         self.search.returnPressed.connect(lambda: self._add(self.results.currentItem()
                                                             or self.results.item(0)))
