@@ -136,7 +136,7 @@ def test_the_clinicians_own_words_and_choices_are_kept() -> None:
 
 
 def test_confirming_the_rest_touches_only_rows_still_waiting() -> None:
-    last, today = carried_scaption()
+    _last, today = carried_scaption()
     rows = (replace(today, name="A"), replace(today, name="B", change=ExerciseChange.HELD),
             replace(today, name="C", change=ExerciseChange.PROGRESSED))
     assert [e.change for e in confirm_as_before(rows)] == [
