@@ -8,9 +8,11 @@ line on stderr; tracebacks go to the log file only.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 from ptdoc import __version__, fields, logfile, paths
@@ -35,6 +37,21 @@ log = logging.getLogger(__name__)
 SUBJECTS = (database, sessions, billing, users, clinic, patients, paper)
 
 
+def version_text() -> str:
+    """``ptdoc VERSION``, and for an installed build the date and commit it was built from.
+
+    packaging/build writes that in ``resources/build.json``; a source checkout has none.
+    """
+    text = f"ptdoc {__version__}"
+    try:
+        info = json.loads(resources.files("ptdoc.resources").joinpath("build.json").read_text())
+    except (OSError, ValueError):  # no such file: running from source
+        return text
+    if not isinstance(info, dict) or not info.get("date") or not info.get("commit"):
+        return text
+    return f"{text} (built {info['date']} from commit {info['commit']})"
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     """The parser, and each command's handler."""
     common = argparse.ArgumentParser(add_help=False)
@@ -49,7 +66,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     parser = Parser(prog="ptdoc", parents=[common],
                     description="Document supervised therapeutic-exercise sessions. Without a "
                                 "command, starts the window.")
-    parser.add_argument("--version", action="version", version=f"ptdoc {__version__}")
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands: dict = {}
     for subject in SUBJECTS:

@@ -1,0 +1,84 @@
+"""The installable ptdoc: ``packaging/build --check`` on this checkout, then its tarball installed
+the way the README says, into a temporary HOME.
+
+Building takes about 1 minute with the build environment in place (3 or more the first time,
+which installs PyInstaller from PyPI), so the default run skips it: ``PTDOC_TEST_BUILD=1
+packaging/test -k build`` runs it.
+"""
+
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ID = "org.ptdoc.ptdoc"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(1800),
+    pytest.mark.skipif(os.environ.get("PTDOC_TEST_BUILD") != "1",
+                       reason="builds the application (minutes): set PTDOC_TEST_BUILD=1"),
+]
+
+
+@pytest.fixture(scope="module")
+def built() -> Path:
+    """The tarball, once ``packaging/build --check`` built the folder and its smoke test passed."""
+    result = subprocess.run([str(ROOT / "packaging" / "build"), "--check"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=1700)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "smoke: all passed" in result.stdout
+    assert "the window started" in result.stdout
+    tarballs = sorted((ROOT / "dist").glob("ptdoc-*-linux-*.tar.gz"),
+                      key=lambda p: p.stat().st_mtime)
+    assert tarballs, "packaging/build wrote no tarball"
+    return tarballs[-1]
+
+
+def clean_run(args: list[str], home: Path, **kw) -> subprocess.CompletedProcess:
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+           "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=300, **kw)
+
+
+def test_the_tarball_installs_for_the_user_and_uninstalls_leaving_the_data(
+        built: Path, tmp_path: Path) -> None:
+    with tarfile.open(built) as tar:
+        tar.extractall(tmp_path, filter="tar")
+    unpacked = tmp_path / built.name.removesuffix(".tar.gz")
+    home = tmp_path / "home"
+    home.mkdir()
+
+    result = clean_run([str(unpacked / "install.sh")], home)
+    assert result.returncode == 0, result.stderr
+
+    local = home / ".local"
+    command = local / "bin" / "ptdoc"
+    version = clean_run([str(command), "--version"], home)
+    assert version.returncode == 0 and " (built " in version.stdout
+    assert version.stdout.strip() in result.stdout  # install.sh said what it installed
+    entry = (local / "share" / "applications" / f"{ID}.desktop").read_text()
+    exec_line = next(line for line in entry.splitlines() if line.startswith("Exec="))
+    program = Path(exec_line.removeprefix("Exec="))
+    assert program == local / "lib" / "ptdoc" / "ptdoc" and os.access(program, os.X_OK)
+    icons = local / "share" / "icons" / "hicolor"
+    for size in (16, 32, 48, 128, 256):
+        assert (icons / f"{size}x{size}" / "apps" / f"{ID}.png").stat().st_size > 0
+    assert (icons / "scalable" / "apps" / f"{ID}.svg").exists()
+    assert (local / "share" / "metainfo" / f"{ID}.metainfo.xml").exists()
+
+    # The installed command makes its clinic in the per-user data folder, as before.
+    demo = clean_run([str(command), "demo"], home)
+    assert demo.returncode == 0, demo.stderr
+    database = local / "share" / "ptdoc" / "ptdoc.sqlite3"
+    assert database.exists()
+
+    removed = clean_run([str(unpacked / "install.sh"), "--uninstall"], home)
+    assert removed.returncode == 0, removed.stderr
+    assert not (local / "lib" / "ptdoc").exists() and not command.exists()
+    assert not (local / "share" / "applications" / f"{ID}.desktop").exists()
+    assert not (icons / "48x48" / "apps" / f"{ID}.png").exists()
+    assert database.exists()  # the clinic's data is never the installer's to remove
