@@ -71,8 +71,10 @@ class Paper(WorkspaceCore):
                          self.now(), *self.store.audit.head())
         return render_day_sheet(data)
 
-    def record_output(self, kind: str, session_ids: list[int], purpose: str) -> None:
-        """Audit paper leaving ptdoc: ``purpose`` is 'print' or 'save' (a PDF file)."""
+    def record_output(self, kind: str, session_ids: list[int], purpose: str,
+                      form: str = "pdf") -> None:
+        """Audit paper or a file leaving ptdoc, one row per session it holds: ``purpose`` is
+        'print' or 'save' (a file, or the command line's output); ``form`` 'pdf', 'csv'..."""
         action = AuditAction.PRINT if purpose == "print" else AuditAction.EXPORT
         for sid in session_ids:
-            self.store.audit.record(self.actor, action, "session", sid, f"{kind} pdf")
+            self.store.audit.record(self.actor, action, "session", sid, f"{kind} {form}")
