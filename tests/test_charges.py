@@ -188,3 +188,40 @@ def test_a_patient_name_a_spreadsheet_would_run_stays_text(capsys, clinic: Clini
                            TODAY.isoformat())
     row = next(csv.DictReader(io.StringIO(out)))
     assert row["patient_name"] == "'-Dash, Raj" and row["member_id"] == "'=1+1"
+
+
+def test_superbills_and_summaries_from_the_command_line(capsys, clinic: Clinic, db_path: Path,
+                                                         tmp_path: Path):
+    from pypdf import PdfReader
+
+    ids = a_day_to_bill(clinic)
+    bill = tmp_path / "bill.pdf"
+    code, out, err = run(capsys, "desk", "superbill", "--db", str(db_path), "--session",
+                         str(ids["two_codes"]), "-o", str(bill))
+    assert code == 0 and f"1 superbill written to {bill}" in out, err
+    assert bill.stat().st_mode & 0o777 == 0o600
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(bill).pages).split())
+    amount = Decimal(0)
+    for line in checked_lines(capsys, db_path, ids["two_codes"]):
+        fee = Decimal(FEES[line["code"]])
+        amount += fee * line["units"]
+        assert f"{line['code']} " in text and \
+            f"AB {line['units']} ${fee} ${fee * line['units']:.2f}" in text
+    assert f"Total ${amount:.2f}" in text and "Signed electronically by PT User, PT" in text
+    day = tmp_path / "bills.pdf"
+    code, out, _err = run(capsys, "desk", "superbill", "--db", str(db_path), "--date",
+                          TODAY.isoformat(), "-o", str(day))
+    assert code == 0 and len(PdfReader(day).pages) == 3
+    audited = sorted(e["entity_id"] for e in clinic.store.audit.entries()
+                     if e["detail"] == "superbill pdf")
+    assert audited == sorted([ids["two_codes"], *ids.values()])
+    code, _out, err = run(capsys, "desk", "superbill", "--db", str(db_path), "--session",
+                          "999", "-o", str(tmp_path / "none.pdf"))
+    assert code == 2 and "No session with id 999" in err
+    assert not (tmp_path / "none.pdf").exists()
+    for extra, count in (([], 2), (["--one-per-page"], 3)):
+        paper = tmp_path / f"summaries{count}.pdf"
+        code, _out, err = run(capsys, "desk", "summaries", "--db", str(db_path), "--date",
+                              TODAY.isoformat(), "-o", str(paper), *extra)
+        assert code == 0, err
+        assert len(PdfReader(paper).pages) == count
