@@ -13,6 +13,14 @@ from decimal import Decimal
 
 from ptdoc import signature_check
 from ptdoc.catalog import lookup
+from ptdoc.charges import (
+    PLACE_OF_SERVICE,
+    charge_lines,
+    money,
+    owed_by,
+    pointers,
+    total,
+)
 from ptdoc.clock import stamp
 from ptdoc.domain import (
     Clinic,
@@ -114,17 +122,60 @@ class SummaryData:
     status: str
     next_visit: str
     printed_at: str
+    # For the day sheet: the payer apart, what the lines charge, and who signs a draft.
+    payer_name: str = "self-pay"
+    member_id: str = ""
+    charge: Decimal | None = Decimal(0)     # None: a billed code has no fee
+    billable: bool = False                  # signed, and the signature verifies
+    owed_by: str = ""
+
+    @property
+    def title(self) -> str:
+        """Named by patient and date, never by an internal id."""
+        return f"Session summary — {self.header.patient} — {self.header.date_of_service}"
+
+
+@dataclass(frozen=True)
+class DaySheetRow:
+    time: str
+    patient: str        # name and MRN
+    payer: str          # payer and member ID
+    clinician: str
+    codes: str
+    charge: str
+    status: str
+    next_visit: str
 
 
 @dataclass(frozen=True)
 class DaySheetData:
     clinic: str
     date: str
-    rows: tuple[tuple[str, str, str, str, str, str], ...]  # time, patient, MRN, clinician,
-    #                                                        codes, status
+    rows: tuple[DaySheetRow, ...]
     totals: str
+    # (who, sessions, signed, units signed, charges signed): the day closed by clinician and
+    # by payer; the last row of each is the day's total.
+    by_clinician: tuple[tuple[str, str, str, str, str], ...]
+    by_payer: tuple[tuple[str, str, str, str, str], ...]
+    unsigned: tuple[tuple[str, str, str, str], ...]     # time, patient, status, owed by
     printed_at: str
     audit_head: str     # the audit log's chain head when printed: paper anchors the log
+
+
+@dataclass(frozen=True)
+class SuperbillData:
+    """One session's charges as the patient or a payer receives them."""
+
+    header: Header
+    title: str
+    parties: tuple[tuple[str, str], ...]                # label, value: provider, patient...
+    diagnoses: tuple[tuple[str, str, str], ...]         # pointer, ICD-10-CM code, description
+    lines: tuple[tuple[str, str, str, str, str, str, str], ...]  # CPT, service, modifiers,
+    #                                                   pointers, units, fee, charge
+    total: str
+    status: str
+    signed: bool
+    printed_at: str
 
 
 @dataclass(frozen=True)
@@ -143,6 +194,8 @@ class NoteFacts:
     histories: Mapping[str, list[dict]] = field(default_factory=dict)
     # The patient's first appointment after the date of service, as the desk reads it.
     next_appointment: str = "not scheduled"
+    # The fee schedule of the date of service's year (what the lines charge).
+    fees: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 def _text(value: object) -> str:
@@ -326,37 +379,128 @@ def status_label(session: Session, review: Review | None) -> str:
     return "Awaiting signature"
 
 
+def _charges(session: Session, facts: NoteFacts):
+    return charge_lines(session, facts.review, facts.patient, facts.payer, facts.users,
+                        facts.fees)
+
+
 def summary_data(session: Session, facts: NoteFacts) -> SummaryData:
     patient = facts.patient
     time_in = session.time_in.strftime("%H:%M") if session.time_in else "—"
     if session.time_out:
         time_in += f"–{session.time_out:%H:%M}"
-    total = f"{session.total_treatment_minutes} min" if session.total_treatment_minutes \
-        else "not recorded"
+    total_time = f"{session.total_treatment_minutes} min" \
+        if session.total_treatment_minutes else "not recorded"
+    signed = session.status == SessionStatus.SIGNED
     return SummaryData(
         header=header(facts.clinic, patient, facts.payer, session.date_of_service),
         session_id=session.id or 0, clinician=_user(facts.users, session.delivered_by),
-        time_in=time_in, total_time=total, codes=billing_rows(facts.review),
+        time_in=time_in, total_time=total_time, codes=billing_rows(facts.review),
         status=status_label(session, facts.review),
         next_visit=facts.next_appointment,
-        printed_at=stamp(facts.printed_at, _zone(facts.clinic)))
+        printed_at=stamp(facts.printed_at, _zone(facts.clinic)),
+        payer_name=facts.payer.name if facts.payer else "self-pay",
+        member_id=patient.member_id,
+        charge=total(line.charge for line in _charges(session, facts)),
+        billable=signed and not signature_problem(facts.review),
+        owed_by="" if signed else owed_by(session, facts.users))
+
+
+def _group_totals(summaries: list[SummaryData], key) -> tuple[tuple[str, ...], ...]:
+    """Sessions, signed, units and charges of the signed ones, per group and for the day."""
+    groups: dict[str, list[SummaryData]] = {}
+    for s in summaries:
+        groups.setdefault(key(s), []).append(s)
+
+    def row(name: str, items: list[SummaryData]) -> tuple[str, ...]:
+        done = [s for s in items if s.billable]
+        return (name, str(len(items)), str(len(done)),
+                str(sum(c.units for s in done for c in s.codes)),
+                money(total(s.charge for s in done)))
+    return (*(row(name, groups[name]) for name in sorted(groups)), row("Day total", summaries))
 
 
 def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
               printed_at: dt.datetime, audit_rows: int = 0, audit_head: str = "") -> DaySheetData:
-    rows = tuple((s.time_in, s.header.patient, s.header.mrn, s.clinician,
-                  ", ".join(f"{c.code} x{c.units}" + (f" {c.modifiers}" if c.modifiers else "")
-                            for c in s.codes if c.units) or "—", s.status)
-                 for s in summaries)
+    fees_known = {s.session_id: s.charge for s in summaries}
+    rows = tuple(DaySheetRow(
+        time=s.time_in, patient=f"{s.header.patient}\n{s.header.mrn}",
+        payer=s.payer_name + (f"\n{s.member_id}" if s.member_id else ""),
+        clinician=s.clinician,
+        codes=", ".join(f"{c.code} x{c.units}" + (f" {c.modifiers}" if c.modifiers else "")
+                        for c in s.codes if c.units) or "—",
+        charge=money(fees_known[s.session_id]), status=s.status, next_visit=s.next_visit)
+        for s in summaries)
     signed = sum(1 for s in summaries if s.status == "Signed")
     broken = sum(1 for s in summaries if s.status.startswith(DOES_NOT_VERIFY))
     units = sum(c.units for s in summaries for c in s.codes)
     totals = (f"{len(summaries)} sessions: {signed} signed, "
               + (f"{broken} signed but {DOES_NOT_VERIFY}, " if broken else "")
-              + f"{len(summaries) - signed - broken} not signed; {units} units")
+              + f"{len(summaries) - signed - broken} not signed; {units} units; "
+              + "charges of the signed sessions "
+              + money(total(s.charge for s in summaries if s.billable)))
+    unsigned = tuple((s.time_in, f"{s.header.patient} ({s.header.mrn})", s.status,
+                      s.owed_by or s.clinician) for s in summaries if not s.billable)
     return DaySheetData(
         clinic=clinic.name if clinic else "ptdoc", date=day.isoformat(), rows=rows,
-        totals=totals, printed_at=stamp(printed_at, _zone(clinic)),
+        totals=totals, by_clinician=_group_totals(summaries, lambda s: s.clinician),
+        by_payer=_group_totals(summaries, lambda s: s.payer_name), unsigned=unsigned,
+        printed_at=stamp(printed_at, _zone(clinic)),
         audit_head=f"Audit log at printing: {audit_rows:,} entries, chain head {audit_head}. "
                    "'ptdoc verify' prints the same head while the log is unchanged; a later "
                    "head follows from it.")
+
+
+def superbill_data(session: Session, facts: NoteFacts) -> SuperbillData:
+    clinic, patient, payer = facts.clinic, facts.patient, facts.payer
+    rendering = facts.users.get(session.delivered_by) if session.delivered_by else None
+    supervising = facts.users.get(session.supervised_by) if session.supervised_by else None
+    episode = facts.episode
+
+    def npi(value: str | None) -> str:
+        return f"NPI {value}" if value else "NPI not recorded"
+    parties = [
+        ("Billing provider", clinic.name if clinic else "not set up"),
+        ("Provider NPI", npi(clinic.npi if clinic else None)),
+        ("Address", " · ".join(x for x in (clinic.address, clinic.phone) if x)
+         if clinic else ""),
+        ("Rendering clinician", f"{rendering.display}, {npi(rendering.npi)}" if rendering
+         else "not recorded")]
+    if supervising is not None:
+        parties.append(("Supervising", f"{supervising.display}, {npi(supervising.npi)}"))
+    if episode is not None and episode.physician_name:
+        parties.append(("Referring physician",
+                        f"{episode.physician_name}, {npi(episode.physician_npi)}"))
+    parties.append(("Patient", f"{patient.display_name} · born {patient.date_of_birth} · "
+                               f"MRN {patient.mrn}"))
+    if patient.address:
+        parties.append(("Patient address", patient.address))
+    parties += [
+        ("Payer", payer.name if payer else "self-pay"),
+        ("Member ID", patient.member_id or "not recorded"),
+        ("Date of service", session.date_of_service.isoformat()),
+        ("Place of service", f"{PLACE_OF_SERVICE} (office)")]
+    diagnoses = tuple((letter, code, (facts.codes.description(code) if facts.codes else None)
+                       or "") for letter, code in pointers(session.diagnoses))
+    found = _charges(session, facts)
+    lines = tuple((c.code, lookup(c.code).description if lookup(c.code) else "unknown code",
+                   " ".join(c.modifiers), c.pointers, str(c.units), money(c.fee),
+                   money(c.charge)) for c in found)
+    sig = session.signature
+    problem = signature_problem(facts.review)
+    if problem:
+        status = f"{problem}: not billable as signed."
+    elif sig is not None:
+        status = (f"Signed electronically by {sig.signer_name}, {sig.credential}"
+                  + (f", NPI {sig.npi}" if sig.npi else "")
+                  + f", on {stamp(sig.signed_at, _zone(clinic))}.")
+    else:
+        status = (f"NOT SIGNED: not billable until signed by {owed_by(session, facts.users)}."
+                  " Units and charges may still change.")
+    return SuperbillData(
+        header=header(clinic, patient, payer, session.date_of_service),
+        title=f"Superbill — {patient.display_name} — {session.date_of_service}",
+        parties=tuple(parties), diagnoses=diagnoses, lines=lines,
+        total=money(total(c.charge for c in found)), status=status,
+        signed=sig is not None and not problem,
+        printed_at=stamp(facts.printed_at, _zone(clinic)))

@@ -10,6 +10,7 @@ from ptdoc.domain import Credential, NoteType, User
 class Permission(Enum):
     VIEW_SCHEDULE = auto()      # day lists: patient, clinician, status; no clinical text
     PRINT_SUMMARY = auto()      # session summaries and day sheets
+    BILLING = auto()            # the charges export and superbills (codes, diagnoses, money)
     VIEW_CLINICAL = auto()      # open a note's full content
     DOCUMENT = auto()           # create and edit drafts
     SIGN = auto()
@@ -23,8 +24,9 @@ class Permission(Enum):
     BACKUP = auto()
 
 
-_CLINICAL = {Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY, Permission.VIEW_CLINICAL,
-             Permission.DOCUMENT, Permission.SIGN, Permission.ADDENDUM, Permission.EXPORT_NOTE}
+_CLINICAL = {Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY, Permission.BILLING,
+             Permission.VIEW_CLINICAL, Permission.DOCUMENT, Permission.SIGN,
+             Permission.ADDENDUM, Permission.EXPORT_NOTE}
 
 # Registering patients and booking them is front-desk work that clinicians do too.
 _FRONT = {Permission.MANAGE_PATIENTS, Permission.SCHEDULE}
@@ -35,9 +37,9 @@ ROLE_PERMISSIONS: dict[Credential, frozenset[Permission]] = {
     Credential.PTA: frozenset(_CLINICAL | _FRONT),
     Credential.AIDE: frozenset({Permission.VIEW_SCHEDULE}),
     Credential.FRONT_DESK: frozenset({Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY,
-                                      *_FRONT}),
+                                      Permission.BILLING, *_FRONT}),
     Credential.ADMIN: frozenset({Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY,
-                                 *_FRONT, Permission.MANAGE_USERS,
+                                 Permission.BILLING, *_FRONT, Permission.MANAGE_USERS,
                                  Permission.MANAGE_CLINIC, Permission.BACKUP}),
 }
 
@@ -48,6 +50,7 @@ PT_ONLY_NOTES = frozenset({NoteType.EVALUATION, NoteType.RE_EVALUATION,
 _DESCRIPTIONS = {
     Permission.VIEW_SCHEDULE: "see the schedule",
     Permission.PRINT_SUMMARY: "print session summaries",
+    Permission.BILLING: "export charges or print superbills",
     Permission.VIEW_CLINICAL: "open clinical notes",
     Permission.DOCUMENT: "create or edit clinical notes",
     Permission.SIGN: "sign notes",

@@ -205,9 +205,14 @@ class SessionRepository:
         return load_rows(Session, [plain])[0]
 
     def listing(self, *, date: dt.date | None = None, patient_id: int | None = None,
-                status: SessionStatus | None = None, limit: int = 5000) -> list[SessionListing]:
+                status: SessionStatus | None = None, limit: int = 5000,
+                through: dt.date | None = None) -> list[SessionListing]:
+        """Sessions of ``date`` (through ``through``, inclusive, when given)."""
         where, params = [], []
-        if date is not None:
+        if date is not None and through is not None:
+            where.append("s.date_of_service BETWEEN ? AND ?")
+            params += [date.isoformat(), through.isoformat()]
+        elif date is not None:
             where.append("s.date_of_service = ?")
             params.append(date.isoformat())
         if patient_id is not None:

@@ -127,10 +127,14 @@ class Clinic:
         return Workspace(self.store, self.users[username], today=lambda: TODAY,
                          now=lambda: NOW, codes=self.codes)
 
-    def complete_draft(self, username: str = "pt", day: dt.date = TODAY) -> Session:
-        """A draft with everything a clean note needs, saved by ``username``."""
+    def complete_draft(self, username: str = "pt", day: dt.date = TODAY,
+                       patient: Patient | None = None, episode: Episode | None = None
+                       ) -> Session:
+        """A draft with everything a clean note needs, saved by ``username`` (for the
+        clinic's patient under their plan of care unless others are given)."""
         ws = self.as_(username)
-        session = ws.new_session(self.patient.id or 0, day, self.episode.id)
+        patient, episode = patient or self.patient, episode or self.episode
+        session = ws.new_session(patient.id or 0, day, episode.id)
         return ws.save_draft(replace(
             session,
             exercises=(ExerciseEntry("Sit to stand", sets=3, reps=10, minutes=12,

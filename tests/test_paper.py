@@ -23,6 +23,7 @@ from ptdoc.domain import (
     Patient,
     ServiceLine,
 )
+from ptdoc.domain import Clinic as Clinic_
 from ptdoc.errors import PermissionDenied
 from ptdoc.report.base import WATERMARK
 
@@ -129,35 +130,104 @@ def test_same_note_same_bytes(clinic: Clinic):
     assert a == b
 
 
-def test_summaries_one_page_each_without_narrative(clinic: Clinic, artifacts: Path):
+def test_summaries_two_to_a_page_named_by_patient_and_date(clinic: Clinic, artifacts: Path):
     other, session = signed_with_everything(clinic)
+    third = clinic.complete_draft("pta", TODAY)
     clinic.admin.set_appointment(clinic.patient.id, TODAY + dt.timedelta(3), dt.time(9, 30),
                                  clinic.users["pt"].id)
     desk = clinic.as_("desk")
     ids = desk.day_ids(TODAY)
+    assert set(ids) == {other.id, session.id, third.id}
     pdf = desk.summaries_pdf(ids)
     texts = pages(pdf)
-    assert len(texts) == len(ids) == 2
-    signed_page = next(t for t in texts if f"#{session.id}" in t)
-    draft_page = next(t for t in texts if f"#{other.id}" in t)
-    assert "Signed" in signed_page and "Awaiting signature" in draft_page
+    assert len(texts) == 2  # three summaries: two on the first page, one on the second
+    title = f"Session summary — Lee, Ann — {TODAY}"
+    assert [t.count(title) for t in texts] == [2, 1]
+    assert texts[0].count("✂ cut here") == 1 and "cut here" not in texts[1]
+    assert all(f"#{sid}" not in t for t in texts for sid in ids)  # no internal ids
+    everything = "\n".join(texts)
+    assert everything.count("Signed") >= 1 and everything.count("Awaiting signature") == 2
     for text in texts:
-        assert "Lee, Ann" in text and "97110" in text and "PT User, PT" in text
+        assert "Riverside" not in text and "Lee, Ann" in text and "97110" in text
+        assert "PT User, PT" in text and "Medicare Part B" in text
         assert f"{TODAY + dt.timedelta(3)} 09:30 with PT User, PT" in text  # next appointment
         assert "Improving sit to stand" not in text and "Sit to stand" not in text
+    # each half fits above or below the cut: the first summary's text ends above it
+    doc = pdfium.PdfDocument(pdf)
+    page = doc[0]
+    height = page.get_height()
+    found = page.get_textpage().search("Codes billed")
+    tops = []
+    while (hit := found.get_next()) is not None:
+        tops.append(page.get_textpage().get_charbox(hit[0])[1])
+    assert len(tops) == 2 and tops[0] > height / 2 > tops[1]
     save_pngs(pdf, artifacts, "summaries")
+    one = pages(desk.summaries_pdf(ids, per_page=1))
+    assert len(one) == 3 and all(t.count(title) == 1 and "cut here" not in t for t in one)
+    save_pngs(desk.summaries_pdf(ids, per_page=1), artifacts, "summaries-one-per-page")
 
 
-def test_day_sheet_lists_every_session(clinic: Clinic, artifacts: Path):
-    signed_with_everything(clinic)
+def test_day_sheet_closes_the_day(clinic: Clinic, artifacts: Path):
+    _other, signed = signed_with_everything(clinic)
     clinic.complete_draft("pta", TODAY)
+    clinic.admin.set_appointment(clinic.patient.id, TODAY + dt.timedelta(3), dt.time(9, 30),
+                                 clinic.users["pt"].id)
+    clinic.admin.update_patient(replace(clinic.patient, member_id="1EG4TE5MK73"))
     desk = clinic.as_("desk")
     pdf = desk.day_sheet_pdf(TODAY)
-    text = "\n".join(pages(pdf))
+    text = " ".join(" ".join(pages(pdf)).split())
     assert f"Day sheet — {TODAY}" in text
-    assert text.count("MRN-1") == 3
-    assert "3 sessions: 1 signed, 2 not signed" in text
+    assert text.count("MRN-1") >= 3
+    assert "3 sessions: 1 signed, 2 not signed; 6 units" in text
+    # payer and member ID, each line's charge (97110 x2 at $29.50), the next appointment
+    assert "Medicare Part B 1EG4TE5MK73" in text and text.count("$59.00") >= 3
+    assert f"{TODAY + dt.timedelta(3)} 09:30 with PT User, PT" in text
+    # totals by clinician and by payer: signed sessions, their units and charges
+    assert "Totals by clinician" in text and "Totals by payer" in text
+    assert "PT User, PT 2 1 2 $59.00" in text and "PTA User, PTA 1 0 0 $0.00" in text
+    assert "Medicare Part B 3 1 2 $59.00" in text and "Day total 3 1 2 $59.00" in text
+    assert "charges of the signed sessions $59.00" in text
+    # the notes not signed yet, with who owes them
+    assert "Notes not yet signed" in text
+    assert "Awaiting signature PT User, PT" in text and "Awaiting signature PTA User, PTA" \
+        in text
+    assert signed.status.value == "signed"
     save_pngs(pdf, artifacts, "day-sheet")
+
+
+def test_superbill_has_what_a_claim_needs(clinic: Clinic, artifacts: Path):
+    clinic.admin.save_clinic(Clinic_(name="Riverside Physical Therapy",
+                                     address="1 River Rd, Springfield", phone="555-0100",
+                                     npi="1234567893", time_zone="UTC"))
+    clinic.admin.update_patient(replace(clinic.patient, member_id="1EG4TE5MK73"))
+    pt = clinic.as_("pt")
+    draft = clinic.complete_draft("pt")
+    draft = pt.save_draft(replace(draft, diagnoses=("M17.11", "M25.561")))
+    signed = sign(pt, draft.id)
+    pending = clinic.complete_draft("pta", TODAY + dt.timedelta(0))
+    desk = clinic.as_("desk")
+    pdf = desk.superbills_pdf([signed.id, pending.id])
+    texts = pages(pdf)
+    assert len(texts) == 2
+    first = " ".join(texts[0].split())
+    for required in (f"Superbill — Lee, Ann — {TODAY}", "Riverside Physical Therapy",
+                     "NPI 1234567893", "1 River Rd, Springfield",
+                     "Rendering clinician PT User, PT, NPI 1111111112",
+                     "Referring physician Dr. Ada Park, NPI 1234567893",
+                     "Lee, Ann · born 1950-03-04 · MRN MRN-1", "Payer Medicare Part B",
+                     "Member ID 1EG4TE5MK73", f"Date of service {TODAY}",
+                     "Place of service 11", "A M17.11", "B M25.561",
+                     "Unilateral primary osteoarthritis, right knee",
+                     "97110", "GP", "AB 2 $29.50 $59.00", "Total $59.00",
+                     "Signed electronically by PT User, PT, NPI 1111111112"):
+        assert required in first, required
+    assert "NOT BILLABLE" not in first
+    second = " ".join(texts[1].split())
+    assert "NOT SIGNED: not billable until signed by PTA User, PTA" in second
+    assert "NOT SIGNED - NOT BILLABLE" in second and "CQ" in second
+    save_pngs(pdf, artifacts, "superbill")
+    with pytest.raises(PermissionDenied):
+        clinic.as_("aide").superbills_pdf([signed.id])
 
 
 def test_front_desk_may_print_summaries_but_not_export_notes(clinic: Clinic):
@@ -307,3 +377,76 @@ def test_note_preview_from_the_editor(qtbot, clinic: Clinic, artifacts: Path, tm
     check_paper(out, "Lee, Ann", f"Date of service {TODAY}", WATERMARK)
     assert output_audit(clinic, "note pdf") == [("pt", "export")] * 4 + [("pt", "print")] * 4
     window.close()
+
+
+def test_summaries_preview_offers_one_per_page(qtbot, clinic: Clinic, desk_window,
+                                               tmp_path: Path, monkeypatch, artifacts: Path):
+    from driving import PaperOut, in_modal
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    window = desk_window
+    out = PaperOut(monkeypatch, tmp_path)
+    window.table.setFocus()
+    qtbot.keyClick(window.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.table.selectionModel().selectedRows()) == 2
+
+    def act(preview) -> None:
+        assert len(preview.images) == 1 and preview.status.text() == "1 page"
+        qtbot.mouseClick(preview.save_button, Qt.MouseButton.LeftButton)
+        preview.activateWindow()
+        qtbot.waitUntil(preview.isActiveWindow)
+        # Alt+O, where the keyboard is: the box clicks itself a moment later
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_O,
+                       Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(preview.option.isChecked)
+        assert len(preview.images) == 2 and preview.status.text() == "2 pages"
+        preview.grab().save(str(artifacts / "summaries-preview-one-per-page.png"))
+        qtbot.mouseClick(preview.save_button, Qt.MouseButton.LeftButton)
+
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_P,
+                                    Qt.KeyboardModifier.ControlModifier), act)
+    two_up, one_each = ([p.extract_text() for p in PdfReader(str(path)).pages]
+                        for path in out.saved)
+    title = f"Session summary — Lee, Ann — {TODAY}"
+    assert [t.count(title) for t in two_up] == [2] and "cut here" in two_up[0]
+    assert [t.count(title) for t in one_each] == [1, 1]
+    assert output_audit(clinic, "summary pdf") == [("desk", "export")] * 4
+
+
+def test_front_desk_prints_superbills_from_the_day_view(qtbot, clinic: Clinic, desk_window,
+                                                        tmp_path: Path, monkeypatch,
+                                                        artifacts: Path):
+    from driving import PaperOut, in_modal
+    from PySide6.QtCore import Qt
+
+    window = desk_window
+    out = PaperOut(monkeypatch, tmp_path)
+    assert window.superbills_button.isEnabled()
+    signed_id = next(r.id for r in window.workspace.sessions(date=TODAY)
+                     if r.status.value == "signed")
+    row = next(r for r in range(window.model.rowCount())
+               if window.model.row_at(r).id == signed_id)
+    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton,
+                     pos=window.table.visualRect(window.model.index(row, 1)).center())
+    assert window.selected_ids() == [signed_id]
+
+    def act(preview) -> None:
+        assert preview.windowTitle() == "Superbills (1)" and len(preview.images) == 1
+        preview.grab().save(str(artifacts / "superbill-preview.png"))
+        print_and_save_by_hand(qtbot, preview)
+
+    in_modal(lambda: qtbot.mouseClick(window.superbills_button, Qt.MouseButton.LeftButton),
+             act)
+    check_paper(out, f"Superbill — Lee, Ann — {TODAY}", "Total", "$59.00",
+                "Signed electronically by PT User, PT", pages_each=1)
+    assert output_audit(clinic, "superbill pdf") == [("desk", "export")] * 2 + \
+        [("desk", "print")] * 2
+    assert {e["entity_id"] for e in clinic.store.audit.entries()
+            if e["detail"] == "superbill pdf"} == {signed_id}
+    # Ctrl+B opens the same for the whole day when nothing is selected
+    window.table.clearSelection()
+    seen = in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_B,
+                                           Qt.KeyboardModifier.ControlModifier),
+                    lambda preview: None)
+    assert seen.windowTitle() == "Superbills (2)"

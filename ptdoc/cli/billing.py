@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from ptdoc import clock, fields, interchange
-from ptdoc.cli.common import EXIT_OK, EXIT_PROBLEM, UsageError, positive_int, signed_in
+from ptdoc.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    UsageError,
+    date_arg,
+    day_of,
+    positive_int,
+    signed_in,
+    writable,
+    write_out,
+)
 from ptdoc.errors import ValidationError
 
 
@@ -30,7 +41,25 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
     target.add_argument("--session", type=positive_int, metavar="ID",
                         help="a session in the database")
     p.add_argument("--json", action="store_true", help="print JSON")
-    return {"units": _cmd_units, "check": _cmd_check}
+
+    p = sub.add_parser("charges", parents=[common],
+                       help="the claim lines of signed sessions, priced, for the biller",
+                       description="One row per claim line of each signed session of the "
+                                   "dates (units and modifiers as 'ptdoc check --session' "
+                                   "gives them), charge = fee schedule x units. Sessions not "
+                                   "signed are listed on standard error and make the exit "
+                                   "code 1, as does a billed code without a fee.")
+    p.add_argument("--date", type=date_arg, help="one day: YYYY-MM-DD, 'today' or 'yesterday'")
+    p.add_argument("--from", dest="first", type=date_arg, metavar="D",
+                   help="the first day of a range (with --to)")
+    p.add_argument("--to", dest="last", type=date_arg, metavar="D",
+                   help="the last day of a range, included")
+    p.add_argument("--format", choices=["csv", "json"], default="csv", help="default: csv")
+    p.add_argument("--bom", action="store_true",
+                   help="start the CSV with a UTF-8 byte-order mark (for Excel)")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE",
+                   help="write to FILE (private to you) instead of standard output")
+    return {"units": _cmd_units, "check": _cmd_check, "charges": _cmd_charges}
 
 
 def _parse_units_args(items: list[str]) -> tuple[dict[str, int], dict[str, int | None]]:
@@ -137,3 +166,55 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
             print(f"  {line.code} x{line.units}" + (f" {mods}" if mods else "") +
                   (f" ({line.minutes} min)" if line.minutes is not None else ""))
     return EXIT_PROBLEM if judged.blockers else EXIT_OK
+
+
+def _charge_dates(args: argparse.Namespace) -> None:
+    """--date D, or --from D --to D: refused before the database is opened."""
+    if args.date is not None and (args.first is not None or args.last is not None):
+        raise UsageError("give --date D or --from D --to D, not both")
+    if args.date is None and (args.first is None) != (args.last is None):
+        raise UsageError(f"--{'to' if args.last is None else 'from'} is missing: a range "
+                         "is --from D --to D")
+    if args.date is None and args.first is None:
+        raise UsageError("which dates? give --date D or --from D --to D")
+    if args.bom and args.format != "csv":
+        raise UsageError("--bom is for --format csv")
+
+
+def _cmd_charges(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc.charges import money, to_csv, to_json, total
+
+    _charge_dates(args)
+    if args.output is not None:
+        writable(args.output)
+    with signed_in(args, db_path) as ws:
+        first = day_of(args.date if args.date is not None else args.first, ws)
+        last = day_of(args.date if args.date is not None else args.last, ws)
+        assert first is not None and last is not None
+        report = ws.charges(first, last)
+        text = to_csv(report.lines, args.bom) if args.format == "csv" else to_json(report.lines)
+        if args.output is not None:
+            write_out(args.output, text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        ws.record_output("charges", report.session_ids, "save", args.format)
+    dates = str(first) if first == last else f"{first} to {last}"
+    sessions = len(report.session_ids)
+    amount = total(line.charge for line in report.lines)
+    amount = "unknown (a fee is missing)" if amount is None else money(amount)
+    done = (f"{len(report.lines)} claim line{'s' * (len(report.lines) != 1)} of {sessions} "
+            f"signed session{'s' * (sessions != 1)} of {dates}, charges {amount}")
+    print(done + (f", written to {args.output}" if args.output else ""),
+          file=sys.stdout if args.output else sys.stderr)
+    for code in report.missing_fees:
+        print(f"No fee for {code}: its charge is blank (an administrator sets it with "
+              f"'ptdoc fees set {code.split()[0]} AMOUNT --year {code.split()[-1]}').",
+              file=sys.stderr)
+    if report.uncharged:
+        count = len(report.uncharged)
+        print(f"{count} session{'s' * (count != 1)} of {dates} not charged:", file=sys.stderr)
+        for u in report.uncharged:
+            print(f"  session {u.session_id}, {u.date_of_service}, {u.patient}: {u.reason}; "
+                  f"owed by {u.owed_by}", file=sys.stderr)
+    return EXIT_PROBLEM if report.uncharged or report.missing_fees else EXIT_OK

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ptdoc.cli.common import (
     EXIT_OK,
+    UsageError,
     date_arg,
     day_of,
     positive_int,
@@ -29,7 +30,20 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
                    help="default: summaries-DATE.pdf (or day-sheet-DATE.pdf) here")
     p.add_argument("--day-sheet", action="store_true",
                    help="every session of the day on one sheet, for closing out the day")
-    return {"export": _cmd_export, "summaries": _cmd_summaries}
+    p.add_argument("--one-per-page", action="store_true",
+                   help="one summary per page (default: two to a page, with a cut line)")
+
+    p = sub.add_parser("superbill", parents=[common],
+                       help="superbills (one page per session) as PDF",
+                       description="The superbill of each session given (--session, again "
+                                   "for more) or of every session of a day (--date); a note "
+                                   "not signed yet prints watermarked as not billable.")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--session", type=positive_int, action="append", metavar="ID")
+    which.add_argument("--date", type=date_arg, help="YYYY-MM-DD or 'today'")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE.pdf",
+                   help="default: superbill-ID.pdf (or superbills-DATE.pdf) here")
+    return {"export": _cmd_export, "summaries": _cmd_summaries, "superbill": _cmd_superbill}
 
 
 def _cmd_export(args: argparse.Namespace, db_path: Path) -> int:
@@ -50,9 +64,28 @@ def _cmd_summaries(args: argparse.Namespace, db_path: Path) -> int:
         out = args.output or Path(f"{kind}-{day.isoformat()}.pdf")
         writable(out)
         ids = ws.day_ids(day)
-        pdf = ws.day_sheet_pdf(day) if args.day_sheet else ws.summaries_pdf(ids)
+        if args.day_sheet and args.one_per_page:
+            raise UsageError("--one-per-page is for summaries, not the day sheet")
+        pdf = ws.day_sheet_pdf(day) if args.day_sheet else \
+            ws.summaries_pdf(ids, per_page=1 if args.one_per_page else 2)
         write_out(out, pdf)
         ws.record_output(kind.replace("-", " "), ids, "save")
     count = len(ids)
     print(f"{count} session{'s' * (count != 1)} of {day} written to {out}")
+    return EXIT_OK
+
+
+def _cmd_superbill(args: argparse.Namespace, db_path: Path) -> int:
+    with signed_in(args, db_path) as ws:
+        day = day_of(args.date, ws)
+        ids = list(dict.fromkeys(args.session)) if args.session else ws.day_ids(day)
+        name = f"superbill-{ids[0]}.pdf" if args.session and len(ids) == 1 else \
+            f"superbills-{day.isoformat() if day else 'sessions'}.pdf"
+        out = args.output or Path(name)
+        writable(out)
+        pdf = ws.superbills_pdf(ids)
+        write_out(out, pdf)
+        ws.record_output("superbill", ids, "save")
+    count = len(ids)
+    print(f"{count} superbill{'s' * (count != 1)} written to {out}")
     return EXIT_OK

@@ -2,5 +2,6 @@
 
 from ptdoc.report.note import render_note
 from ptdoc.report.summary import render_day_sheet, render_summaries
+from ptdoc.report.superbill import render_superbills
 
-__all__ = ["render_day_sheet", "render_note", "render_summaries"]
+__all__ = ["render_day_sheet", "render_note", "render_summaries", "render_superbills"]

@@ -11,7 +11,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
@@ -49,6 +49,8 @@ def styles() -> dict[str, ParagraphStyle]:
     return {
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9),
+        "smallright": ParagraphStyle("smallright", parent=body, fontSize=7.5, leading=9,
+                                     alignment=TA_RIGHT),
         "cell": ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9),
         "cellbold": ParagraphStyle("cellbold", parent=body, fontName=BOLD, fontSize=7.5,
                                    leading=9),
@@ -95,6 +97,21 @@ class SetHeader(Flowable):
 
     def draw(self) -> None:
         self.canv._ptdoc_header = self.header  # read by the page-end callback
+
+
+class SetDraft(Flowable):
+    """Zero-size marker: from here on, pages carry the watermark or not (a document of several
+    papers, some signed, some not)."""
+
+    def __init__(self, draft: bool):
+        super().__init__()
+        self.draft = draft
+
+    def wrap(self, *args: Any) -> tuple[float, float]:
+        return (0, 0)
+
+    def draw(self) -> None:
+        self.canv._ptdoc_draft = self.draft  # read by the page-end callback
 
 
 def draw_header(canv: rl_canvas.Canvas, header: Header | None, title: str,
@@ -155,26 +172,41 @@ class NumberedCanvas(rl_canvas.Canvas):
         super().save()
 
 
+# (x, y, width, height) of the body under the header and above the footer.
+BODY = (MARGIN, BOTTOM, PAGE[0] - 2 * MARGIN, PAGE[1] - TOP - BOTTOM)
+
+
 def build(story: list[Flowable], *, title: str, footer: str, header: Header | None,
           draft: bool, heading: str = "ptdoc", author: str = "ptdoc",
-          watermark: str = WATERMARK) -> bytes:
-    """Lay out ``story`` on letter pages with ptdoc's header, footer and watermark."""
+          watermark: str = WATERMARK,
+          frames: list[tuple[float, float, float, float]] | None = None,
+          decorate: Callable[[rl_canvas.Canvas], None] | None = None) -> bytes:
+    """Lay out ``story`` on letter pages with ptdoc's header, footer and watermark.
+
+    ``frames`` divide a page (a story flows from one to the next, as FrameBreak asks);
+    ``decorate``, when given, draws on each page instead of the page header (paper whose
+    parts carry their own, such as summaries two to a page)."""
     register_fonts()
     out = io.BytesIO()
     doc = BaseDocTemplate(out, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
                           topMargin=TOP, bottomMargin=BOTTOM, title=title, author=author,
                           invariant=1)
-    frame = Frame(MARGIN, BOTTOM, PAGE[0] - 2 * MARGIN, PAGE[1] - TOP - BOTTOM, id="body",
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    boxes = [Frame(*box, id=f"body{i}", leftPadding=0, rightPadding=0, topPadding=0,
+                   bottomPadding=0) for i, box in enumerate(frames or [BODY])]
 
     def page_start(canv: rl_canvas.Canvas, _doc: BaseDocTemplate) -> None:
         if draft:
             draw_watermark(canv, watermark)
 
     def page_end(canv: rl_canvas.Canvas, _doc: BaseDocTemplate) -> None:
-        draw_header(canv, getattr(canv, "_ptdoc_header", header), title, heading)
+        if not draft and getattr(canv, "_ptdoc_draft", False):
+            draw_watermark(canv, watermark)
+        if decorate is not None:
+            decorate(canv)
+        else:
+            draw_header(canv, getattr(canv, "_ptdoc_header", header), title, heading)
 
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=page_start,
+    doc.addPageTemplates([PageTemplate(id="page", frames=boxes, onPage=page_start,
                                        onPageEnd=page_end)])
     maker: Callable[..., rl_canvas.Canvas] = functools.partial(NumberedCanvas, footer=footer)
     doc.build(story, canvasmaker=maker)

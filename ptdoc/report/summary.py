@@ -1,27 +1,42 @@
-"""Front-desk paper: one summary page per session (no clinical narrative), and the day sheet."""
+"""Front-desk paper: session summaries (no clinical narrative), two to a page, and the day sheet."""
 
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, PageBreak, Spacer, Table, TableStyle
+from reportlab.lib import colors
+from reportlab.lib.units import inch
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, FrameBreak, KeepInFrame, Spacer, Table, TableStyle
 
 from ptdoc.paper import DaySheetData, SummaryData
-from ptdoc.report.base import BOLD, MARGIN, PAGE, TABLE_STYLE, SetHeader, build, esc, para
+from ptdoc.report.base import BOLD, FONT, MARGIN, PAGE, TABLE_STYLE, build, esc, para
 
 WIDTH = PAGE[0] - 2 * MARGIN
 
 
-# Plain strings, not Paragraphs, where nothing wraps: a 200-page day renders several times faster.
-PLAIN = [("FONTNAME", (0, 0), (0, -1), BOLD), ("FONTSIZE", (0, 0), (-1, -1), 8)]
+# Two summaries to a letter page, cut apart at its middle: each half carries its own clinic
+# line and patient, so it reads alone; each is shrunk to its half, never split across.
+CUT_Y = PAGE[1] / 2
+GAP = 16                    # between a half's text and the cut line
+HALF_TOP = 0.45 * inch
+HALF_BOTTOM = 0.5 * inch    # the page footer is below
+HALVES = [(MARGIN, CUT_Y + GAP, WIDTH, PAGE[1] - HALF_TOP - CUT_Y - GAP),
+          (MARGIN, HALF_BOTTOM, WIDTH, CUT_Y - GAP - HALF_BOTTOM)]
+WHOLE = [(MARGIN, HALF_BOTTOM, WIDTH, PAGE[1] - HALF_TOP - HALF_BOTTOM)]
+CUT_LABEL = "✂ cut here"
 
 
 def _facts(s: SummaryData) -> Table:
-    rows = [[label, value] for label, value in (
-        ("Patient", f"{s.header.patient} (MRN {s.header.mrn}, born {s.header.date_of_birth})"),
-        ("Date of service", s.header.date_of_service), ("Clinician", s.clinician),
-        ("Time in / out", s.time_in), ("Total time", s.total_time), ("Payer", s.header.payer),
-        ("Status", s.status), ("Next appointment", s.next_visit))]
-    table = Table(rows, colWidths=[WIDTH * 0.25, WIDTH * 0.75], hAlign="LEFT")
-    table.setStyle(TableStyle(TABLE_STYLE[:3] + TABLE_STYLE[5:] + PLAIN))
+    payer = s.payer_name + (f" · member {s.member_id}" if s.member_id else "")
+    pairs = (("Patient", s.header.patient, "MRN", s.header.mrn),
+             ("Born", s.header.date_of_birth, "Date of service", s.header.date_of_service),
+             ("Clinician", s.clinician, "Time in / out", s.time_in),
+             ("Payer", payer, "Total time", s.total_time),
+             ("Status", s.status, "Next appointment", s.next_visit))
+    rows = [[para(a, "cellbold"), para(b, "cell"), para(c, "cellbold"), para(d, "cell")]
+            for a, b, c, d in pairs]
+    table = Table(rows, colWidths=[WIDTH * w for w in (0.13, 0.37, 0.17, 0.33)],
+                  hAlign="LEFT")
+    table.setStyle(TableStyle(TABLE_STYLE[:3] + TABLE_STYLE[5:]))
     return table
 
 
@@ -37,40 +52,100 @@ def _codes(s: SummaryData) -> Table:
     return table
 
 
-def summaries_story(summaries: list[SummaryData]) -> list[Flowable]:
+def _heading(s: SummaryData) -> Table:
+    """The clinic, as the page header has it, at the top of each half."""
+    table = Table([[para(s.header.clinic, "h2"), para(s.header.clinic_line, "smallright")]],
+                  colWidths=[WIDTH * 0.45, WIDTH * 0.55], hAlign="LEFT")
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                               ("LINEBELOW", (0, 0), (-1, 0), 0.8,
+                                colors.HexColor("#1f3a5f"))]))
+    return table
+
+
+def summary_block(s: SummaryData, height: float) -> Flowable:
+    content = [_heading(s), Spacer(1, 4), para(s.title, "title"), _facts(s), Spacer(1, 6),
+               para("Codes billed", "h2"), _codes(s), Spacer(1, 4),
+               para(f"Printed {s.printed_at}. No clinical narrative: the signed note is the "
+                    "clinician's record.", "small")]
+    return KeepInFrame(WIDTH, height, content, mode="shrink")
+
+
+def _cut_line(canv: Canvas) -> None:
+    canv.saveState()
+    canv.setStrokeColor(colors.HexColor("#777777"))
+    canv.setLineWidth(0.6)
+    canv.setDash(4, 3)
+    label_width = canv.stringWidth(CUT_LABEL, FONT, 8) + 8
+    canv.line(MARGIN / 2 + label_width, CUT_Y, PAGE[0] - MARGIN / 2, CUT_Y)
+    canv.setFillColor(colors.HexColor("#555555"))
+    canv.setFont(FONT, 8)
+    canv.drawString(MARGIN / 2, CUT_Y - 3, CUT_LABEL)
+    canv.restoreState()
+
+
+def render_summaries(summaries: list[SummaryData], title: str = "Session summaries",
+                     per_page: int = 2) -> bytes:
+    """Two summaries to a page with a cut line between them (``per_page=1``: one each)."""
+    if per_page not in (1, 2):
+        raise ValueError(f"per_page: {per_page} (expected 1 or 2)")
+    frames = HALVES if per_page == 2 else WHOLE
     story: list[Flowable] = []
     for i, s in enumerate(summaries):
         if i:
-            story.append(PageBreak())
-        story += [SetHeader(s.header), para(f"Session summary #{s.session_id}", "title"),
-                  _facts(s), Spacer(1, 10), para("Codes billed", "h2"), _codes(s)]
-    return story
-
-
-def render_summaries(summaries: list[SummaryData], title: str = "Session summaries") -> bytes:
+            story.append(FrameBreak())
+        story.append(summary_block(s, frames[i % len(frames)][3]))
     if not summaries:
-        story: list[Flowable] = [para(title, "title"), para("No sessions.")]
-        printed = ""
-    else:
-        story = summaries_story(summaries)
-        printed = summaries[0].printed_at
+        story = [para(title, "title"), para("No sessions.")]
+    printed = summaries[0].printed_at if summaries else ""
     clinic = summaries[0].header.clinic if summaries else "ptdoc"
+    last = len(summaries) - 1
+
+    def decorate(canv: Canvas) -> None:
+        # A cut line only where a second summary is below it.
+        if per_page == 2 and 2 * (canv.getPageNumber() - 1) + 1 <= last:
+            _cut_line(canv)
     return build(story, title=title, footer=f"Session summaries · printed {printed}",
-                 header=None, draft=False, heading=clinic)
+                 header=None, draft=False, heading=clinic, frames=frames, decorate=decorate)
+
+
+def _grid(header: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[float, ...],
+          empty: str, bold_last: bool = False) -> Table:
+    body: list[list] = [[para(h, "cellbold") for h in header]]
+    body += [[para(v, "cell") for v in row] for row in rows]
+    if not rows:
+        body.append([para(empty, "cell")] + [""] * (len(header) - 1))
+    table = Table(body, colWidths=[WIDTH * w for w in widths], repeatRows=1, hAlign="LEFT")
+    style = list(TABLE_STYLE)
+    if bold_last and rows:
+        style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f1f4f8")))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+TOTALS = ("Sessions", "Signed", "Units signed", "Charges signed")
 
 
 def render_day_sheet(data: DaySheetData) -> bytes:
-    rows: list[list] = [[para(h, "cellbold") for h in ("Time", "Patient", "MRN", "Clinician",
-                                                        "Codes", "Status")]]
-    rows += [[para(v, "cell") for v in row] for row in data.rows]
-    if len(rows) == 1:
-        rows.append([para("No sessions", "cell")] + [""] * 5)
-    table = Table(rows, colWidths=[WIDTH * w for w in (0.12, 0.19, 0.11, 0.17, 0.23, 0.18)],
-                  repeatRows=1, hAlign="LEFT")
-    table.setStyle(TableStyle(TABLE_STYLE))
-    story: list[Flowable] = [para(f"Day sheet — {esc(data.date)}", "title", markup=True),
-                             table, Spacer(1, 6), para(data.totals),
-                             para(data.audit_head, "small")]
+    sessions = _grid(("Time", "Patient / MRN", "Payer / member ID", "Clinician", "Codes",
+                      "Charge", "Status", "Next appointment"),
+                     [(r.time, r.patient, r.payer, r.clinician, r.codes, r.charge, r.status,
+                       r.next_visit) for r in data.rows],
+                     (0.1, 0.14, 0.14, 0.13, 0.14, 0.08, 0.13, 0.14), "No sessions")
+    story: list[Flowable] = [
+        para(f"Day sheet — {esc(data.date)}", "title", markup=True), sessions, Spacer(1, 6),
+        para(data.totals),
+        para("Totals by clinician", "h2"),
+        _grid(("Clinician", *TOTALS), list(data.by_clinician), (0.36, 0.14, 0.14, 0.16, 0.2),
+              "No sessions", bold_last=True),
+        para("Totals by payer", "h2"),
+        _grid(("Payer", *TOTALS), list(data.by_payer), (0.36, 0.14, 0.14, 0.16, 0.2),
+              "No sessions", bold_last=True),
+        para("Notes not yet signed", "h2"),
+        _grid(("Time", "Patient", "Status", "Owed by"), list(data.unsigned),
+              (0.12, 0.28, 0.28, 0.32), "Every note of the day is signed."),
+        Spacer(1, 6), para(data.audit_head, "small")]
     return build(story, title=f"Day sheet {data.date}",
                  footer=f"{data.clinic} · day sheet {data.date} · printed {data.printed_at}",
                  header=None, draft=False, heading=data.clinic)

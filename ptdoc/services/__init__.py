@@ -5,6 +5,7 @@ changes data. Services return values and raise KnownErrors; they never touch Qt.
 Workspace is assembled from one part per subject, each a module of this package.
 """
 
+from ptdoc.services.charges import Charges
 from ptdoc.services.core import WorkspaceCore
 from ptdoc.services.episodes import Episodes
 from ptdoc.services.interchange import Interchange
@@ -16,7 +17,7 @@ from ptdoc.services.sessions import Sessions
 from ptdoc.services.signing import Signing
 
 
-class Workspace(ReferenceData, Patients, Episodes, Schedule, Sessions, Signing, Paper,
+class Workspace(ReferenceData, Patients, Episodes, Schedule, Sessions, Signing, Charges, Paper,
                 Interchange, WorkspaceCore):
     """The database as seen by one actor (``None``: code that builds a clinic, such as the
     demo; the window and the command line act as a signed-in user)."""

@@ -6,7 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 from ptdoc.domain import Appointment, ExerciseChange, Session
-from ptdoc.paper import NoteFacts, SummaryData, day_sheet, note_data, summary_data
+from ptdoc.paper import (
+    NoteFacts,
+    SummaryData,
+    SuperbillData,
+    day_sheet,
+    note_data,
+    summary_data,
+    superbill_data,
+)
 from ptdoc.permissions import Permission
 from ptdoc.repositories import AuditAction
 from ptdoc.services.core import WorkspaceCore
@@ -27,7 +35,8 @@ class Paper(WorkspaceCore):
             treatment_days_since_progress_report=ctx.treatment_days_since_progress_report,
             printed_at=self.now(), codes=ctx.codes, histories=histories,
             next_appointment=self._appointment_text(self.store.appointments.next_after(
-                session.patient_id, session.date_of_service)))
+                session.patient_id, session.date_of_service)),
+            fees=self.store.fees.for_year(session.date_of_service.year))
 
     def _appointment_text(self, appointment: Appointment | None) -> str:
         """As paper shows it: '2026-05-04 09:30 with Maria Chen, DPT' (or 'not scheduled')."""
@@ -53,11 +62,25 @@ class Paper(WorkspaceCore):
             out.append(summary_data(session, self.note_facts(session)))
         return out
 
-    def summaries_pdf(self, session_ids: list[int]) -> bytes:
-        """One summary page per session, for the front desk."""
+    def summaries_pdf(self, session_ids: list[int], per_page: int = 2) -> bytes:
+        """Session summaries for the front desk: two to a page to cut apart, or one."""
         from ptdoc.report import render_summaries
 
-        return render_summaries(self.summary_data(session_ids))
+        return render_summaries(self.summary_data(session_ids), per_page=per_page)
+
+    def superbill_data(self, session_ids: list[int]) -> list[SuperbillData]:
+        self.require(Permission.BILLING)
+        out = []
+        for sid in session_ids:
+            session = self.store.sessions.get(sid)
+            out.append(superbill_data(session, self.note_facts(session)))
+        return out
+
+    def superbills_pdf(self, session_ids: list[int]) -> bytes:
+        """A superbill page per session (an unsigned one says so, watermarked)."""
+        from ptdoc.report import render_superbills
+
+        return render_superbills(self.superbill_data(session_ids))
 
     def day_ids(self, day: dt.date) -> list[int]:
         """The day's sessions in the order of the day."""
@@ -71,8 +94,10 @@ class Paper(WorkspaceCore):
                          self.now(), *self.store.audit.head())
         return render_day_sheet(data)
 
-    def record_output(self, kind: str, session_ids: list[int], purpose: str) -> None:
-        """Audit paper leaving ptdoc: ``purpose`` is 'print' or 'save' (a PDF file)."""
+    def record_output(self, kind: str, session_ids: list[int], purpose: str,
+                      form: str = "pdf") -> None:
+        """Audit paper or a file leaving ptdoc, one row per session it holds: ``purpose`` is
+        'print' or 'save' (a file, or the command line's output); ``form`` 'pdf', 'csv'..."""
         action = AuditAction.PRINT if purpose == "print" else AuditAction.EXPORT
         for sid in session_ids:
-            self.store.audit.record(self.actor, action, "session", sid, f"{kind} pdf")
+            self.store.audit.record(self.actor, action, "session", sid, f"{kind} {form}")

@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
                                              lambda: show_pdf(self.summaries_preview))
         self.day_sheet_action = self._action("&Day sheet…", "Ctrl+Shift+P",
                                              lambda: show_pdf(self.day_sheet_preview))
+        self.superbills_action = self._action("Super&bills…", "Ctrl+B",
+                                              lambda: show_pdf(self.superbills_preview))
         self.prev_button = self._button("◀ Previous day", "day_previous", self.prev_action)
         self.next_button = self._button("Next day ▶", "day_next", self.next_action)
         self.today_button = self._button("Today", "day_today", self.today_action)
@@ -93,6 +95,8 @@ class MainWindow(QMainWindow):
                                              self.summaries_action)
         self.day_sheet_button = self._button("Day sheet", "print_day_sheet",
                                              self.day_sheet_action)
+        self.superbills_button = self._button("Superbills", "print_superbills",
+                                              self.superbills_action)
 
         self.search = QLineEdit(objectName="patient_search")
         self.search.setPlaceholderText("Name, MRN or date of birth")
@@ -141,6 +145,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.new_patient_button)
         bar.addWidget(self.summaries_button)
         bar.addWidget(self.day_sheet_button)
+        bar.addWidget(self.superbills_button)
         self.day_page = QWidget(objectName="day_page")
         day_layout = QVBoxLayout(self.day_page)
         day_layout.addWidget(self.notice)
@@ -160,7 +165,8 @@ class MainWindow(QMainWindow):
                      (self.search, self.new_button), (self.new_button, self.new_patient_button),
                      (self.new_patient_button, self.summaries_button),
                      (self.summaries_button, self.day_sheet_button),
-                     (self.day_sheet_button, self.table), (self.table, self.expected)):
+                     (self.day_sheet_button, self.superbills_button),
+                     (self.superbills_button, self.table), (self.table, self.expected)):
             self.setTabOrder(a, b)
 
         file_menu = self.menuBar().addMenu("&File")
@@ -174,6 +180,7 @@ class MainWindow(QMainWindow):
         print_menu = self.menuBar().addMenu("&Print")
         print_menu.addAction(self.summaries_action)
         print_menu.addAction(self.day_sheet_action)
+        print_menu.addAction(self.superbills_action)
         go_menu = self.menuBar().addMenu("&Go")
         for action in (self.prev_action, self.next_action, self.today_action):
             go_menu.addAction(action)
@@ -230,6 +237,7 @@ class MainWindow(QMainWindow):
         printing = self.workspace.can(Permission.PRINT_SUMMARY)
         self.summaries_action.setEnabled(printing)
         self.day_sheet_action.setEnabled(printing)
+        self.superbills_action.setEnabled(self.workspace.can(Permission.BILLING))
 
     def _go_today(self) -> None:
         # A window left open past midnight reaches the new day too.
@@ -430,12 +438,23 @@ class MainWindow(QMainWindow):
         return [self.model.row_at(r).id for r in rows]
 
     def summaries_preview(self) -> PdfPreview:
+        """Two summaries to a page with a cut line; the preview offers one per page."""
         ids = self.selected_ids()
         pdf = self.workspace.summaries_pdf(ids)
         return PdfPreview(pdf, f"Session summaries ({len(ids)})",
                           f"summaries-{self.day.isoformat()}.pdf",
                           lambda purpose: self.workspace.record_output("summary", ids, purpose),
-                          self)
+                          self, option=("&One summary per page", lambda one: self.workspace
+                                        .summaries_pdf(ids, per_page=1 if one else 2)))
+
+    def superbills_preview(self) -> PdfPreview:
+        """Ctrl+B: a superbill per selected session (every listed one when none is)."""
+        ids = self.selected_ids()
+        pdf = self.workspace.superbills_pdf(ids)
+        return PdfPreview(pdf, f"Superbills ({len(ids)})",
+                          f"superbills-{self.day.isoformat()}.pdf",
+                          lambda purpose: self.workspace.record_output("superbill", ids,
+                                                                       purpose), self)
 
     def day_sheet_preview(self) -> PdfPreview:
         ids = self.workspace.day_ids(self.day)

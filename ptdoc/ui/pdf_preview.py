@@ -15,6 +15,7 @@ from PySide6.QtCore import QRect, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFileDialog,
     QLabel,
@@ -105,27 +106,27 @@ class PdfPreview(QDialog):
     """The document's pages, with Print (Ctrl+P) and Save as PDF (Ctrl+S)."""
 
     def __init__(self, pdf: bytes, title: str, suggested_name: str,
-                 on_output: Callable[[str], None], parent: QWidget | None = None):
+                 on_output: Callable[[str], None], parent: QWidget | None = None,
+                 option: tuple[str, Callable[[bool], bytes]] | None = None):
+        """``option``: a check box's label and how the document is made with it checked or
+        not (summaries one per page): the pages shown, printed and saved follow it."""
         super().__init__(parent)
         self.pdf = pdf
         self.suggested_name = suggested_name
         self.on_output = on_output  # told "print" or "save", for the audit log
         self.setWindowTitle(title)
         self.setObjectName("pdf_preview")
-        pages = QWidget()
-        column = QVBoxLayout(pages)
-        self.images = render_pages(pdf, 80)
-        for number, image in enumerate(self.images, start=1):
-            label = QLabel(objectName=f"preview_page_{number}")
-            label.setPixmap(QPixmap.fromImage(image))
-            label.setAccessibleName(f"Page {number} of {len(self.images)}")
-            column.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
         self.scroll = QScrollArea(objectName="preview_pages")
-        self.scroll.setWidget(pages)
         self.scroll.setAccessibleName("Pages")
         self.scroll.setWidgetResizable(True)
-        self.status = QLabel(f"{len(self.images)} page{'s' * (len(self.images) != 1)}",
-                             objectName="preview_status")
+        self.status = QLabel(objectName="preview_status")
+        self.images: list[QImage] = []
+        self._show_pages()
+        self.option: QCheckBox | None = None
+        if option is not None:
+            label, remake = option
+            self.option = QCheckBox(label, objectName="preview_option")
+            self.option.toggled.connect(lambda checked: self._remake(remake(checked)))
         self.print_button = QPushButton("&Print…", objectName="preview_print")
         self.save_button = QPushButton("&Save as PDF…", objectName="preview_save")
         self.close_button = QPushButton("&Close", objectName="preview_close")
@@ -140,13 +141,30 @@ class PdfPreview(QDialog):
             button.clicked.connect(action.trigger)
             button.setToolTip(action.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
         self.close_button.clicked.connect(self.accept)
-        row = hbox(self.status, self.print_button, self.save_button, self.close_button,
-                   grow=self.status)
+        extra = [self.option] if self.option is not None else []
+        row = hbox(self.status, *extra, self.print_button, self.save_button,
+                   self.close_button, grow=self.status)
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
         layout.addLayout(row)
         screen = self.screen().availableGeometry() if self.screen() else None
         self.resize(760, min(900, screen.height() - 60) if screen else 700)
+
+    def _show_pages(self) -> None:
+        pages = QWidget()
+        column = QVBoxLayout(pages)
+        self.images = render_pages(self.pdf, 80)
+        for number, image in enumerate(self.images, start=1):
+            label = QLabel(objectName=f"preview_page_{number}")
+            label.setPixmap(QPixmap.fromImage(image))
+            label.setAccessibleName(f"Page {number} of {len(self.images)}")
+            column.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.scroll.setWidget(pages)  # the previous pages widget is deleted
+        self.status.setText(f"{len(self.images)} page{'s' * (len(self.images) != 1)}")
+
+    def _remake(self, pdf: bytes) -> None:
+        self.pdf = pdf
+        self._show_pages()
 
     # The two slots take no argument: a QAction's triggered(bool) and a button's
     # clicked(bool) pass `checked` to any parameter a slot offers.
