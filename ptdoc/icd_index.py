@@ -57,6 +57,11 @@ class IcdIndex:
             build(path)
         return cls(path)
 
+    @property
+    def stamp(self) -> str:
+        """Which code set this is (a count judged under another one is judged again)."""
+        return self.path.stem
+
     def close(self) -> None:
         self._conn.close()
 
@@ -135,6 +140,7 @@ class KnownCodes:
 
     def __init__(self, codes: dict[str, str]):
         self._codes = codes
+        self.stamp = f"known-{len(codes)}"
 
     def status(self, code: str) -> IcdStatus:
         return IcdStatus.BILLABLE if code in self._codes else IcdStatus.UNKNOWN
