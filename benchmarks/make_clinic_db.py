@@ -8,8 +8,9 @@ payers, fees, 24 patients with episodes and months of signed notes and drafts, a
 Its sessions are then the templates of N - (demo) more, written in bulk: patients (20
 sessions each), one open plan of care per patient, sessions spread over the years before
 ``--today`` (most signed, a few recent drafts, and exactly K drafts plus some signed notes on
-``--today``), their exercise and service rows, and one chained audit row per session (CREATE
-by its clinician for a draft, SIGN for a signed note), so the audit chain verifies.
+``--today``), their exercise and service rows, one chained audit row per session (CREATE
+by its clinician for a draft, SIGN for a signed note), so the audit chain verifies, and
+the recent drafts' stored blocker and warning counts, as saving them in ptdoc leaves them.
 
 What is not real: a cloned signed note carries its template's signature and signed content,
 so it does not verify as the clone (``ptdoc verify`` reports those); content hashes are made
@@ -85,6 +86,19 @@ def build(path: Path, sessions: int, drafts_today: int, today: dt.date, seed: in
         conn.execute(sql)
     conn.execute("COMMIT")
     conn.close()
+    judge_drafts(path, today)
+
+
+def judge_drafts(path: Path, today: dt.date) -> None:
+    """Store each recent draft's blocker and warning counts, as saving it in ptdoc would
+    have (judged with the full ICD-10-CM code set)."""
+    from ptdoc.services import Workspace
+    from ptdoc.store import Store
+
+    with Store.open(path) as store:
+        ws = Workspace(store, None, today=lambda: today)
+        for back in range(16):
+            ws.day_overview(today - dt.timedelta(days=back))
 
 
 def _templates(conn: sqlite3.Connection) -> dict[str, list[dict]]:
