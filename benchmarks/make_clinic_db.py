@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ptdoc.demo import DEMO_TIME_ZONE, build_demo  # noqa: E402
-from ptdoc.repositories import AuditLog  # noqa: E402
+from ptdoc.demo import DEMO_TIME_ZONE, build_demo
+from ptdoc.repositories import AuditLog
 
 SYLLABLES = ("an", "bel", "car", "dor", "el", "fen", "gar", "hal", "ing", "jor", "kel", "lin",
              "mar", "nor", "ol", "per", "quin", "ros", "sten", "tor", "ul", "ven", "wes",

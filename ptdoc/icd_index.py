@@ -1,8 +1,8 @@
 """The ICD-10-CM code set as a small SQLite index in the user's cache folder.
 
 Built once from the code list ptdoc ships (``resources/icd10cm-codes.tsv.gz``: code,
-billable, description as a JSON string), streamed line by line into SQLite (under a second, a few MB of
-memory), then opened in milliseconds. Answers whether a code exists and is billable, and
+billable, description as a JSON string), streamed line by line into SQLite (about a second,
+24 MB), then opened in milliseconds. Answers whether a code exists and is billable, and
 searches by code or words. A new code list has a new name, so its index is built anew.
 
 The list is written from the simple-icd-10-cm package by ``write_code_list`` (importing it

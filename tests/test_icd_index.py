@@ -32,10 +32,10 @@ def test_building_the_index_is_quick_and_small(tmp_path: Path) -> None:
     """A first start builds the index without the 200 MB the package takes to parse."""
     # VmHWM is this process's peak (ru_maxrss would carry over pytest's own across exec).
     code = ("import time, pathlib, sys; from ptdoc.icd_index import IcdIndex; "
-            "t = time.perf_counter(); IcdIndex.open(pathlib.Path(%r)); "
+            f"t = time.perf_counter(); IcdIndex.open(pathlib.Path({str(tmp_path)!r})); "
             "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
             "print(time.perf_counter() - t, int(hwm.split()[1]) // 1024, "
-            "'simple_icd_10_cm' in sys.modules)" % str(tmp_path))
+            "'simple_icd_10_cm' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     seconds, peak_mb, parsed_package = float(out[0]), int(out[1]), out[2] == "True"

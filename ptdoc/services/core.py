@@ -17,8 +17,8 @@ from ptdoc.interchange import SessionContext, SessionDocument
 from ptdoc.permissions import PT_ONLY_NOTES, Permission, allowed, describe
 from ptdoc.repositories import AuditAction
 from ptdoc.review import Review, review_context
-from ptdoc.rulepack import rules_stamp
 from ptdoc.rule_context import CodeSet, RuleContext
+from ptdoc.rulepack import rules_stamp
 from ptdoc.signature_check import KeyFacts, SignatureCheck, check, signature_finding
 from ptdoc.store import Store
 
