@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 from ptdoc.access import login
 from ptdoc.domain import User
 from ptdoc.errors import KnownError, PasswordChangeRequired, PermissionDenied, ValidationError
-from ptdoc.services import Workspace
 from ptdoc.store import Store
 from ptdoc.ui.admin_forms import PasswordForm
 from ptdoc.ui.widgets import hbox
@@ -145,6 +144,8 @@ class SignInForm(QWidget):
         self.message.clear()
         try:
             new = self.new_password.value()
+            from ptdoc.services import Workspace  # the use cases load after the sign-in shows
+
             Workspace(self.store, user).set_secret(user.username, new, current=temporary)
             signed = login(self.store, user.username, new)
         except ValidationError as exc:
