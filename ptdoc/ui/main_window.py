@@ -114,7 +114,9 @@ class MainWindow(QMainWindow):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized to the contents once per refresh (``_fit_columns``): ResizeToContents would
+        # read every cell of a busy day on each layout.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(SessionListModel.COL_PATIENT, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnHidden(SessionListModel.COL_DATE, True)
         self.summary = QLabel(objectName="day_summary")
@@ -180,6 +182,7 @@ class MainWindow(QMainWindow):
 
         self.signed_in = QLabel(objectName="signed_in")
         self.statusBar().addPermanentWidget(self.signed_in)
+        self.date_edit.setDate(to_qdate(workspace.today()))  # before it refreshes on change
         self.date_edit.dateChanged.connect(self.refresh)
         self.search.textEdited.connect(self._find_patients)
         self.search.returnPressed.connect(self._show_first_patient)
@@ -193,7 +196,6 @@ class MainWindow(QMainWindow):
         self.idle.idle.connect(self.lock)
         self._page_before_lock: QWidget = self.day_page
         self._apply_user()
-        self.date_edit.setDate(to_qdate(workspace.today()))
         self.refresh()
         self._restore_geometry()
         self.table.setFocus()  # the first thing after signing in is the day's list
@@ -251,6 +253,7 @@ class MainWindow(QMainWindow):
         rows = self.workspace.day_overview(self.day, wait_for_codes=False)
         title = f"{self.day:%A %d %B %Y}"
         self.model.set_rows(rows)
+        self._fit_columns()
         if rows:  # a current row, not a selection: Enter opens it, Ctrl+P still prints all
             first = next(c for c in range(self.model.columnCount())
                          if not self.table.isColumnHidden(c))
@@ -272,6 +275,13 @@ class MainWindow(QMainWindow):
             self.expected.addItem(item)
         if not self.expected.count():
             self.expected.addItem("Nobody booked this day is without a note.")
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its widest cell, measured once for the rows just listed."""
+        header = self.table.horizontalHeader()
+        for column in range(self.model.columnCount()):
+            if header.sectionResizeMode(column) != QHeaderView.ResizeMode.Stretch:
+                self.table.resizeColumnToContents(column)
 
     def find_patient(self) -> None:
         """Ctrl+F: the day view's patient search. From an open note, the note is closed first
