@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ptdoc import clock, fields, interchange
+from ptdoc import clock, fields
 from ptdoc.cli.common import EXIT_OK, EXIT_PROBLEM, UsageError, positive_int, signed_in
 from ptdoc.errors import ValidationError
 
@@ -101,6 +101,7 @@ def _cmd_units(args: argparse.Namespace, db_path: Path) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc import interchange
     from ptdoc.review import review_context
 
     if args.session is not None:
