@@ -27,13 +27,13 @@ from results import write_section
 HERE = Path(__file__).resolve()
 
 
-def _exit_when_painted(window_of_interest) -> None:  # noqa: ANN001 (a QWidget)
+def _exit_when_painted(window_of_interest) -> None:
     """In the child: the first paint of that window ends the process with the time."""
     from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication, QWidget
 
     class Painted(QObject):
-        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
             if event.type() == QEvent.Type.Paint and isinstance(obj, QWidget) and \
                     obj.window() is window_of_interest:
                 print(f"painted {time.time():.6f}", flush=True)
@@ -52,7 +52,7 @@ def child_app(db: str) -> None:
 
     shown = login.LoginDialog.exec
 
-    def exec_and_stop(self) -> int:  # noqa: ANN001
+    def exec_and_stop(self) -> int:
         _exit_when_painted(self)
         return shown(self)
 
@@ -83,7 +83,8 @@ def run_child(args: list[str], env: dict[str, str]) -> float:
                          text=True, timeout=120)
     lines = [line for line in out.stdout.splitlines() if line.startswith("painted ")]
     if not lines:
-        raise SystemExit(f"{args}: never painted\n{out.stdout}\n{out.stderr}")
+        raise SystemExit(f"{args}: never painted (exit {out.returncode})\n{out.stdout}\n"
+                         f"{out.stderr}")
     return float(lines[0].split()[1]) - start
 
 
@@ -119,7 +120,8 @@ def main() -> None:
                       f"(`ptdoc --db PATH gui`, offscreen), median of {args.repeat}, against "
                       "the floor (a bare PySide6 window with a table, run alternately). "
                       "Goal: at most 2x at every size.\n\n"
-                      "| clinic | file | sign-in painted | floor | ratio |\n|---|---:|---:|---:|---:|\n"
+                      "| clinic | file | sign-in painted | floor | ratio |\n"
+                      "|---|---:|---:|---:|---:|\n"
                       + "\n".join(rows))
 
 

@@ -33,10 +33,10 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from results import write_section  # noqa: E402
+from results import write_section
 
-from ptdoc.services import Workspace  # noqa: E402
-from ptdoc.store import Store  # noqa: E402
+from ptdoc.services import Workspace
+from ptdoc.store import Store
 
 GOALS = {"open": None, "search: a miss": 2.0, "search: MRN": 2.0, "search: date of birth": 2.0,
          "search: name prefix": None, "day view painted": 100.0}
@@ -78,7 +78,7 @@ def painted(make: Callable[[], object]) -> Callable[[], object]:
         done: list[bool] = []
 
         class Painted(QObject):
-            def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+            def eventFilter(self, obj: QObject, event: QEvent) -> bool:
                 if event.type() == QEvent.Type.Paint and isinstance(obj, QWidget) and \
                         obj.window() is window:
                     done.append(True)

@@ -28,7 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import platformdirs
+from ptdoc import paths
 
 
 class IcdStatus(StrEnum):
@@ -42,11 +42,6 @@ class IcdCode:
     code: str
     description: str
     billable: bool
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("PTDOC_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("ptdoc", appauthor=False))
 
 
 CODE_LIST = "icd10cm-codes.tsv.gz"
@@ -70,7 +65,7 @@ class IcdIndex:
 
     @classmethod
     def open(cls, folder: Path | None = None) -> IcdIndex:
-        folder = folder or cache_dir()
+        folder = folder or paths.cache_dir()
         path = folder / f"icd10cm-{_version()}.sqlite3"
         if not path.exists():
             build(path)

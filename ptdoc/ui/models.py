@@ -61,7 +61,10 @@ class SessionListModel(RowsModel):
     COL_DATE, COL_TIME, COL_PATIENT, COL_MRN, COL_CLINICIAN, COL_TYPE, COL_STATUS, \
         COL_FLAGS = range(8)
     HEADERS = ("Date", "Time", "Patient", "MRN", "Clinician", "Note", "Status", "Open flags")
-    _texts: list[tuple[str, ...]] = []  # replaced whole by set_rows
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._texts: list[tuple[str, ...]] = []
 
     def set_rows(self, rows: list[tuple[SessionListing, int | None, int | None]]) -> None:
         self.beginResetModel()
