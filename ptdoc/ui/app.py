@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
 from ptdoc import clock, logfile, paths
@@ -192,7 +193,9 @@ def _signed_in_window(app: QApplication, store: Store, db_path: Path, notice: st
     dialog = LoginDialog(store, clinic.name if clinic else "ptdoc")
     if preselect:
         dialog.form.reload_users(preselect)
-    preload()
+    # After the sign-in has painted: a thread importing meanwhile would share the interpreter
+    # with the first paint. Nobody types a password in a quarter second.
+    QTimer.singleShot(250, preload)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
         store.close()
         return 0
