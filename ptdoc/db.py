@@ -97,10 +97,16 @@ class ClinicDatabase(Database):
     def execute(self, sql: str, parameters: Any = None) -> sqlite3.Cursor:
         try:
             return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            if _busy(exc) or _damaged(exc):
+                raise _translate(exc, self.path) from exc
+            raise
+        except sqlite3.IntegrityError:
+            raise  # a constraint or a lock trigger: the caller says what it means
         except sqlite3.DatabaseError as exc:
             # Damage is found when a read reaches it (the full check runs off the start
             # path): said plainly with the way out, never as a traceback.
-            if _busy(exc) or _damaged(exc):
+            if _damaged(exc):
                 raise _translate(exc, self.path) from exc
             raise
 

@@ -142,3 +142,31 @@ def test_opening_does_not_read_every_page_but_the_worker_check_finds_damage(
             assert "damaged" in str(exc) and "ptdoc restore" in str(exc)
         else:
             raise AssertionError("the check missed the damaged pages")
+
+
+def test_the_window_tells_of_damage_its_check_finds(qtbot, clinic: Clinic, db_path: Path,
+                                                     monkeypatch) -> None:
+    """After a window that did not close cleanly, the worker's full check finds an index
+    that disagrees with its table, and the window says so with the way out."""
+    import sqlite3
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from ptdoc.ui.app import start_health_check
+
+    assert dbmod.daily_backup(db_path, TODAY) is not None  # today's backup is made already
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX audit_entity ON audit(at, "
+                 "entity_id)' WHERE name = 'audit_entity'")
+    conn.commit()
+    conn.close()
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: told.append(text))
+    window = MainWindow(clinic.as_("pt"))
+    qtbot.addWidget(window)
+    window.show()
+    start_health_check(window, db_path, unclean_exit=True)
+    qtbot.waitUntil(lambda: bool(told), timeout=10_000)
+    assert "damaged" in told[0] and "audit_entity" in told[0] and "ptdoc restore" in told[0]
+    assert "problem" in window.statusBar().currentMessage()
