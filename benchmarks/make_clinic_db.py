@@ -16,7 +16,8 @@ What is not real: a cloned signed note carries its template's signature and sign
 so it does not verify as the clone (``ptdoc verify`` reports those); content hashes are made
 unique. Nothing measured here verifies signatures. Triggers and indexes are dropped during
 the bulk load and re-created from their own SQL afterwards, so the schema is exactly ptdoc's.
-1,000,000 sessions take a few minutes and about 1.5 GB.
+1,000,000 sessions take about 7 minutes on 2 busy cores and 6.7 GB (notes carry their signed
+content, 3.6 KB each).
 """
 
 from __future__ import annotations
