@@ -63,7 +63,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
         return DatabaseLocked(f"The database {path} is in use by another program that is "
                               "writing to it. Close the other ptdoc window or program and try "
                               "again.")
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
+    if _damaged(exc):
         return DatabaseCorrupt(f"The database {path} is damaged ({exc}). {_way_out(path)}")
     if "readonly" in text or "unable to open" in text or "disk i/o" in text or "full" in text:
         return DatabaseError(f"The database {path} cannot be written ({exc}). Check that the "
@@ -74,6 +74,11 @@ def _translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
 def _busy(exc: sqlite3.Error) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "corrupt" in text
 
 
 class ClinicDatabase(Database):
@@ -93,7 +98,15 @@ class ClinicDatabase(Database):
         try:
             return super().execute(sql, parameters)
         except sqlite3.OperationalError as exc:
-            if _busy(exc):
+            if _busy(exc) or _damaged(exc):
+                raise _translate(exc, self.path) from exc
+            raise
+        except sqlite3.IntegrityError:
+            raise  # a constraint or a lock trigger: the caller says what it means
+        except sqlite3.DatabaseError as exc:
+            # Damage is found when a read reaches it (the full check runs off the start
+            # path): said plainly with the way out, never as a traceback.
+            if _damaged(exc):
                 raise _translate(exc, self.path) from exc
             raise
 
@@ -248,16 +261,17 @@ def open_database(path: Path, *, migrate: bool = True) -> Database:
 
 
 def _check_identity_and_health(db: Database, path: Path) -> None:
+    """The checks whose cost does not grow with the file: header (``identify``), application
+    id, schema version, and that the schema itself reads. Scanning every page is linear in
+    the file (2 s at a million sessions), so it runs off the start path: ``check_health`` on
+    a worker once the window shows (the full check after an unclean exit), and the full
+    check before each daily backup and backup."""
     app_id = pragma(db, "application_id")
     version = pragma(db, "user_version")
     if app_id != APPLICATION_ID:
         raise NotAPtdocDatabase(f"{path} is an SQLite database of another program, not ptdoc's. "
                                 "Choose ptdoc's database with --db PATH or PTDOC_DB.")
-    # quick_check on every open (a quarter second at 100,000 sessions); the full
-    # integrity_check runs before each daily backup, off the UI thread (see daily_backup).
-    problems = _damage(db.conn, "quick_check")
-    if problems:
-        raise DatabaseCorrupt(f"The database {path} is damaged ({problems}). {_way_out(path)}")
+    db.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     if version > LATEST_VERSION:
         raise DatabaseTooNew(f"The database {path} was written by a newer ptdoc (schema "
                              f"{version}; this ptdoc knows up to {LATEST_VERSION}). Update "
@@ -274,6 +288,28 @@ def _damage(conn: sqlite3.Connection, check: str = "integrity_check") -> str:
     first = lines[0] if lines else "unknown damage"
     more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
     return f"SQLite found: {first}{more}"
+
+
+def check_health(path: Path, full: bool = False) -> None:
+    """SQLite's check of every page (``quick_check``; ``integrity_check`` with ``full``) on
+    its own read-only connection, for a worker thread: raises DatabaseCorrupt naming the way
+    out when it finds damage. Never writes."""
+    try:
+        conn = _read_only(path)
+        try:
+            problems = _damage(conn, "integrity_check" if full else "quick_check")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise _translate(exc, path) from exc
+    if problems:
+        raise DatabaseCorrupt(f"The database {path} is damaged ({problems}). {_way_out(path)}")
+
+
+def running_marker(path: Path) -> Path:
+    """A file beside the database while a window has it open: still there at the next start,
+    it says the last window did not close cleanly (a crash, a power cut)."""
+    return path.with_name(f".{path.name}.running")
 
 
 def migrate_to_latest(db: Database, path: Path | None = None,

@@ -408,6 +408,23 @@ def m011_must_change_password(db: Database) -> None:
     db.execute("ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0")
 
 
+def m012_draft_flags(db: Database) -> None:
+    """Each draft's blocker and warning counts as last judged, and under what (the rules'
+    stamp, the code set and the day), so the day view lists a busy day without judging every
+    draft again. A row judged under other rules is judged again when it is shown. And an index
+    for finding patients by the beginning of their first name."""
+    db.execute("""
+        CREATE TABLE draft_flags (
+            session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+            blockers INTEGER NOT NULL,
+            warnings INTEGER NOT NULL,
+            judged_under TEXT NOT NULL
+        )""")
+    # Patient search looks first names up by prefix too (last names have patients_name).
+    db.execute("CREATE INDEX patients_first_name ON patients(first_name COLLATE NOCASE, "
+               "last_name COLLATE NOCASE)")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
@@ -415,5 +432,6 @@ MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m007_refuse_replace,
                                                 m008_keyed_signatures, m009_unique_npi,
                                                 m010_clinic_setup,
-                                                m011_must_change_password]
+                                                m011_must_change_password,
+                                                m012_draft_flags]
 LATEST_VERSION = len(MIGRATIONS)

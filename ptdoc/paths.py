@@ -25,5 +25,12 @@ def backup_dir(db_path: Path) -> Path:
     return db_path.parent / "backups"
 
 
+def cache_dir() -> Path:
+    """What ptdoc can rebuild (the ICD-10-CM index, the Qt library check): ``PTDOC_CACHE_DIR``
+    or the platform's per-user cache folder."""
+    env = os.environ.get("PTDOC_CACHE_DIR")
+    return Path(env) if env else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))

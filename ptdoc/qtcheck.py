@@ -7,6 +7,7 @@ Names the Debian/Ubuntu packages to install for every library Qt cannot find.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import subprocess
 import sys
@@ -55,13 +56,10 @@ def _pyside_dir() -> Path | None:
 
 def unresolved_libraries(platform_plugin: str = "xcb") -> list[str]:
     """Shared libraries that Qt's widgets module or the platform plugin cannot find (ldd)."""
-    base = _pyside_dir()
-    if base is None or not sys.platform.startswith("linux"):
+    if _pyside_dir() is None or not sys.platform.startswith("linux"):
         return []
-    files = [*base.glob("QtWidgets*.so"),
-             base / "Qt" / "plugins" / "platforms" / f"libq{platform_plugin}.so"]
     missing: list[str] = []
-    for path in files:
+    for path in _checked_files(platform_plugin):
         if not path.exists():
             continue
         try:
@@ -81,15 +79,45 @@ def packages_for(libraries: list[str]) -> list[str]:
     return sorted({DEBIAN_PACKAGES.get(lib, lib) for lib in libraries})
 
 
-def missing_qt_libraries(platform_plugin: str | None = None) -> str | None:
-    """A one-line message naming what to install, or None when Qt's libraries are all there."""
+def _checked_files(platform_plugin: str) -> list[Path]:
+    base = _pyside_dir()
+    if base is None:
+        return []
+    return [*sorted(base.glob("QtWidgets*.so")),
+            base / "Qt" / "plugins" / "platforms" / f"libq{platform_plugin}.so"]
+
+
+def _fingerprint(platform_plugin: str) -> str:
+    """The Qt files checked, as installed now: a new PySide6 is checked again."""
+    parts = [platform_plugin]
+    for path in _checked_files(platform_plugin):
+        with contextlib.suppress(OSError):
+            stat = path.stat()
+            parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def missing_qt_libraries(platform_plugin: str | None = None,
+                         remember: Path | None = None) -> str | None:
+    """A one-line message naming what to install, or None when Qt's libraries are all there.
+
+    With ``remember`` (a file), a check that found everything is written there and not run
+    again (two ``ldd`` processes, a tenth of the start) until PySide6 changes."""
     if _pyside_dir() is None:
         return "PySide6 is not installed in this Python; install ptdoc with pip first"
     import os
 
     plugin = platform_plugin or os.environ.get("QT_QPA_PLATFORM", "xcb").split(":")[0]
+    fingerprint = _fingerprint(plugin)
+    with contextlib.suppress(OSError):
+        if remember is not None and remember.read_text() == fingerprint:
+            return None
     libs = unresolved_libraries(plugin)
     if not libs:
+        if remember is not None:
+            with contextlib.suppress(OSError):
+                remember.parent.mkdir(parents=True, exist_ok=True)
+                remember.write_text(fingerprint)
         return None
     return (f"Qt cannot start: missing system libraries {', '.join(libs)}. On Debian/Ubuntu "
             f"install them with: sudo apt-get install {' '.join(packages_for(libs))}")

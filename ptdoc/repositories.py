@@ -299,10 +299,17 @@ class PatientRepository:
             return self._load("ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE "
                               "LIMIT ?", [limit])
         like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # One indexed lookup per kind (an OR of them scans the name index on a miss): the
+        # MRN, the date of birth, and the first ``limit`` by each name's prefix.
+        order = "ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE"
         return self._load(
-            "WHERE mrn = ? OR last_name LIKE ? ESCAPE '\\' OR first_name LIKE ? ESCAPE '\\' "
-            "OR date_of_birth = ? ORDER BY last_name COLLATE NOCASE, "
-            "first_name COLLATE NOCASE LIMIT ?", [text, like, like, text, limit])
+            "WHERE id IN (SELECT id FROM patients WHERE mrn = ? "
+            "UNION ALL SELECT id FROM patients WHERE date_of_birth = ? "
+            f"UNION ALL SELECT * FROM (SELECT id FROM patients WHERE last_name LIKE ? "
+            f"ESCAPE '\\' {order} LIMIT ?) "
+            f"UNION ALL SELECT * FROM (SELECT id FROM patients WHERE first_name LIKE ? "
+            f"ESCAPE '\\' {order} LIMIT ?)) {order} LIMIT ?",
+            [text, text, like, limit, like, limit, limit])
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM patients").fetchone()[0]

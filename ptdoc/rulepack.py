@@ -7,6 +7,7 @@ code. Loaded once.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -46,6 +47,18 @@ class RulePack:
 
     def kx_threshold(self, year: int) -> Decimal | None:
         return self.kx_thresholds.get(year)
+
+
+@cache
+def rules_stamp() -> str:
+    """What judging depends on besides the note and its context: ptdoc's version (its rules)
+    and the data files the rules read. Stored counts judged under another stamp are stale."""
+    from ptdoc import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for name in ("rulepack.json", "codes.json", "payer_profiles.json"):
+        digest.update(resources.files("ptdoc.resources").joinpath(name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @cache

@@ -142,6 +142,11 @@ class SessionRepository:
                 if cur.rowcount != 1:
                     raise RecordLocked(f"Session {session_id} is already signed or does not "
                                        "exist.")
+                # Its count is gone, and the patient's other drafts see another year-to-date.
+                self.db.execute(
+                    "DELETE FROM draft_flags WHERE session_id IN (SELECT id FROM sessions "
+                    "WHERE patient_id = (SELECT patient_id FROM sessions WHERE id = ?))",
+                    [session_id])
         except sqlite3.IntegrityError as exc:
             raise _locked(exc) from exc
 
@@ -160,6 +165,7 @@ class SessionRepository:
     def delete_draft(self, session_id: int) -> None:
         try:
             with self.db.atomic():
+                self.db.execute("DELETE FROM draft_flags WHERE session_id = ?", [session_id])
                 self.db.execute("DELETE FROM exercises WHERE session_id = ?", [session_id])
                 self.db.execute("DELETE FROM services WHERE session_id = ?", [session_id])
                 self.db.execute("DELETE FROM sessions WHERE id = ?", [session_id])
@@ -301,3 +307,42 @@ class SessionRepository:
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM sessions").fetchone()[0]
 
+
+
+class DraftFlags:
+    """Each draft's blocker and warning counts as last judged, with what they were judged
+    under (``judged_under``: rules, code set, day). Forgetting a row is always safe: the
+    draft is judged again when next listed."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def stored(self, session_ids: list[int]) -> dict[int, tuple[int, int, str]]:
+        """(blockers, warnings, judged_under) of those drafts that have counts."""
+        out: dict[int, tuple[int, int, str]] = {}
+        for start in range(0, len(session_ids), 500):  # bound the number of parameters
+            chunk = session_ids[start:start + 500]
+            out.update((r[0], (r[1], r[2], r[3])) for r in self.db.execute(
+                "SELECT session_id, blockers, warnings, judged_under FROM draft_flags "
+                f"WHERE session_id IN ({', '.join('?' * len(chunk))})", chunk))
+        return out
+
+    def keep(self, rows: list[tuple[int, int, int, str]]) -> None:
+        """Store (session id, blockers, warnings, judged_under) of drafts."""
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT INTO draft_flags (session_id, blockers, warnings, judged_under) "
+                "SELECT ?1, ?2, ?3, ?4 WHERE (SELECT status FROM sessions WHERE id = ?1) = "
+                "'draft' ON CONFLICT (session_id) DO UPDATE SET blockers = excluded.blockers, "
+                "warnings = excluded.warnings, judged_under = excluded.judged_under", rows)
+
+    def forget_patient(self, patient_id: int, except_id: int | None = None) -> None:
+        """A change that may alter the findings of the patient's other drafts (their
+        same-day sessions, year-to-date amount, plan of care, payer)."""
+        self.db.execute("DELETE FROM draft_flags WHERE session_id IN (SELECT id FROM sessions "
+                        "WHERE patient_id = ? AND status = 'draft' AND id IS NOT ?)",
+                        [patient_id, except_id])
+
+    def forget_all(self) -> None:
+        """A payer's rules or the fee schedule changed: every draft is judged again."""
+        self.db.execute("DELETE FROM draft_flags")

@@ -20,7 +20,7 @@ from ptdoc.repositories import (
     PayerRepository,
     UserRepository,
 )
-from ptdoc.session_store import SessionRepository
+from ptdoc.session_store import DraftFlags, SessionRepository
 
 
 class Store:
@@ -35,6 +35,7 @@ class Store:
         self.episode_history = EpisodeHistory(db)
         self.appointments = AppointmentRepository(db)
         self.sessions = SessionRepository(db)
+        self.draft_flags = DraftFlags(db)
         self.fees = FeeScheduleRepository(db)
         self.clinic_exercises = ClinicExerciseRepository(db)
         self.audit = AuditLog(db)

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from ptdoc import clock, fields, interchange
+from ptdoc import clock, fields
 from ptdoc.cli.common import (
     EXIT_OK,
     EXIT_PROBLEM,
@@ -130,6 +130,7 @@ def _cmd_units(args: argparse.Namespace, db_path: Path) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc import interchange
     from ptdoc.review import review_context
 
     if args.session is not None:

@@ -161,7 +161,7 @@ def _cmd_gui(args: argparse.Namespace, db_path: Path) -> int:
     problem = qtcheck.display_problem(os.environ, sys.platform)
     if problem:
         raise KnownError(problem)
-    missing = qtcheck.missing_qt_libraries()
+    missing = qtcheck.missing_qt_libraries(remember=paths.cache_dir() / "qt-libraries-found")
     if missing:
         raise KnownError(missing)
     from ptdoc.ui.app import run

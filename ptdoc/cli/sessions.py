@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from ptdoc import interchange
 from ptdoc.cli.common import (
     EXIT_OK,
     actions,
@@ -68,6 +67,8 @@ def _listing_json(r) -> dict:  # r: SessionListing
 
 
 def _cmd_session(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc import interchange
+
     if args.action == "export":
         with signed_in(args, db_path) as ws:
             text = interchange.dumps(ws.export_session(args.id))

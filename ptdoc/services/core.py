@@ -18,6 +18,7 @@ from ptdoc.permissions import PT_ONLY_NOTES, Permission, allowed, describe
 from ptdoc.repositories import AuditAction
 from ptdoc.review import Review, review_context
 from ptdoc.rule_context import CodeSet, RuleContext
+from ptdoc.rulepack import rules_stamp
 from ptdoc.signature_check import KeyFacts, SignatureCheck, check, signature_finding
 from ptdoc.store import Store
 
@@ -143,6 +144,22 @@ class WorkspaceCore:
         missing = sorted({code for code, n in units if n and code not in fees})
         amount = None if missing else sum((fees[c] * n for c, n in units if n), Decimal(0))
         return replace(ctx, year_to_date_amount=amount, missing_fees=tuple(missing))
+
+    def judged_under(self) -> str:
+        """What a draft's stored counts are judged under: the rules, the code set in use
+        (none until the index is open) and the day (plans of care expire, reports fall due)."""
+        codes = getattr(self._codes, "stamp", "codes") if self._codes is not None else "none"
+        return f"{rules_stamp()}|{codes}|{self.today().isoformat()}"
+
+    def still_judged(self, judged_under: str) -> bool:
+        """Whether counts stored under ``judged_under`` hold now. Before the code set is open,
+        counts judged with it are better than judging without it."""
+        now = self.judged_under()
+        if judged_under == now:
+            return True
+        rules, codes, day = now.split("|")
+        stored = judged_under.split("|")
+        return codes == "none" and len(stored) == 3 and stored[0] == rules and stored[2] == day
 
     def review(self, session: Session, wait_for_codes: bool = True) -> Review:
         return self.judge(self.rule_context(session, wait_for_codes))

@@ -43,6 +43,7 @@ class Episodes(WorkspaceCore):
         self._check_episode(episode, wait_for_codes)
         with self.store.db.atomic():
             episode = self.store.episodes.add(episode)
+            self.store.draft_flags.forget_patient(episode.patient_id)
             self.store.episode_history.add(episode.id or 0, self.now(), self.actor, "create",
                                            _diff(None, episode))
             self.store.audit.record(self.actor, AuditAction.CREATE, "episode", episode.id)
@@ -93,6 +94,7 @@ class Episodes(WorkspaceCore):
             return before
         with self.store.db.atomic():
             self.store.episodes.update(after)
+            self.store.draft_flags.forget_patient(after.patient_id)
             self.store.episode_history.add(episode_id, self.now(), self.actor, action, diff)
             self.store.audit.record(self.actor, AuditAction.EDIT, "episode", episode_id, action)
         return after

@@ -102,6 +102,7 @@ class Patients(WorkspaceCore):
         self._check_patient(patient)
         with self.store.db.atomic():
             self.store.patients.update(patient)
+            self.store.draft_flags.forget_patient(patient.id or 0)
             self.store.audit.record(self.actor, AuditAction.EDIT, "patient", patient.id)
 
     def _check_patient(self, patient: Patient) -> None:

@@ -131,6 +131,7 @@ class ReferenceData(WorkspaceCore):
         self.require(Permission.MANAGE_CLINIC, "payer", payer.id)
         with self.store.db.atomic():
             self.store.payers.update(payer)
+            self.store.draft_flags.forget_all()
             self.store.audit.record(self.actor, AuditAction.ADMIN, "payer", payer.id,
                                     "settings")
 
@@ -140,6 +141,7 @@ class ReferenceData(WorkspaceCore):
             raise ValidationError.single("code", f"Unknown code '{code}'")
         with self.store.db.atomic():
             self.store.fees.set(code, year, amount)
+            self.store.draft_flags.forget_all()
             self.store.audit.record(self.actor, AuditAction.ADMIN, "fee_schedule", year, code)
 
     def exercise_library(self) -> list[LibraryExercise]:

@@ -3,6 +3,7 @@ carry-forward and addenda."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import replace
 
@@ -16,7 +17,13 @@ from ptdoc.domain import (
     SessionStatus,
     require_valid_dates,
 )
-from ptdoc.errors import ChangedElsewhere, NotFound, RecordLocked, ValidationError
+from ptdoc.errors import (
+    ChangedElsewhere,
+    DatabaseLocked,
+    NotFound,
+    RecordLocked,
+    ValidationError,
+)
 from ptdoc.followup import rounded
 from ptdoc.library import carried
 from ptdoc.permissions import PT_ONLY_NOTES, Permission
@@ -140,10 +147,18 @@ class Sessions(WorkspaceCore):
         return session
 
     def _store_draft(self, session: Session) -> Session:
+        """Save the draft with its blocker and warning counts (the day view lists them); the
+        patient's other drafts are judged again when next listed (same-day sessions)."""
         self._require_scope_of(session)
         patient = self.store.patients.get(session.patient_id)
         require_valid_dates(session, self.today(), patient)
-        return self.store.sessions.save_draft(session, self.now())
+        with self.store.db.atomic():
+            saved = self.store.sessions.save_draft(session, self.now())
+            judged = self.review(saved, wait_for_codes=False)
+            self.store.draft_flags.forget_patient(saved.patient_id, saved.id)
+            self.store.draft_flags.keep([(saved.id or 0, len(judged.blockers),
+                                          len(judged.open_warnings), self.judged_under())])
+        return saved
 
     @property
     def can_addendum(self) -> bool:
@@ -195,11 +210,27 @@ class Sessions(WorkspaceCore):
         """The day's sessions with the blockers and open warnings of each draft (None where
         they are not judged: signed notes, and users who may not open clinical notes)."""
         rows = self.sessions(date=day)
+        if not self.can(Permission.VIEW_CLINICAL):
+            return [(row, None, None) for row in rows]
+        if wait_for_codes:
+            _ = self.codes  # opens the index, so the counts are judged with it
+        # Counts stored when each draft was saved; judged again only when judged under other
+        # rules, code set or day (a day of 200 drafts lists without running the rules).
+        stored = self.store.draft_flags.stored(
+            [r.id for r in rows if r.status == SessionStatus.DRAFT])
         out: list[tuple[SessionListing, int | None, int | None]] = []
+        judged_now: list[tuple[int, int, int, str]] = []
         for row in rows:
-            if row.status == SessionStatus.SIGNED or not self.can(Permission.VIEW_CLINICAL):
+            if row.status == SessionStatus.SIGNED:
                 out.append((row, None, None))
                 continue
-            judged = self.review(self.store.sessions.get(row.id), wait_for_codes)
-            out.append((row, len(judged.blockers), len(judged.open_warnings)))
+            counts = stored.get(row.id)
+            if counts is None or not self.still_judged(counts[2]):
+                judged = self.review(self.store.sessions.get(row.id), wait_for_codes)
+                counts = (len(judged.blockers), len(judged.open_warnings), self.judged_under())
+                judged_now.append((row.id, *counts))
+            out.append((row, counts[0], counts[1]))
+        if judged_now:
+            with contextlib.suppress(DatabaseLocked):  # kept next time the database is free
+                self.store.draft_flags.keep(judged_now)
         return out

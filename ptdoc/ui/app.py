@@ -1,28 +1,57 @@
-"""Composition root: logging, the database gate, QApplication, the crash hook, sign-in, window."""
+"""Composition root: logging, the database gate, QApplication, the crash hook, sign-in, window.
+
+Only what the sign-in needs is imported before it shows; the main window, the editor and its
+steps, the PDF preview and the rest load on a thread while the password is typed
+(``preload``), and the demo and the setup steps only when they are used.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
+import os
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
 from ptdoc import clock, logfile, paths
 from ptdoc import db as dbmod
-from ptdoc.demo import DEMO_PASSWORD, DEMO_TIME_ZONE, build_demo
 from ptdoc.errors import AccountDisabled, DatabaseError, KnownError
-from ptdoc.icd_index import IcdIndex
-from ptdoc.services import Workspace
 from ptdoc.store import Store
 from ptdoc.ui.background import run_in_background
 from ptdoc.ui.login import LoginDialog
-from ptdoc.ui.main_window import MainWindow
-from ptdoc.ui.setup_wizard import SetupWizard
+
+if TYPE_CHECKING:
+    from ptdoc.ui.main_window import MainWindow
 
 log = logging.getLogger("ptdoc")
+
+# What the window needs after sign-in, loaded while the password is typed.
+AFTER_SIGN_IN = ("ptdoc.ui.main_window", "ptdoc.icd_index")
+
+
+def preload(modules: tuple[str, ...] = AFTER_SIGN_IN) -> threading.Thread:
+    """Import ``modules`` on a thread (imports define classes, they make no widgets); an
+    import of them on the GUI thread meanwhile waits for it instead of loading twice."""
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the GUI thread's own import will say what is wrong
+                log.exception("preloading %s failed", name)
+                return
+
+    thread = threading.Thread(target=load, name="preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def setup_logging() -> Path:
@@ -54,6 +83,8 @@ def open_store(db_path: Path, demo_if_missing: bool) -> tuple[Store | None, str]
             # Only a path with nothing there becomes the demo; an empty or foreign file is
             # refused by the gate below with the way out, and left as it is.
             if demo_if_missing and not db_path.exists():
+                from ptdoc.demo import DEMO_PASSWORD, DEMO_TIME_ZONE, build_demo
+
                 store = build_demo(db_path, clock.today(DEMO_TIME_ZONE))
                 return store, (f"Demo clinic created at {db_path}. Demo users: mchen (DPT), "
                                f"jokafor (PT), lrivera (PTA), pkim (front desk), admin; "
@@ -87,6 +118,39 @@ def _offer_restore(db_path: Path, exc: DatabaseError) -> bool:
     return True
 
 
+def start_health_check(window: MainWindow, db_path: Path, unclean_exit: bool) -> None:
+    """Once the window shows, a worker reads every page: the day's backup (full check) on the
+    first start of the day, otherwise the quick check, or the full one when the last window
+    did not close cleanly. Damage is told to the user with the way out."""
+    today = window.workspace.today()
+    if not (paths.backup_dir(db_path) / f"ptdoc-daily-{today.isoformat()}.sqlite3").exists():
+        start_daily_backup(window, db_path)
+        return
+
+    def failed(exc: Exception) -> None:
+        log.warning("database check failed: %s", exc)
+        window.statusBar().showMessage("The database check found a problem", 0)
+        QMessageBox.warning(window, "ptdoc — database problem", str(exc))
+
+    run_in_background(lambda: dbmod.check_health(db_path, full=unclean_exit),
+                      lambda _none: None, failed)
+
+
+@contextlib.contextmanager
+def marked_running(db_path: Path) -> Iterator[bool]:
+    """While the window is open a marker sits beside the database; whether the previous
+    window left its marker behind (did not close cleanly)."""
+    marker = dbmod.running_marker(db_path)
+    unclean = marker.exists()
+    with contextlib.suppress(OSError):
+        marker.write_text(str(os.getpid()))
+    try:
+        yield unclean
+    finally:
+        with contextlib.suppress(OSError):
+            marker.unlink()
+
+
 def start_daily_backup(window: MainWindow, db_path: Path) -> None:
     """The day's backup, with the full integrity check, without holding up the window."""
     def done(dest: Path | None) -> None:
@@ -110,8 +174,16 @@ def run(db_path: Path, demo_if_missing: bool = True) -> int:
     store, notice = open_store(db_path, demo_if_missing)
     if store is None:
         return 1
+    with marked_running(db_path) as unclean_exit:
+        return _signed_in_window(app, store, db_path, notice, unclean_exit)
+
+
+def _signed_in_window(app: QApplication, store: Store, db_path: Path, notice: str,
+                      unclean_exit: bool) -> int:
     preselect = None
     if not store.users.count():  # a new clinic: set it up in the window
+        from ptdoc.ui.setup_wizard import SetupWizard
+
         wizard = SetupWizard(store)
         if wizard.exec() != QDialog.DialogCode.Accepted and wizard.admin is None:
             store.close()
@@ -121,12 +193,19 @@ def run(db_path: Path, demo_if_missing: bool = True) -> int:
     dialog = LoginDialog(store, clinic.name if clinic else "ptdoc")
     if preselect:
         dialog.form.reload_users(preselect)
+    # After the sign-in has painted: a thread importing meanwhile would share the interpreter
+    # with the first paint. Nobody types a password in a quarter second.
+    QTimer.singleShot(250, preload)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
         store.close()
         return 0
+    from ptdoc.icd_index import IcdIndex
+    from ptdoc.services import Workspace
+    from ptdoc.ui.main_window import MainWindow
+
     window = MainWindow(Workspace(store, dialog.user), notice.strip())
     window.show()
-    start_daily_backup(window, db_path)
+    start_health_check(window, db_path, unclean_exit)
     run_in_background(IcdIndex.open, window.workspace.use_codes,
                       lambda exc: log.warning("ICD-10-CM index unavailable: %s", exc))
     code = app.exec()

@@ -6,6 +6,8 @@ signing key pair. Cancel there leaves them signed out."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -23,10 +25,11 @@ from PySide6.QtWidgets import (
 from ptdoc.access import login
 from ptdoc.domain import User
 from ptdoc.errors import KnownError, PasswordChangeRequired, PermissionDenied, ValidationError
-from ptdoc.services import Workspace
 from ptdoc.store import Store
-from ptdoc.ui.admin_forms import PasswordForm
 from ptdoc.ui.widgets import hbox
+
+if TYPE_CHECKING:
+    from ptdoc.ui.admin_forms import PasswordForm
 
 NOT_CHANGED = "Your password was not changed, and you are not signed in."
 
@@ -59,13 +62,11 @@ class SignInForm(QWidget):
         # The second step: who signed in with a temporary password, and their new one.
         self.change_heading = QLabel(objectName="choose_password_heading")
         self.change_heading.setWordWrap(True)
-        self.new_password = PasswordForm()
-        self.new_password.layout_.setContentsMargins(0, 0, 0, 0)
+        self._new_password: PasswordForm | None = None  # made when a step needs it
         change_page = QWidget(objectName="choose_password_step")
-        change_layout = QVBoxLayout(change_page)
-        change_layout.setContentsMargins(0, 0, 0, 0)
-        change_layout.addWidget(self.change_heading)
-        change_layout.addWidget(self.new_password)
+        self.change_layout = QVBoxLayout(change_page)
+        self.change_layout.setContentsMargins(0, 0, 0, 0)
+        self.change_layout.addWidget(self.change_heading)
         self.steps = QStackedWidget(objectName="sign_in_steps")
         self.steps.addWidget(sign_page)
         self.steps.addWidget(change_page)
@@ -91,6 +92,18 @@ class SignInForm(QWidget):
             self.attempt()
             return
         super().keyPressEvent(event)
+
+    @property
+    def new_password(self) -> PasswordForm:
+        """The new password's fields, made the first time they are needed: the form and the
+        administration forms it comes from are no part of the sign-in's start."""
+        if self._new_password is None:
+            from ptdoc.ui.admin_forms import PasswordForm
+
+            self._new_password = PasswordForm()
+            self._new_password.layout_.setContentsMargins(0, 0, 0, 0)
+            self.change_layout.addWidget(self._new_password)
+        return self._new_password
 
     @property
     def choosing_password(self) -> bool:
@@ -145,6 +158,8 @@ class SignInForm(QWidget):
         self.message.clear()
         try:
             new = self.new_password.value()
+            from ptdoc.services import Workspace  # the use cases load after the sign-in shows
+
             Workspace(self.store, user).set_secret(user.username, new, current=temporary)
             signed = login(self.store, user.username, new)
         except ValidationError as exc:
@@ -175,8 +190,9 @@ class SignInForm(QWidget):
 
     def _back_to_sign_in(self) -> None:
         self._temporary = None  # the temporary password is not kept
-        self.new_password.clear()
-        self.new_password.clear_errors()
+        if self._new_password is not None:
+            self._new_password.clear()
+            self._new_password.clear_errors()
         self.steps.setCurrentIndex(0)
         self.ok_button.setText("Sign in")
         self.cancel_button.setText(self.cancel_text)

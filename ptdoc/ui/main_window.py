@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QStackedWidget,
+    QStyle,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -118,7 +119,9 @@ class MainWindow(QMainWindow):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized to the contents once per refresh (``_fit_columns``): ResizeToContents would
+        # read every cell of a busy day on each layout.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(SessionListModel.COL_PATIENT, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnHidden(SessionListModel.COL_DATE, True)
         self.summary = QLabel(objectName="day_summary")
@@ -187,6 +190,7 @@ class MainWindow(QMainWindow):
 
         self.signed_in = QLabel(objectName="signed_in")
         self.statusBar().addPermanentWidget(self.signed_in)
+        self.date_edit.setDate(to_qdate(workspace.today()))  # before it refreshes on change
         self.date_edit.dateChanged.connect(self.refresh)
         self.search.textEdited.connect(self._find_patients)
         self.search.returnPressed.connect(self._show_first_patient)
@@ -200,7 +204,6 @@ class MainWindow(QMainWindow):
         self.idle.idle.connect(self.lock)
         self._page_before_lock: QWidget = self.day_page
         self._apply_user()
-        self.date_edit.setDate(to_qdate(workspace.today()))
         self.refresh()
         self._restore_geometry()
         self.table.setFocus()  # the first thing after signing in is the day's list
@@ -259,6 +262,7 @@ class MainWindow(QMainWindow):
         rows = self.workspace.day_overview(self.day, wait_for_codes=False)
         title = f"{self.day:%A %d %B %Y}"
         self.model.set_rows(rows)
+        self._fit_columns()
         if rows:  # a current row, not a selection: Enter opens it, Ctrl+P still prints all
             first = next(c for c in range(self.model.columnCount())
                          if not self.table.isColumnHidden(c))
@@ -280,6 +284,23 @@ class MainWindow(QMainWindow):
             self.expected.addItem(item)
         if not self.expected.count():
             self.expected.addItem("Nobody booked this day is without a note.")
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its widest text, measured once for the rows just listed
+        (Qt's own fitting asks the model for every cell in several roles: 0.1 s for a busy
+        day)."""
+        header = self.table.horizontalHeader()
+        cells, titles = self.table.fontMetrics(), header.fontMetrics()
+        margin = 2 * (self.table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin,
+                                                     None, self.table) + 1) + 12
+        for column in range(self.model.columnCount()):
+            if header.sectionResizeMode(column) == QHeaderView.ResizeMode.Stretch or \
+                    self.table.isColumnHidden(column):
+                continue
+            widest = max((cells.horizontalAdvance(t) for t in set(
+                self.model.column_texts(column))), default=0)
+            title = titles.horizontalAdvance(self.model.HEADERS[column]) + 2 * margin
+            self.table.setColumnWidth(column, max(widest + margin, title))
 
     def find_patient(self) -> None:
         """Ctrl+F: the day view's patient search. From an open note, the note is closed first

@@ -62,20 +62,32 @@ class SessionListModel(RowsModel):
         COL_FLAGS = range(8)
     HEADERS = ("Date", "Time", "Patient", "MRN", "Clinician", "Note", "Status", "Open flags")
 
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._texts: list[tuple[str, ...]] = []
+
     def set_rows(self, rows: list[tuple[SessionListing, int | None, int | None]]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
+        # Each cell's text made once: a view asks for it many times (paint, size, tooltip).
+        self._texts = [tuple(self._text(row, col) for col in range(len(self.HEADERS)))
+                       for row in self._rows]
         self.endResetModel()
 
     def row_at(self, row: int) -> SessionListing:
         return self._rows[row][0]
 
+    def column_texts(self, column: int) -> list[str]:
+        return [texts[column] for texts in self._texts]
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,
-                                               Qt.ItemDataRole.ToolTipRole):
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole) or \
+                not index.isValid():
             return None
-        r, blockers, warnings = self._rows[index.row()]
-        col = index.column()
+        return self._texts[index.row()][index.column()]
+
+    def _text(self, row: tuple[SessionListing, int | None, int | None], col: int) -> str:
+        r, blockers, warnings = row
         if col == self.COL_DATE:
             return r.date_of_service.isoformat()
         if col == self.COL_FLAGS:
@@ -92,4 +104,4 @@ class SessionListModel(RowsModel):
             return r.note_type.value.capitalize()
         if col == self.COL_STATUS:
             return status_text(r, blockers, warnings)
-        return None
+        return ""

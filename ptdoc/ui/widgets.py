@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -14,12 +16,16 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc.errors import KnownError, Problem, ValidationError
-from ptdoc.rules import Severity
 
-SEVERITY_TEXT = {Severity.BLOCKER: "Blocker", Severity.WARNING: "Warning", Severity.INFO: "Info"}
-_ICONS = {Severity.BLOCKER: QStyle.StandardPixmap.SP_MessageBoxCritical,
-          Severity.WARNING: QStyle.StandardPixmap.SP_MessageBoxWarning,
-          Severity.INFO: QStyle.StandardPixmap.SP_MessageBoxInformation}
+if TYPE_CHECKING:
+    from ptdoc.rules import Severity
+
+# Keyed by Severity's values (it is a StrEnum), so the sign-in, which uses these widgets,
+# does not load the rules.
+SEVERITY_TEXT = {"blocker": "Blocker", "warning": "Warning", "info": "Info"}
+_ICONS = {"blocker": QStyle.StandardPixmap.SP_MessageBoxCritical,
+          "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
+          "info": QStyle.StandardPixmap.SP_MessageBoxInformation}
 
 
 def severity_icon(severity: Severity) -> QIcon:

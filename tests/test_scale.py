@@ -1,0 +1,172 @@
+"""What keeps ptdoc instant at clinic scale: the day view lists drafts from their stored
+counts, the command line loads no Qt, and starting the window does not read the whole file."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import TODAY, Clinic
+from PySide6.QtCore import Qt
+
+from ptdoc import db as dbmod
+from ptdoc.domain import Patient
+from ptdoc.ui.main_window import MainWindow
+from ptdoc.ui.models import SessionListModel
+
+
+def _statements_to_open_the_day(qtbot, clinic: Clinic) -> tuple[int, MainWindow]:
+    seen: list[str] = []
+    clinic.store.db.conn.set_trace_callback(seen.append)
+    try:
+        window = MainWindow(clinic.as_("pt"))
+    finally:
+        clinic.store.db.conn.set_trace_callback(None)
+    qtbot.addWidget(window)
+    return len(seen), window
+
+
+def _flags_shown(window: MainWindow) -> list[str]:
+    model = window.table.model()
+    return [model.index(r, SessionListModel.COL_FLAGS).data() for r in range(model.rowCount())]
+
+
+def _draft_of_a_new_patient(clinic: Clinic, n: int) -> None:
+    """A complete draft today for another patient (one patient's drafts of a day judge each
+    other: same-day sessions)."""
+    clinic.patient = clinic.admin.add_patient(Patient(f"MRN-S{n}", "Bo", f"Test{n}",
+                                                      dt.date(1960, 1, 1), clinic.payer.id))
+    clinic.episode = clinic.admin.add_episode(dataclasses.replace(
+        clinic.episode, id=None, patient_id=clinic.patient.id))
+    clinic.complete_draft("pt", TODAY)
+
+
+def test_the_day_view_costs_the_same_for_2_or_12_drafts(qtbot, clinic: Clinic) -> None:
+    for n in range(2):
+        _draft_of_a_new_patient(clinic, n)
+    few, window = _statements_to_open_the_day(qtbot, clinic)
+    assert window.table.model().rowCount() == 2
+    for n in range(2, 12):
+        _draft_of_a_new_patient(clinic, n)
+    many, window = _statements_to_open_the_day(qtbot, clinic)
+    assert window.table.model().rowCount() == 12
+    assert many == few  # no draft is judged again: its counts were stored when it was saved
+
+
+def test_stored_counts_are_what_judging_now_says(qtbot, clinic: Clinic) -> None:
+    ws = clinic.as_("pt")
+    clean = clinic.complete_draft("pt", TODAY)
+    # A second draft billing nothing: a blocker the clean one does not have.
+    gap = ws.save_draft(dataclasses.replace(clinic.complete_draft("pt", TODAY),
+                                            services=()))
+    _count, window = _statements_to_open_the_day(qtbot, clinic)
+    expected = []
+    for row in window.model._rows:  # the rows in the order shown
+        judged = ws.review(ws.open_session(row[0].id))
+        expected.append((len(judged.blockers), len(judged.open_warnings)))
+    assert [(b, w) for _r, b, w in window.model._rows] == expected
+    assert {clean.id, gap.id} == {r[0].id for r in window.model._rows}
+    assert len(set(_flags_shown(window))) == 2  # the two drafts read differently
+
+
+def test_a_payers_rules_changed_judge_the_drafts_again(qtbot, clinic: Clinic) -> None:
+    """Medicare requires GP; once the payer does not, the draft's counts follow."""
+    ws = clinic.as_("pt")
+    draft = clinic.complete_draft("pt", TODAY)
+    ws.save_draft(dataclasses.replace(draft, services=tuple(
+        dataclasses.replace(s, modifiers=()) for s in draft.services)))
+    _count, window = _statements_to_open_the_day(qtbot, clinic)
+    before = _flags_shown(window)
+    payer = clinic.store.payers.get(clinic.payer.id)
+    clinic.admin.update_payer(dataclasses.replace(payer, gp_required=False))
+    _count, window = _statements_to_open_the_day(qtbot, clinic)
+    assert _flags_shown(window) != before
+    judged = ws.review(ws.open_session(draft.id))
+    _row, blockers, warnings = window.model._rows[0]
+    assert (blockers, warnings) == (len(judged.blockers), len(judged.open_warnings))
+
+
+def test_the_previous_day_is_listed_once(qtbot, clinic: Clinic) -> None:
+    clinic.complete_draft("pt", TODAY - dt.timedelta(days=1))
+    _count, window = _statements_to_open_the_day(qtbot, clinic)
+    window.show()
+    refreshed = []
+    window.model.modelReset.connect(lambda: refreshed.append(window.day))
+    qtbot.mouseClick(window.prev_button, Qt.MouseButton.LeftButton)
+    assert refreshed == [TODAY - dt.timedelta(days=1)]
+    assert window.table.model().rowCount() == 1
+
+
+def test_commands_that_show_no_window_load_no_qt(tmp_path: Path) -> None:
+    code = ("import sys; from ptdoc.cli import main; code = main(['units', '97110=33', "
+            "'97140=7']); qt = sorted(m for m in sys.modules if m.startswith(('PySide6', "
+            "'shiboken6', 'ptdoc.ui'))); print(code, qt)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout
+    assert out.strip().endswith("0 []"), out
+
+
+def test_opening_does_not_read_every_page_but_the_worker_check_finds_damage(
+        db_path: Path) -> None:
+    """Pages scribbled over far from the schema: opening no longer reads them (it used to
+    cost every start a read of the whole file), the check the window runs on a worker once
+    it shows finds them and names the way out, and a read that reaches them says so plainly."""
+    from ptdoc.errors import DatabaseCorrupt
+    from ptdoc.store import Store
+
+    with Store.open(db_path) as store:
+        for i in range(6000):
+            store.db.execute("INSERT INTO audit (at, actor, action, detail) VALUES "
+                             "(?, ?, ?, ?)", ["2026-01-01T00:00:00Z", "cli", "view",
+                                              "x" * 200 + str(i)])
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(db_path.read_bytes())
+    page = 4096
+    end = len(data) // page * page
+    data[end - 20 * page:end - 10 * page] = b"\x5a" * (10 * page)
+    db_path.write_bytes(bytes(data))
+    with Store.open(db_path) as store:  # quick: header, id, version, schema
+        assert store.users.count() == 0
+        try:
+            store.db.execute("SELECT count(*), max(detail) FROM audit").fetchone()
+        except DatabaseCorrupt as exc:
+            assert "damaged" in str(exc) and "ptdoc restore" in str(exc)
+    assert db_path.read_bytes() == bytes(data)  # nothing was written into it
+    for full in (False, True):
+        try:
+            dbmod.check_health(db_path, full=full)
+        except DatabaseCorrupt as exc:
+            assert "damaged" in str(exc) and "ptdoc restore" in str(exc)
+        else:
+            raise AssertionError("the check missed the damaged pages")
+
+
+def test_the_window_tells_of_damage_its_check_finds(qtbot, clinic: Clinic, db_path: Path,
+                                                     monkeypatch) -> None:
+    """After a window that did not close cleanly, the worker's full check finds an index
+    that disagrees with its table, and the window says so with the way out."""
+    import sqlite3
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from ptdoc.ui.app import start_health_check
+
+    assert dbmod.daily_backup(db_path, TODAY) is not None  # today's backup is made already
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX audit_entity ON audit(at, "
+                 "entity_id)' WHERE name = 'audit_entity'")
+    conn.commit()
+    conn.close()
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: told.append(text))
+    window = MainWindow(clinic.as_("pt"))
+    qtbot.addWidget(window)
+    window.show()
+    start_health_check(window, db_path, unclean_exit=True)
+    qtbot.waitUntil(lambda: bool(told), timeout=10_000)
+    assert "damaged" in told[0] and "audit_entity" in told[0] and "ptdoc restore" in told[0]
+    assert "problem" in window.statusBar().currentMessage()
