@@ -408,6 +408,13 @@ def m011_must_change_password(db: Database) -> None:
     db.execute("ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0")
 
 
+def m012_service_detail(db: Database) -> None:
+    """Each service line that is not exercise says what was done (technique, region,
+    parameters). Lines written before say nothing: they keep an empty text, and notes signed
+    with them still verify (an empty text is not part of what is signed)."""
+    db.execute("ALTER TABLE services ADD COLUMN detail TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
@@ -415,5 +422,6 @@ MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m007_refuse_replace,
                                                 m008_keyed_signatures, m009_unique_npi,
                                                 m010_clinic_setup,
-                                                m011_must_change_password]
+                                                m011_must_change_password,
+                                                m012_service_detail]
 LATEST_VERSION = len(MIGRATIONS)
