@@ -254,6 +254,22 @@ def plan_of_care(episode: Episode | None, day: dt.date, days: int | None) -> str
     return text
 
 
+MAX_DATE_LABELS = 6  # dates under a progression chart on paper: more would overlap
+
+
+def date_ticks(count: int, most: int = MAX_DATE_LABELS) -> list[int]:
+    """The visits whose date is written under a progression chart (paper and screen): evenly
+    thinned to at most ``most``, always the first and the last (today's)."""
+    most = max(2, most)
+    if count <= most:
+        return list(range(count))
+    step = -(-(count - 1) // (most - 1))
+    ticks = list(range(0, count - 1, step))
+    if count - 1 - ticks[-1] <= step / 2:
+        ticks.pop()  # too close to the last one to fit beside it
+    return [*ticks, count - 1]
+
+
 def _progressions(session: Session, histories: Mapping[str, list[dict]]
                   ) -> tuple[Progression, ...]:
     """Exercises that changed since the last visit, with their course so far."""

@@ -32,7 +32,7 @@ from ptdoc.domain import (
     ServiceLine,
 )
 from ptdoc.errors import ValidationError
-from ptdoc.report.note import MAX_DATE_LABELS, date_ticks
+from ptdoc.paper import MAX_DATE_LABELS, date_ticks
 from ptdoc.ui.service_table import ServiceTableModel
 
 GLIDES = "grade III PA glides L4-5, 15 min"

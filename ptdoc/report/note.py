@@ -8,7 +8,7 @@ from reportlab.graphics.shapes import Drawing, Group, String
 from reportlab.lib import colors
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table, TableStyle
 
-from ptdoc.paper import DOES_NOT_VERIFY, FindingText, NoteData, Progression
+from ptdoc.paper import DOES_NOT_VERIFY, FindingText, NoteData, Progression, date_ticks
 from ptdoc.report.base import (
     BOLD,
     FONT,
@@ -86,21 +86,6 @@ def _billing(data: NoteData) -> list[Flowable]:
     flow += [para(line, "small") for line in data.unit_explanation]
     flow += [para(reason, "small") for reason in data.modifier_reasons]
     return flow
-
-
-MAX_DATE_LABELS = 6  # more would overlap at this width, even slanted
-
-
-def date_ticks(count: int) -> list[int]:
-    """The visits whose date is written under the axis: evenly thinned, always the first and
-    the last (today's)."""
-    if count <= MAX_DATE_LABELS:
-        return list(range(count))
-    step = -(-(count - 1) // (MAX_DATE_LABELS - 1))
-    ticks = list(range(0, count - 1, step))
-    if count - 1 - ticks[-1] < step / 2:
-        ticks.pop()  # too close to the last one to fit beside it
-    return [*ticks, count - 1]
 
 
 def _chart(p: Progression) -> Drawing:

@@ -42,8 +42,11 @@ class CodesStep(Step):
                                    QAbstractItemView.EditTrigger.DoubleClicked)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(ServiceTableModel.COL_WHY, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(ServiceTableModel.COL_DESCRIPTION, 260)
-        self.table.setColumnWidth(ServiceTableModel.COL_DETAIL, 280)
+        self.table.setColumnWidth(ServiceTableModel.COL_DESCRIPTION, 220)
+        self.table.setColumnWidth(ServiceTableModel.COL_DETAIL, 250)
+        for narrow in (ServiceTableModel.COL_CODE, ServiceTableModel.COL_MINUTES,
+                       ServiceTableModel.COL_UNITS, ServiceTableModel.COL_MODIFIERS):
+            self.table.setColumnWidth(narrow, 70)
         self.table.setWordWrap(True)
         table_label = QLabel("Billed &codes (type minutes, and what was done on a line that "
                              "is not exercise; units and modifiers are computed):")
