@@ -133,9 +133,12 @@ def _layout_header(header: Header | None, title: str, heading: str
     """Each paragraph with its x and its drop below the header's top; the header's height."""
     width = PAGE[0] - 2 * MARGIN
     left, right, patient = _header_parts(header, title, heading)
-    _w, left_h = left.wrap(width * 0.5 - 6, PAGE[1])
-    _w, right_h = right.wrap(width * 0.5, PAGE[1])
-    placed = [(left, MARGIN, left_h), (right, MARGIN + width * 0.5, right_h)]
+    # The clinic's name takes what it needs, up to half the width; its line gets the rest.
+    name = header.clinic if header is not None else heading
+    split = min(width * 0.5, pdfmetrics.stringWidth(name, BOLD, 11) + 2)
+    _w, left_h = left.wrap(split, PAGE[1])
+    _w, right_h = right.wrap(width - split - 12, PAGE[1])
+    placed = [(left, MARGIN, left_h), (right, MARGIN + split + 12, right_h)]
     height = max(left_h, right_h)
     if patient is not None:
         _w, patient_h = patient.wrap(width, PAGE[1])
