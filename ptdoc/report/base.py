@@ -128,6 +128,7 @@ def _header_parts(header: Header | None, title: str, heading: str
             Paragraph(patient, st["patient"]))
 
 
+@functools.lru_cache(maxsize=256)  # laid out once per document and header, not per page
 def _layout_header(header: Header | None, title: str, heading: str
                    ) -> tuple[list[tuple[Paragraph, float, float]], float]:
     """Each paragraph with its x and its drop below the header's top; the header's height."""
