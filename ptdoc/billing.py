@@ -7,12 +7,12 @@ real choice: every valid allocation is returned, with a default, for the clinici
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
 from ptdoc.catalog import lookup
-from ptdoc.domain import UnitMethod
+from ptdoc.domain import ServiceLine, UnitMethod
 from ptdoc.errors import ValidationError
 
 _ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
@@ -141,3 +141,55 @@ def units_for_session(services: list[tuple[str, int | None]],
         else:
             untimed[code] = (untimed.get(code) or 0) + minutes
     return compute_units(timed, untimed, method)
+
+
+@dataclass(frozen=True)
+class WrongUnits:
+    """A line whose stated units the payer's method does not give."""
+
+    index: int       # the first line of the code that states units
+    code: str
+    stated: int      # the units its lines state together
+    expected: int    # what the method gives (the default choice on a tie)
+
+
+@dataclass(frozen=True)
+class UnitCheck:
+    result: UnitResult
+    billed: dict[str, int]            # per code: the stated units where they are valid,
+    #                                   computed ones for every code that states none
+    wrong: tuple[WrongUnits, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.wrong
+
+
+def check_stated_units(services: Sequence[ServiceLine], method: UnitMethod) -> UnitCheck:
+    """Every line that states units, checked against the payer's method; units computed for
+    the lines that state none (an untimed line without units does not exempt the others).
+
+    The one check of billed units: the rules, the claim, the charges export and the superbill
+    use it. Lines of one code are pooled, as the claim does: the units its lines state add up.
+    A tie the stated units resolve is the clinician's choice and is kept.
+    """
+    result = units_for_session([(s.code, s.minutes) for s in services], method)
+    stated: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for i, line in enumerate(services):
+        if line.units is not None:
+            stated[line.code] = stated.get(line.code, 0) + line.units
+            first.setdefault(line.code, i)
+    fitting = [c for c in result.choices
+               if all(c.get(code, 0) == units for code, units in stated.items())]
+    if fitting:
+        return UnitCheck(result, dict(fitting[0]), ())
+    default = result.choices[0]
+    possible = {code: {c.get(code, 0) for c in result.choices} for code in stated}
+    # A value no valid allocation gives is wrong on its own; otherwise it is the combination
+    # (two codes both taking a tied unit), and each code off the default is named.
+    alone = [code for code, units in stated.items() if units not in possible[code]]
+    named = alone or [code for code, units in stated.items() if units != default.get(code, 0)]
+    wrong = tuple(WrongUnits(first[code], code, stated[code], default.get(code, 0))
+                  for code in sorted(named, key=first.__getitem__))
+    return UnitCheck(result, dict(default), wrong)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ptdoc.billing import UnitResult, units_for_session
+from ptdoc.billing import UnitCheck, UnitResult, check_stated_units
 from ptdoc.catalog import lookup
 from ptdoc.domain import Credential, DeliveryMode, Provider, ServiceLine, Session
 from ptdoc.rule_context import RuleContext
@@ -41,19 +41,9 @@ class Claim:
     chosen: dict[str, int]   # the allocation used: the session's own when valid, else default
 
 
-def session_units(ctx: RuleContext) -> UnitResult:
-    return units_for_session([(s.code, s.minutes) for s in ctx.session.services],
-                             ctx.unit_method)
-
-
-def chosen_allocation(ctx: RuleContext, result: UnitResult) -> dict[str, int] | None:
-    """The session's units when they form a valid allocation (a tie the clinician chose)."""
-    if any(s.units is None for s in ctx.session.services):
-        return None
-    mine: dict[str, int] = {}
-    for line in ctx.session.services:
-        mine[line.code] = mine.get(line.code, 0) + (line.units or 0)
-    return mine if mine in result.choices else None
+def unit_check(ctx: RuleContext) -> UnitCheck:
+    """The session's stated units against its payer's method (``billing.check_stated_units``)."""
+    return check_stated_units(ctx.session.services, ctx.unit_method)
 
 
 def pta_share(ctx: RuleContext, code: str) -> tuple[int, int]:
@@ -139,8 +129,8 @@ def apply_claim(session: Session, claim: Claim) -> Session:
 
 
 def build_claim(ctx: RuleContext) -> Claim:
-    result = session_units(ctx)
-    chosen = chosen_allocation(ctx, result) or result.choices[0]
+    check = unit_check(ctx)
+    result, chosen = check.result, check.billed
     lines = []
     seen: set[str] = set()
     for service in ctx.session.services:

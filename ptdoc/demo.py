@@ -108,6 +108,7 @@ class Condition:
     exercises: tuple[str, ...]
     other_code: str  # the second timed service of a visit
     goals: tuple[str, ...]
+    other_detail: str  # what was done under other_code, as the note says it
 
 
 CONDITIONS = [
@@ -115,52 +116,62 @@ CONDITIONS = [
               ("Quad sets", "Straight leg raise", "Long arc quads", "Sit to stand",
                "Step ups, forward", "Mini squats", "Heel raises", "Recumbent bike"), "97140",
               ("Ascend and descend 12 stairs with one rail and no knee pain above 3/10",
-               "Walk 20 minutes in the community without a rest")),
+               "Walk 20 minutes in the community without a rest"),
+              "grade III tibiofemoral and patellar mobilizations, right knee"),
     Condition(("Z47.1", "Z96.651"), Side.RIGHT,
               ("Heel slides", "Quad sets", "Short arc quads", "Straight leg raise",
                "Sit to stand", "Knee extension stretch (prone hang)", "Recumbent bike",
                "Terminal knee extension"), "97530",
               ("Knee flexion to 110 degrees for stairs and car transfers",
-               "Walk without an assistive device on level surfaces")),
+               "Walk without an assistive device on level surfaces"),
+              "car transfer and stair practice with a rail, right knee"),
     Condition(("M75.41",), Side.RIGHT,
               ("Pendulums", "Scapular retraction", "Rows with band", "External rotation with band",
                "Serratus wall slides", "Scaption", "Sleeper stretch", "Prone Y raises"), "97140",
               ("Reach an overhead shelf with the right arm without pain",
-               "Sleep through the night without shoulder pain")),
+               "Sleep through the night without shoulder pain"),
+              "grade III posterior glenohumeral glides, soft tissue mobilization, right "
+              "shoulder"),
     Condition(("M54.50",), Side.NOT_APPLICABLE,
               ("Pelvic tilts", "Abdominal bracing", "Dead bug", "Bird dog", "Glute bridges",
                "Cat-camel", "Front plank", "Lower trunk rotation"), "97530",
               ("Lift a 20 lb grocery bag from floor to counter with correct mechanics",
-               "Sit for 60 minutes at work with pain no higher than 2/10")),
+               "Sit for 60 minutes at work with pain no higher than 2/10"),
+              "floor-to-counter lifting practice, 10 lb box, hip hinge with cues"),
     Condition(("S83.511D",), Side.RIGHT,
               ("Terminal knee extension", "Single-leg stance", "Step downs, eccentric",
                "Lateral lunges", "Leg press", "Hamstring curls, machine", "BOSU squats",
                "Monster walks"), "97112",
               ("Single-leg hop test at 85% of the uninvolved side",
-               "Return to recreational soccer practice")),
+               "Return to recreational soccer practice"),
+              "single-leg balance on foam with perturbations, right leg"),
     Condition(("S93.401D",), Side.RIGHT,
               ("Ankle alphabet", "Ankle 4-way with band", "Heel raises", "Single-leg stance",
                "Foam pad balance", "Calf stretch, gastrocnemius", "Towel scrunches",
                "Single-leg heel raises"), "97112",
               ("Stand on the right leg 30 seconds on foam", "Walk on uneven ground without "
-                                                           "giving way")),
+                                                           "giving way"),
+              "proprioceptive training on wobble board, right ankle"),
     Condition(("S42.201D",), Side.RIGHT,
               ("Pendulums", "Shoulder flexion AAROM with wand", "Table slides", "Pulley flexion",
                "Isometric external rotation", "Wall walks", "Grip strengthening",
                "Scapular retraction"), "97140",
               ("Shoulder flexion to 140 degrees to comb hair", "Dress the upper body "
-                                                               "independently")),
+                                                               "independently"),
+              "grade II glenohumeral glides and scar mobilization, right shoulder"),
     Condition(("M48.061", "M62.81"), Side.NOT_APPLICABLE,
               ("Pelvic tilts", "Single knee to chest", "Seated marching", "Sit to stand",
                "NuStep", "Standing hip abduction", "Heel raises", "Glute bridges"), "97116",
               ("Walk 500 feet with a cane without neurogenic symptoms", "Stand 15 minutes to "
-                                                                         "cook a meal")),
+                                                                         "cook a meal"),
+              "gait training with a cane, 300 ft level surfaces and curb"),
     Condition(("M54.2",), Side.NOT_APPLICABLE,
               ("Chin tucks", "Deep neck flexor endurance", "Upper trapezius stretch",
                "Scapular retraction", "Rows with band", "Open books",
                "Thoracic extension over foam roll", "Levator scapulae stretch"), "97140",
               ("Turn the head fully to check traffic while driving",
-               "Work at the computer 2 hours with neck pain no higher than 2/10")),
+               "Work at the computer 2 hours with neck pain no higher than 2/10"),
+              "grade III central PA glides C5-7 and suboccipital release"),
 ]
 
 RESPONSES = ["tolerated well, no increase in symptoms", "mild quadriceps fatigue by the last set",
@@ -287,16 +298,21 @@ class _PatientBuilder:
         provider = Provider.PTA if by_pta else Provider.PT
         exercises = self._exercises(number, provider, 2 if number == 1 else rng.randint(4, 6))
         ex_minutes = sum(e.minutes or 0 for e in exercises)
-        services = [("97110", ex_minutes)]
+        services = [ServiceLine("97110", ex_minutes)]
         if note_type == NoteType.EVALUATION:
-            services.insert(0, (rng.choice(["97161", "97162", "97163"]), None))
+            services.insert(0, ServiceLine(rng.choice(["97161", "97162", "97163"]), None,
+                                           detail="history, systems review, tests and "
+                                                  "measures; plan of care written"))
         else:
-            services.append((self.condition.other_code, rng.choice([8, 10, 12, 15])))
+            other = rng.choice([8, 10, 12, 15])
+            services.append(ServiceLine(self.condition.other_code, other,
+                                        detail=f"{self.condition.other_detail}, {other} min"))
         if payer.profile == PayerProfile.COMMERCIAL and number % 4 == 2:
-            services.append(("97010", 10))
-        lines = tuple(ServiceLine(code, minutes) for code, minutes in services)
+            services.append(ServiceLine("97010", 10, detail="moist heat pack after exercise, "
+                                                            "10 min"))
+        lines = tuple(services)
         eval_minutes = 30 if note_type == NoteType.EVALUATION else 0
-        total = sum(m or 0 for _, m in services) + eval_minutes
+        total = sum(line.minutes or 0 for line in services) + eval_minutes
         slot = dt.time(8 + (self.index % 9), 0 if self.index % 2 else 30)
         time_out = (dt.datetime.combine(dos, slot) + dt.timedelta(minutes=total + 10)).time()
         session = replace(

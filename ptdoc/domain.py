@@ -425,18 +425,24 @@ class ExerciseEntry(_Validated):
 
 @dataclass(frozen=True)
 class ServiceLine(_Validated):
-    """A billed (or documented-but-not-billed) code with its minutes and chosen units."""
+    """A billed (or documented-but-not-billed) code with its minutes and chosen units.
+
+    ``detail`` says what was done on a line that is not exercise (the flowsheet says that for
+    exercise): technique, region and parameters, so the note identifies each intervention.
+    """
 
     code: str
     minutes: int | None = None
     units: int | None = None
     modifiers: tuple[str, ...] = ()
+    detail: str = ""
 
     def _check(self, check: f.Checker) -> None:
         if not f.CODE_PATTERN.match(self.code or ""):
             check.add("code", f"Code must be a CPT/HCPCS code such as 97110 (got '{self.code}')")
         check.number("minutes", self.minutes, f.MINUTES)
         check.number("units", self.units, f.Range("Units", 0, 32))
+        check.text("detail", "What was done", self.detail)
         for i, mod in enumerate(self.modifiers):
             if not isinstance(mod, str) or not f.MODIFIER_PATTERN.match(mod):
                 check.add(f"modifiers[{i}]", f"Modifier must be two letters or digits such as "

@@ -97,6 +97,10 @@ def _session_plain(doc: SessionDocument) -> dict[str, Any]:
         plain["signature"]["signer"] = doc.username(plain["signature"]["signer"])
     plain["addenda"] = [dict(_strip(a, _ADDENDUM_SKIP), author=doc.username(a["author"]))
                         for a in plain["addenda"]]
+    # A line's "what was done" is written only when there is one: notes signed before lines
+    # had it rebuild the content they signed, and older ptdoc versions read the file.
+    plain["services"] = [_strip(line, ("detail",)) if not line["detail"] else line
+                         for line in plain["services"]]
     return plain
 
 

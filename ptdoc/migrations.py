@@ -425,6 +425,13 @@ def m012_draft_flags(db: Database) -> None:
                "last_name COLLATE NOCASE)")
 
 
+def m013_service_detail(db: Database) -> None:
+    """Each service line that is not exercise says what was done (technique, region,
+    parameters). Lines written before say nothing: they keep an empty text, and notes signed
+    with them still verify (an empty text is not part of what is signed)."""
+    db.execute("ALTER TABLE services ADD COLUMN detail TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
@@ -433,5 +440,6 @@ MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m008_keyed_signatures, m009_unique_npi,
                                                 m010_clinic_setup,
                                                 m011_must_change_password,
-                                                m012_draft_flags]
+                                                m012_draft_flags,
+                                                m013_service_detail]
 LATEST_VERSION = len(MIGRATIONS)

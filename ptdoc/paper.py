@@ -23,6 +23,7 @@ from ptdoc.charges import (
 )
 from ptdoc.clock import stamp
 from ptdoc.domain import (
+    Acknowledgement,
     Clinic,
     Episode,
     ExerciseChange,
@@ -35,7 +36,7 @@ from ptdoc.domain import (
 )
 from ptdoc.review import Review
 from ptdoc.rule_context import CodeSet
-from ptdoc.rules import Severity
+from ptdoc.rules import Finding, Severity
 from ptdoc.signature_check import DOES_NOT_VERIFY
 
 
@@ -79,6 +80,17 @@ class Progression:
     exercise: str
     # date, load, reps, hold (s), duration (min)
     points: tuple[tuple[str, float | None, float | None, float | None, float | None], ...]
+    load_unit: str = ""
+
+
+@dataclass(frozen=True)
+class FindingText:
+    """A finding as a reviewer reads it: plain sentences, no internal code."""
+
+    label: str     # "Blocks signing", "Warning", "Warning accepted"
+    message: str
+    basis: str     # the manual or data it rests on
+    then: str      # how to fix it, or the clinician's reason for accepting it
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,9 @@ class NoteData:
     plan_of_care: str
     supervision: str
     exercises: tuple[ExerciseRow, ...]
-    other_services: tuple[tuple[str, str, str], ...]   # code, description, minutes
+    other_services: tuple[tuple[str, str, str, str], ...]  # code, description, what was
+    #                                                        done, minutes
+    time_in_out: str
     patient_response: str
     assessment: str
     home_program: str
@@ -99,8 +113,8 @@ class NoteData:
     unit_explanation: tuple[str, ...]
     total_timed_minutes: int
     total_treatment_minutes: str
-    acknowledged: tuple[tuple[str, str, str], ...]      # code, message, reason
-    open_findings: tuple[tuple[str, str, str], ...]     # severity, code, message
+    acknowledged: tuple[FindingText, ...]
+    open_findings: tuple[FindingText, ...]
     signature: str
     content_hash: str
     signature_problem: str                              # "SIGNATURE DOES NOT VERIFY: why"
@@ -293,6 +307,22 @@ def plan_of_care(episode: Episode | None, day: dt.date, days: int | None) -> str
     return text
 
 
+MAX_DATE_LABELS = 6  # dates under a progression chart on paper: more would overlap
+
+
+def date_ticks(count: int, most: int = MAX_DATE_LABELS) -> list[int]:
+    """The visits whose date is written under a progression chart (paper and screen): evenly
+    thinned to at most ``most``, always the first and the last (today's)."""
+    most = max(2, most)
+    if count <= most:
+        return list(range(count))
+    step = -(-(count - 1) // (most - 1))
+    ticks = list(range(0, count - 1, step))
+    if count - 1 - ticks[-1] <= step / 2:
+        ticks.pop()  # too close to the last one to fit beside it
+    return [*ticks, count - 1]
+
+
 def _progressions(session: Session, histories: Mapping[str, list[dict]]
                   ) -> tuple[Progression, ...]:
     """Exercises that changed since the last visit, with their course so far."""
@@ -306,15 +336,50 @@ def _progressions(session: Session, histories: Mapping[str, list[dict]]
 
         def num(v: object) -> float | None:
             return None if v is None else float(Decimal(str(v)))
+        units = [r["load_unit"] for r in rows if r.get("load_unit")]
         out.append(Progression(e.name, tuple((str(r["date"]), num(r["load"]), num(r["reps"]),
                                               num(r["hold_seconds"]),
-                                              num(r["duration_minutes"])) for r in rows)))
+                                              num(r["duration_minutes"])) for r in rows),
+                               units[-1] if units else ""))
     return tuple(out)
 
 
 def billing_rows(review: Review) -> tuple[BillingRow, ...]:
     return tuple(BillingRow(line.code, line.description, _text(line.minutes), line.units,
                             " ".join(line.modifier_codes)) for line in review.claim.lines)
+
+
+def time_in_out(session: Session) -> str:
+    """Clock times as documented; Medicare does not require them, so absent is said plainly."""
+    if session.time_in is None and session.time_out is None:
+        return "Time in and time out not recorded."
+    text = (f"Time in {session.time_in:%H:%M}" if session.time_in else "Time in not recorded")
+    text += (f", time out {session.time_out:%H:%M}" if session.time_out
+             else ", time out not recorded")
+    if session.time_in and session.time_out:
+        text += f" ({session.visit_minutes} minutes)"
+    return text + "."
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?)" else text + "."
+
+
+def finding_text(f: Finding) -> FindingText:
+    label = "Blocks signing" if f.severity == Severity.BLOCKER else "Warning"
+    return FindingText(label, _sentence(f.message), _sentence(f.source), _sentence(f.fix))
+
+
+def acknowledged_text(a: Acknowledgement, findings: Mapping[tuple[str, str], Finding]
+                      ) -> FindingText:
+    found = findings.get((a.code, a.field))
+    # A warning a later rule no longer raises keeps its reason, named in words.
+    message = found.message if found else \
+        f"A {a.code.replace('_', ' ').lower()} warning, no longer raised."
+    return FindingText("Warning accepted", _sentence(message),
+                       _sentence(found.source) if found else "",
+                       _sentence(f"The clinician accepted it because: {a.reason}"))
 
 
 def note_data(session: Session, facts: NoteFacts) -> NoteData:
@@ -324,15 +389,17 @@ def note_data(session: Session, facts: NoteFacts) -> NoteData:
                        or "") for code in session.diagnoses)
     exercise_codes = {e.code for e in session.exercises}
     others = tuple((s.code, (lookup(s.code).description if lookup(s.code) else ""),
-                    _text(s.minutes)) for s in session.services if s.code not in exercise_codes)
+                    s.detail, _text(s.minutes))
+                   for s in session.services if s.code not in exercise_codes)
     reasons = tuple(f"{line.code} {m.modifier}: {m.reason}" for line in review.claim.lines
                     for m in line.modifiers)
-    messages = {(f.code, f.field): f.message for f in review.findings}
-    acknowledged = tuple((a.code, messages.get((a.code, a.field), a.field), a.reason)
-                         for a in session.acknowledgements)
-    # A signed note lists only what says its signature does not verify.
-    open_findings = tuple((f.severity.value, f.code, f.message) for f in review.findings
-                          if f.severity != Severity.INFO and (
+    by_key = {(f.code, f.field): f for f in review.findings}
+    acknowledged = tuple(acknowledged_text(a, by_key) for a in session.acknowledgements)
+    # A signed note lists only what says its signature does not verify; an accepted warning
+    # is listed once, with its reason.
+    open_findings = tuple(finding_text(f) for f in review.findings
+                          if f.severity != Severity.INFO
+                          and (f.code, f.field) not in review.acknowledged and (
                               session.status != SessionStatus.SIGNED or
                               f.code == signature_check.FINDING_CODE))
     sig = session.signature
@@ -351,6 +418,7 @@ def note_data(session: Session, facts: NoteFacts) -> NoteData:
                                   facts.treatment_days_since_progress_report),
         supervision=supervision_statement(session, facts.users),
         exercises=tuple(exercise_row(e) for e in session.exercises), other_services=others,
+        time_in_out=time_in_out(session),
         patient_response=session.patient_response, assessment=session.assessment,
         home_program=session.home_program, billing=billing_rows(review),
         modifier_reasons=reasons, unit_explanation=review.claim.units.explanation,

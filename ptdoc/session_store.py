@@ -109,10 +109,10 @@ class SessionRepository:
             rows.append([session.id, i, *(plain[n] for n in _EXERCISE_FIELDS)])
         self.db.conn.executemany(ex_sql, rows)
         self.db.conn.executemany(
-            "INSERT INTO services (session_id, position, code, minutes, units, modifiers) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [[session.id, i, s.code, s.minutes, s.units, json.dumps(list(s.modifiers))]
-             for i, s in enumerate(session.services)])
+            "INSERT INTO services (session_id, position, code, minutes, units, modifiers, "
+            "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [[session.id, i, s.code, s.minutes, s.units, json.dumps(list(s.modifiers)),
+              s.detail] for i, s in enumerate(session.services)])
 
     @contextlib.contextmanager
     def durable(self) -> Iterator[None]:
@@ -197,7 +197,7 @@ class SessionRepository:
             plain["cues"] = json.loads(plain["cues"])
             exercises.append(plain)
         services = [dict(r, modifiers=json.loads(r["modifiers"])) for r in self.db.query(
-            "SELECT code, minutes, units, modifiers FROM services WHERE session_id = ? "
+            "SELECT code, minutes, units, modifiers, detail FROM services WHERE session_id = ? "
             "ORDER BY position", [sid])]
         addenda = list(self.db.query(
             "SELECT id, kind, author_id AS author, author_name, created_at, reason, text "

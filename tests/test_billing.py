@@ -4,8 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ptdoc.billing import cms_total_units, compute_units, units_for_session
-from ptdoc.domain import UnitMethod
+from ptdoc.billing import (
+    check_stated_units,
+    cms_total_units,
+    compute_units,
+    units_for_session,
+)
+from ptdoc.domain import ServiceLine, UnitMethod
 from ptdoc.errors import ValidationError
 
 
@@ -83,3 +88,33 @@ def test_per_code_never_pools(minutes: dict) -> None:
         alone = compute_units({line.code: line.minutes}, [], UnitMethod.PER_CODE)
         assert line.units == alone.total_units
     assert len(result.choices) == 1
+
+
+def test_an_untimed_line_without_units_does_not_hide_over_billed_timed_lines() -> None:
+    lines = [ServiceLine("97110", 23, 4), ServiceLine("97010", 10, None),
+             ServiceLine("97140", 7, None)]
+    check = check_stated_units(lines, UnitMethod.CMS)
+    assert [(w.index, w.code, w.stated, w.expected) for w in check.wrong] == [
+        (0, "97110", 4, 2)]
+    # The lines that state no units get the method's; the wrong one is billed as computed.
+    assert check.billed == {"97110": 2, "97140": 0, "97010": 1}
+
+
+def test_stated_units_that_fit_are_kept_and_the_rest_computed() -> None:
+    tie = [ServiceLine("97112", 7, 0), ServiceLine("97110", 7, None),
+           ServiceLine("97140", 7, 1)]
+    check = check_stated_units(tie, UnitMethod.CMS)
+    assert check.ok and check.billed == {"97112": 0, "97110": 0, "97140": 1}
+    both = [ServiceLine("97112", 7, 1), ServiceLine("97110", 7, None),
+            ServiceLine("97140", 7, 1)]
+    wrong = check_stated_units(both, UnitMethod.CMS).wrong
+    assert wrong and {w.code for w in wrong} <= {"97112", "97140"}
+    assert check_stated_units([ServiceLine("97110", 33, None), ServiceLine("97140", 7, None)],
+                              UnitMethod.CMS).ok
+
+
+def test_stated_units_are_checked_by_the_payers_method() -> None:
+    lines = [ServiceLine("97110", 33, 2), ServiceLine("97140", 7, 1)]
+    assert check_stated_units(lines, UnitMethod.CMS).ok
+    per_code = check_stated_units(lines, UnitMethod.PER_CODE)
+    assert [(w.code, w.stated, w.expected) for w in per_code.wrong] == [("97140", 1, 0)]

@@ -312,6 +312,40 @@ def test_check_a_session_and_a_file(demo_db: Path, tmp_path: Path) -> None:
     assert ptdoc("check").returncode == 2
 
 
+def test_check_judges_stated_units_when_another_line_states_none(demo_db: Path,
+                                                                   tmp_path: Path) -> None:
+    signed = json.loads(as_user("mchen", "sessions", "--db", str(demo_db), "--status",
+                                "signed", "--json").stdout)
+    note = tmp_path / "note.json"
+    as_user("mchen", "--db", str(demo_db), "session", "export", str(signed[-1]["id"]), "-o",
+            str(note))
+    doc = json.loads(note.read_text())
+    session = doc["session"]
+    session.update(signature=None, addenda=[], status="draft")
+    line = next(i for i, s in enumerate(session["services"]) if s["code"] == "97110")
+    right = session["services"][line]["units"]
+    session["services"][line]["units"] = right + 3
+    # An untimed modality with no units stated: before, it made the whole check step aside.
+    session["services"].append({"code": "97018", "minutes": 5, "units": None,
+                                "modifiers": []})
+    session["total_treatment_minutes"] += 5
+    over = tmp_path / "over.json"
+    over.write_text(json.dumps(doc))
+    result = ptdoc("check", str(over), "--json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    wrong = [f for f in data["findings"] if f["code"] == "UNITS_MINUTES_MISMATCH"]
+    assert [f["field"] for f in wrong] == [f"services[{line}].units"]
+    assert f"97110 bills {right + 3} units" in wrong[0]["message"]
+    billed = {row["code"]: row["units"] for row in data["lines"]}
+    assert billed["97110"] == right and billed["97018"] == 1
+
+    session["services"][line]["units"] = right
+    over.write_text(json.dumps(doc))
+    data = json.loads(ptdoc("check", str(over), "--json").stdout)
+    assert "UNITS_MINUTES_MISMATCH" not in {f["code"] for f in data["findings"]}
+
+
 def test_payer_rules_and_fee_schedule_are_clinic_editable(demo_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "edit.sqlite3"
     assert as_user("admin", "--db", str(demo_db), "backup", str(db)).returncode == 0

@@ -134,6 +134,12 @@ CASES: dict[str, tuple[Callable, Callable]] = {
     "SKILLED_CONTENT_MISSING": (same, lambda ctx: replace(ctx, session=replace(
         ctx.session, assessment="", exercises=tuple(
             replace(e, cues=()) for e in ctx.session.exercises)))),
+    "ASSESSMENT_MISSING": (same, with_session(assessment=" ")),
+    "INTERVENTION_UNDESCRIBED": (
+        with_services(ServiceLine("97110", 23, 2, GP),
+                      ServiceLine("97140", 8, 1, GP, "grade III PA glides L4-5"), total=35),
+        with_services(ServiceLine("97110", 23, 2, GP), ServiceLine("97140", 8, 1, GP),
+                      total=35)),
     "DIAGNOSIS_MISSING": (same, with_session(diagnoses=())),
     "DIAGNOSIS_INVALID": (same, with_session(diagnoses=("M17.99",))),
     "DIAGNOSIS_NOT_BILLABLE": (same, with_session(diagnoses=("M17",))),

@@ -114,26 +114,71 @@ class SetDraft(Flowable):
         self.canv._ptdoc_draft = self.draft  # read by the page-end callback
 
 
+HEADER_TOP = 14       # above the top margin line, where the header begins
+HEADER_SPACE = 14     # between the header's rule and the body
+
+
+@functools.cache
+def _header_styles() -> dict[str, ParagraphStyle]:
+    register_fonts()
+    return {
+        "clinic": ParagraphStyle("hclinic", fontName=BOLD, fontSize=11, leading=13),
+        "line": ParagraphStyle("hline", fontName=FONT, fontSize=7.5, leading=9,
+                               alignment=TA_RIGHT),
+        "patient": ParagraphStyle("hpatient", fontName=FONT, fontSize=8, leading=10.5),
+        "footer": ParagraphStyle("footer", fontName=FONT, fontSize=7, leading=8.5,
+                                 textColor=colors.HexColor("#444444")),
+    }
+
+
+def _header_parts(header: Header | None, title: str, heading: str
+                  ) -> tuple[Paragraph, Paragraph, Paragraph | None]:
+    """The header as paragraphs that wrap: no field is ever cut at the page's edge."""
+    st = _header_styles()
+    if header is None:
+        return Paragraph(esc(heading), st["clinic"]), Paragraph(esc(title), st["line"]), None
+    patient = (f"<font name='{BOLD}' size='9'>{esc(header.patient)}</font>  "
+               f"DOB {esc(header.date_of_birth)} · MRN {esc(header.mrn)} · "
+               f"Date of service {esc(header.date_of_service)} · {esc(header.payer)}")
+    return (Paragraph(esc(header.clinic), st["clinic"]),
+            Paragraph(esc(header.clinic_line), st["line"]),
+            Paragraph(patient, st["patient"]))
+
+
+@functools.lru_cache(maxsize=256)  # laid out once per document and header, not per page
+def _layout_header(header: Header | None, title: str, heading: str
+                   ) -> tuple[list[tuple[Paragraph, float, float]], float]:
+    """Each paragraph with its x and its drop below the header's top; the header's height."""
+    width = PAGE[0] - 2 * MARGIN
+    left, right, patient = _header_parts(header, title, heading)
+    # The clinic's name takes what it needs, up to half the width; its line gets the rest.
+    name = header.clinic if header is not None else heading
+    split = min(width * 0.5, pdfmetrics.stringWidth(name, BOLD, 11) + 2)
+    _w, left_h = left.wrap(split, PAGE[1])
+    _w, right_h = right.wrap(width - split - 12, PAGE[1])
+    placed = [(left, MARGIN, left_h), (right, MARGIN + split + 12, right_h)]
+    height = max(left_h, right_h)
+    if patient is not None:
+        _w, patient_h = patient.wrap(width, PAGE[1])
+        height += 3 + patient_h
+        placed.append((patient, MARGIN, height))
+    return placed, height + 4
+
+
+def header_height(header: Header | None, title: str = "", heading: str = "ptdoc") -> float:
+    return _layout_header(header, title, heading)[1]
+
+
 def draw_header(canv: rl_canvas.Canvas, header: Header | None, title: str,
                 heading: str) -> None:
     width, height = PAGE
-    y = height - MARGIN + 4
-    canv.setFont(BOLD, 11)
-    canv.drawString(MARGIN, y, header.clinic if header else heading)
-    canv.setFont(FONT, 7.5)
-    if header is not None:
-        canv.drawRightString(width - MARGIN, y, header.clinic_line)
-        canv.setFont(BOLD, 9)
-        canv.drawString(MARGIN, y - 15, header.patient)
-        canv.setFont(FONT, 8)
-        canv.drawString(MARGIN + 4 + canv.stringWidth(header.patient, BOLD, 9), y - 15,
-                        f"  DOB {header.date_of_birth} · MRN {header.mrn} · "
-                        f"Date of service {header.date_of_service} · {header.payer}")
-    else:
-        canv.drawRightString(width - MARGIN, y, title)
+    top = height - MARGIN + HEADER_TOP
+    placed, total = _layout_header(header, title, heading)
+    for paragraph, x, drop in placed:
+        paragraph.drawOn(canv, x, top - drop)
     canv.setStrokeColor(colors.HexColor("#1f3a5f"))
     canv.setLineWidth(0.8)
-    canv.line(MARGIN, y - 22, width - MARGIN, y - 22)
+    canv.line(MARGIN, top - total, width - MARGIN, top - total)
 
 
 def draw_watermark(canv: rl_canvas.Canvas, text: str = WATERMARK) -> None:
@@ -166,7 +211,10 @@ class NumberedCanvas(rl_canvas.Canvas):
             width, _height = PAGE
             self.setFont(FONT, 7)
             self.setFillColor(colors.HexColor("#444444"))
-            self.drawString(MARGIN, MARGIN - 22, self._footer)
+            # Wraps upward from the last line, beside the page number, like the header.
+            footer = Paragraph(esc(self._footer), _header_styles()["footer"])
+            footer.wrap(width - 2 * MARGIN - 70, MARGIN)
+            footer.drawOn(self, MARGIN, MARGIN - 24)
             self.drawRightString(width - MARGIN, MARGIN - 22, f"Page {number} of {total}")
             super().showPage()
         super().save()
@@ -188,11 +236,17 @@ def build(story: list[Flowable], *, title: str, footer: str, header: Header | No
     parts carry their own, such as summaries two to a page)."""
     register_fonts()
     out = io.BytesIO()
+    # The body starts below the tallest header of the document: a long name or member ID
+    # wraps onto another header line and the body moves down, never under it.
+    headers = [header] + [f.header for f in story if isinstance(f, SetHeader)]
+    top = max(TOP, MARGIN - HEADER_TOP + HEADER_SPACE
+              + max(header_height(h, title, heading) for h in headers))
     doc = BaseDocTemplate(out, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
-                          topMargin=TOP, bottomMargin=BOTTOM, title=title, author=author,
+                          topMargin=top, bottomMargin=BOTTOM, title=title, author=author,
                           invariant=1)
+    body = (MARGIN, BOTTOM, PAGE[0] - 2 * MARGIN, PAGE[1] - top - BOTTOM)
     boxes = [Frame(*box, id=f"body{i}", leftPadding=0, rightPadding=0, topPadding=0,
-                   bottomPadding=0) for i, box in enumerate(frames or [BODY])]
+                   bottomPadding=0) for i, box in enumerate(frames or [body])]
 
     def page_start(canv: rl_canvas.Canvas, _doc: BaseDocTemplate) -> None:
         if draft:

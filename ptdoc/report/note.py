@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing, Group, String
 from reportlab.lib import colors
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Spacer, Table, TableStyle
 
-from ptdoc.paper import DOES_NOT_VERIFY, NoteData, Progression
+from ptdoc.paper import DOES_NOT_VERIFY, FindingText, NoteData, Progression, date_ticks
 from ptdoc.report.base import (
     BOLD,
     FONT,
@@ -89,48 +89,70 @@ def _billing(data: NoteData) -> list[Flowable]:
 
 
 def _chart(p: Progression) -> Drawing:
-    """Load, reps and hold across visits, each scaled to its own maximum."""
-    drawing = Drawing(WIDTH / 2 - 10, 110)
-    drawing.add(String(0, 98, p.exercise, fontName=BOLD, fontSize=8))
+    """Load, reps, hold and minutes across visits, each as a percentage of its own highest
+    value (the legend gives each highest value with its unit)."""
+    drawing = Drawing(WIDTH / 2 - 10, 138)
+    drawing.add(String(0, 128, p.exercise, fontName=BOLD, fontSize=8))
     plot = LinePlot()
-    plot.x, plot.y, plot.width, plot.height = 28, 20, WIDTH / 2 - 120, 68
+    plot.x, plot.y, plot.width, plot.height = 34, 40, WIDTH / 2 - 130, 76
     series, names = [], []
     palette = [colors.HexColor("#1f77b4"), colors.HexColor("#d62728"),
                colors.HexColor("#2ca02c"), colors.HexColor("#9467bd")]
+    units = {"load": f" {p.load_unit}" if p.load_unit else "", "reps": "", "hold": " s",
+             "minutes": " min"}
     for index, label in ((1, "load"), (2, "reps"), (3, "hold"), (4, "minutes")):
         values = [pt[index] for pt in p.points]
         peak = max((v for v in values if v is not None), default=None)
         if not peak:
             continue
         series.append([(i, v / peak * 100) for i, v in enumerate(values) if v is not None])
-        names.append(f"{label} (max {peak:g})")
+        names.append(f"{label} (max {peak:g}{units[label]})")
     if not series:
         return drawing
     plot.data = series
     for i in range(len(series)):
         plot.lines[i].strokeColor = palette[i]
         plot.lines[i].strokeWidth = 1.2
+    ticks = date_ticks(len(p.points))
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = 0, max(1, len(p.points) - 1)
-    plot.xValueAxis.valueSteps = list(range(len(p.points)))
+    plot.xValueAxis.valueSteps = ticks
     plot.xValueAxis.labelTextFormat = lambda i: p.points[int(i)][0][5:] \
         if 0 <= int(i) < len(p.points) else ""
-    plot.xValueAxis.labels.fontName = FONT
-    plot.xValueAxis.labels.fontSize = 6
+    labels = plot.xValueAxis.labels
+    labels.fontName, labels.fontSize = FONT, 6
+    labels.angle, labels.boxAnchor, labels.dy = 35, "ne", -2
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = 0, 100
+    plot.yValueAxis.valueSteps = [0, 25, 50, 75, 100]
     plot.yValueAxis.labels.fontName = FONT
     plot.yValueAxis.labels.fontSize = 6
     plot.yValueAxis.labelTextFormat = "%d%%"
     drawing.add(plot)
+    drawing.add(String(plot.x + plot.width / 2, 2, "Visit date (month-day)", fontName=FONT,
+                       fontSize=6.5, textAnchor="middle"))
+    y_title = String(0, 0, "% of its highest value", fontName=FONT, fontSize=6.5,
+                     textAnchor="middle")
+    y_axis = Group(y_title)
+    y_axis.translate(7, plot.y + plot.height / 2)
+    y_axis.rotate(90)
+    drawing.add(y_axis)
     legend = Legend()
-    legend.x, legend.y = WIDTH / 2 - 88, 80
+    legend.x, legend.y = WIDTH / 2 - 92, 112
     legend.fontName, legend.fontSize = FONT, 6.5
     legend.colorNamePairs = list(zip(palette, names, strict=False))
     drawing.add(legend)
     return drawing
 
 
-def _section(title: str, body: list[Flowable]) -> list[Flowable]:
-    return [CondPageBreak(60), para(title, "h2"), *body]
+def _finding(f: FindingText, style: str) -> Flowable:
+    """Sentences, not codes: what is wrong, what it rests on, then the fix or the reason."""
+    basis = f" <i>Basis:</i> {esc(f.basis)}" if f.basis else ""
+    return para(f"<b>{esc(f.label)}.</b> {esc(f.message)} {esc(f.then)}{basis}", style,
+                markup=True)
+
+
+def _section(title: str, body: list[Flowable], room: float = 60) -> list[Flowable]:
+    """A heading never ends a page: it moves on with ``room`` points of what follows."""
+    return [CondPageBreak(room), para(title, "h2"), *body]
 
 
 def note_story(data: NoteData) -> list[Flowable]:
@@ -143,17 +165,22 @@ def note_story(data: NoteData) -> list[Flowable]:
                           "bill or release it as signed.", "warn"))
     diagnoses = [para(f"<b>{esc(code)}</b> {esc(text)}", markup=True)
                  for code, text in data.diagnoses] or [para("No diagnosis recorded.")]
+    story += _section("Visit", [para(data.time_in_out)])
     story += _section("Diagnoses", diagnoses)
     story += _section("Plan of care", [para(data.plan_of_care)])
     story += _section("Supervision", [para(data.supervision)])
     story += _section("Therapeutic exercise flowsheet", _exercises(data))
     if data.other_services:
-        rows: list[list] = [_heading_row(["Code", "Intervention or modality", "Minutes"])]
-        rows += [[para(c, "cell"), para(d, "cell"), para(m, "cell")]
-                 for c, d, m in data.other_services]
+        rows: list[list] = [_heading_row(["Code", "Intervention or modality", "What was done",
+                                          "Minutes"])]
+        rows += [[para(c, "cell"), para(d, "cell"), para(done or "Not described.", "cell"),
+                  para(m, "cell")] for c, d, done, m in data.other_services]
         story += _section("Other interventions and modalities",
-                          [_table(rows, [WIDTH * 0.1, WIDTH * 0.75, WIDTH * 0.15])])
-    story += _section("Patient response", [para(data.patient_response or "Not recorded.")])
+                          [_table(rows, [WIDTH * w for w in (0.09, 0.33, 0.48, 0.1)])])
+    story += _section("Patient response", [para(
+        data.patient_response or ("See each exercise's response in the flowsheet."
+                                  if any(e.response for e in data.exercises)
+                                  else "Not recorded."))])
     story += _section("Assessment", [para(data.assessment or "Not recorded.")])
     if data.home_program:
         story += _section("Home program and education", [para(data.home_program)])
@@ -163,16 +190,15 @@ def note_story(data: NoteData) -> list[Flowable]:
         pairs = [charts[i:i + 2] for i in range(0, len(charts), 2)]
         grid = Table([pair + [""] * (2 - len(pair)) for pair in pairs],
                      colWidths=[WIDTH / 2, WIDTH / 2])
-        story += _section("Progression of exercises changed today", [grid])
+        story += _section("Progression of exercises changed today", [grid],
+                          room=charts[0].height + 30)
     if data.acknowledged:
-        story += _section("Warnings accepted with a reason", [
-            para(f"<b>{esc(code)}</b>: {esc(message)} — <i>reason:</i> {esc(reason)}",
-                 markup=True) for code, message, reason in data.acknowledged])
+        story += _section("Warnings accepted with a reason",
+                          [_finding(f, "body") for f in data.acknowledged])
     if data.open_findings:
         story += _section("Open findings (why this draft cannot be signed yet)"
-                          if not data.signed else "Open findings", [
-            para(f"<b>{esc(sev.upper())} {esc(code)}</b>: {esc(message)}", "warn",
-                 markup=True) for sev, code, message in data.open_findings])
+                          if not data.signed else "Open findings",
+                          [_finding(f, "warn") for f in data.open_findings])
     signature = [para(data.signature)]
     if data.signature_problem:
         signature.append(para(data.signature_problem, "warn"))

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from ptdoc.catalog import lookup
-from ptdoc.claim import chosen_allocation, required_modifiers, session_units
+from ptdoc.claim import required_modifiers, unit_check
 from ptdoc.domain import DeliveryMode, NoteType, Provider
 from ptdoc.rule_context import RuleContext
 from ptdoc.rules.engine import Finding, Severity, rule
@@ -97,21 +97,15 @@ def timed_minutes_missing(ctx: RuleContext) -> Iterator[Finding]:
 
 @rule("UNITS_MINUTES_MISMATCH")
 def units_mismatch(ctx: RuleContext) -> Iterator[Finding]:
-    s = ctx.session
-    if not s.services or any(line.units is None for line in s.services):
-        return
-    result = session_units(ctx)
-    if chosen_allocation(ctx, result) is not None:
-        return
-    default = result.choices[0]
-    for i, line in enumerate(s.services):
-        if line.units != default.get(line.code):
-            yield Finding(
-                "UNITS_MINUTES_MISMATCH", Severity.BLOCKER,
-                f"{line.code} bills {line.units} unit{'s' * (line.units != 1)}, but "
-                f"{ctx.unit_method.value} rules give {default.get(line.code)}. "
-                + " ".join(result.explanation), f"services[{i}].units", MCPM,
-                f"Bill {default.get(line.code)} unit{'s' * (default.get(line.code) != 1)}.")
+    check = unit_check(ctx)
+    explanation = " ".join(check.result.explanation)
+    for wrong in check.wrong:
+        yield Finding(
+            "UNITS_MINUTES_MISMATCH", Severity.BLOCKER,
+            f"{wrong.code} bills {wrong.stated} unit{'s' * (wrong.stated != 1)}, but "
+            f"{ctx.unit_method.value} rules give {wrong.expected}. {explanation}",
+            f"services[{wrong.index}].units", MCPM,
+            f"Bill {wrong.expected} unit{'s' * (wrong.expected != 1)}.")
 
 
 @rule("TOTAL_TIME_INCONSISTENT")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ptdoc.catalog import lookup
 from ptdoc.domain import Assistance, Credential, ExerciseChange, NoteType, SessionStatus
 from ptdoc.identifiers import normalize_icd10
 from ptdoc.permissions import PT_ONLY_NOTES
@@ -70,6 +71,36 @@ def response_missing(ctx: RuleContext) -> Iterator[Finding]:
                       "The patient's response and tolerance are not documented.",
                       "patient_response", MBPM_NOTE,
                       "Record pain before and after, fatigue, compensations or tolerance.")
+
+
+@rule("ASSESSMENT_MISSING")
+def assessment_missing(ctx: RuleContext) -> Iterator[Finding]:
+    s = ctx.session
+    if (s.exercises or s.services) and not s.assessment.strip():
+        yield Finding("ASSESSMENT_MISSING", Severity.BLOCKER,
+                      "The assessment is empty: the note does not say how the patient is "
+                      "progressing toward the plan-of-care goals or why skilled therapy is "
+                      "still needed.", "assessment",
+                      MBPM_NOTE + "; reviewers deny for missing medical necessity",
+                      "Write your assessment: progress toward the goals and why skilled "
+                      "care continues.")
+
+
+@rule("INTERVENTION_UNDESCRIBED")
+def intervention_undescribed(ctx: RuleContext) -> Iterator[Finding]:
+    """The flowsheet describes exercise; every other timed service says what was done."""
+    exercise_codes = {e.code for e in ctx.session.exercises}
+    for i, line in enumerate(ctx.session.services):
+        info = lookup(line.code)
+        if info is None or not info.timed or line.code in exercise_codes:
+            continue
+        if not line.detail.strip():
+            yield Finding("INTERVENTION_UNDESCRIBED", Severity.BLOCKER,
+                          f"{line.code} ({info.description}) does not say what was done: "
+                          "the note must identify each intervention, not only its code.",
+                          f"services[{i}].detail", MBPM_NOTE,
+                          "Say what was done on the line: technique, region and parameters "
+                          "(for example 'grade III PA glides L4-5, 8 min').")
 
 
 @rule("SKILLED_CONTENT_MISSING")

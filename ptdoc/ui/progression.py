@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ptdoc.domain import Patient
+from ptdoc.paper import date_ticks
 from ptdoc.services import Workspace
 from ptdoc.ui.widgets import hbox
 
@@ -38,7 +39,7 @@ class ProgressionChart(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor("white"))
-        left, top, right, bottom = 40, 30, self.width() - 20, self.height() - 40
+        left, top, right, bottom = 40, 30, self.width() - 20, self.height() - 44
         p.setPen(QPen(QColor("#888")))
         p.drawLine(left, bottom, right, bottom)
         p.drawLine(left, top, left, bottom)
@@ -47,14 +48,25 @@ class ProgressionChart(QWidget):
             return
         n = len(self.rows)
         xs = [left + (right - left) * (i / max(1, n - 1)) for i in range(n)]
-        for i, row in enumerate(self.rows):
-            if n <= 12 or i % max(1, n // 8) == 0:
-                p.drawText(QPointF(xs[i] - 18, bottom + 16), str(row["date"])[5:])
+        # A date is about 40 px wide: as many as fit, evenly spread, first and last kept.
+        for i in date_ticks(n, int((right - left) // 48)):
+            p.drawText(QPointF(xs[i] - 18, bottom + 16), str(self.rows[i]["date"])[5:])
+        p.setPen(QPen(QColor("#444")))
+        p.drawText(QPointF((left + right) / 2 - 60, bottom + 34), "Visit date (month-day)")
+        p.save()
+        p.translate(12, (top + bottom) / 2 + 55)
+        p.rotate(-90)
+        p.drawText(QPointF(0, 0), "% of its highest value")
+        p.restore()
         for legend, (key, label, colour) in enumerate(SERIES):
             values = [Decimal(str(r[key])) if r[key] is not None else None for r in self.rows]
             present = [v for v in values if v is not None]
             p.setPen(QPen(QColor(colour), 2))
-            p.drawText(QPointF(left + 10 + legend * 110, top - 10), f"— {label}")
+            units = [r["load_unit"] for r in self.rows if r.get("load_unit")]
+            unit = f" {units[-1]}" if key == "load" and units else ""
+            # Each line is a share of its own highest value, which the legend gives.
+            most = f" (max {max(present):g}{unit})" if present else ""
+            p.drawText(QPointF(left + 10 + legend * 150, top - 10), f"— {label}{most}")
             if not present:
                 continue
             peak = max(present) or Decimal(1)

@@ -26,11 +26,14 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class ServiceTableModel(RefusedCells, RowsModel):
-    COL_CODE, COL_DESCRIPTION, COL_MINUTES, COL_UNITS, COL_MODIFIERS, COL_WHY = range(6)
-    HEADERS = ("Code", "Service", "Minutes", "Units", "Modifiers", "Why these modifiers")
+    (COL_CODE, COL_DESCRIPTION, COL_DETAIL, COL_MINUTES, COL_UNITS, COL_MODIFIERS,
+     COL_WHY) = range(7)
+    HEADERS = ("Code", "Service", "What was done", "Minutes", "Units", "Modifiers",
+               "Why these modifiers")
     FIELDS: ClassVar[dict[int, str]] = {
-        COL_CODE: "code", COL_MINUTES: "minutes", COL_UNITS: "units",
+        COL_CODE: "code", COL_DETAIL: "detail", COL_MINUTES: "minutes", COL_UNITS: "units",
         COL_MODIFIERS: "modifiers"}
+    COLUMNS: ClassVar[dict[str, int]] = {name: col for col, name in FIELDS.items()}
 
     edited = Signal(tuple)
     refused = Signal(str, str)
@@ -62,7 +65,8 @@ class ServiceTableModel(RefusedCells, RowsModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if not self.read_only and index.column() in (self.COL_CODE, self.COL_MINUTES):
+        if not self.read_only and index.column() in (self.COL_CODE, self.COL_DETAIL,
+                                                     self.COL_MINUTES):
             return base | Qt.ItemFlag.ItemIsEditable
         return base
 
@@ -88,6 +92,8 @@ class ServiceTableModel(RefusedCells, RowsModel):
             if info is None:
                 return "unknown code"
             return f"{info.description} ({'timed' if info.timed else 'untimed'})"
+        if col == self.COL_DETAIL:
+            return line.detail
         if col == self.COL_MINUTES:
             return "" if line.minutes is None else str(line.minutes)
         if col == self.COL_UNITS:
@@ -108,6 +114,8 @@ class ServiceTableModel(RefusedCells, RowsModel):
         try:
             if col == self.COL_CODE:
                 line = replace(self._rows[row], code=text.upper())
+            elif col == self.COL_DETAIL:
+                line = replace(self._rows[row], detail=text)
             elif col == self.COL_MINUTES:
                 line = replace(self._rows[row], minutes=f.parse_int(text, f.MINUTES, field))
             else:

@@ -42,9 +42,14 @@ class CodesStep(Step):
                                    QAbstractItemView.EditTrigger.DoubleClicked)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(ServiceTableModel.COL_WHY, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(ServiceTableModel.COL_DESCRIPTION, 260)
+        self.table.setColumnWidth(ServiceTableModel.COL_DESCRIPTION, 220)
+        self.table.setColumnWidth(ServiceTableModel.COL_DETAIL, 250)
+        for narrow in (ServiceTableModel.COL_CODE, ServiceTableModel.COL_MINUTES,
+                       ServiceTableModel.COL_UNITS, ServiceTableModel.COL_MODIFIERS):
+            self.table.setColumnWidth(narrow, 70)
         self.table.setWordWrap(True)
-        table_label = QLabel("Billed &codes (type minutes; units and modifiers are computed):")
+        table_label = QLabel("Billed &codes (type minutes, and what was done on a line that "
+                             "is not exercise; units and modifiers are computed):")
         table_label.setBuddy(self.table)
         self.code_box = QComboBox(objectName="field_add_code")
         self.code_box.setSizeAdjustPolicy(
@@ -141,7 +146,7 @@ class CodesStep(Step):
         if field.startswith("services["):
             row = int(field[len("services["):].split("]")[0])
             key = field.split(".", 1)[1] if "." in field else "code"
-            column = {"code": 0, "minutes": 2, "units": 3, "modifiers": 4}.get(key, 0)
+            column = ServiceTableModel.COLUMNS.get(key, ServiceTableModel.COL_CODE)
             self.table.setFocus()
             self.table.setCurrentIndex(self.model.index(row, column))
             return True
