@@ -148,20 +148,34 @@ def visit_span(session: Session) -> int | None:
     return span if span and span > 0 else None
 
 
+def with_time(session: Session, field: str, value: dt.time | None) -> Session:
+    """The session with time in or out set, and the total treatment time following the
+    visit's length: while it is not recorded or still the length ptdoc put there, and
+    whenever it would be longer than the visit (which cannot stand)."""
+    times = {"time_in": session.time_in, "time_out": session.time_out, field: value}
+    start, end = times["time_in"], times["time_out"]
+    span = None
+    if start is not None and end is not None:
+        span = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+        span = span if span > 0 else None
+    total = session.total_treatment_minutes
+    if span is not None and span != visit_span(session) and \
+            (total is None or total == visit_span(session) or total > span):
+        total = span
+    return replace(session, total_treatment_minutes=total, **times)
+
+
 def _exercise_minutes(lines: Iterable[Any], codes: set[str]) -> dict[str, int]:
     return {s.code: s.minutes or 0 for s in lines if s.code in codes and s.minutes}
 
 
 def follow(before: Session, after: Session) -> Session:
-    """``after`` with what follows from an edit: the total treatment time from time in and
-    out, and the exercise codes' billed minutes from the exercises' minutes, each only while
-    it still holds what ptdoc put there (a value the clinician typed is theirs)."""
-    span_before, span_after = visit_span(before), visit_span(after)
-    if span_after is not None and span_after != span_before and \
-            after.total_treatment_minutes == before.total_treatment_minutes and \
-            before.total_treatment_minutes in (None, span_before):
-        after = replace(after, total_treatment_minutes=span_after)
-    if after.exercises != before.exercises and after.services == before.services:
+    """``after`` with what follows from an edit: the exercise codes' billed minutes from the
+    exercises' minutes when rows are added or removed, while they still hold what ptdoc put
+    there (minutes the clinician typed on a line are theirs)."""
+    # Rows added or removed (carry forward, Add exercise) bring their minutes to the billed
+    # lines; a minute typed in a row waits for Fill minutes from exercises.
+    if len(after.exercises) != len(before.exercises) and after.services == before.services:
         codes = {e.code for e in (*before.exercises, *after.exercises)}
         derived = services_from_exercises(before)
         if _exercise_minutes(before.services, codes) == _exercise_minutes(derived, codes):

@@ -31,6 +31,7 @@ from ptdoc.followup import (
     proposed_assessment,
     rounded,
     with_proposal,
+    with_time,
 )
 from ptdoc.library import shipped_library
 from ptdoc.shorthand import fill, match_name, parse
@@ -160,19 +161,27 @@ def test_the_proposed_sentence_says_what_changed_why_and_the_cueing() -> None:
 
 def test_total_time_and_billed_minutes_follow_until_typed() -> None:
     start = Session(patient_id=1, date_of_service=dt.date(2026, 11, 26), time_in=dt.time(10))
-    out = follow(start, replace(start, time_out=dt.time(10, 45)))
+    out = with_time(start, "time_out", dt.time(10, 45))
     assert out.total_treatment_minutes == 45
-    later = follow(out, replace(out, time_out=dt.time(10, 50)))
+    later = with_time(out, "time_out", dt.time(10, 50))
     assert later.total_treatment_minutes == 50
+    # a total longer than the visit cannot stand, typed or not
+    assert with_time(later, "time_in", dt.time(10, 30)).total_treatment_minutes == 20
     typed = replace(later, total_treatment_minutes=40)
-    assert follow(typed, replace(typed, time_out=dt.time(10, 55))).total_treatment_minutes == 40
+    assert with_time(typed, "time_out", dt.time(10, 55)).total_treatment_minutes == 40
+    assert with_time(typed, "time_out", None).total_treatment_minutes == 40
 
     rows = (ExerciseEntry("Scaption", sets=3, reps=10, minutes=8),
             ExerciseEntry("Rows with band", sets=3, reps=12, minutes=7))
     carried = follow(start, replace(start, exercises=rows))
     assert [(s.code, s.minutes) for s in carried.services] == [("97110", 15)]
-    more = follow(carried, replace(carried, exercises=(replace(rows[0], minutes=10), rows[1])))
-    assert [(s.code, s.minutes) for s in more.services] == [("97110", 17)]
+    third = ExerciseEntry("Bike", duration_minutes=8, minutes=8)
+    more = follow(carried, replace(carried, exercises=(*rows, third)))
+    assert [(s.code, s.minutes) for s in more.services] == [("97110", 23)]
+    # a minute changed in a row waits for Fill minutes from exercises
+    edited = follow(more, replace(more, exercises=(replace(rows[0], minutes=10), *rows[1:],
+                                                   third)))
+    assert [(s.code, s.minutes) for s in edited.services] == [("97110", 23)]
     # minutes typed on the line are the clinician's
     own = replace(more, services=(ServiceLine("97110", 12),))
     kept = follow(own, replace(own, exercises=rows))

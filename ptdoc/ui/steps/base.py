@@ -100,7 +100,9 @@ class Step(QWidget):
 
     def show_text(self, field: str, widget: QLineEdit | TextArea, stored: str) -> None:
         """Show the stored value, unless the user is typing there or typed a refused value."""
-        if widget.hasFocus() and field != self._reverting:
+        typed = widget.isModified() if isinstance(widget, QLineEdit) else \
+            widget.document().isModified()
+        if widget.hasFocus() and typed and field != self._reverting:
             return
         refusal = self.editor.refused.get(field)
         set_text(widget, refusal.text if refusal else stored)
@@ -155,4 +157,5 @@ def set_text(widget: QLineEdit | QPlainTextEdit, text: str) -> None:
         widget.setText(text)
     else:
         widget.setPlainText(text)
+        widget.document().setModified(False)
     widget.blockSignals(False)

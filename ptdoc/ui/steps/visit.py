@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ptdoc.domain import NoteType, Session
 from ptdoc.fields import parse_time
+from ptdoc.followup import with_time
 from ptdoc.icd_index import IcdIndex
 from ptdoc.identifiers import icd10_format_ok, normalize_icd10
 from ptdoc.ui.steps.base import Step
@@ -153,8 +154,8 @@ class VisitStep(Step):
         self.episode.activated.connect(self._episode_changed)
         for field, box, label in (("time_in", self.time_in, "Time in"),
                                   ("time_out", self.time_out, "Time out")):
-            self.bind_text(field, box, lambda s, text, field=field, label=label: replace(
-                s, **{field: parse_time(text, label, field, ws.clock_time())}), label)
+            self.bind_text(field, box, lambda s, text, field=field, label=label: with_time(
+                s, field, parse_time(text, label, field, ws.clock_time())), label)
         self.search.textEdited.connect(self._search)
         self.search.returnPressed.connect(lambda: self._add(self.results.currentItem()
                                                             or self.results.item(0)))
