@@ -531,6 +531,10 @@ class Addendum(_Validated):
         _check_utc(check, "created_at", "Addendum time", self.created_at)
 
 
+def clock_minutes(start: dt.time, end: dt.time) -> int:
+    """Minutes from one clock time to a later one the same day (negative if it is earlier)."""
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
 @dataclass(frozen=True)
 class Session(_Validated):
     """One date of service for one patient: a draft until signed, then locked."""
@@ -563,9 +567,7 @@ class Session(_Validated):
     def visit_minutes(self) -> int | None:
         """Length of the visit: clock time in to out, else the total treatment time."""
         if self.time_in is not None and self.time_out is not None:
-            start = self.time_in.hour * 60 + self.time_in.minute
-            end = self.time_out.hour * 60 + self.time_out.minute
-            return end - start
+            return clock_minutes(self.time_in, self.time_out)
         return self.total_treatment_minutes
 
     def _check(self, check: f.Checker) -> None:

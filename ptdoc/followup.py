@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from ptdoc.claim import services_from_exercises
-from ptdoc.domain import ExerciseChange, ExerciseEntry, Session
+from ptdoc.domain import ExerciseChange, ExerciseEntry, Session, clock_minutes
 
 # Dosing that goes up when an exercise is progressed.
 DOSING = (("sets", "sets", ""), ("reps", "reps", ""), ("load", "load", "load_unit"),
@@ -140,12 +140,12 @@ def with_proposal(assessment: str, proposal: str) -> str:
     return f"{assessment.rstrip()}\n{proposal}" if assessment.strip() else proposal
 
 
-def visit_span(session: Session) -> int | None:
+def visit_span(time_in: dt.time | None, time_out: dt.time | None) -> int | None:
     """Minutes from time in to time out, when both are known and in order."""
-    if session.time_in is None or session.time_out is None:
+    if time_in is None or time_out is None:
         return None
-    span = session.visit_minutes
-    return span if span and span > 0 else None
+    span = clock_minutes(time_in, time_out)
+    return span if span > 0 else None
 
 
 def with_time(session: Session, field: str, value: dt.time | None) -> Session:
@@ -153,14 +153,11 @@ def with_time(session: Session, field: str, value: dt.time | None) -> Session:
     visit's length: while it is not recorded or still the length ptdoc put there, and
     whenever it would be longer than the visit (which cannot stand)."""
     times = {"time_in": session.time_in, "time_out": session.time_out, field: value}
-    start, end = times["time_in"], times["time_out"]
-    span = None
-    if start is not None and end is not None:
-        span = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
-        span = span if span > 0 else None
+    span = visit_span(times["time_in"], times["time_out"])
+    before = visit_span(session.time_in, session.time_out)
     total = session.total_treatment_minutes
-    if span is not None and span != visit_span(session) and \
-            (total is None or total == visit_span(session) or total > span):
+    if span is not None and span != before and (total is None or total == before or
+                                                 total > span):
         total = span
     return replace(session, total_treatment_minutes=total, **times)
 

@@ -48,11 +48,6 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
 _TOKEN = re.compile("|".join(rf"(?P<{kind}>(?<![\w-])(?:{pattern})(?![\w-]))"
                              for kind, pattern in _PATTERNS), re.IGNORECASE)
 
-GRAMMAR = (
-    "NAME [SETSxREPS] [hold N] [N lb|kg] [COLOUR band] [N min] [N ft|m] "
-    "[I|SBA|CGA|min A|mod A|max A] [L|R|bil] [vc|tc]"
-)
-
 
 @dataclass(frozen=True)
 class Shorthand:

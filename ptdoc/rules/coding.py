@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from ptdoc.catalog import lookup
 from ptdoc.claim import required_modifiers, unit_check
 from ptdoc.domain import DeliveryMode, NoteType, Provider
+from ptdoc.followup import visit_span
 from ptdoc.rule_context import RuleContext
 from ptdoc.rules.engine import Finding, Severity, rule
 
@@ -129,7 +130,7 @@ def total_time(ctx: RuleContext) -> Iterator[Finding]:
 @rule("TOTAL_TIME_BELOW_VISIT")
 def total_below_visit(ctx: RuleContext) -> Iterator[Finding]:
     s = ctx.session
-    span = s.visit_minutes if s.time_in and s.time_out else None
+    span = visit_span(s.time_in, s.time_out)
     if span and s.total_treatment_minutes is not None and s.total_treatment_minutes < span:
         yield Finding("TOTAL_TIME_BELOW_VISIT", Severity.INFO,
                       f"Total treatment time ({s.total_treatment_minutes} min) is shorter than "
