@@ -601,21 +601,34 @@ class Session(_Validated):
         check.text("home_program", "Home program", self.home_program, limit=f.NARRATIVE_TEXT)
         visit = self.visit_minutes
         if visit is not None and visit > 0:
-            if self.total_treatment_minutes is not None and \
-                    self.total_treatment_minutes > visit:
-                check.add("total_treatment_minutes", f"Total treatment time "
-                          f"({self.total_treatment_minutes} min) is longer than the visit "
-                          f"({visit} min from time in to time out)")
-            for kind, rows in (("exercises", self.exercises), ("services", self.services)):
-                for i, row in enumerate(rows):
-                    if row.minutes is not None and row.minutes > visit:
-                        check.add(f"{kind}[{i}].minutes", f"Minutes ({row.minutes}) are longer "
-                                                          f"than the visit ({visit} min)")
+            _check_minutes_fit(check, self, visit)
         if (self.status == SessionStatus.SIGNED) != (self.signature is not None):
             check.add("signature", "A signed session needs a signature, and only a signed "
                                    "session may carry one")
         if self.addenda and self.status != SessionStatus.SIGNED:
             check.add("addenda", "Addenda belong to signed sessions; edit a draft directly")
+
+
+def _check_minutes_fit(check: f.Checker, s: Session, visit: int) -> None:
+    """Minutes longer than the visit, said once, on the total: a visit shortened by a time
+    out would otherwise be reported on every exercise row and billing line."""
+    longer = [f"{e.name} {e.minutes} min" for e in s.exercises
+              if e.minutes is not None and e.minutes > visit]
+    longer += [f"billed {line.code} {line.minutes} min" for line in s.services
+               if line.minutes is not None and line.minutes > visit]
+    total = s.total_treatment_minutes
+    if total is not None and total > visit:
+        check.add("total_treatment_minutes", f"Total treatment time ({total} min) is longer "
+                  f"than the visit ({visit} min from time in to time out)"
+                  + (f"; so are {_listed(longer)}" if longer else ""))
+    elif longer:
+        check.add("total_treatment_minutes", f"Minutes are longer than the visit ({visit} min "
+                  f"from time in to time out): {_listed(longer)}")
+
+
+def _listed(items: list[str], shown: int = 3) -> str:
+    more = len(items) - shown
+    return ", ".join(items[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def check_dates(session: Session, today: dt.date,

@@ -12,6 +12,8 @@ from typing import Any
 
 from ptdoc.claim import services_from_exercises
 from ptdoc.domain import ExerciseChange, ExerciseEntry, Session, clock_minutes
+from ptdoc.errors import ValidationError
+from ptdoc.fields import TIME_FORMS, clip
 
 # Dosing that goes up when an exercise is progressed.
 DOSING = (("sets", "sets", ""), ("reps", "reps", ""), ("load", "load", "load_unit"),
@@ -148,11 +150,15 @@ def visit_span(time_in: dt.time | None, time_out: dt.time | None) -> int | None:
     return span if span > 0 else None
 
 
-def with_time(session: Session, field: str, value: dt.time | None) -> Session:
+def with_time(session: Session, field: str, value: dt.time | None, typed: str = "") -> Session:
     """The session with time in or out set, and the total treatment time following the
     visit's length: while it is not recorded or still the length ptdoc put there, and
-    whenever it would be longer than the visit (which cannot stand)."""
+    whenever it would be longer than the visit (which cannot stand). A time out of order with
+    the other one is refused on the field set (``typed``: what was typed there, as "now")."""
     times = {"time_in": session.time_in, "time_out": session.time_out, field: value}
+    if times["time_in"] is not None and times["time_out"] is not None and \
+            times["time_out"] <= times["time_in"]:
+        raise ValidationError.single(field, _out_of_order(field, times, typed))
     span = visit_span(times["time_in"], times["time_out"])
     before = visit_span(session.time_in, session.time_out)
     total = session.total_treatment_minutes
@@ -160,6 +166,18 @@ def with_time(session: Session, field: str, value: dt.time | None) -> Session:
                                                  total > span):
         total = span
     return replace(session, total_treatment_minutes=total, **times)
+
+
+def _out_of_order(field: str, times: dict[str, dt.time | None], typed: str) -> str:
+    value = times[field]
+    read = f"{value:%H:%M}" if value is not None else ""
+    if typed.strip() and typed.strip() != read:
+        read = f"'{clip(typed.strip())}' ({read})"  # what "now" or "930" was read as
+    if field == "time_in":
+        return (f"Time in {read} must be before time out ({times['time_out']:%H:%M}): type an "
+                f"earlier time such as {TIME_FORMS}, or correct time out first")
+    return (f"Time out {read} must be after time in ({times['time_in']:%H:%M}): type a later "
+            f"time such as {TIME_FORMS}, or correct time in first")
 
 
 def _exercise_minutes(lines: Iterable[Any], codes: set[str]) -> dict[str, int]:

@@ -66,9 +66,18 @@ def test_minutes_longer_than_the_visit_are_refused() -> None:
                 time_in=dt.time(9, 0), time_out=dt.time(9, 45),
                 exercises=(ExerciseEntry("Bridge", minutes=50),),
                 services=(ServiceLine("97110", 60),))
-    found = problems(exc)
-    assert "longer than the visit (45 min)" in found["exercises[0].minutes"]
-    assert "longer than the visit (45 min)" in found["services[0].minutes"]
+    # said once, on the total, naming every row that is longer
+    assert [p.field for p in exc.value.problems] == ["total_treatment_minutes"]
+    assert problems(exc)["total_treatment_minutes"] == (
+        "Minutes are longer than the visit (45 min from time in to time out): Bridge 50 min, "
+        "billed 97110 60 min")
+    rows = tuple(ExerciseEntry(f"Row {i}", minutes=50) for i in range(5))
+    with pytest.raises(ValidationError) as exc:
+        Session(patient_id=1, date_of_service=dt.date(2026, 1, 5), time_in=dt.time(9, 0),
+                time_out=dt.time(9, 45), total_treatment_minutes=55, exercises=rows)
+    assert [p.field for p in exc.value.problems] == ["total_treatment_minutes"]
+    assert problems(exc)["total_treatment_minutes"].endswith(
+        "; so are Row 0 50 min, Row 1 50 min, Row 2 50 min and 2 more")
 
 
 def test_total_time_cannot_exceed_the_visit_and_time_out_follows_time_in() -> None:

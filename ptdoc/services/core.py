@@ -35,6 +35,9 @@ class WorkspaceCore:
         self.today = today or (lambda: clock.today(self.time_zone(), self.now()))
         self.now = now
         self._codes = codes
+        # The context and findings of the draft last saved here, judged while saving, so the
+        # editor that saved it does not judge it again (``judged_draft``).
+        self._judged_draft: tuple[RuleContext, Review] | None = None
         # Told (once per refusal) that the actor was disabled meanwhile: the window signs out.
         self.on_disabled: Callable[[], None] | None = None
 
@@ -163,6 +166,16 @@ class WorkspaceCore:
 
     def review(self, session: Session, wait_for_codes: bool = True) -> Review:
         return self.judge(self.rule_context(session, wait_for_codes))
+
+    def judged_draft(self, saved: Session) -> tuple[RuleContext, Review]:
+        """The rule context and findings of ``saved``, the draft ``save_draft`` just returned:
+        judged once, while it was saved (the day view's counts come from the same judgement).
+        Any other session is judged now."""
+        last = self._judged_draft
+        if last is not None and last[0].session is saved:
+            return last
+        ctx = self.rule_context(saved, wait_for_codes=False)
+        return ctx, self.judge(ctx)
 
     def judge(self, ctx: RuleContext) -> Review:
         """The rules' findings, and for a signed note a blocker when its signature does not

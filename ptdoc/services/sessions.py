@@ -154,7 +154,9 @@ class Sessions(WorkspaceCore):
         require_valid_dates(session, self.today(), patient)
         with self.store.db.atomic():
             saved = self.store.sessions.save_draft(session, self.now())
-            judged = self.review(saved, wait_for_codes=False)
+            ctx = self.rule_context(saved, wait_for_codes=False)
+            judged = self.judge(ctx)
+            self._judged_draft = (ctx, judged)
             self.store.draft_flags.forget_patient(saved.patient_id, saved.id)
             self.store.draft_flags.keep([(saved.id or 0, len(judged.blockers),
                                           len(judged.open_warnings), self.judged_under())])

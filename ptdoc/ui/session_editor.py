@@ -272,8 +272,7 @@ class SessionEditor(QWidget):
         keep = {r.field.split("[")[0].split(".")[0] for r in self.open_refusals()}
         for step in self.steps:
             step.clear_errors(keep)
-        self.context = self.workspace.rule_context(saved, wait_for_codes=False)
-        self._review = self.workspace.judge(self.context)
+        self.context, self._review = self.workspace.judged_draft(saved)  # judged as saved
         self._refresh()
         self.status("Saved")
         self.saved.emit()
@@ -334,9 +333,14 @@ class SessionEditor(QWidget):
     def _refuse(self, field: str, typed: tuple[str, str] | None,
                 problems: list[Problem] | tuple[Problem, ...],
                 change: Callable[[Session], Session] | None = None) -> bool:
-        for problem in problems:
-            self.show_error(problem.field or field, problem.message)
         self.last_refusal = " ".join(p.message.rstrip(".") + "." for p in problems)
+        if typed is not None:
+            # What was typed is refused, whichever field a reason names: it goes under the
+            # field typed in, where the red text is (not under time out for a time in).
+            self.show_error(field, self.last_refusal)
+        else:
+            for problem in problems:
+                self.show_error(problem.field or field, problem.message)
         if typed is not None:
             label, text = typed
             self.refused[field] = Refusal(field, label, text, self.last_refusal)

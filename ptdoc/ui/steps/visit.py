@@ -155,7 +155,7 @@ class VisitStep(Step):
         for field, box, label in (("time_in", self.time_in, "Time in"),
                                   ("time_out", self.time_out, "Time out")):
             self.bind_text(field, box, lambda s, text, field=field, label=label: with_time(
-                s, field, parse_time(text, label, field, ws.clock_time())), label)
+                s, field, parse_time(text, label, field, ws.clock_time()), text), label)
         self.search.textEdited.connect(self._search)
         self.search.returnPressed.connect(lambda: self._add(self.results.currentItem()
                                                             or self.results.item(0)))

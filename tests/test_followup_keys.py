@@ -1,0 +1,154 @@
+"""The follow-up visit by keyboard, as a therapist trying it from the README meets it: refused
+times, minutes longer than the visit, the progress report that falls due, the flowsheet's name
+column, the clock past midnight and one judgement per save. Driven through the real window."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from conftest import PASSWORD, Clinic
+from driving import main_window
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit
+from test_what_you_sign import open_from_day, press, step
+
+from ptdoc.domain import SessionStatus
+from ptdoc.ui.main_window import MainWindow
+from ptdoc.ui.session_editor import SessionEditor
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+ALT = Qt.KeyboardModifier.AltModifier
+
+
+@pytest.fixture
+def window(qtbot, clinic: Clinic) -> Iterator[MainWindow]:
+    win = main_window(qtbot, clinic.as_("pt"))
+    yield win
+    win.close()
+
+
+def type_time(qtbot, mnemonic: Qt.Key, text: str) -> QLineEdit:
+    """Alt+I or Alt+O to the time field, select what is there, type, Tab out."""
+    press(qtbot, mnemonic, ALT)
+    box = QApplication.focusWidget()
+    assert isinstance(box, QLineEdit)
+    qtbot.keyClick(box, Qt.Key.Key_A, CTRL)
+    qtbot.keyClicks(box, text)
+    qtbot.keyClick(box, Qt.Key.Key_Tab)
+    return box
+
+
+def flag_texts(editor: SessionEditor) -> list[str]:
+    flags = editor.flags.list
+    return [flags.item(i).text() for i in range(flags.count())]
+
+
+def test_a_refused_time_stays_typed_with_its_reason_under_its_own_field(
+        qtbot, window: MainWindow, clinic: Clinic) -> None:
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id or 0)
+    visit = editor.steps[0]
+    assert editor.session.time_in == dt.time(18)  # the note was started at the visit
+
+    # "now" is the time in again: the word stays, red, with what it was read as and the forms
+    box = type_time(qtbot, Qt.Key.Key_O, "now")
+    assert box is visit.time_out and box.text() == "now"
+    assert editor.session.time_out is None  # nothing saved behind it
+    reason = visit.errors["time_out"].text()
+    assert "Time out 'now' (18:00) must be after time in (18:00)" in reason
+    assert "1000, 10a, 2:30p" in reason
+    assert not visit.errors["time_in"].isVisible()
+    assert any("Time out: 'now' is not saved" in t for t in flag_texts(editor))
+
+    # Review lists it, and the Sign step refuses: no password field to type into
+    step(qtbot, editor, 5)
+    blockers = editor.steps[4].tree.topLevelItem(0)
+    assert any("Time out: 'now' is not saved" in blockers.child(i).text(0)
+               for i in range(blockers.childCount()))
+    step(qtbot, editor, 6)
+    sign_step = editor.steps[5]
+    shown = [sign_step.blockers.item(i).text() for i in range(sign_step.blockers.count())]
+    assert any("Time out: 'now' is not saved" in t for t in shown)
+    assert not sign_step.secret.isEnabled() and not sign_step.sign_button.isEnabled()
+
+    # a time in after the time out: its reason goes under time in, not time out
+    step(qtbot, editor, 1)
+    type_time(qtbot, Qt.Key.Key_O, "1900")
+    assert editor.session.time_out == dt.time(19) and visit.time_out.text() == "19:00"
+    assert not visit.errors["time_out"].isVisible()
+    type_time(qtbot, Qt.Key.Key_I, "1930")
+    assert visit.time_in.text() == "1930" and editor.session.time_in == dt.time(18)
+    assert "Time in '1930' (19:30) must be before time out (19:00)" in \
+        visit.errors["time_in"].text()
+    assert not visit.errors["time_out"].isVisible()
+    # a later time out makes the typed time in fit: it is saved, and both reasons go
+    type_time(qtbot, Qt.Key.Key_O, "8p")
+    assert (editor.session.time_in, editor.session.time_out) == (dt.time(19, 30), dt.time(20))
+    assert (visit.time_in.text(), visit.time_out.text()) == ("19:30", "20:00")
+    assert not visit.errors["time_in"].isVisible() and not editor.open_refusals()
+
+    # and the note can be signed again
+    step(qtbot, editor, 6)
+    assert sign_step.secret.isEnabled()
+    qtbot.keyClicks(sign_step.secret, PASSWORD)
+    qtbot.keyClick(sign_step.secret, Qt.Key.Key_Return)
+    assert editor.session.status == SessionStatus.SIGNED
+
+
+def test_minutes_longer_than_the_visit_are_said_once_on_the_total(
+        qtbot, window: MainWindow, clinic: Clinic) -> None:
+    draft = clinic.complete_draft("pt")  # rows of 12 and 11 minutes, 23 billed
+    editor = open_from_day(qtbot, window, draft.id or 0)
+    visit = editor.steps[0]
+    type_time(qtbot, Qt.Key.Key_O, "18:10")  # a ten-minute visit
+    assert visit.time_out.text() == "18:10" and editor.session.time_out is None
+    reason = visit.errors["time_out"].text()
+    assert reason.count("longer than the visit") == 1
+    assert "Sit to stand 12 min, Step ups, forward 11 min, billed 97110 23 min" in reason
+    assert sum("longer than the visit" in t for t in flag_texts(editor)) == 1
+    codes = editor.steps[3]
+    assert not codes.errors["total_treatment_minutes"].isVisible()
+    assert not editor.steps[2].table_error.isVisible()
+
+
+@pytest.fixture
+def judgements() -> Iterator[list[int | None]]:
+    """Each time the rules judge a session: a rule registered like ptdoc's own, counting."""
+    from ptdoc.rules.engine import REGISTRY, rule
+
+    judged: list[int | None] = []
+
+    @rule("TEST_JUDGEMENT_COUNTER")
+    def counter(ctx):
+        judged.append(ctx.session.id)
+        return ()
+
+    yield judged
+    REGISTRY.pop("TEST_JUDGEMENT_COUNTER")
+
+
+def test_saving_a_draft_judges_it_once(qtbot, window: MainWindow, clinic: Clinic,
+                                       judgements: list[int | None]) -> None:
+    draft = clinic.complete_draft("pt")
+    editor = open_from_day(qtbot, window, draft.id or 0)
+    step(qtbot, editor, 3)
+    press(qtbot, Qt.Key.Key_R, ALT)
+    response = editor.steps[2].response
+    assert response.hasFocus()
+    qtbot.keyClick(response, Qt.Key.Key_End, CTRL)
+    qtbot.keyClicks(response, " No flare.")  # the flags follow each key (not saved)
+    assert len(judgements) >= len(" No flare.")
+    judgements.clear()
+    qtbot.keyClick(response, Qt.Key.Key_Tab)  # leaving the field saves it
+    assert editor.session.patient_response.endswith("No flare.")
+    assert judgements == [draft.id]
+    # a time, which reads back as the time it was taken for, is judged once too
+    step(qtbot, editor, 1)
+    press(qtbot, Qt.Key.Key_O, ALT)
+    qtbot.keyClicks(editor.steps[0].time_out, "1830")
+    judgements.clear()
+    qtbot.keyClick(editor.steps[0].time_out, Qt.Key.Key_Tab)
+    assert editor.session.time_out == dt.time(18, 30)
+    assert judgements == [draft.id]
