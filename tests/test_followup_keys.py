@@ -152,3 +152,103 @@ def test_saving_a_draft_judges_it_once(qtbot, window: MainWindow, clinic: Clinic
     qtbot.keyClick(editor.steps[0].time_out, Qt.Key.Key_Tab)
     assert editor.session.time_out == dt.time(18, 30)
     assert judgements == [draft.id]
+
+
+def test_past_midnight_the_next_day_and_a_new_session_follow_the_clinics_clock(
+        qtbot, clinic: Clinic) -> None:
+    from ptdoc.domain import Clinic as ClinicRecord
+    from ptdoc.services import Workspace
+    from ptdoc.ui.new_session import NewSessionDialog
+
+    clinic.admin.save_clinic(ClinicRecord("Clock PT", time_zone="America/Chicago"))
+    evening = dt.datetime(2026, 11, 27, 5, 50, tzinfo=dt.UTC)  # 23:50 on the 26th in Chicago
+    clock = [evening]
+    ws = Workspace(clinic.store, clinic.users["pt"], now=lambda: clock[0], codes=clinic.codes)
+    window = main_window(qtbot, ws)
+    assert window.day == dt.date(2026, 11, 26)
+    press(qtbot, Qt.Key.Key_Right, ALT)  # no later day yet
+    assert window.day == dt.date(2026, 11, 26)
+
+    clock[0] = evening + dt.timedelta(minutes=20)  # 00:10 on the 27th
+    window.table.setFocus()
+    press(qtbot, Qt.Key.Key_Right, ALT)
+    assert window.day == dt.date(2026, 11, 27)
+    assert window.summary.text().startswith("0 sessions — Friday 27 November 2026")
+    press(qtbot, Qt.Key.Key_Left, ALT)
+    assert window.day == dt.date(2026, 11, 26)
+
+    # Ctrl+N opened a minute before midnight, the date chosen after it
+    clock[0] = evening + dt.timedelta(minutes=9)  # 23:59
+    started: list[int | None] = []
+
+    def past_midnight(dialog) -> None:
+        assert isinstance(dialog, NewSessionDialog)
+        qtbot.keyClicks(dialog.search, "Lee")
+        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)  # to the date
+        clock[0] = evening + dt.timedelta(minutes=11)  # 00:01 on the 27th
+        qtbot.keyClick(dialog.date, Qt.Key.Key_D, ALT)
+        assert dialog.date.hasFocus()
+        qtbot.keyClick(dialog.date, Qt.Key.Key_End)  # the day of the month
+        qtbot.keyClick(dialog.date, Qt.Key.Key_Up)  # the day after
+        assert dialog.date.date().toPython() == dt.date(2026, 11, 27)
+        qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
+        started.append(dialog.session.id if dialog.session else None)
+
+    from driving import in_modal
+
+    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), past_midnight)
+    assert started and started[0] is not None
+    assert clinic.store.sessions.get(started[0]).date_of_service == dt.date(2026, 11, 27)
+    window.close()
+
+
+def test_a_patient_due_a_progress_report_is_proposed_one_and_its_plan_is_on_the_keys(
+        qtbot, window: MainWindow, clinic: Clinic) -> None:
+    from conftest import TODAY
+    from driving import in_modal
+
+    from ptdoc.domain import NoteType
+    from ptdoc.ui.new_session import NewSessionDialog
+
+    for weeks_ago in range(9, 0, -1):  # nine treatment days under the plan since it began
+        clinic.complete_draft("pt", TODAY - dt.timedelta(days=3 * weeks_ago))
+    shown: dict[str, str] = {}
+
+    def start(dialog) -> None:
+        assert isinstance(dialog, NewSessionDialog)
+        qtbot.keyClicks(dialog.search, "Lee")
+        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        shown.update(type=dialog.note_type.currentText(), why=dialog.note_reason.text())
+        qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
+
+    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start)
+    assert shown["type"] == "Progress report"
+    assert "treatment day 10 since the last one" in shown["why"]
+    assert "Medicare Part B requires it" in shown["why"]
+    editor = window.editor
+    assert editor is not None and editor.session.note_type == NoteType.PROGRESS_REPORT
+    assert "PROGRESS_REPORT_DUE" not in {f.code for f in editor.review.findings}
+
+    # the plan of care is beside the visit, its goals one key away
+    visit = editor.steps[0]
+    qtbot.waitUntil(visit.plan.isVisible)
+    assert visit.plan.title() == "Plan of care (updated with this progress report)"
+    assert "Alt+S" in visit.plan.note.text()
+    press(qtbot, Qt.Key.Key_S, ALT)
+    assert visit.plan.goals.hasFocus()
+    qtbot.keyClick(visit.plan.goals, Qt.Key.Key_End, CTRL)
+    qtbot.keyClick(visit.plan.goals, Qt.Key.Key_Return)
+    qtbot.keyClicks(visit.plan.goals, "LTG: stairs reciprocal in 4 weeks")
+    qtbot.keyClick(visit.plan.goals, Qt.Key.Key_Tab)  # leaving the field saves it to the plan
+    episode = clinic.store.episodes.get(clinic.episode.id or 0)
+    assert episode.goals[-1] == "LTG: stairs reciprocal in 4 weeks"
+    history = window.workspace.episode_history(episode.id or 0)
+    assert history[-1].action == "progress report"
+
+    # a PTA is told the report is due and who writes it
+    pta_type, why = clinic.as_("pta").proposed_note_type(clinic.patient.id or 0, TODAY,
+                                                         clinic.episode.id)
+    assert pta_type == NoteType.DAILY and "the supervising PT writes it" in why
+

@@ -28,6 +28,7 @@ from ptdoc.followup import rounded
 from ptdoc.library import carried
 from ptdoc.permissions import PT_ONLY_NOTES, Permission
 from ptdoc.repositories import AuditAction
+from ptdoc.rulepack import rule_pack
 from ptdoc.services.core import WorkspaceCore
 from ptdoc.session_store import SessionListing
 
@@ -86,6 +87,36 @@ class Sessions(WorkspaceCore):
             session = self._store_draft(session)
             self.store.audit.record(self.actor, AuditAction.CREATE, "session", session.id)
         return session
+
+    def proposed_note_type(self, patient_id: int, day: dt.date,
+                           episode_id: int | None) -> tuple[NoteType, str]:
+        """The note a new session of the patient on ``day`` should be, and why: an evaluation
+        when no plan of care is open (it writes one), a progress report when one is due
+        under the episode (a PT writes it), otherwise a daily note."""
+        therapist = self.actor is not None and self.actor.credential.is_therapist
+        episodes = self.store.episodes.for_patient(patient_id)
+        if not any(e.discharged_on is None for e in episodes):
+            if therapist:
+                return NoteType.EVALUATION, "No open plan of care: the evaluation writes one."
+            return NoteType.DAILY, "No open plan of care: a PT evaluates the patient first."
+        episode = next((e for e in episodes if e.id == episode_id), None)
+        if episode is None:
+            return NoteType.DAILY, ""
+        pack = rule_pack()
+        day_number = self.store.sessions.reporting_days(episode.id or 0, day, None) + 1
+        every = f"one is due at least every {pack.progress_report_days} treatment days"
+        if day_number < pack.progress_report_days:
+            return NoteType.DAILY, (f"Treatment day {day_number} since the last progress report "
+                                    f"({every}).")
+        patient = self.store.patients.get(patient_id)
+        payer = self.store.payers.get(patient.payer_id) if patient.payer_id else None
+        rule = f"{payer.name} requires it" if payer and payer.medicare else "it is expected"
+        if therapist:
+            return NoteType.PROGRESS_REPORT, (
+                f"Progress report: this is treatment day {day_number} since the last one; "
+                f"{every} ({rule}). State progress toward each goal in the assessment.")
+        return NoteType.DAILY, (f"A progress report is due (treatment day {day_number}; {rule})"
+                                ": the supervising PT writes it, a PTA cannot.")
 
     def save_draft(self, session: Session, expected: Session | None = None) -> Session:
         """Persist an edited draft (called on every field edit). Returns it with its id.

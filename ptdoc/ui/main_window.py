@@ -243,18 +243,27 @@ class MainWindow(QMainWindow):
         self.superbills_action.setEnabled(self.workspace.can(Permission.BILLING))
 
     def _go_today(self) -> None:
-        # A window left open past midnight reaches the new day too.
+        self.date_edit.setDate(self._follow_clock())
+
+    def _follow_clock(self) -> QDate:
+        """Today by the clinic's clock, read now: a window left open past midnight reaches the
+        new day (the latest date the day view offers)."""
         today = to_qdate(self.workspace.today())
         self.date_edit.setMaximumDate(today)
-        self.date_edit.setDate(today)
+        return today
 
     @property
     def day(self) -> dt.date:
         return from_qdate(self.date_edit.date())
 
     def _shift(self, days: int) -> None:
-        if self.pages.currentWidget() is self.day_page:
-            self.date_edit.setDate(self.date_edit.date().addDays(days))
+        if self.pages.currentWidget() is not self.day_page:
+            return
+        wanted = self.date_edit.date().addDays(days)
+        if wanted > self._follow_clock():
+            self.statusBar().showMessage("This is today: there is no later day to show.", 5000)
+            return
+        self.date_edit.setDate(wanted)
 
     # --- the day and the patient --------------------------------------------------------
 
@@ -274,7 +283,6 @@ class MainWindow(QMainWindow):
         self.summary.setText(f"{len(rows)} session{'s' * (len(rows) != 1)} — {title}: "
                              f"{len(rows) - drafts} signed, {drafts} draft"
                              f"{'s' * (drafts != 1)}{blocked}")
-        self.next_action.setEnabled(self.day < self.workspace.today())
         self.expected.clear()
         for e in self.workspace.expected_without_note(self.day):
             time = e.appointment.time.strftime("%H:%M") if e.appointment.time else "--:--"
@@ -573,7 +581,6 @@ class MainWindow(QMainWindow):
             action.setEnabled(True)
         self.pages.setCurrentWidget(self._page_before_lock)
         self._apply_user()
-        self.next_action.setEnabled(self.day < self.workspace.today())
         self.idle.timer.start()
         if self.pages.currentWidget() is self.day_page:
             self.table.setFocus()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -44,20 +44,23 @@ class NewSessionDialog(QDialog):
         self.results.setAccessibleName("Patients found")
         self.date = QDateEdit(calendarPopup=True, objectName="new_date")
         self.date.setDisplayFormat("yyyy-MM-dd")
-        today = workspace.today()
-        self.date.setMaximumDate(QDate(today.year, today.month, today.day))
+        self._follow_clock()
         self.date.setDate(QDate(day.year, day.month, day.day))
+        self.date.installEventFilter(self)
         self.episode = QComboBox(objectName="new_episode")
         self.note_type = QComboBox(objectName="new_note_type")
         for t in NoteType:
             self.note_type.addItem(t.value.capitalize(), t.value)
+        self.note_reason = QLabel(objectName="new_note_reason")  # why this note type
+        self.note_reason.setWordWrap(True)
+        self._proposed: str | None = None  # the note type last proposed
         self.message = QLabel(objectName="new_message")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("QLabel { color: #b00020; }")
         form = QFormLayout()
         for text, widget in (("&Patient:", self.search), ("", self.results),
                              ("&Date of service:", self.date), ("&Episode:", self.episode),
-                             ("Note &type:", self.note_type)):
+                             ("Note &type:", self.note_type), ("", self.note_reason)):
             if text:
                 label = QLabel(text)
                 label.setBuddy(widget)
@@ -84,6 +87,8 @@ class NewSessionDialog(QDialog):
         self.search.returnPressed.connect(lambda: self.results.setFocus())
         self.results.currentItemChanged.connect(self._picked)
         self.results.itemActivated.connect(lambda _item: self.date.setFocus())
+        self.date.dateChanged.connect(lambda _date: self._propose())
+        self.episode.activated.connect(lambda _index: self._propose())
         self.resize(560, 420)
         self._find(patient.mrn if patient else "")
         if patient is not None:
@@ -97,6 +102,18 @@ class NewSessionDialog(QDialog):
                 not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             return
         super().keyPressEvent(event)
+
+    def _follow_clock(self) -> None:
+        """The latest date of service is today by the clinic's clock, read again whenever the
+        date field is used: a form left open past midnight offers the new day."""
+        today = self.workspace.today()
+        self.date.setMaximumDate(QDate(today.year, today.month, today.day))
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.date and event.type() in (QEvent.Type.FocusIn, QEvent.Type.KeyPress,
+                                                 QEvent.Type.MouseButtonPress):
+            self._follow_clock()
+        return super().eventFilter(obj, event)
 
     def _find(self, text: str) -> None:
         self.results.clear()
@@ -118,13 +135,24 @@ class NewSessionDialog(QDialog):
         for e in episodes:
             self.episode.addItem(f"From {e.start_date} · {', '.join(e.diagnoses)}", e.id)
         self.episode.addItem("No episode", None)
-        # A patient with no open plan of care comes for an initial evaluation (which writes
-        # one), when the clinician may write it; otherwise a daily note.
-        actor = self.workspace.actor
-        first = not any(e.discharged_on is None for e in episodes) and actor is not None \
-            and actor.credential.is_therapist
-        self.note_type.setCurrentIndex(self.note_type.findData(
-            NoteType.EVALUATION.value if first else NoteType.DAILY.value))
+        self._proposed = None  # another patient: their proposal, whatever was chosen before
+        self._propose()
+
+    def _propose(self) -> None:
+        """The note type the patient is due (an evaluation, a progress report, a daily note),
+        and why, under the choice; a type the user chose stays theirs."""
+        item = self.results.currentItem()
+        if item is None:
+            self.note_reason.clear()
+            return
+        q = self.date.date()
+        note_type, why = self.workspace.proposed_note_type(
+            item.data(PATIENT_ROLE).id or 0, dt.date(q.year(), q.month(), q.day()),
+            self.episode.currentData())
+        if self._proposed is None or self.note_type.currentData() == self._proposed:
+            self.note_type.setCurrentIndex(self.note_type.findData(note_type.value))
+        self._proposed = note_type.value
+        self.note_reason.setText(why)
 
     def _create(self) -> None:
         item = self.results.currentItem()

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from ptdoc.ui.session_editor import SessionEditor
 
 
+# Notes that write or update the plan of care beside the visit, and how its box says so.
+PLAN_NOTES = {NoteType.EVALUATION: "written with this evaluation",
+              NoteType.RE_EVALUATION: "updated with this re-evaluation",
+              NoteType.PROGRESS_REPORT: "updated with this progress report"}
+
+
 def _goals(text: str) -> tuple[str, ...]:
     return tuple(g.strip() for g in text.splitlines() if g.strip())
 
@@ -90,7 +96,9 @@ class PlanOfCareBox(QGroupBox):
         s = self.editor.session
         ctx = self.editor.context
         episode = ctx.episode if ctx is not None and s.episode_id else None
-        self.setVisible(s.note_type == NoteType.EVALUATION and episode is not None)
+        self.setVisible(s.note_type in PLAN_NOTES and episode is not None)
+        if s.note_type in PLAN_NOTES:
+            self.setTitle(f"Plan of care ({PLAN_NOTES[s.note_type]})")
         if episode is None or episode == self.episode:
             self.episode = episode
             self._set_read_only()
@@ -118,15 +126,19 @@ class PlanOfCareBox(QGroupBox):
                 widget.setEnabled(editable)
             else:
                 widget.setReadOnly(not editable)
-        self.note.setText("Saved to the patient's plan of care as you leave each field; its "
-                          "history keeps every change." if editable else
-                          "Read-only: a PT or DPT writes the plan of care with the evaluation.")
+        report = self.editor.session.note_type == NoteType.PROGRESS_REPORT
+        self.note.setText(("Update the goals met or changed (Alt+S); state the progress toward "
+                           "each in the assessment. " if report and editable else "")
+                          + ("Saved to the patient's plan of care as you leave each field; its "
+                             "history keeps every change." if editable else
+                             "Read-only: a PT or DPT writes the plan of care."))
 
     def follow_diagnoses(self) -> None:
         """The evaluation's diagnoses are the plan's: the daily notes under it start from
         them."""
         diagnoses = self.editor.session.diagnoses
-        if self.isVisible() and self.editable and self.episode is not None and \
+        if self.editor.session.note_type == NoteType.EVALUATION and self.isVisible() and \
+                self.editable and self.episode is not None and \
                 self.episode.diagnoses != diagnoses:
             try:
                 self.episode = self.editor.workspace.revise_episode(

@@ -84,8 +84,6 @@ class VisitStep(Step):
 
         self.date = QDateEdit(calendarPopup=True)
         self.date.setDisplayFormat("yyyy-MM-dd")
-        today = ws.today()
-        self.date.setMaximumDate(QDate(today.year, today.month, today.day))
         self.errors["date_of_service"] = add_field(form, "&Date of service:", self.date,
                                                    "date_of_service")
         self.note_type = QComboBox()
@@ -178,7 +176,9 @@ class VisitStep(Step):
             f"<b>{patient.display_name}</b> · MRN {patient.mrn} · born "
             f"{patient.date_of_birth:%Y-%m-%d} · {payer.name if payer else 'no payer'}")
         d = session.date_of_service
+        today = ws.today()  # by the clinic's clock at each showing: a note open past midnight
         self.date.blockSignals(True)
+        self.date.setMaximumDate(QDate(today.year, today.month, today.day))
         self.date.setDate(QDate(d.year, d.month, d.day))
         self.date.blockSignals(False)
         self.note_type.setCurrentIndex(self.note_type.findData(session.note_type.value))
