@@ -252,3 +252,51 @@ def test_a_patient_due_a_progress_report_is_proposed_one_and_its_plan_is_on_the_
                                                          clinic.episode.id)
     assert pta_type == NoteType.DAILY and "the supervising PT writes it" in why
 
+
+def test_after_a_progression_the_name_stays_beside_its_reason_and_six_rows_show(
+        qtbot, clinic: Clinic, artifacts) -> None:
+    from conftest import TODAY, sign
+    from PySide6.QtCore import QPoint
+
+    from ptdoc.domain import ExerciseChange
+    from ptdoc.ui.exercise_table import COLUMN
+
+    earlier = clinic.complete_draft("pt", TODAY - dt.timedelta(days=3))
+    sign(clinic.as_("pt"), earlier.id or 0)
+    # the window as it opens on a 1366x768 screen (its frame and the panel take the rest)
+    window = main_window(qtbot, clinic.as_("pt"), (1366, 708))
+    from test_editor import start_session
+
+    editor = start_session(qtbot, window)
+    exercises = editor.steps[2]
+    step(qtbot, editor, 3)
+    qtbot.mouseClick(exercises.carry_button, Qt.MouseButton.LeftButton)
+    press(qtbot, Qt.Key.Key_A, ALT)
+    qtbot.keyClicks(exercises.add_box, "sit to stand 6 lb")
+    qtbot.keyClick(exercises.add_box, Qt.Key.Key_Return)
+    table = exercises.table
+    assert editor.session.exercises[0].change == ExerciseChange.PROGRESSED
+    assert table.hasFocus() and table.currentIndex().column() == COLUMN["modification_reason"]
+    qtbot.wait(20)  # the layout settles as it does between two key presses
+
+    # the Reason cell is in sight, and so is the name of its row, beside it
+    cell = table.visualRect(table.currentIndex())
+    assert table.viewport().rect().contains(cell)
+    frozen = table.frozen
+    assert frozen.isVisible() and cell.left() >= frozen.width() - 2
+    first_row = frozen.visualRect(frozen.model().index(0, 0)).center().y()
+    name_at = frozen.indexAt(QPoint(10, first_row))
+    assert name_at.row() == 0 and name_at.data() == "Sit to stand"
+    # with the proposed sentence showing under it, the flowsheet still shows six rows
+    assert exercises.proposal_row.isVisible()
+    assert table.viewport().height() >= 6 * table.verticalHeader().defaultSectionSize()
+    window.grab().save(str(artifacts / "follow-up-exercises-progressed.png"))
+
+    # typing the reason, then Home back to the name: the frozen copy steps aside
+    qtbot.keyClick(table, "n")  # the first key opens the cell's editor
+    qtbot.keyClicks(QApplication.focusWidget(), "o pain at 4 lb")
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: editor.session.exercises[0].modification_reason == "no pain at 4 lb")
+    qtbot.keyClick(table, Qt.Key.Key_Home)
+    assert table.currentIndex().column() == 0 and not frozen.isVisible()
+    window.close()

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QTableView,
     QWidget,
 )
 
@@ -33,6 +32,7 @@ from ptdoc.domain import (
     Side,
 )
 from ptdoc.errors import ValidationError
+from ptdoc.ui.frozen_column import FirstColumnFrozen
 from ptdoc.ui.refusals import (
     REFUSED_BACKGROUND,
     REFUSED_TEXT,
@@ -260,9 +260,9 @@ class ChoiceDelegate(QStyledItemDelegate):
             super().setModelData(editor, model, index)
 
 
-class ExerciseTable(QTableView):
+class ExerciseTable(FirstColumnFrozen):
     """Tab moves through cells, typing edits, Enter on the last row asks for a new row,
-    Delete removes the row (the step offers undo)."""
+    Delete removes the row (the step offers undo). The exercise's name stays in sight."""
 
     add_requested = Signal()
     remove_requested = Signal(int)

@@ -113,6 +113,9 @@ class ExerciseBox(QLineEdit):
             self.entered.emit(text, "")
 
 
+SHOWN_ROWS = 6  # of the flowsheet, at least, on a 1366x768 screen
+
+
 class ExercisesStep(Step):
     title = "Exercises"
     owns = ("exercises", "patient_response", "assessment", "home_program")
@@ -146,6 +149,12 @@ class ExercisesStep(Step):
         self._last_visit: tuple[ExerciseEntry, ...] | None = None
         self.model = ExerciseTableModel(self)
         self.table = ExerciseTable(self.model)
+        # Six rows stay in sight on a 1366x768 screen, whatever shows under the table (the
+        # proposed sentence, a refusal) or above it (the matches of Add exercise).
+        self.table.setMinimumHeight(
+            self.table.horizontalHeader().sizeHint().height()
+            + SHOWN_ROWS * self.table.verticalHeader().defaultSectionSize()
+            + self.table.horizontalScrollBar().sizeHint().height() + 2 * self.table.frameWidth())
         table_label = QLabel("Flowsheet (&E) — Tab moves, typing edits, Enter on the last row "
                              "adds, Delete removes:")
         table_label.setBuddy(self.table)
@@ -158,6 +167,11 @@ class ExercisesStep(Step):
                                    "Your reasoning: progress toward goals, why skilled care")
         self.home_program = TextArea("field_home_program",
                                      "Home-program changes and education; compliance")
+        for area in (self.response, self.assessment, self.home_program):
+            # Room for the flowsheet: three lines each, two when the window is short.
+            lines = area.fontMetrics().lineSpacing()
+            area.setMinimumHeight(2 * lines + 12)
+            area.setMaximumHeight(3 * lines + 14)
         form = QFormLayout()
         self.errors["patient_response"] = add_field(form, "Patient &response:", self.response,
                                                     "patient_response")
