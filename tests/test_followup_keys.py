@@ -236,6 +236,9 @@ def test_a_patient_due_a_progress_report_is_proposed_one_and_its_plan_is_on_the_
     qtbot.waitUntil(visit.plan.isVisible)
     assert visit.plan.title() == "Plan of care (updated with this progress report)"
     assert "Alt+S" in visit.plan.note.text()
+    from test_editor import assert_unique_alt_keys
+
+    assert_unique_alt_keys(window, "a progress report's Visit step")
     press(qtbot, Qt.Key.Key_S, ALT)
     assert visit.plan.goals.hasFocus()
     qtbot.keyClick(visit.plan.goals, Qt.Key.Key_End, CTRL)
