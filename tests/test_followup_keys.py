@@ -236,6 +236,7 @@ def test_a_patient_due_a_progress_report_is_proposed_one_and_its_plan_is_on_the_
     qtbot.waitUntil(visit.plan.isVisible)
     assert visit.plan.title() == "Plan of care (updated with this progress report)"
     assert "Alt+S" in visit.plan.note.text()
+    assert "This progress report is written on treatment day 10" in visit.episode_info.text()
     from test_editor import assert_unique_alt_keys
 
     assert_unique_alt_keys(window, "a progress report's Visit step")
@@ -249,6 +250,15 @@ def test_a_patient_due_a_progress_report_is_proposed_one_and_its_plan_is_on_the_
     assert episode.goals[-1] == "LTG: stairs reciprocal in 4 weeks"
     history = window.workspace.episode_history(episode.id or 0)
     assert history[-1].action == "progress report"
+
+    # written as a daily note after all, the Visit step says a report is due
+    press(qtbot, Qt.Key.Key_T, ALT)
+    assert visit.note_type.hasFocus()
+    qtbot.keyClick(visit.note_type, Qt.Key.Key_Home)
+    assert editor.session.note_type == NoteType.DAILY
+    assert "A progress report is due: choose it as the Note type (Alt+T)" in \
+        visit.episode_info.text()
+    assert not visit.plan.isVisible()
 
     # a PTA is told the report is due and who writes it
     pta_type, why = clinic.as_("pta").proposed_note_type(clinic.patient.id or 0, TODAY,

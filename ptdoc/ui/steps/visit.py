@@ -195,10 +195,17 @@ class VisitStep(Step):
             days = ctx.treatment_days_since_progress_report
             cert = ctx.episode.certified_on or ("order on file" if ctx.episode.order_on_file
                                                 else "not yet certified")
+            day = (days or 0) + 1
+            if session.note_type == NoteType.PROGRESS_REPORT:
+                count = f"This progress report is written on treatment day {day} since the last."
+            else:
+                count = f"This visit is treatment day {day} since the last progress report."
+                if day >= ctx.pack.progress_report_days and \
+                        session.note_type == NoteType.DAILY:
+                    count += " A progress report is due: choose it as the Note type (Alt+T)."
             self.episode_info.setText(
                 f"Plan of care from {ctx.episode.start_date}, certified {cert}, through "
-                f"{ctx.episode.certified_through or 'not set'}. This visit is treatment day "
-                f"{(days or 0) + 1} since the last progress report. Goals: "
+                f"{ctx.episode.certified_through or 'not set'}. {count} Goals: "
                 f"{'; '.join(ctx.episode.goals) or 'none recorded'}.")
         else:
             self.episode_info.setText("No plan of care attached.")
