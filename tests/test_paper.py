@@ -25,7 +25,9 @@ from ptdoc.domain import (
 )
 from ptdoc.domain import Clinic as Clinic_
 from ptdoc.errors import PermissionDenied
+from ptdoc.paper import DaySheetData, DaySheetRow
 from ptdoc.report.base import WATERMARK
+from ptdoc.report.summary import render_day_sheet
 
 
 def pages(pdf: bytes) -> list[str]:
@@ -194,6 +196,43 @@ def test_day_sheet_closes_the_day(clinic: Clinic, artifacts: Path):
         in text
     assert signed.status.value == "signed"
     save_pngs(pdf, artifacts, "day-sheet")
+
+
+def a_day_of(count: int) -> DaySheetData:
+    """A day sheet of ``count`` visits of the same clinician and payer, each its own hour."""
+    rows = tuple(DaySheetRow(f"{8 + i % 10:02d}:00–{8 + i % 10:02d}:53",
+                             f"Patient {i}, Long-Named\nMRN-{i}", "Medicare Part B\n1EG4TE5MK73",
+                             "PT User, PT", "97110 x3 GP", "$88.50", "Awaiting signature",
+                             "—") for i in range(count))
+    return DaySheetData(
+        clinic="Riverside", date="2026-11-26", rows=rows, totals=f"{count} sessions",
+        by_clinician=(("PT User, PT", str(count), "0", "0", "$0.00"),
+                      ("Day total", str(count), "0", "0", "$0.00")),
+        by_payer=(("Medicare Part B", str(count), "0", "0", "$0.00"),
+                  ("Day total", str(count), "0", "0", "$0.00")),
+        unsigned=tuple((r.time, f"Patient {i}", r.status, "PT User, PT")
+                       for i, r in enumerate(rows)),
+        printed_at="2026-11-26 18:00 CST", audit_head="Audit log at printing: chain head 0.")
+
+
+@pytest.mark.parametrize("count", range(8, 40))
+def test_day_sheet_keeps_times_whole_and_headings_with_their_tables(count: int):
+    pdf = render_day_sheet(a_day_of(count))
+    texts = pages(pdf)
+    lines = [line for text in texts for line in text.splitlines()]
+    # every time range is read whole on one line: no "08:00–08:5 / 3"
+    for i in range(count):
+        time = f"{8 + i % 10:02d}:00–{8 + i % 10:02d}:53"
+        assert sum(time in line for line in lines) >= 2, time  # visits and unsigned notes
+    # a heading is on the page of its table's header row and first row, never alone at
+    # the foot of the page before
+    for heading, first in (("Totals by clinician", "PT User, PT"),
+                           ("Totals by payer", "Medicare Part B"),
+                           ("Notes not yet signed", "Patient 0")):
+        page = next(t for t in texts if heading in t)
+        after = page[page.index(heading):]
+        assert "Sessions" in after or "Owed by" in after, (count, heading)
+        assert first in after, (count, heading)
 
 
 def test_superbill_has_what_a_claim_needs(clinic: Clinic, artifacts: Path):
