@@ -14,7 +14,6 @@ from decimal import Decimal
 from ptdoc import signature_check
 from ptdoc.catalog import lookup
 from ptdoc.charges import (
-    PLACE_OF_SERVICE,
     charge_lines,
     money,
     owed_by,
@@ -23,6 +22,7 @@ from ptdoc.charges import (
 )
 from ptdoc.clock import stamp
 from ptdoc.domain import (
+    OFFICE,
     Acknowledgement,
     Clinic,
     Episode,
@@ -33,6 +33,7 @@ from ptdoc.domain import (
     Session,
     SessionStatus,
     User,
+    place_of_service_text,
 )
 from ptdoc.review import Review
 from ptdoc.rule_context import CodeSet
@@ -449,7 +450,11 @@ def status_label(session: Session, review: Review | None) -> str:
 
 def _charges(session: Session, facts: NoteFacts):
     return charge_lines(session, facts.review, facts.patient, facts.payer, facts.users,
-                        facts.fees)
+                        facts.fees, _place_of_service(facts.clinic))
+
+
+def _place_of_service(clinic: Clinic | None) -> str:
+    return clinic.place_of_service if clinic else OFFICE
 
 
 def summary_data(session: Session, facts: NoteFacts) -> SummaryData:
@@ -547,7 +552,7 @@ def superbill_data(session: Session, facts: NoteFacts) -> SuperbillData:
         ("Payer", payer.name if payer else "self-pay"),
         ("Member ID", patient.member_id or "not recorded"),
         ("Date of service", session.date_of_service.isoformat()),
-        ("Place of service", f"{PLACE_OF_SERVICE} (office)")]
+        ("Place of service", place_of_service_text(_place_of_service(clinic)))]
     diagnoses = tuple((letter, code, (facts.codes.description(code) if facts.codes else None)
                        or "") for letter, code in pointers(session.diagnoses))
     found = _charges(session, facts)
