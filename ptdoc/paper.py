@@ -32,6 +32,7 @@ from ptdoc.domain import (
     Payer,
     Session,
     SessionStatus,
+    Signature,
     User,
     place_of_service_text,
 )
@@ -383,6 +384,14 @@ def acknowledged_text(a: Acknowledgement, findings: Mapping[tuple[str, str], Fin
                        _sentence(f"The clinician accepted it because: {a.reason}"))
 
 
+def signature_statement(sig: Signature | None, zone: str | None) -> str:
+    """Who signed and when, as the note prints it (and 'ptdoc check' says it)."""
+    return "Not signed." if sig is None else (
+        f"Electronically signed by {sig.signer_name}, {sig.credential}"
+        + (f", NPI {sig.npi}" if sig.npi else "")
+        + f", on {stamp(sig.signed_at, zone)}.")
+
+
 def note_data(session: Session, facts: NoteFacts) -> NoteData:
     review = facts.review
     title = f"Physical therapy {session.note_type.value} note"
@@ -405,10 +414,7 @@ def note_data(session: Session, facts: NoteFacts) -> NoteData:
                               f.code == signature_check.FINDING_CODE))
     sig = session.signature
     zone = _zone(facts.clinic)
-    signature = "Not signed." if sig is None else (
-        f"Electronically signed by {sig.signer_name}, {sig.credential}"
-        + (f", NPI {sig.npi}" if sig.npi else "")
-        + f", on {stamp(sig.signed_at, zone)}.")
+    signature = signature_statement(sig, zone)
     addenda = tuple((f"{a.kind.value.capitalize()} — {a.author_name}, "
                      f"{stamp(a.created_at, zone)}", a.reason, a.text)
                     for a in session.addenda)
