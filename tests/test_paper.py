@@ -361,6 +361,48 @@ def test_front_desk_prints_and_saves_summaries(qtbot, clinic: Clinic, desk_windo
     assert output_audit(clinic, "summary pdf") == [("desk", "export")] * 2 + [("desk", "print")] * 2
 
 
+def test_save_as_pdf_starts_in_documents_then_where_the_last_was_saved(
+        qtbot, clinic: Clinic, desk_window, tmp_path: Path, monkeypatch):
+    """The system's save dialog is replaced at its boundary: it notes where ptdoc opens it
+    and with what name, and answers a file in a folder the front desk chose."""
+    from driving import in_modal
+    from PySide6.QtCore import QSettings, QStandardPaths, Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    from ptdoc.ui.pdf_preview import LAST_FOLDER
+
+    QSettings().remove(LAST_FOLDER)  # a workstation where nothing was saved yet
+    offered: list[Path] = []
+    chosen = tmp_path / "closing"
+    chosen.mkdir()
+
+    def save_name(_parent, _caption: str, start: str, _filter: str) -> tuple[str, str]:
+        offered.append(Path(start))
+        return str(chosen / f"saved-{len(offered)}.pdf"), "PDF (*.pdf)"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_name))
+    window = desk_window
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+
+    def save(preview) -> None:
+        qtbot.keyClick(preview, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        assert preview.status.text() == f"Saved {chosen / f'saved-{len(offered)}.pdf'}"
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_P, ctrl | shift), save)
+    documents = Path(QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.DocumentsLocation))
+    home = Path.home()
+    assert documents.is_relative_to(home) and documents != Path.cwd()
+    # the user's documents folder (made when the system names one not there yet), and a
+    # name that says what the file is
+    assert offered == [documents / f"day-sheet-{TODAY}.pdf"] and documents.is_dir()
+    # then the folder last saved to, for every paper
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_P, ctrl), save)
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_B, ctrl), save)
+    assert offered[1:] == [chosen / f"session-summaries-{TODAY}.pdf",
+                           chosen / f"superbills-{TODAY}.pdf"]
+    assert [p.name for p in sorted(chosen.iterdir())] == ["saved-1.pdf", "saved-2.pdf",
+                                                          "saved-3.pdf"]
+
+
 def test_front_desk_prints_and_saves_the_day_sheet(qtbot, clinic: Clinic, desk_window,
                                                    tmp_path: Path, monkeypatch):
     from driving import PaperOut, in_modal
