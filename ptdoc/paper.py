@@ -36,7 +36,7 @@ from ptdoc.domain import (
     User,
     place_of_service_text,
 )
-from ptdoc.review import Review
+from ptdoc.review import Review, flag_counts
 from ptdoc.rule_context import CodeSet
 from ptdoc.rules import Finding, Severity
 from ptdoc.signature_check import DOES_NOT_VERIFY
@@ -449,9 +449,8 @@ def signature_problem(review: Review | None) -> str:
 def status_label(session: Session, review: Review | None) -> str:
     if session.status == SessionStatus.SIGNED:
         return signature_problem(review) or "Signed"
-    if review is not None and review.blockers:
-        return f"Open flags ({len(review.blockers)} blocking) — awaiting signature"
-    return "Awaiting signature"
+    flags = flag_counts(len(review.blockers), len(review.open_warnings)) if review else ""
+    return f"Open flags ({flags}) — awaiting signature" if flags else "Awaiting signature"
 
 
 def _charges(session: Session, facts: NoteFacts):
