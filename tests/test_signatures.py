@@ -392,6 +392,8 @@ def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
     doc = json.loads(note.read_text())
     stated = doc["session"]["services"][0]["units"]
     doc["session"]["services"][0]["units"] = stated + 2  # billed more after signing
+    signed_assessment = doc["session"]["assessment"]
+    doc["session"]["assessment"] += " Discharge next visit."  # and a sentence added
     altered = tmp_path / "altered.json"
     altered.write_text(json.dumps(doc))
     code, out, err = run(capsys, "check", str(altered))
@@ -399,6 +401,9 @@ def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
     first, status = out.splitlines()[:2]
     assert first.startswith(f"{DOES_NOT_VERIFY}: the note was changed after signing: ")
     assert f"services[0].units (signed {stated}, now {stated + 2})" in first
+    # a long text is shown where it differs, not by two identical beginnings
+    assert f'assessment (signed "...{signed_assessment[-12:]}", now ' \
+        f'"...{signed_assessment[-12:]} Discharge next visit.")' in first
     assert status.startswith("Status: " + said) and status.endswith(f"{DOES_NOT_VERIFY} "
                                                                      "(why above).")
     assert "BLOCKER  SIGNATURE_INVALID at signature" in out and "Reason: Second visit" in out
