@@ -57,7 +57,7 @@ def _cmd_export(args: argparse.Namespace, db_path: Path) -> int:
 
 
 def _cmd_summaries(args: argparse.Namespace, db_path: Path) -> int:
-    kind = "day-sheet" if args.day_sheet else "summaries"
+    kind = "day-sheet" if args.day_sheet else "session-summaries"  # as the window names it
     with signed_in(args, db_path) as ws:
         day = day_of(args.date, ws)
         assert day is not None  # --date is required
