@@ -15,15 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ptdoc.domain import Patient, Payer, Session, User
+from ptdoc.domain import OFFICE, Patient, Payer, Session, User
 from ptdoc.review import Review
 
 # Claim diagnosis pointers: up to twelve codes listed once for the claim (A-L), and each line
 # points at up to four of them (CMS-1500 box 21 and 24E).
 POINTER_LETTERS = "ABCDEFGHIJKL"
 POINTERS_PER_LINE = 4
-# CMS place-of-service code 11, office: a private practice's outpatient clinic (reference §10).
-PLACE_OF_SERVICE = "11"
 CENT = Decimal("0.01")
 
 
@@ -46,7 +44,7 @@ class ChargeLine:
     diagnoses: tuple[str, ...]      # the codes those pointers name, in pointer order
     fee: Decimal | None             # None: the code has no fee for the year
     charge: Decimal | None
-    place_of_service: str = PLACE_OF_SERVICE
+    place_of_service: str = OFFICE  # the clinic's CMS code (reference §10)
 
 
 def money(amount: Decimal | None) -> str:
@@ -79,9 +77,10 @@ def _name(users: Mapping[int, User], user_id: int | None) -> User | None:
 
 
 def charge_lines(session: Session, review: Review, patient: Patient, payer: Payer | None,
-                 users: Mapping[int, User], fees: Mapping[str, Decimal]
+                 users: Mapping[int, User], fees: Mapping[str, Decimal], place_of_service: str
                  ) -> tuple[ChargeLine, ...]:
-    """The session's billable claim lines (a line without units bills nothing), priced."""
+    """The session's billable claim lines (a line without units bills nothing), priced, at
+    the clinic's place of service."""
     lettered = pointers(session.diagnoses)[:POINTERS_PER_LINE]
     rendering = _name(users, session.delivered_by)
     supervising = _name(users, session.supervised_by)
@@ -96,7 +95,7 @@ def charge_lines(session: Session, review: Review, patient: Patient, payer: Paye
             code=line.code, modifiers=line.modifier_codes, units=line.units,
             minutes=line.minutes, pointers="".join(letter for letter, _ in lettered),
             diagnoses=tuple(code for _, code in lettered), fee=fees.get(line.code),
-            charge=line_charge(fees, line.code, line.units))
+            charge=line_charge(fees, line.code, line.units), place_of_service=place_of_service)
         for line in review.claim.lines if line.units)
 
 

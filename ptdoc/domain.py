@@ -185,6 +185,32 @@ def _check_diagnoses(check: f.Checker, codes: tuple[str, ...]) -> None:
         check.add("diagnoses", "Diagnoses must not list the same code twice")
 
 
+# CMS place-of-service codes (the claim's box 24B) where a clinic furnishes outpatient therapy
+# on a professional claim (reference §10: 11 for a private practice's office, 22 for a
+# hospital outpatient department). The name follows the code on paper.
+PLACES_OF_SERVICE = {
+    "11": "office",
+    "12": "home",
+    "13": "assisted living facility",
+    "19": "off campus-outpatient hospital",
+    "22": "on campus-outpatient hospital",
+    "31": "skilled nursing facility",
+    "32": "nursing facility",
+    "49": "independent clinic",
+    "62": "comprehensive outpatient rehabilitation facility",
+    "71": "public health clinic",
+    "72": "rural health clinic",
+    "99": "other place of service",
+}
+OFFICE = "11"
+
+
+def place_of_service_text(code: str) -> str:
+    """'11 (office)': the code a claim carries and what it means."""
+    name = PLACES_OF_SERVICE.get(code)
+    return f"{code} ({name})" if name else code
+
+
 @dataclass(frozen=True)
 class Clinic(_Validated):
     name: str
@@ -194,6 +220,8 @@ class Clinic(_Validated):
     idle_lock_minutes: int = 10
     # Times are stored in UTC and shown in this zone; a new clinic starts in the computer's.
     time_zone: str = field(default_factory=clock.workstation_zone)
+    # Where the clinic's services are billed as furnished: every charge line and superbill.
+    place_of_service: str = OFFICE
 
     def _check(self, check: f.Checker) -> None:
         check.text("name", "Clinic name", self.name, required=True)
@@ -204,6 +232,12 @@ class Clinic(_Validated):
         if not isinstance(self.time_zone, str) or not clock.is_zone(self.time_zone):
             check.add("time_zone", f"Time zone must be {clock.ZONE_EXAMPLE} "
                                    f"(got '{self.time_zone}')")
+        if self.place_of_service not in PLACES_OF_SERVICE:
+            check.add("place_of_service",
+                      "Place of service must be a two-digit CMS place-of-service code, one of "
+                      + ", ".join(PLACES_OF_SERVICE) + "; such as "
+                      + " or ".join(place_of_service_text(c) for c in ("11", "22", "19"))
+                      + f" (got '{self.place_of_service}')")
 
 
 @dataclass(frozen=True)

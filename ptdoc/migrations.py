@@ -432,6 +432,12 @@ def m013_service_detail(db: Database) -> None:
     db.execute("ALTER TABLE services ADD COLUMN detail TEXT NOT NULL DEFAULT ''")
 
 
+def m014_place_of_service(db: Database) -> None:
+    """Where the clinic bills its services as furnished (the claim's CMS place-of-service
+    code): 11, office, for every clinic set up before, as ptdoc billed until now."""
+    db.execute("ALTER TABLE clinic ADD COLUMN place_of_service TEXT NOT NULL DEFAULT '11'")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
@@ -441,5 +447,6 @@ MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m010_clinic_setup,
                                                 m011_must_change_password,
                                                 m012_draft_flags,
-                                                m013_service_detail]
+                                                m013_service_detail,
+                                                m014_place_of_service]
 LATEST_VERSION = len(MIGRATIONS)

@@ -14,7 +14,6 @@ from decimal import Decimal
 from ptdoc import signature_check
 from ptdoc.catalog import lookup
 from ptdoc.charges import (
-    PLACE_OF_SERVICE,
     charge_lines,
     money,
     owed_by,
@@ -23,6 +22,7 @@ from ptdoc.charges import (
 )
 from ptdoc.clock import stamp
 from ptdoc.domain import (
+    OFFICE,
     Acknowledgement,
     Clinic,
     Episode,
@@ -32,9 +32,11 @@ from ptdoc.domain import (
     Payer,
     Session,
     SessionStatus,
+    Signature,
     User,
+    place_of_service_text,
 )
-from ptdoc.review import Review
+from ptdoc.review import Review, flag_counts
 from ptdoc.rule_context import CodeSet
 from ptdoc.rules import Finding, Severity
 from ptdoc.signature_check import DOES_NOT_VERIFY
@@ -382,6 +384,14 @@ def acknowledged_text(a: Acknowledgement, findings: Mapping[tuple[str, str], Fin
                        _sentence(f"The clinician accepted it because: {a.reason}"))
 
 
+def signature_statement(sig: Signature | None, zone: str | None) -> str:
+    """Who signed and when, as the note prints it (and 'ptdoc check' says it)."""
+    return "Not signed." if sig is None else (
+        f"Electronically signed by {sig.signer_name}, {sig.credential}"
+        + (f", NPI {sig.npi}" if sig.npi else "")
+        + f", on {stamp(sig.signed_at, zone)}.")
+
+
 def note_data(session: Session, facts: NoteFacts) -> NoteData:
     review = facts.review
     title = f"Physical therapy {session.note_type.value} note"
@@ -404,10 +414,7 @@ def note_data(session: Session, facts: NoteFacts) -> NoteData:
                               f.code == signature_check.FINDING_CODE))
     sig = session.signature
     zone = _zone(facts.clinic)
-    signature = "Not signed." if sig is None else (
-        f"Electronically signed by {sig.signer_name}, {sig.credential}"
-        + (f", NPI {sig.npi}" if sig.npi else "")
-        + f", on {stamp(sig.signed_at, zone)}.")
+    signature = signature_statement(sig, zone)
     addenda = tuple((f"{a.kind.value.capitalize()} — {a.author_name}, "
                      f"{stamp(a.created_at, zone)}", a.reason, a.text)
                     for a in session.addenda)
@@ -442,14 +449,17 @@ def signature_problem(review: Review | None) -> str:
 def status_label(session: Session, review: Review | None) -> str:
     if session.status == SessionStatus.SIGNED:
         return signature_problem(review) or "Signed"
-    if review is not None and review.blockers:
-        return f"Open flags ({len(review.blockers)} blocking) — awaiting signature"
-    return "Awaiting signature"
+    flags = flag_counts(len(review.blockers), len(review.open_warnings)) if review else ""
+    return f"Open flags ({flags}) — awaiting signature" if flags else "Awaiting signature"
 
 
 def _charges(session: Session, facts: NoteFacts):
     return charge_lines(session, facts.review, facts.patient, facts.payer, facts.users,
-                        facts.fees)
+                        facts.fees, _place_of_service(facts.clinic))
+
+
+def _place_of_service(clinic: Clinic | None) -> str:
+    return clinic.place_of_service if clinic else OFFICE
 
 
 def summary_data(session: Session, facts: NoteFacts) -> SummaryData:
@@ -547,7 +557,7 @@ def superbill_data(session: Session, facts: NoteFacts) -> SuperbillData:
         ("Payer", payer.name if payer else "self-pay"),
         ("Member ID", patient.member_id or "not recorded"),
         ("Date of service", session.date_of_service.isoformat()),
-        ("Place of service", f"{PLACE_OF_SERVICE} (office)")]
+        ("Place of service", place_of_service_text(_place_of_service(clinic)))]
     diagnoses = tuple((letter, code, (facts.codes.description(code) if facts.codes else None)
                        or "") for letter, code in pointers(session.diagnoses))
     found = _charges(session, facts)

@@ -33,3 +33,14 @@ class Review:
 def review_context(ctx: RuleContext) -> Review:
     acks = frozenset((a.code, a.field) for a in ctx.session.acknowledgements)
     return Review(tuple(rules.evaluate(ctx)), build_claim(ctx), acks)
+
+
+def flag_counts(blockers: int, warnings: int) -> str:
+    """'1 blocker, 2 warnings' ('' when none): the day view and the front desk's paper say
+    a draft's open flags in the same words."""
+    parts = []
+    if blockers:
+        parts.append(f"{blockers} blocker{'s' * (blockers != 1)}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' * (warnings != 1)}")
+    return ", ".join(parts)

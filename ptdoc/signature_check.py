@@ -61,10 +61,28 @@ def _differences(signed: Any, now: Any, path: str = "", out: list[str] | None = 
         def short(v: Any) -> str:
             text = json.dumps(v, ensure_ascii=False)
             return text if len(text) <= 40 else text[:37] + "..."
-        what = f"{len(signed)} rows, now {len(now)}" if isinstance(signed, list) and \
-            isinstance(now, list) else f"{short(signed)}, now {short(now)}"
+        if isinstance(signed, list) and isinstance(now, list):
+            what = f"{len(signed)} rows, now {len(now)}"
+        elif isinstance(signed, str) and isinstance(now, str):
+            what = ", now ".join(json.dumps(t, ensure_ascii=False) for t in _apart(signed, now))
+        else:
+            what = f"{short(signed)}, now {short(now)}"
         out.append(f"{path or 'content'} (signed {what})")
     return out
+
+
+def _apart(signed: str, now: str, width: int = 40) -> tuple[str, str]:
+    """Two texts shortened around where they first differ: a long assessment with a sentence
+    added reads "...last visit.", now "...last visit. Patient doing great." instead of two
+    identical beginnings."""
+    first = next((i for i, (a, b) in enumerate(zip(signed, now, strict=False)) if a != b),
+                 min(len(signed), len(now)))
+    start = max(0, first - 12) if max(len(signed), len(now)) > width else 0
+
+    def cut(text: str) -> str:
+        piece = text[start:start + width]
+        return ("..." if start else "") + piece + ("..." if len(text) > start + width else "")
+    return cut(signed), cut(now)
 
 
 def content_problems(doc: SessionDocument) -> list[str]:

@@ -12,11 +12,20 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from conftest import FEES, PASSWORD, TODAY, Clinic, sign
+from driving import main_window
+from pypdf import PdfReader
+from PySide6.QtCore import Qt
+from test_setup import alt, fill
 
 from ptdoc import cli
+from ptdoc import db as dbmod
 from ptdoc.charges import COLUMNS
 from ptdoc.domain import Acknowledgement, Episode, ExerciseEntry, Patient, Provider, ServiceLine
+from ptdoc.errors import ValidationError
+from ptdoc.migrations import MIGRATIONS, m014_place_of_service
+from ptdoc.store import Store
 
 
 def run(capsys, user: str, *args: str) -> tuple[int, str, str]:
@@ -225,3 +234,57 @@ def test_superbills_and_summaries_from_the_command_line(capsys, clinic: Clinic, 
                               TODAY.isoformat(), "-o", str(paper), *extra)
         assert code == 0, err
         assert len(PdfReader(paper).pages) == count
+
+
+def test_the_place_of_service_set_in_administration_is_billed(
+        qtbot, capsys, clinic: Clinic, db_path: Path, artifacts: Path):
+    ids = a_day_to_bill(clinic)
+    window = main_window(qtbot, clinic.as_("boss"))
+    qtbot.keyClick(window.table, Qt.Key.Key_A,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    admin = window.admin_window
+    admin.activateWindow()
+    qtbot.waitUntil(admin.isActiveWindow)
+    alt(qtbot, "c")
+    form = admin.clinic.form
+    assert form.place_of_service.currentText() == "11 (office)"  # the default, as before
+    fill(qtbot, "m", "Prairie Physical Therapy")
+    fill(qtbot, "l", "2")
+    alt(qtbot, "v", button=True)
+    assert "two-digit CMS place-of-service code" in form.error_text("place_of_service")
+    assert clinic.store.clinic.get() is None  # nothing saved
+    fill(qtbot, "l", "22")
+    alt(qtbot, "v", button=True)
+    assert form.error_text("place_of_service") == ""
+    admin.grab().save(str(artifacts / "admin-clinic-place-of-service.png"))
+    assert clinic.store.clinic.get().place_of_service == "22"
+    admin.close()
+    window.close()
+    # every charge line and the superbill carry it
+    code, out, _err = run(capsys, "desk", "charges", "--db", str(db_path), "--date",
+                          TODAY.isoformat())
+    assert code == 1  # the DPT's draft is not charged
+    rows = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert rows and {r["place_of_service"] for r in rows} == {"22"}
+    text = " ".join(PdfReader(io.BytesIO(clinic.as_("desk").superbills_pdf(
+        [ids["two_codes"]]))).pages[0].extract_text().split())
+    assert "Place of service 22 (on campus-outpatient hospital)" in text
+
+
+def test_a_clinic_set_up_earlier_bills_at_the_office(tmp_path: Path):
+    """Before the setting, every line was billed at 11: a migrated clinic keeps it."""
+    path = tmp_path / "old.sqlite3"
+    db = dbmod.connect(path)
+    db.execute(f"PRAGMA application_id = {dbmod.APPLICATION_ID}")
+    dbmod.migrate_to_latest(db, None, target=MIGRATIONS.index(m014_place_of_service))
+    db.execute("INSERT INTO clinic (id, name) VALUES (1, 'Old Clinic')")
+    db.close()
+    with Store.open(path) as store:
+        clinic = store.clinic.get()
+        assert clinic is not None and clinic.place_of_service == "11"
+        store.clinic.save(replace(clinic, place_of_service="22"))
+        assert store.clinic.get().place_of_service == "22"
+    with pytest.raises(ValidationError) as refused:
+        replace(clinic, place_of_service="1")
+    assert refused.value.problems[0].field == "place_of_service"
+    assert "22 (on campus-outpatient hospital)" in refused.value.problems[0].message

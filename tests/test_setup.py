@@ -122,12 +122,17 @@ def run_setup(qtbot, wizard: SetupWizard, artifacts: Path, monkeypatch: pytest.M
     fill(qtbot, "i", "1234567890")
     fill(qtbot, "t", "America/Chicago")
     fill(qtbot, "k", "15")
+    assert form.place_of_service.currentText() == "11 (office)"  # the default
+    fill(qtbot, "l", "5")  # not a place-of-service code
     enter(qtbot)
     assert wizard.currentPage() is wizard.clinic_page
     assert "check digit" in form.error_text("npi") and "1234567890" in form.error_text("npi")
+    assert "two-digit CMS place-of-service code" in form.error_text("place_of_service")
+    assert "22 (on campus-outpatient hospital)" in form.error_text("place_of_service")
     assert QApplication.focusWidget() is form.npi
     shot(wizard, artifacts, "1-clinic-refused-npi")
     fill(qtbot, "i", CLINIC_NPI)
+    fill(qtbot, "l", "19")  # a hospital's off-campus outpatient department
     enter(qtbot)
 
     # 2. The first administrator (passwords that differ are refused beside the second).
@@ -203,8 +208,9 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
 
     clinic = store.clinic.get()
     assert clinic is not None
-    assert (clinic.name, clinic.npi, clinic.time_zone, clinic.idle_lock_minutes) == (
-        "Lakeside Physical Therapy", CLINIC_NPI, "America/Chicago", 15)
+    assert (clinic.name, clinic.npi, clinic.time_zone, clinic.idle_lock_minutes,
+            clinic.place_of_service) == (
+        "Lakeside Physical Therapy", CLINIC_NPI, "America/Chicago", 15, "19")
     users = {u.username: u for u in store.users.all()}
     assert {n: (u.credential, u.npi) for n, u in users.items()} == {
         "owner": (Credential.ADMIN, None), "jdoe": (Credential.DPT, JANE_NPI),

@@ -360,3 +360,64 @@ def test_a_forged_or_unsignable_file_is_refused_with_its_reason(two_copies, name
     draft = other.import_session(doc, as_draft=True)
     assert draft.status == SessionStatus.DRAFT and draft.signature is None
     assert store.audit.entries("session", draft.id)[0]["detail"] == "as draft"
+
+
+def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
+        capsys, clinic: Clinic, db_path: Path, tmp_path: Path) -> None:
+    """`ptdoc check FILE` on a signed export: who signed and when, the warnings accepted with
+    their reasons; the same file altered after signing is a finding (exit 1), not bad input."""
+    import json
+
+    from ptdoc.domain import Acknowledgement
+
+    clinic.complete_draft("pt")  # a first visit today makes the second a duplicate: a warning
+    pt = clinic.as_("pt")
+    draft = pt.save_draft(replace(clinic.complete_draft("pt"), acknowledgements=(
+        Acknowledgement("DUPLICATE_SESSION", "date_of_service", "Second visit: aquatic group"),)))
+    signed = sign(pt, draft.id)
+    note = tmp_path / "note.json"
+    code, _, err = run(capsys, "session", "export", "--db", str(db_path), str(signed.id), "-o",
+                       str(note))
+    assert code == 0, err
+    said = f"Electronically signed by PT User, PT, NPI {clinic.users['pt'].npi}, on "
+    code, out, err = run(capsys, "check", str(note))
+    assert code == 0, err
+    assert out.startswith("Status: " + said) and DOES_NOT_VERIFY not in out
+    assert "Warnings accepted:\n  DUPLICATE_SESSION at date_of_service: " in out
+    assert "Reason: Second visit: aquatic group" in out
+    # the stored note, checked with the signer's key, verifies
+    code, out, _ = run(capsys, "check", "--db", str(db_path), "--session", str(signed.id))
+    assert code == 0 and out.startswith("Status: " + said) and "The signature verifies." in out
+
+    doc = json.loads(note.read_text())
+    stated = doc["session"]["services"][0]["units"]
+    doc["session"]["services"][0]["units"] = stated + 2  # billed more after signing
+    signed_assessment = doc["session"]["assessment"]
+    doc["session"]["assessment"] += " Discharge next visit."  # and a sentence added
+    altered = tmp_path / "altered.json"
+    altered.write_text(json.dumps(doc))
+    code, out, err = run(capsys, "check", str(altered))
+    assert code == 1 and err == ""
+    first, status = out.splitlines()[:2]
+    assert first.startswith(f"{DOES_NOT_VERIFY}: the note was changed after signing: ")
+    assert f"services[0].units (signed {stated}, now {stated + 2})" in first
+    # a long text is shown where it differs, not by two identical beginnings
+    assert f'assessment (signed "...{signed_assessment[-12:]}", now ' \
+        f'"...{signed_assessment[-12:]} Discharge next visit.")' in first
+    assert status.startswith("Status: " + said) and status.endswith(f"{DOES_NOT_VERIFY} "
+                                                                     "(why above).")
+    assert "BLOCKER  SIGNATURE_INVALID at signature" in out and "Reason: Second visit" in out
+    code, out, _ = run(capsys, "check", str(altered), "--json")
+    data = json.loads(out)
+    assert code == 1 and data["status"]["signed"] and data["status"]["verifies"] is False
+    assert (data["status"]["signer_name"], data["status"]["credential"]) == ("PT User", "PT")
+    assert data["status"]["signed_at"] == signed.signature.signed_at.isoformat()
+    assert data["acknowledged"] == [{"code": "DUPLICATE_SESSION", "field": "date_of_service",
+                                     "message": data["acknowledged"][0]["message"],
+                                     "reason": "Second visit: aquatic group"}]
+    # a file alone does not show the other visit: the warning is named in words
+    assert data["acknowledged"][0]["message"] == ("A duplicate session warning, not raised by "
+                                                  "this check.")
+    # importing it is still refused: a file altered after signing is never stored as signed
+    code, _, err = run(capsys, "session", "import", "--db", str(db_path), str(altered))
+    assert code == 2 and "changed after signing" in err

@@ -130,43 +130,105 @@ def _cmd_units(args: argparse.Namespace, db_path: Path) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
+    from dataclasses import replace
+
     from ptdoc import interchange
     from ptdoc.review import review_context
+    from ptdoc.signature_check import SignatureCheck, content_problems, signature_finding
 
     if args.session is not None:
         with signed_in(args, db_path) as ws:
-            judged = ws.review(ws.open_session(args.session))
+            session = ws.open_session(args.session)
+            judged = ws.review(session)  # the signature checked with the clinic's key
+            zone = ws.time_zone()
+        keyed = True
     else:
         from ptdoc.icd_index import IcdIndex
         from ptdoc.rule_context import RuleContext
 
-        doc = interchange.loads(interchange.read_file(args.file))
-        facts = doc.context
+        # A signed file altered after signing is read anyway: what changed is the finding.
+        doc = interchange.loads(interchange.read_file(args.file), verify=False)
+        session, facts = doc.session, doc.context
         ctx = RuleContext(
             session=doc.session, today=clock.today(), patient=doc.patient, payer=doc.payer,
             episode=doc.episode, users={u.id or 0: u for u in doc.clinicians},
             treatment_days_since_progress_report=facts.treatment_days_since_progress_report,
             year_to_date_amount=facts.year_to_date_amount, codes=IcdIndex.open())
         judged = review_context(ctx)
+        problems = content_problems(doc)
+        if problems:
+            broken = signature_finding(SignatureCheck(False, "; ".join(problems)))
+            judged = replace(judged, findings=(broken, *judged.findings))
+        zone, keyed = None, False
+    status = _signed_status(session, judged, zone, keyed)
+    acknowledged = _acknowledged(session, judged)
     lines = [{"code": line.code, "minutes": line.minutes, "units": line.units,
               "modifiers": list(line.modifier_codes)} for line in judged.claim.lines]
     if args.json:
-        print(json.dumps({"findings": [
+        print(json.dumps({"status": status, "findings": [
             {"code": f.code, "severity": f.severity.value, "field": f.field,
              "message": f.message, "source": f.source, "fix": f.fix} for f in judged.findings],
-            "lines": lines}, indent=2, ensure_ascii=False))
+            "acknowledged": acknowledged, "lines": lines}, indent=2, ensure_ascii=False))
     else:
+        if status["problem"]:
+            print(status["problem"])
+        print(f"Status: {status['text']}")
         for f in judged.findings:
             print(f"{f.severity.value.upper():<8} {f.code} at {f.field}: {f.message} "
                   f"Fix: {f.fix}")
         if not judged.findings:
             print("No findings.")
+        if acknowledged:
+            print("Warnings accepted:")
+        for a in acknowledged:
+            print(f"  {a['code']} at {a['field']}: {a['message']} Reason: {a['reason']}")
         print("Billing:")
         for line in judged.claim.lines:
             mods = "-".join(line.modifier_codes)
             print(f"  {line.code} x{line.units}" + (f" {mods}" if mods else "") +
                   (f" ({line.minutes} min)" if line.minutes is not None else ""))
     return EXIT_PROBLEM if judged.blockers else EXIT_OK
+
+
+def _signed_status(session, judged, zone: str | None, keyed: bool) -> dict:
+    """Whether the note is signed, by whom and when, and whether that holds. ``keyed``: the
+    signature was checked with the signer's key (a stored note); a file is checked against
+    the content its signature covers, and its key by the clinic that holds it."""
+    from ptdoc.paper import signature_problem, signature_statement
+    from ptdoc.signature_check import DOES_NOT_VERIFY
+
+    sig = session.signature
+    problem = signature_problem(judged)
+    out: dict = {"signed": sig is not None, "problem": problem, "verifies": None,
+                 "signer_name": None, "credential": None, "npi": None, "signed_at": None}
+    if sig is None:
+        out["text"] = "draft, not signed."
+        return out
+    out.update(signer_name=sig.signer_name, credential=sig.credential, npi=sig.npi,
+               signed_at=sig.signed_at.isoformat(), verifies=not problem if keyed else None)
+    said = signature_statement(sig, zone)
+    if problem:
+        out["verifies"] = False
+        out["text"] = f"{said} {DOES_NOT_VERIFY} (why above)."
+    elif keyed:
+        out["text"] = f"{said} The signature verifies."
+    else:
+        out["text"] = (f"{said} Its content is what was signed; the signature itself is "
+                       "verified against the signer's key by the clinic that holds it "
+                       "('ptdoc session import', 'ptdoc verify').")
+    return out
+
+
+def _acknowledged(session, judged) -> list[dict]:
+    """Each warning the clinician accepted, with the finding's words and the reason. A file
+    alone cannot raise what rests on the clinic's other records (a second visit that day):
+    such a warning is named in words."""
+    found = {(f.code, f.field): f for f in judged.findings}
+    return [{"code": a.code, "field": a.field,
+             "message": found[(a.code, a.field)].message if (a.code, a.field) in found
+             else f"A {a.code.replace('_', ' ').lower()} warning, not raised by this check.",
+             "reason": a.reason}
+            for a in session.acknowledgements]
 
 
 def _charge_dates(args: argparse.Namespace) -> None:

@@ -54,6 +54,9 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
     s.add_argument("--time-zone", type=zone_arg, metavar="ZONE",
                    help="the clinic's IANA time zone, such as America/Chicago: signature and "
                         "print times are shown in it (a new clinic starts in this computer's)")
+    s.add_argument("--place-of-service", metavar="CODE",
+                   help="the CMS place-of-service code the clinic bills with: 11 office "
+                        "(the default), 22 on campus-outpatient hospital, 19 off campus...")
 
     p = sub.add_parser("fees", parents=[common], help="the fee schedule (allowed amount per "
                                                       "code), for year-to-date KX tracking")
@@ -123,7 +126,7 @@ def _cmd_payer(args: argparse.Namespace, db_path: Path) -> int:
 def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
     from dataclasses import asdict, replace
 
-    from ptdoc.domain import Clinic
+    from ptdoc.domain import Clinic, place_of_service_text
 
     with signed_in(args, db_path) as ws:
         clinic = ws.clinic() or Clinic("My clinic")
@@ -131,7 +134,8 @@ def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
             changes = {k: v for k, v in (("name", args.name), ("address", args.address),
                                          ("phone", args.phone), ("npi", args.npi),
                                          ("idle_lock_minutes", args.idle_lock),
-                                         ("time_zone", args.time_zone))
+                                         ("time_zone", args.time_zone),
+                                         ("place_of_service", args.place_of_service))
                        if v is not None}
             clinic = replace(clinic, **changes)
             ws.save_clinic(clinic)
@@ -140,6 +144,7 @@ def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
     else:
         now = clock.stamp(clock.utcnow(), clinic.time_zone)
         print(f"{clinic.name}\n{clinic.address}\n{clinic.phone}\nNPI {clinic.npi or '-'}\n"
+              f"Place of service {place_of_service_text(clinic.place_of_service)}\n"
               f"Idle lock after {clinic.idle_lock_minutes} minutes\n"
               f"Time zone {clinic.time_zone} (now {now})")
     return EXIT_OK

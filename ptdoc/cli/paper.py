@@ -57,7 +57,7 @@ def _cmd_export(args: argparse.Namespace, db_path: Path) -> int:
 
 
 def _cmd_summaries(args: argparse.Namespace, db_path: Path) -> int:
-    kind = "day-sheet" if args.day_sheet else "summaries"
+    kind = "day-sheet" if args.day_sheet else "session-summaries"  # as the window names it
     with signed_in(args, db_path) as ws:
         day = day_of(args.date, ws)
         assert day is not None  # --date is required
@@ -69,7 +69,8 @@ def _cmd_summaries(args: argparse.Namespace, db_path: Path) -> int:
         pdf = ws.day_sheet_pdf(day) if args.day_sheet else \
             ws.summaries_pdf(ids, per_page=1 if args.one_per_page else 2)
         write_out(out, pdf)
-        ws.record_output(kind.replace("-", " "), ids, "save")
+        # The same words as the window's: 'summary pdf', 'day sheet pdf'.
+        ws.record_output("day sheet" if args.day_sheet else "summary", ids, "save")
     count = len(ids)
     print(f"{count} session{'s' * (count != 1)} of {day} written to {out}")
     return EXIT_OK

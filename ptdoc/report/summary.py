@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from reportlab.lib import colors
 from reportlab.lib.units import inch
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, FrameBreak, KeepInFrame, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    FrameBreak,
+    KeepInFrame,
+    KeepTogether,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from ptdoc.paper import DaySheetData, SummaryData
-from ptdoc.report.base import BOLD, FONT, MARGIN, PAGE, TABLE_STYLE, build, esc, para
+from ptdoc.report.base import (
+    BOLD,
+    FONT,
+    MARGIN,
+    PAGE,
+    TABLE_STYLE,
+    build,
+    esc,
+    para,
+    register_fonts,
+)
 
 WIDTH = PAGE[0] - 2 * MARGIN
 
@@ -125,26 +144,45 @@ def _grid(header: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[fl
 
 
 TOTALS = ("Sessions", "Signed", "Units signed", "Charges signed")
+# The day sheet's columns after the time, as shares of what the time leaves.
+DAY_COLUMNS = ("Patient / MRN", "Payer / member ID", "Clinician", "Codes", "Charge", "Status",
+               "Next appointment")
+DAY_SHARES = (0.155, 0.155, 0.145, 0.155, 0.09, 0.145, 0.155)
+CELL_PADDING = 6 + 2   # TABLE_STYLE's left and right padding, and a little air
+
+
+def _time_share(times: list[str]) -> float:
+    """The time column's share of the width: its widest range on one line ("08:00–09:03"
+    wrapped mid-number in a fixed column)."""
+    register_fonts()
+    widest = max((stringWidth(t, FONT, 7.5) for t in times), default=0)
+    return max(widest + CELL_PADDING, stringWidth("Time", BOLD, 7.5) + CELL_PADDING) / WIDTH
+
+
+def _section(heading: str, table: Flowable) -> KeepTogether:
+    """A heading stays with its table: never alone at the foot of a page (a table longer
+    than a page still starts under its heading and continues)."""
+    return KeepTogether([para(heading, "h2"), table])
 
 
 def render_day_sheet(data: DaySheetData) -> bytes:
-    sessions = _grid(("Time", "Patient / MRN", "Payer / member ID", "Clinician", "Codes",
-                      "Charge", "Status", "Next appointment"),
+    time_share = _time_share([r.time for r in data.rows])
+    widths = (time_share, *(w * (1 - time_share) / sum(DAY_SHARES) for w in DAY_SHARES))
+    sessions = _grid(("Time", *DAY_COLUMNS),
                      [(r.time, r.patient, r.payer, r.clinician, r.codes, r.charge, r.status,
-                       r.next_visit) for r in data.rows],
-                     (0.1, 0.14, 0.14, 0.13, 0.14, 0.08, 0.13, 0.14), "No sessions")
+                       r.next_visit) for r in data.rows], widths, "No sessions")
     story: list[Flowable] = [
         para(f"Day sheet — {esc(data.date)}", "title", markup=True), sessions, Spacer(1, 6),
         para(data.totals),
-        para("Totals by clinician", "h2"),
-        _grid(("Clinician", *TOTALS), list(data.by_clinician), (0.36, 0.14, 0.14, 0.16, 0.2),
-              "No sessions", bold_last=True),
-        para("Totals by payer", "h2"),
-        _grid(("Payer", *TOTALS), list(data.by_payer), (0.36, 0.14, 0.14, 0.16, 0.2),
-              "No sessions", bold_last=True),
-        para("Notes not yet signed", "h2"),
-        _grid(("Time", "Patient", "Status", "Owed by"), list(data.unsigned),
-              (0.12, 0.28, 0.28, 0.32), "Every note of the day is signed."),
+        _section("Totals by clinician",
+                 _grid(("Clinician", *TOTALS), list(data.by_clinician),
+                       (0.36, 0.14, 0.14, 0.16, 0.2), "No sessions", bold_last=True)),
+        _section("Totals by payer",
+                 _grid(("Payer", *TOTALS), list(data.by_payer),
+                       (0.36, 0.14, 0.14, 0.16, 0.2), "No sessions", bold_last=True)),
+        _section("Notes not yet signed",
+                 _grid(("Time", "Patient", "Status", "Owed by"), list(data.unsigned),
+                       (0.12, 0.28, 0.28, 0.32), "Every note of the day is signed.")),
         Spacer(1, 6), para(data.audit_head, "small")]
     return build(story, title=f"Day sheet {data.date}",
                  footer=f"{data.clinic} · day sheet {data.date} · printed {data.printed_at}",

@@ -241,9 +241,10 @@ class Sessions(WorkspaceCore):
     def day_overview(self, day: dt.date, wait_for_codes: bool = True
                      ) -> list[tuple[SessionListing, int | None, int | None]]:
         """The day's sessions with the blockers and open warnings of each draft (None where
-        they are not judged: signed notes, and users who may not open clinical notes)."""
+        they are not judged: signed notes, and users who neither open notes nor print the
+        day's paper). The front desk sees the counts its day sheet prints, not the findings."""
         rows = self.sessions(date=day)
-        if not self.can(Permission.VIEW_CLINICAL):
+        if not (self.can(Permission.VIEW_CLINICAL) or self.can(Permission.PRINT_SUMMARY)):
             return [(row, None, None) for row in rows]
         if wait_for_codes:
             _ = self.codes  # opens the index, so the counts are judged with it

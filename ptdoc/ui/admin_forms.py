@@ -24,7 +24,16 @@ from PySide6.QtWidgets import (
 
 from ptdoc import auth, clock, fields
 from ptdoc.catalog import payer_from_profile, payer_profiles
-from ptdoc.domain import Clinic, Credential, Payer, UnitMethod, User
+from ptdoc.domain import (
+    OFFICE,
+    PLACES_OF_SERVICE,
+    Clinic,
+    Credential,
+    Payer,
+    UnitMethod,
+    User,
+    place_of_service_text,
+)
 from ptdoc.errors import Problem, ValidationError
 from ptdoc.ui.widgets import FieldError, add_field, show_problems
 
@@ -79,8 +88,8 @@ def _npi(text: str) -> str | None:
 
 
 class ClinicForm(Form):
-    """Name, address, phone, group NPI, time zone (a searchable list of IANA names) and the
-    idle-lock minutes."""
+    """Name, address, phone, group NPI, place of service (a CMS code: chosen, or typed),
+    time zone (a searchable list of IANA names) and the idle-lock minutes."""
 
     def __init__(self, clinic: Clinic | None = None):
         super().__init__("clinic_form")
@@ -102,18 +111,32 @@ class ClinicForm(Form):
         self.idle_lock.setRange(int(fields.IDLE_LOCK.low), int(fields.IDLE_LOCK.high))
         self.idle_lock.setValue(clinic.idle_lock_minutes if clinic else 10)
         self.idle_lock.setSuffix(" minutes")
+        # Editable: "22" typed is enough; a code that is not one is refused beside the field.
+        # No inline completion: it would take the Enter that goes on to the next step.
+        self.place_of_service = QComboBox()
+        self.place_of_service.setEditable(True)
+        self.place_of_service.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.place_of_service.setCompleter(None)
+        for code in PLACES_OF_SERVICE:
+            self.place_of_service.addItem(place_of_service_text(code), code)
+        self.place_of_service.setEditText(place_of_service_text(
+            clinic.place_of_service if clinic else OFFICE))
         self.field("Clinic na&me:", self.name, "name")
         self.field("A&ddress:", self.address, "address")
         self.field("&Phone:", self.phone, "phone")
         self.field("Group NP&I:", self.npi, "npi")
+        self.field("P&lace of service:", self.place_of_service, "place_of_service")
         self.field("&Time zone:", self.time_zone, "time_zone")
         self.field("Idle loc&k after:", self.idle_lock, "idle_lock_minutes")
 
     def value(self) -> Clinic:
         """The clinic as typed (ValidationError naming each wrong field)."""
+        # The code is what comes before the name ("22 (on campus-outpatient hospital)").
+        typed = self.place_of_service.currentText().strip()
+        place = typed.split(" ", 1)[0] if typed else ""
         return Clinic(self.name.text().strip(), self.address.text().strip(),
                       self.phone.text().strip(), _npi(self.npi.text()),
-                      self.idle_lock.value(), self.time_zone.currentText().strip())
+                      self.idle_lock.value(), self.time_zone.currentText().strip(), place)
 
 
 class PasswordForm(Form):

@@ -471,7 +471,7 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         pdf = self.workspace.summaries_pdf(ids)
         return PdfPreview(pdf, f"Session summaries ({len(ids)})",
-                          f"summaries-{self.day.isoformat()}.pdf",
+                          f"session-summaries-{self.day.isoformat()}.pdf",
                           lambda purpose: self.workspace.record_output("summary", ids, purpose),
                           self, option=("&One summary per page", lambda one: self.workspace
                                         .summaries_pdf(ids, per_page=1 if one else 2)))

@@ -6,6 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from ptdoc.review import flag_counts
 from ptdoc.session_store import SessionListing
 
 Index = QModelIndex | QPersistentModelIndex
@@ -47,12 +48,7 @@ def status_text(listing: SessionListing, blockers: int | None, warnings: int | N
 
 
 def flags_text(blockers: int | None, warnings: int | None) -> str:
-    parts = []
-    if blockers:
-        parts.append(f"{blockers} blocker{'s' * (blockers != 1)}")
-    if warnings:
-        parts.append(f"{warnings} warning{'s' * (warnings != 1)}")
-    return ", ".join(parts) or "—"
+    return flag_counts(blockers or 0, warnings or 0) or "—"
 
 
 class SessionListModel(RowsModel):

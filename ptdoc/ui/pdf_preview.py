@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from PySide6.QtCore import QRect, QStandardPaths, Qt
+from PySide6.QtCore import QRect, QSettings, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
@@ -188,11 +188,8 @@ class PdfPreview(QDialog):
 
     def save_document(self) -> None:
         """Save as PDF… (Ctrl+S): ask where, then write the document as it is."""
-        # In the user's documents, not wherever ptdoc was started from (its own folder).
-        folder = QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
         path, _ = QFileDialog.getSaveFileName(self, "Save as PDF",
-                                              str(Path(folder) / self.suggested_name),
+                                              str(save_folder() / self.suggested_name),
                                               "PDF (*.pdf)")
         if not path:
             return
@@ -201,5 +198,27 @@ class PdfPreview(QDialog):
         except OSError as exc:
             self.status.setText(f"Could not save {path}: {exc.strerror}")
             return
+        QSettings().setValue(LAST_FOLDER, str(Path(path).parent))
         self.on_output("save")
         self.status.setText(f"Saved {path}")
+
+
+LAST_FOLDER = "paper/last_folder"
+
+
+def save_folder() -> Path:
+    """Where Save as PDF starts: the folder last saved to, else the user's documents folder
+    (made when the system names one that is not there yet: a dialog given a folder that does
+    not exist opens in the working folder, ptdoc's own), else the home folder."""
+    last = QSettings().value(LAST_FOLDER)
+    if isinstance(last, str) and last and Path(last).is_dir():
+        return Path(last)
+    documents = QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.DocumentsLocation)
+    if documents:
+        try:
+            Path(documents).mkdir(parents=True, exist_ok=True)
+            return Path(documents)
+        except OSError:
+            pass
+    return Path.home()

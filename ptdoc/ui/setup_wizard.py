@@ -106,7 +106,8 @@ class SetupWizard(QWizard):
 class ClinicPage(_Page):
     def __init__(self, wizard: SetupWizard):
         super().__init__("The clinic", "Its name and address print on every note; the group "
-                         "NPI is checked by its check digit; times show in its time zone.",
+                         "NPI is checked by its check digit; the place of service goes on "
+                         "every claim line; times show in its time zone.",
                          ClinicForm())
         self.wizard_ = wizard
 
