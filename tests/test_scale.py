@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TODAY, Clinic
+from conftest import TODAY, Clinic, rows_written
 from PySide6.QtCore import Qt
 
 from ptdoc import db as dbmod
@@ -170,3 +170,66 @@ def test_the_window_tells_of_damage_its_check_finds(qtbot, clinic: Clinic, db_pa
     qtbot.waitUntil(lambda: bool(told), timeout=10_000)
     assert "damaged" in told[0] and "audit_entity" in told[0] and "ptdoc restore" in told[0]
     assert "problem" in window.statusBar().currentMessage()
+
+
+def test_a_cell_typed_in_a_40_row_flowsheet_writes_that_row(qtbot, clinic: Clinic) -> None:
+    """Typed as a person does (click the cell, type, Enter): the note shows and stores the
+    value, and of the 40 exercise rows only that one is written, in place."""
+    from driving import main_window
+    from test_what_you_sign import open_from_day, step, type_in_cell
+
+    from ptdoc.library import shipped_library
+    from ptdoc.ui.exercise_table import COLUMN
+
+    rows = tuple(dataclasses.replace(item.entry(), sets=3, reps=10, minutes=1)
+                 for item in shipped_library()[:40])
+    draft = clinic.as_("pt").save_draft(dataclasses.replace(clinic.complete_draft("pt"),
+                                                            exercises=rows))
+    ids = clinic.store.db.execute("SELECT position, id FROM exercises WHERE session_id = ? "
+                                  "ORDER BY position", [draft.id]).fetchall()
+    window = main_window(qtbot, clinic.as_("pt"))
+    editor = open_from_day(qtbot, window, draft.id)
+    step(qtbot, editor, 3)
+    table = editor.steps[2].table
+    with rows_written(clinic.store, "exercises") as written:
+        type_in_cell(qtbot, table, 17, COLUMN["reps"], "14")
+    assert written == [("UPDATE", ids[17][1])]
+    stored = clinic.store.sessions.get(draft.id)
+    assert stored.exercises == (*rows[:17], dataclasses.replace(rows[17], reps=14), *rows[18:])
+    assert table.model().index(17, COLUMN["reps"]).data() == "14"
+    assert clinic.store.db.execute("SELECT position, id FROM exercises WHERE session_id = ? "
+                                   "ORDER BY position", [draft.id]).fetchall() == ids
+    window.close()
+
+
+def test_a_carried_row_typed_in_repaints_that_row_only(qtbot, clinic: Clinic) -> None:
+    """A new load in a carried row also changes its Today and Modification cells: the table
+    is told of those cells of that row, not of the whole sheet."""
+    from conftest import sign
+    from driving import main_window
+    from test_editor import start_session
+    from test_what_you_sign import type_in_cell
+
+    from ptdoc.domain import ExerciseChange
+    from ptdoc.ui.exercise_table import COLUMN
+
+    earlier = clinic.complete_draft("pt", TODAY - dt.timedelta(days=3))
+    sign(clinic.as_("pt"), earlier.id)
+    window = main_window(qtbot, clinic.as_("pt"))
+    editor = start_session(qtbot, window)
+    exercises = editor.steps[2]
+    editor.go(2)
+    qtbot.mouseClick(exercises.carry_button, Qt.MouseButton.LeftButton)
+    model = exercises.table.model()
+    assert model.rowCount() == 2
+    told: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, *_roles: told.append(
+        (top.row(), top.column(), bottom.row(), bottom.column())))
+    type_in_cell(qtbot, exercises.table, 0, COLUMN["load"], "6")
+    assert editor.session.exercises[0].change == ExerciseChange.PROGRESSED
+    assert model.index(0, COLUMN["change"]).data() == "progressed"
+    assert told and all(top == bottom == 0 for top, _l, bottom, _r in told), told
+    cells = {c for _t, left, _b, right in told for c in range(left, right + 1)}
+    assert {COLUMN["load"], COLUMN["change"], COLUMN["modification"]} <= cells
+    assert COLUMN["name"] not in cells and COLUMN["delivered_by"] not in cells
+    window.close()

@@ -42,6 +42,12 @@ from ptdoc.ui.refusals import (
 )
 
 Index = QModelIndex | QPersistentModelIndex
+# Computed once: Qt asks for a cell's flags and roles on every paint.
+_READ_ONLY = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_EDITABLE = _READ_ONLY | Qt.ItemFlag.ItemIsEditable
+_ROLES = frozenset((Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole,
+                    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.BackgroundRole,
+                    Qt.ItemDataRole.ForegroundRole))
 
 
 @dataclass(frozen=True)
@@ -153,9 +159,13 @@ class ExerciseTableModel(RefusedCells, QAbstractTableModel):
             self._rows = list(rows)
             self.endResetModel()
         else:
-            self._rows = list(rows)
-            self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(rows) - 1, len(COLUMNS) - 1))
+            old, self._rows = self._rows, list(rows)
+            for r, (before, after) in enumerate(zip(old, rows, strict=True)):
+                if before != after:  # repaint the changed cells, not the whole sheet
+                    changed = [c for c, column in enumerate(COLUMNS)
+                               if getattr(before, column.key) != getattr(after, column.key)]
+                    self.dataChanged.emit(self.index(r, changed[0]),
+                                          self.index(r, changed[-1]))
 
     def rows(self) -> tuple[ExerciseEntry, ...]:
         return tuple(self._rows)
@@ -175,13 +185,13 @@ class ExerciseTableModel(RefusedCells, QAbstractTableModel):
         return str(section + 1)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return base if self.read_only else base | Qt.ItemFlag.ItemIsEditable
+        return _READ_ONLY if self.read_only else _EDITABLE
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # A repaint asks every visible cell for about ten roles: answer the others at once.
+        if role not in _ROLES or not index.isValid():
             return None
         key = (index.row(), index.column())
         column = COLUMNS[index.column()]
