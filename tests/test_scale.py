@@ -11,6 +11,8 @@ from pathlib import Path
 
 from conftest import TODAY, Clinic, rows_written
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from ptdoc import db as dbmod
 from ptdoc.domain import Patient
@@ -199,6 +201,55 @@ def test_a_cell_typed_in_a_40_row_flowsheet_writes_that_row(qtbot, clinic: Clini
     assert table.model().index(17, COLUMN["reps"]).data() == "14"
     assert clinic.store.db.execute("SELECT position, id FROM exercises WHERE session_id = ? "
                                    "ORDER BY position", [draft.id]).fetchall() == ids
+    window.close()
+
+
+def _on_screen(widget) -> object:
+    """What the screen shows of a widget (the window's painted pixels there), as RGB32."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication
+
+    corner = widget.mapTo(widget.window(), QPoint(0, 0))
+    return QApplication.primaryScreen().grabWindow(
+        widget.window().winId(), corner.x(), corner.y(), widget.width(),
+        widget.height()).toImage()
+
+
+def test_the_flowsheet_on_screen_is_the_flowsheet_after_each_commit(qtbot,
+                                                                   clinic: Clinic) -> None:
+    """Only the changed cells are repainted after a commit: what the screen shows is still
+    what painting the whole table shows, whether the keyboard comes back to the table
+    (Enter), moves on (Tab) or goes to another field (a click)."""
+    from driving import main_window
+    from test_what_you_sign import click_cell, open_from_day, step, type_in_cell
+
+    from ptdoc.ui.exercise_table import COLUMN
+
+    draft = clinic.complete_draft("pt")
+    window = main_window(qtbot, clinic.as_("pt"))
+    editor = open_from_day(qtbot, window, draft.id)
+    step(qtbot, editor, 3)
+    exercises = editor.steps[2]
+    table = exercises.table
+
+    def shown_as_painted() -> bool:
+        qtbot.wait(20)  # the window's pending paints
+        return _on_screen(table) == table.grab().toImage().convertToFormat(
+            QImage.Format.Format_RGB32)
+
+    assert shown_as_painted()
+    type_in_cell(qtbot, table, 0, COLUMN["reps"], "15")  # Enter: back to the table
+    assert table.hasFocus() and shown_as_painted()
+    click_cell(qtbot, table, 1, COLUMN["sets"])
+    qtbot.keyClick(table, "4")
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)  # Tab: the next cell
+    assert [e.sets for e in editor.session.exercises][1] == 4
+    assert table.currentIndex().column() == COLUMN["sets"] + 1 and shown_as_painted()
+    click_cell(qtbot, table, 0, COLUMN["minutes"])
+    qtbot.keyClick(table, "9")
+    qtbot.mouseClick(exercises.response, Qt.MouseButton.LeftButton)  # another field
+    assert exercises.response.hasFocus() and editor.session.exercises[0].minutes == 9
+    assert shown_as_painted()
     window.close()
 
 

@@ -10,9 +10,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtGui import QBrush, QColor, QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -293,6 +295,35 @@ class ExerciseTable(QTableView):
         self.setColumnWidth(COLUMN["name"], 180)
         for key in ("modification", "modification_reason", "response"):
             self.setColumnWidth(COLUMN[key], 180)
+        self._lent_to_editor = False  # the keyboard is in this table's own cell editor
+
+    # Qt repaints the whole sheet whenever the table gains or loses the keyboard: half of a
+    # cell commit's time. Between the table and its own cell editor only the current cell
+    # changes looks, so only it is repainted; anywhere else, Qt's own handling.
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        focus = QApplication.focusWidget()
+        if focus is not None and self.viewport().isAncestorOf(focus):
+            self._lent_to_editor = True
+            self.viewport().update(self.visualRect(self.currentIndex()))
+            return
+        super().focusOutEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        if self._lent_to_editor:  # back from the cell editor
+            self._lent_to_editor = False
+            current = self.currentIndex()
+            self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled,
+                              bool(current.flags() & Qt.ItemFlag.ItemIsEditable))
+            self.viewport().update(self.visualRect(current))
+            return
+        super().focusInEvent(event)
+
+    def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
+        super().closeEditor(editor, hint)
+        if self._lent_to_editor:  # the keyboard left for another widget, not back here
+            self._lent_to_editor = False
+            self.update()
+            self.viewport().update()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         editing = self.state() == QAbstractItemView.State.EditingState
