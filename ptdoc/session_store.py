@@ -76,7 +76,7 @@ class SessionRepository:
         its id."""
         if session.status != SessionStatus.DRAFT:
             raise RecordLocked("Only drafts can be edited; a signed session takes addenda.")
-        plain = to_plain(session)
+        plain = {c: to_plain(getattr(session, c)) for c in _SESSION_COLUMNS}  # rows below
         values = [json.dumps(plain[c]) if c in ("diagnoses", "acknowledgements") else plain[c]
                   for c in _SESSION_COLUMNS]
         stamp = to_plain(now)
