@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -284,3 +285,15 @@ def test_a_carried_row_typed_in_repaints_that_row_only(qtbot, clinic: Clinic) ->
     assert {COLUMN["load"], COLUMN["change"], COLUMN["modification"]} <= cells
     assert COLUMN["name"] not in cells and COLUMN["delivered_by"] not in cells
     window.close()
+
+
+def test_the_start_path_loads_no_signing_keys_editor_or_paper_before_the_sign_in() -> None:
+    """What ``ptdoc gui`` imports before the sign-in shows: the sign-in and the store, not
+    the signing keys (cryptography), the main window, the editor, PDFs or the code set."""
+    code = ("import sys, ptdoc.cli, ptdoc.ui.app; print(sorted(m for m in sys.modules if "
+            "m.startswith(('cryptography', 'ptdoc.access', 'ptdoc.keys', 'ptdoc.services', "
+            "'ptdoc.ui.main_window', 'ptdoc.ui.session_editor', 'ptdoc.icd_index', "
+            "'pypdfium2', 'reportlab', 'pypdf'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}).stdout
+    assert out.strip() == "[]", out
