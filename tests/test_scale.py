@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import TODAY, Clinic, rows_written
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
@@ -103,13 +104,49 @@ def test_the_previous_day_is_listed_once(qtbot, clinic: Clinic) -> None:
     assert window.table.model().rowCount() == 1
 
 
-def test_commands_that_show_no_window_load_no_qt(tmp_path: Path) -> None:
-    code = ("import sys; from ptdoc.cli import main; code = main(['units', '97110=33', "
-            "'97140=7']); qt = sorted(m for m in sys.modules if m.startswith(('PySide6', "
-            "'shiboken6', 'ptdoc.ui'))); print(code, qt)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=tmp_path).stdout
-    assert out.strip().endswith("0 []"), out
+_NO_QT = ("import sys\nfrom ptdoc.cli import main\ncode = main(sys.argv[1:])\n"
+          "qt = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', "
+          "'ptdoc.ui')))\nprint(code, qt, file=sys.stderr)")
+
+
+def _run_without_window(args: list[str], folder: Path) -> tuple[int, str]:
+    """A command in a new process, in ``folder``; (its exit code, the Qt modules it
+    loaded)."""
+    home = folder.parent / "home"  # not the working folder: ptdoc/ there is not the package
+    env = {**os.environ, "XDG_DATA_HOME": str(home), "XDG_STATE_HOME": str(home),
+           "XDG_CONFIG_HOME": str(home), "XDG_CACHE_HOME": str(home)}
+    env.pop("DISPLAY", None)
+    out = subprocess.run([sys.executable, "-c", _NO_QT, *args], capture_output=True,
+                         text=True, cwd=folder, env=env, input="demo1234\n", timeout=120)
+    code, qt = out.stderr.strip().splitlines()[-1].split(" ", 1)
+    return int(code), qt
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("no-qt") / "work"
+    folder.mkdir()
+    assert _run_without_window(["--db", str(folder / "demo.sqlite3"), "demo"],
+                               folder) == (0, "[]")
+    return folder / "demo.sqlite3"
+
+
+@pytest.mark.parametrize("command", [
+    ["units", "97110=33", "97140=7"],
+    ["sessions", "--date", "today"],
+    ["patients", "--search", "a"],
+    ["check", "--session", "1"],
+    ["verify"],
+    ["export", "--session", "1", "-o", "note.pdf"],
+    ["summaries", "--date", "today", "-o", "day.pdf"],
+    ["charges", "--date", "today", "-o", "charges.csv"],
+    ["--user", "admin", "backup", "backup.sqlite3"],
+], ids=lambda c: c[0] if c[0] != "--user" else c[2])
+def test_commands_that_show_no_window_load_no_qt(demo_db: Path, command: list[str]) -> None:
+    code, qt = _run_without_window(["--db", str(demo_db), "--user", "mchen",
+                                    "--password-stdin", *command], demo_db.parent)
+    assert qt == "[]"
+    assert code in (0, 1)  # done (1: it found something to say, as drafts not charged)
 
 
 def test_opening_does_not_read_every_page_but_the_worker_check_finds_damage(
