@@ -125,9 +125,11 @@ def main() -> None:
     if args.write:
         write_section("Start-up", f"`benchmarks/bench_startup.py` on {platform.machine()}, "
                       f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-                      f"{dt.date.today()}: process start to the painted sign-in dialog "
+                      f"{dt.date.today()}, load average {os.getloadavg()[0]:.2f} (the "
+                      "machine is shared): process start to the painted sign-in dialog "
                       f"(`ptdoc --db PATH gui`, offscreen), median of {args.repeat}, against "
-                      "the floor (a bare PySide6 window with a table, run alternately). "
+                      "the floor (a bare PySide6 window with a table, run alternately), "
+                      "both from compiled bytecode as an installed ptdoc starts. "
                       "Goal: at most 2x at every size.\n\n"
                       "| clinic | file | sign-in painted | floor | ratio |\n"
                       "|---|---:|---:|---:|---:|\n"
