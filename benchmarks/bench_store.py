@@ -177,7 +177,8 @@ def write(sizes: dict[str, dict[str, tuple[float, float]]]) -> None:
                     (f"<= {goal:g} ms" if goal else "-") + " |")
     write_section("Store", f"`benchmarks/bench_store.py` on {platform.machine()}, "
                   f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-                  f"{dt.date.today()}, databases from `benchmarks/make_clinic_db.py` "
+                  f"{dt.date.today()}, load average {os.getloadavg()[0]:.2f} (the machine "
+                  "is shared), databases from `benchmarks/make_clinic_db.py` "
                   "(sessions, 200 drafts on the day listed). Median of repeats; in brackets "
                   "the ratio to the floor measured in the same run (open: a bare sqlite3 "
                   "connection; search: one patient read by id; day view: a bare window with "

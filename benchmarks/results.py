@@ -16,6 +16,7 @@ def write_section(name: str, body: str) -> None:
         text = TITLE
     sections = dict(re.findall(r"\n## (.+?)\n(.*?)(?=\n## |\Z)", text, flags=re.S))
     sections[name] = "\n" + body.strip() + "\n"
-    order = ["Store", "Rules", "Paper"]
+    order = ["How to run them", "Start-up", "Store", "Cell commit", "ICD-10-CM index", "Rules",
+             "Paper", "Before"]
     names = [n for n in order if n in sections] + [n for n in sections if n not in order]
     RESULTS.write_text(TITLE + "".join(f"\n## {n}\n{sections[n]}" for n in names))

@@ -1,8 +1,8 @@
-"""Sessions in SQLite: drafts saved whole on every edit, signing, addenda, day lists.
+"""Sessions in SQLite: drafts saved on every edit, signing, addenda, day lists.
 
-A draft is rewritten in one transaction (its row, then its exercise and service rows), so a
-crash leaves either the previous or the new version, never half of one. Once signed, triggers
-in the schema refuse any change to the session or its rows.
+A draft is saved in one transaction (its row, then those of its exercise and service rows that
+differ from the stored ones), so a crash leaves either the previous or the new version, never
+half of one. Once signed, triggers in the schema refuse any change to the session or its rows.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ _SIGNATURE_COLUMNS = {"signer": "signer_id", "signer_name": "signer_name",
 _EXERCISE_FIELDS = [f.name for f in dataclasses.fields(ExerciseEntry)]
 # "position" is the row order in the table, so the body position is stored as body_position.
 _EXERCISE_COLUMNS = ["body_position" if n == "position" else n for n in _EXERCISE_FIELDS]
+_SERVICE_COLUMNS = ["code", "minutes", "units", "modifiers", "detail"]
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,12 @@ class SessionRepository:
     # --- writing -------------------------------------------------------------------------
 
     def save_draft(self, session: Session, now: dt.datetime) -> Session:
-        """Insert or rewrite a draft with all its rows in one transaction; returns it with id."""
+        """Insert or update a draft in one transaction, writing only the exercise and service
+        rows that changed (a cell typed in a 40-row flowsheet writes one); returns it with
+        its id."""
         if session.status != SessionStatus.DRAFT:
             raise RecordLocked("Only drafts can be edited; a signed session takes addenda.")
-        plain = to_plain(session)
+        plain = {c: to_plain(getattr(session, c)) for c in _SESSION_COLUMNS}  # rows below
         values = [json.dumps(plain[c]) if c in ("diagnoses", "acknowledgements") else plain[c]
                   for c in _SESSION_COLUMNS]
         stamp = to_plain(now)
@@ -92,27 +95,36 @@ class SessionRepository:
                         [*values, stamp, session.id])
                     if cur.rowcount != 1:
                         raise NotFound(f"No session with id {session.id}")
-                    self.db.execute("DELETE FROM exercises WHERE session_id = ?", [session.id])
-                    self.db.execute("DELETE FROM services WHERE session_id = ?", [session.id])
-                self._insert_children(session)
+                exercises = []
+                for entry in session.exercises:
+                    plain = to_plain(entry)
+                    plain["cues"] = json.dumps(plain["cues"])
+                    exercises.append(tuple(plain[n] for n in _EXERCISE_FIELDS))
+                self._write_rows("exercises", _EXERCISE_COLUMNS, session.id, exercises)
+                self._write_rows("services", _SERVICE_COLUMNS, session.id, [
+                    (s.code, s.minutes, s.units, json.dumps(list(s.modifiers)), s.detail)
+                    for s in session.services])
         except sqlite3.IntegrityError as exc:
             raise _locked(exc) from exc
         return session
 
-    def _insert_children(self, session: Session) -> None:
-        ex_sql = (f"INSERT INTO exercises (session_id, position, {', '.join(_EXERCISE_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' * (len(_EXERCISE_COLUMNS) + 2))})")
-        rows = []
-        for i, entry in enumerate(session.exercises):
-            plain = to_plain(entry)
-            plain["cues"] = json.dumps(plain["cues"])
-            rows.append([session.id, i, *(plain[n] for n in _EXERCISE_FIELDS)])
-        self.db.conn.executemany(ex_sql, rows)
-        self.db.conn.executemany(
-            "INSERT INTO services (session_id, position, code, minutes, units, modifiers, "
-            "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [[session.id, i, s.code, s.minutes, s.units, json.dumps(list(s.modifiers)),
-              s.detail] for i, s in enumerate(session.services)])
+    def _write_rows(self, table: str, columns: list[str], session_id: int,
+                    rows: list[tuple]) -> None:
+        """Make the session's rows of ``table`` (by position) ``rows``: rows stored as they are
+        stay untouched, changed ones are updated in place, the rest inserted or deleted."""
+        names = ", ".join(columns)
+        stored = {r[0]: tuple(r[1:]) for r in self.db.execute(
+            f"SELECT position, {names} FROM {table} WHERE session_id = ?", [session_id])}
+        if len(stored) > len(rows):
+            self.db.execute(f"DELETE FROM {table} WHERE session_id = ? AND position >= ?",
+                            [session_id, len(rows)])
+        changed = [(session_id, i, *row) for i, row in enumerate(rows) if stored.get(i) != row]
+        if changed:
+            # A changed position keeps its row (and id): UPDATE, which the lock triggers see.
+            self.db.conn.executemany(
+                f"INSERT INTO {table} (session_id, position, {names}) VALUES "
+                f"({', '.join('?' * (len(columns) + 2))}) ON CONFLICT (session_id, position) "
+                f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in columns)}", changed)
 
     @contextlib.contextmanager
     def durable(self) -> Iterator[None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -43,6 +44,25 @@ FEES = {"97110": "29.50", "97112": "33.80", "97140": "27.40", "97530": "35.60",
 PASSWORD_HASH = auth.hash_secret(PASSWORD)
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+@contextlib.contextmanager
+def rows_written(store: Store, table: str) -> Iterator[list[tuple[str, int]]]:
+    """(INSERT, UPDATE or DELETE, row id) of each row of ``table`` written while inside, as
+    SQLite sees it: temporary triggers on this connection only, dropped after."""
+    conn = store.db.conn
+    seen: list[tuple[str, int]] = []
+    conn.create_function("test_row_written", 2, lambda event, rowid: seen.append((event,
+                                                                                 rowid)))
+    events = {"INSERT": "NEW", "UPDATE": "NEW", "DELETE": "OLD"}
+    for event, ref in events.items():
+        conn.execute(f"CREATE TEMP TRIGGER written_{event.lower()} AFTER {event} ON "
+                     f"main.{table} BEGIN SELECT test_row_written('{event}', {ref}.id); END")
+    try:
+        yield seen
+    finally:
+        for event in events:
+            conn.execute(f"DROP TRIGGER temp.written_{event.lower()}")
 
 
 def sign(ws: Workspace, session_id: int) -> Session:

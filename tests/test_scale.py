@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import TODAY, Clinic
+import pytest
+from conftest import TODAY, Clinic, rows_written
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from ptdoc import db as dbmod
 from ptdoc.domain import Patient
@@ -100,13 +104,49 @@ def test_the_previous_day_is_listed_once(qtbot, clinic: Clinic) -> None:
     assert window.table.model().rowCount() == 1
 
 
-def test_commands_that_show_no_window_load_no_qt(tmp_path: Path) -> None:
-    code = ("import sys; from ptdoc.cli import main; code = main(['units', '97110=33', "
-            "'97140=7']); qt = sorted(m for m in sys.modules if m.startswith(('PySide6', "
-            "'shiboken6', 'ptdoc.ui'))); print(code, qt)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=tmp_path).stdout
-    assert out.strip().endswith("0 []"), out
+_NO_QT = ("import sys\nfrom ptdoc.cli import main\ncode = main(sys.argv[1:])\n"
+          "qt = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6', "
+          "'ptdoc.ui')))\nprint(code, qt, file=sys.stderr)")
+
+
+def _run_without_window(args: list[str], folder: Path) -> tuple[int, str]:
+    """A command in a new process, in ``folder``; (its exit code, the Qt modules it
+    loaded)."""
+    home = folder.parent / "home"  # not the working folder: ptdoc/ there is not the package
+    env = {**os.environ, "XDG_DATA_HOME": str(home), "XDG_STATE_HOME": str(home),
+           "XDG_CONFIG_HOME": str(home), "XDG_CACHE_HOME": str(home)}
+    env.pop("DISPLAY", None)
+    out = subprocess.run([sys.executable, "-c", _NO_QT, *args], capture_output=True,
+                         text=True, cwd=folder, env=env, input="demo1234\n", timeout=120)
+    code, qt = out.stderr.strip().splitlines()[-1].split(" ", 1)
+    return int(code), qt
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("no-qt") / "work"
+    folder.mkdir()
+    assert _run_without_window(["--db", str(folder / "demo.sqlite3"), "demo"],
+                               folder) == (0, "[]")
+    return folder / "demo.sqlite3"
+
+
+@pytest.mark.parametrize("command", [
+    ["units", "97110=33", "97140=7"],
+    ["sessions", "--date", "today"],
+    ["patients", "--search", "a"],
+    ["check", "--session", "1"],
+    ["verify"],
+    ["export", "--session", "1", "-o", "note.pdf"],
+    ["summaries", "--date", "today", "-o", "day.pdf"],
+    ["charges", "--date", "today", "-o", "charges.csv"],
+    ["--user", "admin", "backup", "backup.sqlite3"],
+], ids=lambda c: c[0] if c[0] != "--user" else c[2])
+def test_commands_that_show_no_window_load_no_qt(demo_db: Path, command: list[str]) -> None:
+    code, qt = _run_without_window(["--db", str(demo_db), "--user", "mchen",
+                                    "--password-stdin", *command], demo_db.parent)
+    assert qt == "[]"
+    assert code in (0, 1)  # done (1: it found something to say, as drafts not charged)
 
 
 def test_opening_does_not_read_every_page_but_the_worker_check_finds_damage(
@@ -170,3 +210,127 @@ def test_the_window_tells_of_damage_its_check_finds(qtbot, clinic: Clinic, db_pa
     qtbot.waitUntil(lambda: bool(told), timeout=10_000)
     assert "damaged" in told[0] and "audit_entity" in told[0] and "ptdoc restore" in told[0]
     assert "problem" in window.statusBar().currentMessage()
+
+
+def test_a_cell_typed_in_a_40_row_flowsheet_writes_that_row(qtbot, clinic: Clinic) -> None:
+    """Typed as a person does (click the cell, type, Enter): the note shows and stores the
+    value, and of the 40 exercise rows only that one is written, in place."""
+    from driving import main_window
+    from test_what_you_sign import open_from_day, step, type_in_cell
+
+    from ptdoc.library import shipped_library
+    from ptdoc.ui.exercise_table import COLUMN
+
+    rows = tuple(dataclasses.replace(item.entry(), sets=3, reps=10, minutes=1)
+                 for item in shipped_library()[:40])
+    draft = clinic.as_("pt").save_draft(dataclasses.replace(clinic.complete_draft("pt"),
+                                                            exercises=rows))
+    ids = clinic.store.db.execute("SELECT position, id FROM exercises WHERE session_id = ? "
+                                  "ORDER BY position", [draft.id]).fetchall()
+    window = main_window(qtbot, clinic.as_("pt"))
+    editor = open_from_day(qtbot, window, draft.id)
+    step(qtbot, editor, 3)
+    table = editor.steps[2].table
+    with rows_written(clinic.store, "exercises") as written:
+        type_in_cell(qtbot, table, 17, COLUMN["reps"], "14")
+    assert written == [("UPDATE", ids[17][1])]
+    stored = clinic.store.sessions.get(draft.id)
+    assert stored.exercises == (*rows[:17], dataclasses.replace(rows[17], reps=14), *rows[18:])
+    assert table.model().index(17, COLUMN["reps"]).data() == "14"
+    assert clinic.store.db.execute("SELECT position, id FROM exercises WHERE session_id = ? "
+                                   "ORDER BY position", [draft.id]).fetchall() == ids
+    window.close()
+
+
+def _on_screen(widget) -> object:
+    """What the screen shows of a widget (the window's painted pixels there), as RGB32."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication
+
+    corner = widget.mapTo(widget.window(), QPoint(0, 0))
+    return QApplication.primaryScreen().grabWindow(
+        widget.window().winId(), corner.x(), corner.y(), widget.width(),
+        widget.height()).toImage()
+
+
+def test_the_flowsheet_on_screen_is_the_flowsheet_after_each_commit(qtbot,
+                                                                   clinic: Clinic) -> None:
+    """Only the changed cells are repainted after a commit: what the screen shows is still
+    what painting the whole table shows, whether the keyboard comes back to the table
+    (Enter), moves on (Tab) or goes to another field (a click)."""
+    from driving import main_window
+    from test_what_you_sign import click_cell, open_from_day, step, type_in_cell
+
+    from ptdoc.ui.exercise_table import COLUMN
+
+    draft = clinic.complete_draft("pt")
+    window = main_window(qtbot, clinic.as_("pt"))
+    editor = open_from_day(qtbot, window, draft.id)
+    step(qtbot, editor, 3)
+    exercises = editor.steps[2]
+    table = exercises.table
+
+    def shown_as_painted() -> bool:
+        qtbot.wait(20)  # the window's pending paints
+        return _on_screen(table) == table.grab().toImage().convertToFormat(
+            QImage.Format.Format_RGB32)
+
+    assert shown_as_painted()
+    type_in_cell(qtbot, table, 0, COLUMN["reps"], "15")  # Enter: back to the table
+    assert table.hasFocus() and shown_as_painted()
+    click_cell(qtbot, table, 1, COLUMN["sets"])
+    qtbot.keyClick(table, "4")
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)  # Tab: the next cell
+    assert [e.sets for e in editor.session.exercises][1] == 4
+    assert table.currentIndex().column() == COLUMN["sets"] + 1 and shown_as_painted()
+    click_cell(qtbot, table, 0, COLUMN["minutes"])
+    qtbot.keyClick(table, "9")
+    qtbot.mouseClick(exercises.response, Qt.MouseButton.LeftButton)  # another field
+    assert exercises.response.hasFocus() and editor.session.exercises[0].minutes == 9
+    assert shown_as_painted()
+    window.close()
+
+
+def test_a_carried_row_typed_in_repaints_that_row_only(qtbot, clinic: Clinic) -> None:
+    """A new load in a carried row also changes its Today and Modification cells: the table
+    is told of those cells of that row, not of the whole sheet."""
+    from conftest import sign
+    from driving import main_window
+    from test_editor import start_session
+    from test_what_you_sign import type_in_cell
+
+    from ptdoc.domain import ExerciseChange
+    from ptdoc.ui.exercise_table import COLUMN
+
+    earlier = clinic.complete_draft("pt", TODAY - dt.timedelta(days=3))
+    sign(clinic.as_("pt"), earlier.id)
+    window = main_window(qtbot, clinic.as_("pt"))
+    editor = start_session(qtbot, window)
+    exercises = editor.steps[2]
+    editor.go(2)
+    qtbot.mouseClick(exercises.carry_button, Qt.MouseButton.LeftButton)
+    model = exercises.table.model()
+    assert model.rowCount() == 2
+    told: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(lambda top, bottom, *_roles: told.append(
+        (top.row(), top.column(), bottom.row(), bottom.column())))
+    type_in_cell(qtbot, exercises.table, 0, COLUMN["load"], "6")
+    assert editor.session.exercises[0].change == ExerciseChange.PROGRESSED
+    assert model.index(0, COLUMN["change"]).data() == "progressed"
+    assert told and all(top == bottom == 0 for top, _l, bottom, _r in told), told
+    cells = {c for _t, left, _b, right in told for c in range(left, right + 1)}
+    assert {COLUMN["load"], COLUMN["change"], COLUMN["modification"]} <= cells
+    assert COLUMN["name"] not in cells and COLUMN["delivered_by"] not in cells
+    window.close()
+
+
+def test_the_start_path_loads_no_signing_keys_editor_or_paper_before_the_sign_in() -> None:
+    """What ``ptdoc gui`` imports before the sign-in shows: the sign-in and the store, not
+    the signing keys (cryptography), the main window, the editor, PDFs or the code set."""
+    code = ("import sys, ptdoc.cli, ptdoc.ui.app; print(sorted(m for m in sys.modules if "
+            "m.startswith(('cryptography', 'ptdoc.access', 'ptdoc.keys', 'ptdoc.services', "
+            "'ptdoc.ui.main_window', 'ptdoc.ui.session_editor', 'ptdoc.icd_index', "
+            "'pypdfium2', 'reportlab', 'pypdf'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}).stdout
+    assert out.strip() == "[]", out

@@ -5,7 +5,7 @@ import sqlite3
 from dataclasses import replace
 
 import pytest
-from conftest import NOW, TODAY, Clinic, sign
+from conftest import NOW, TODAY, Clinic, rows_written, sign
 from hypothesis import HealthCheck, given, settings
 from strategies import drafts
 
@@ -28,6 +28,37 @@ def test_store_round_trip_is_lossless(clinic: Clinic) -> None:
         edited = replace(saved, exercises=saved.exercises[:1], assessment="changed")
         clinic.store.sessions.save_draft(edited, NOW)
         assert clinic.store.sessions.get(saved.id) == edited
+
+    check()
+
+
+def test_saving_over_a_draft_writes_only_the_rows_that_differ(clinic: Clinic) -> None:
+    """Any draft saved over any other reads back as the second; a row stored as it is stays
+    untouched (same id, not written), a changed one is updated in place."""
+    ids = [u.id for u in clinic.users.values()]
+    sessions = clinic.store.sessions
+
+    @settings(max_examples=60, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow])
+    @given(drafts(clinic.patient.id, ids, TODAY), drafts(clinic.patient.id, ids, TODAY))
+    def check(first, second):
+        saved = sessions.save_draft(first, NOW)
+        before = dict(clinic.store.db.execute(
+            "SELECT position, id FROM exercises WHERE session_id = ?", [saved.id]).fetchall())
+        again = replace(second, id=saved.id)
+        with rows_written(clinic.store, "exercises") as written:
+            sessions.save_draft(again, NOW)
+        assert sessions.get(saved.id) == again
+        old, new = first.exercises, second.exercises
+        differ = {i for i in range(len(new)) if i >= len(old) or old[i] != new[i]}
+        assert len(written) == len(differ) + max(0, len(old) - len(new))
+        after = dict(clinic.store.db.execute(
+            "SELECT position, id FROM exercises WHERE session_id = ?", [saved.id]).fetchall())
+        assert all(after[i] == before[i] for i in range(min(len(old), len(new))))
+        with rows_written(clinic.store, "exercises") as written:
+            sessions.save_draft(again, NOW)  # saved as it is: no exercise row written
+        assert written == []
 
     check()
 

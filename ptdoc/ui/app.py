@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ptdoc")
 
 # What the window needs after sign-in, loaded while the password is typed.
-AFTER_SIGN_IN = ("ptdoc.ui.main_window", "ptdoc.icd_index")
+AFTER_SIGN_IN = ("ptdoc.access", "ptdoc.ui.main_window", "ptdoc.icd_index")
 
 
 def preload(modules: tuple[str, ...] = AFTER_SIGN_IN) -> threading.Thread:

@@ -10,9 +10,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent
+from PySide6.QtGui import QBrush, QColor, QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -42,6 +44,12 @@ from ptdoc.ui.refusals import (
 )
 
 Index = QModelIndex | QPersistentModelIndex
+# Computed once: Qt asks for a cell's flags and roles on every paint.
+_READ_ONLY = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_EDITABLE = _READ_ONLY | Qt.ItemFlag.ItemIsEditable
+_ROLES = frozenset((Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole,
+                    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.BackgroundRole,
+                    Qt.ItemDataRole.ForegroundRole))
 
 
 @dataclass(frozen=True)
@@ -153,9 +161,13 @@ class ExerciseTableModel(RefusedCells, QAbstractTableModel):
             self._rows = list(rows)
             self.endResetModel()
         else:
-            self._rows = list(rows)
-            self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(rows) - 1, len(COLUMNS) - 1))
+            old, self._rows = self._rows, list(rows)
+            for r, (before, after) in enumerate(zip(old, rows, strict=True)):
+                if before != after:  # repaint the changed cells, not the whole sheet
+                    changed = [c for c, column in enumerate(COLUMNS)
+                               if getattr(before, column.key) != getattr(after, column.key)]
+                    self.dataChanged.emit(self.index(r, changed[0]),
+                                          self.index(r, changed[-1]))
 
     def rows(self) -> tuple[ExerciseEntry, ...]:
         return tuple(self._rows)
@@ -175,13 +187,13 @@ class ExerciseTableModel(RefusedCells, QAbstractTableModel):
         return str(section + 1)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return base if self.read_only else base | Qt.ItemFlag.ItemIsEditable
+        return _READ_ONLY if self.read_only else _EDITABLE
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # A repaint asks every visible cell for about ten roles: answer the others at once.
+        if role not in _ROLES or not index.isValid():
             return None
         key = (index.row(), index.column())
         column = COLUMNS[index.column()]
@@ -283,6 +295,35 @@ class ExerciseTable(FirstColumnFrozen):
         self.setColumnWidth(COLUMN["name"], 180)
         for key in ("modification", "modification_reason", "response"):
             self.setColumnWidth(COLUMN[key], 180)
+        self._lent_to_editor = False  # the keyboard is in this table's own cell editor
+
+    # Qt repaints the whole sheet whenever the table gains or loses the keyboard: half of a
+    # cell commit's time. Between the table and its own cell editor only the current cell
+    # changes looks, so only it is repainted; anywhere else, Qt's own handling.
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        focus = QApplication.focusWidget()
+        if focus is not None and self.viewport().isAncestorOf(focus):
+            self._lent_to_editor = True
+            self.viewport().update(self.visualRect(self.currentIndex()))
+            return
+        super().focusOutEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        if self._lent_to_editor:  # back from the cell editor
+            self._lent_to_editor = False
+            current = self.currentIndex()
+            self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled,
+                              bool(current.flags() & Qt.ItemFlag.ItemIsEditable))
+            self.viewport().update(self.visualRect(current))
+            return
+        super().focusInEvent(event)
+
+    def closeEditor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
+        super().closeEditor(editor, hint)
+        if self._lent_to_editor:  # the keyboard left for another widget, not back here
+            self._lent_to_editor = False
+            self.update()
+            self.viewport().update()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         editing = self.state() == QAbstractItemView.State.EditingState

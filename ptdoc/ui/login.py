@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ptdoc.access import login
 from ptdoc.domain import User
 from ptdoc.errors import KnownError, PasswordChangeRequired, PermissionDenied, ValidationError
 from ptdoc.store import Store
@@ -123,6 +122,8 @@ class SignInForm(QWidget):
         if self._temporary is not None:
             self._change_and_sign_in(*self._temporary)
             return
+        from ptdoc.access import login  # it loads signing keys: after the form shows
+
         try:
             user: User = login(self.store, self.user_box.currentData() or "", self.secret.text())
         except PasswordChangeRequired as exc:
@@ -161,6 +162,8 @@ class SignInForm(QWidget):
             from ptdoc.services import Workspace  # the use cases load after the sign-in shows
 
             Workspace(self.store, user).set_secret(user.username, new, current=temporary)
+            from ptdoc.access import login
+
             signed = login(self.store, user.username, new)
         except ValidationError as exc:
             self.new_password.show_errors(exc)
