@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
 from ptdoc import clock, logfile, paths
@@ -171,6 +172,13 @@ def run(db_path: Path, demo_if_missing: bool = True) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("ptdoc")
     app.setApplicationName("ptdoc")
+    # The installed desktop entry and icon (packaging/linux): Wayland matches the window to its
+    # entry by this name, and the X11 taskbar shows the window's icon. A development run has
+    # no icon installed and keeps Qt's.
+    app.setDesktopFileName(paths.APP_ID)
+    icon = QIcon.fromTheme(paths.APP_ID)
+    if not icon.isNull():
+        app.setWindowIcon(icon)
     install_crash_hook(log_file)
     # SIGTERM (a logout, a shutdown) and SIGINT close the window as its user would.
     with quitting_on_signals(app) as quitter:
