@@ -8,6 +8,8 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "ptdoc"
+# The desktop entry's and icon's name where ptdoc is installed (packaging/linux).
+APP_ID = "org.ptdoc.ptdoc"
 DB_ENV = "PTDOC_DB"
 DB_FILENAME = "ptdoc.sqlite3"
 

@@ -7,6 +7,7 @@ packaging/test -k build`` runs it.
 """
 
 import os
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -68,7 +69,19 @@ def test_the_tarball_installs_for_the_user_and_uninstalls_leaving_the_data(
     for size in (16, 32, 48, 128, 256):
         assert (icons / f"{size}x{size}" / "apps" / f"{ID}.png").stat().st_size > 0
     assert (icons / "scalable" / "apps" / f"{ID}.svg").exists()
-    assert (local / "share" / "metainfo" / f"{ID}.metainfo.xml").exists()
+    assert f"Icon={ID}" in entry.splitlines()  # the name the desktop looks up in hicolor
+    metainfo = local / "share" / "metainfo" / f"{ID}.metainfo.xml"
+    assert metainfo.exists()
+    # The installed files as the desktop reads them, with the tools desktops validate with.
+    if shutil.which("desktop-file-validate"):
+        checked = subprocess.run(["desktop-file-validate",
+                                  str(local / "share" / "applications" / f"{ID}.desktop")],
+                                 capture_output=True, text=True)
+        assert checked.returncode == 0 and "error" not in checked.stdout, checked.stdout
+    if shutil.which("appstreamcli"):
+        checked = subprocess.run(["appstreamcli", "validate", "--no-net", str(metainfo)],
+                                 capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
     # The installed command makes its clinic in the per-user data folder, as before.
     demo = clean_run([str(command), "demo"], home)

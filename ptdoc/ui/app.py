@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
 from ptdoc import clock, logfile, paths
@@ -28,6 +29,7 @@ from ptdoc.errors import AccountDisabled, DatabaseError, KnownError
 from ptdoc.store import Store
 from ptdoc.ui.background import run_in_background
 from ptdoc.ui.login import LoginDialog
+from ptdoc.ui.quit_signals import QuitOnSignals, quitting_on_signals
 
 if TYPE_CHECKING:
     from ptdoc.ui.main_window import MainWindow
@@ -170,22 +172,32 @@ def run(db_path: Path, demo_if_missing: bool = True) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("ptdoc")
     app.setApplicationName("ptdoc")
+    # The installed desktop entry and icon (packaging/linux): Wayland matches the window to its
+    # entry by this name, and the X11 taskbar shows the window's icon. A development run has
+    # no icon installed and keeps Qt's.
+    app.setDesktopFileName(paths.APP_ID)
+    icon = QIcon.fromTheme(paths.APP_ID)
+    if not icon.isNull():
+        app.setWindowIcon(icon)
     install_crash_hook(log_file)
-    store, notice = open_store(db_path, demo_if_missing)
-    if store is None:
-        return 1
-    with marked_running(db_path) as unclean_exit:
-        return _signed_in_window(app, store, db_path, notice, unclean_exit)
+    # SIGTERM (a logout, a shutdown) and SIGINT close the window as its user would.
+    with quitting_on_signals(app) as quitter:
+        store, notice = open_store(db_path, demo_if_missing)
+        if store is None:
+            return 0 if quitter.received else 1
+        with marked_running(db_path) as unclean_exit:
+            return _signed_in_window(app, store, db_path, notice, unclean_exit, quitter)
 
 
 def _signed_in_window(app: QApplication, store: Store, db_path: Path, notice: str,
-                      unclean_exit: bool) -> int:
+                      unclean_exit: bool, quitter: QuitOnSignals) -> int:
     preselect = None
     if not store.users.count():  # a new clinic: set it up in the window
         from ptdoc.ui.setup_wizard import SetupWizard
 
         wizard = SetupWizard(store)
-        if wizard.exec() != QDialog.DialogCode.Accepted and wizard.admin is None:
+        accepted = wizard.exec() == QDialog.DialogCode.Accepted
+        if quitter.received or (not accepted and wizard.admin is None):
             store.close()
             return 0
         preselect = wizard.admin.username if wizard.admin else None
@@ -196,7 +208,8 @@ def _signed_in_window(app: QApplication, store: Store, db_path: Path, notice: st
     # After the sign-in has painted: a thread importing meanwhile would share the interpreter
     # with the first paint. Nobody types a password in a quarter second.
     QTimer.singleShot(250, preload)
-    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None:
+    if (dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None
+            or quitter.received):
         store.close()
         return 0
     from ptdoc.icd_index import IcdIndex
