@@ -54,10 +54,10 @@ ensure_venv() {  # $1: the extras to install, e.g. "[test]" or ""
     want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)$extras"
     # An install with the test extra serves the app too: packaging/run after packaging/test
     # must not reinstall (and packaging/test after run adds the extra only).
-    if [ -z "$extras" ] && [ -f "$stamp" ] && grep -qx -- "$want\[test\]" "$stamp"; then
+    if [ -z "$extras" ] && [ -f "$stamp" ] && grep -qxF -- "${want}[test]" "$stamp"; then
         return 0
     fi
-    if [ ! -f "$stamp" ] || ! grep -qx -- "$want" "$stamp"; then
+    if [ ! -f "$stamp" ] || ! grep -qxF -- "$want" "$stamp"; then
         say "installing ptdoc$extras and its dependencies (first run takes a minute)"
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
