@@ -12,11 +12,25 @@ DB_ENV = "PTDOC_DB"
 DB_FILENAME = "ptdoc.sqlite3"
 
 
-def default_db_path() -> Path:
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_server_url(target: object) -> bool:
+    """Whether a database named by ``--db`` / ``PTDOC_DB`` is on a PostgreSQL server."""
+    return isinstance(target, str) and target.startswith(SERVER_SCHEMES)
+
+
+def db_target(text: str) -> Path | str:
+    """``--db`` / ``PTDOC_DB`` as given: a ``postgresql://`` URL stays text (a path would fold
+    its ``//``); anything else is a file's path."""
+    return text if is_server_url(text) else Path(text).expanduser()
+
+
+def default_db_path() -> Path | str:
     """``PTDOC_DB`` if set, else the platform's per-user data folder."""
     env = os.environ.get(DB_ENV)
     if env:
-        return Path(env).expanduser()
+        return db_target(env)
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / DB_FILENAME
 
 

@@ -1,0 +1,315 @@
+"""The clinic's database on a PostgreSQL server (``--db postgresql://user@host/dbname``).
+
+``PgDatabase`` gives the repositories the small part of sqlite-utils' ``Database`` they use
+(``execute``, ``query``, ``executescript``, ``atomic``, ``waiting``, ``conn.executemany``,
+``conn.in_transaction``), over psycopg 3. Every statement is SQLite's as the repositories
+write it, translated once by ``ptdoc.dialect``; this module only runs it and says what went
+wrong in ptdoc's words.
+
+- The connection is in autocommit mode: a statement outside ``atomic`` commits alone, as on
+  SQLite. ``atomic`` is a transaction (a savepoint when nested) that first takes one
+  transaction-level advisory lock, so writers queue as SQLite's BEGIN IMMEDIATE makes them:
+  the audit chain reads its last row and appends without a second writer between. A wait
+  longer than the lock timeout (5 s; ``waiting`` changes it) raises DatabaseLocked.
+- The schema's version and ptdoc's mark are in the table ``ptdoc_schema`` (SQLite keeps them
+  in ``PRAGMA user_version`` and ``application_id``). The same migration steps run on both.
+- Roles: the tables belong to the role that created them (the database's owner, which runs
+  the migrations); workstations connect as another role (``APP_ROLE`` is granted reading and
+  writing rows, nothing more), which can neither drop nor disable the triggers that keep
+  signed notes, addenda, the key history and the audit log as they were written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg.pq import TransactionStatus
+from psycopg.rows import dict_row
+
+from ptdoc import dialect
+from ptdoc.errors import DatabaseError, DatabaseLocked, DatabaseTooNew, NotAPtdocDatabase
+from ptdoc.migrations import LATEST_VERSION, MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x50544443  # "PTDC", as SQLite's application_id
+APP_ROLE = "ptdoc_app"
+LOCK_TIMEOUT_MS = 5000
+WRITER_LOCK = APPLICATION_ID  # the advisory lock every write transaction takes first
+SCHEMA_TABLE = "ptdoc_schema"
+
+
+def shown(url: str) -> str:
+    """The URL without its password: what messages and logs may say."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "the PostgreSQL server given"
+    host = info.get("host", "localhost")
+    return f"postgresql://{info.get('user', '')}@{host}/{info.get('dbname', '')}"
+
+
+def _unique_columns(diag: Any) -> str:
+    """"users.npi" from the server's detail "Key (npi)=(...) already exists" (the transaction
+    is aborted: the catalog cannot be asked)."""
+    found = re.match(r"Key \(([^)]*)\)=", diag.message_detail or "")
+    if not found:
+        return diag.constraint_name or ""
+    return ", ".join(f"{diag.table_name}.{column.strip()}"
+                     for column in found.group(1).split(","))
+
+
+def _refused(exc: pgerrors.IntegrityError) -> sqlite3.IntegrityError:
+    """A refused write in SQLite's words (see ptdoc.dialect): callers test one text."""
+    diag = exc.diag
+    if isinstance(exc, pgerrors.UniqueViolation):
+        text = f"UNIQUE constraint failed: {_unique_columns(diag)}"
+    elif isinstance(exc, pgerrors.NotNullViolation):
+        text = f"NOT NULL constraint failed: {diag.table_name}.{diag.column_name}"
+    elif isinstance(exc, pgerrors.ForeignKeyViolation):
+        text = "FOREIGN KEY constraint failed"
+    elif isinstance(exc, pgerrors.CheckViolation):
+        text = f"CHECK constraint failed: {diag.constraint_name}"
+    else:  # a trigger's refusal: its own words
+        text = diag.message_primary or str(exc)
+    return dialect.IntegrityError(text)
+
+
+class _Result:
+    """What ``execute`` returns: a cursor's rows, ``rowcount`` and ``lastrowid``."""
+
+    def __init__(self, cursor: psycopg.Cursor, lastrowid: int | None = None):
+        self._cursor = cursor
+        self.lastrowid = lastrowid
+        self.rowcount = cursor.rowcount
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list:
+        return self._cursor.fetchall()
+
+    def __iter__(self) -> Iterator:
+        return iter(self._cursor)
+
+
+class _Connection:
+    """The part of a sqlite3 connection the repositories reach through ``db.conn``."""
+
+    def __init__(self, db: PgDatabase):
+        self._db = db
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._db.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def execute(self, sql: str, parameters: Any = None) -> _Result:
+        return self._db.execute(sql, parameters)
+
+    def executemany(self, sql: str, rows: Any) -> None:
+        statement = dialect.translate(sql)
+        rows = [statement.params(row) for row in rows]
+        if not rows:
+            return
+        with self._db.translated():
+            self._db.raw.cursor().executemany(statement.sql, rows)
+
+
+class PgDatabase:
+    def __init__(self, raw: psycopg.Connection, url: str):
+        self.raw = raw
+        self.url = url
+        self.conn = _Connection(self)
+        self._id_tables: frozenset[str] | None = None
+
+    def __repr__(self) -> str:
+        return f"<PgDatabase {shown(self.url)}>"
+
+    # --- running statements --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def translated(self) -> Iterator[None]:
+        """psycopg's errors as ptdoc's: refusals, a busy database, a lost server."""
+        try:
+            yield
+        except pgerrors.IntegrityError as exc:
+            raise _refused(exc) from exc
+        except (pgerrors.LockNotAvailable, pgerrors.DeadlockDetected) as exc:
+            raise DatabaseLocked(f"The database {shown(self.url)} is busy with another "
+                                 "workstation's change. Try again in a moment.") from exc
+        except pgerrors.InsufficientPrivilege as exc:
+            raise DatabaseError(f"The database {shown(self.url)} refused this: "
+                                f"{exc.diag.message_primary}. Ask the clinic's database "
+                                "administrator.") from exc
+        except psycopg.OperationalError as exc:
+            raise DatabaseError(f"The server of {shown(self.url)} cannot be reached "
+                                f"({_first_line(exc)}).") from exc
+
+    def id_tables(self) -> frozenset[str]:
+        """Tables with an ``id`` column: an INSERT into them returns the new row's id."""
+        if self._id_tables is None:
+            rows = self.raw.execute(
+                "SELECT table_name FROM information_schema.columns WHERE column_name = 'id' "
+                "AND table_schema = current_schema()").fetchall()
+            self._id_tables = frozenset(r[0] for r in rows)
+        return self._id_tables
+
+    def execute(self, sql: str, parameters: Any = None) -> _Result:
+        statement = dialect.translate(sql)
+        returning = statement.insert_into is not None and \
+            statement.insert_into in self.id_tables()
+        with self.translated():
+            cursor = self.raw.cursor()
+            for extra in statement.statements()[:-1]:
+                cursor.execute(extra)
+            last = statement.statements()[-1] if statement.statements() else "SELECT 1"
+            if returning:
+                cursor.execute(f"{last} RETURNING id", statement.params(parameters))
+                return _Result(cursor, cursor.fetchone()[0])
+            cursor.execute(last, statement.params(parameters))
+            return _Result(cursor)
+
+    def query(self, sql: str, params: Any = None) -> Iterator[dict[str, Any]]:
+        statement = dialect.translate(sql)
+        with self.translated():
+            cursor = self.raw.cursor(row_factory=dict_row)
+            cursor.execute(statement.sql, statement.params(params))
+            rows = cursor.fetchall()
+        yield from rows
+
+    def executescript(self, script: str) -> None:
+        for sql in dialect.split_script(script):
+            self.execute(sql)
+        self._id_tables = None
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[PgDatabase]:
+        nested = self.conn.in_transaction
+        with self.translated(), self.raw.transaction():
+            if not nested:
+                self.raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
+            yield self
+
+    @contextlib.contextmanager
+    def waiting(self, milliseconds: int) -> Iterator[None]:
+        """A shorter (or longer) wait for another workstation's write, for the calls inside."""
+        self.raw.execute(f"SET lock_timeout = {int(milliseconds)}")
+        try:
+            yield
+        finally:
+            self.raw.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+
+    def close(self) -> None:
+        self.raw.close()
+
+    # --- the schema ----------------------------------------------------------------------
+
+    def schema_version(self) -> int | None:
+        """The schema's version, or None when the database holds no ptdoc schema."""
+        if self.raw.execute("SELECT to_regclass(%s)", [SCHEMA_TABLE]).fetchone()[0] is None:
+            return None
+        app_id, version = self.raw.execute(
+            f"SELECT application_id, version FROM {SCHEMA_TABLE}").fetchone()
+        if app_id != APPLICATION_ID:
+            raise NotAPtdocDatabase(f"{shown(self.url)} holds another program's data, not "
+                                    "ptdoc's.")
+        return int(version)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def connect(url: str) -> PgDatabase:
+    """A connection to the server at ``url``, no checks."""
+    try:
+        raw = psycopg.connect(url, autocommit=True, connect_timeout=10,
+                              application_name="ptdoc")
+    except psycopg.Error as exc:
+        raise DatabaseError(f"The PostgreSQL server of {shown(url)} cannot be reached or "
+                            f"refused the connection ({_first_line(exc)}). Check the address "
+                            "in --db or PTDOC_DB, the user and the password.") from exc
+    raw.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+    return PgDatabase(raw, url)
+
+
+def _create(db: PgDatabase) -> None:
+    """ptdoc's mark and the dialect's helpers in an empty database."""
+    tables = db.raw.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+    ).fetchone()[0]
+    if tables:
+        raise NotAPtdocDatabase(f"{shown(db.url)} already holds tables of another program; "
+                                "ptdoc leaves them as they are. Give ptdoc a database of its "
+                                "own.")
+    with db.atomic():
+        for sql in dialect.SETUP:
+            db.raw.execute(sql)
+        db.raw.execute(f"CREATE TABLE {SCHEMA_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                       "application_id INTEGER NOT NULL, version INTEGER NOT NULL)")
+        db.raw.execute(f"INSERT INTO {SCHEMA_TABLE} VALUES (1, %s, 0)", [APPLICATION_ID])
+
+
+def migrate_to_latest(db: PgDatabase, target: int = LATEST_VERSION) -> list[int]:
+    """The same steps as SQLite's, each with its version in one transaction."""
+    version = db.schema_version() or 0
+    applied = []
+    for number in range(version + 1, target + 1):
+        step = MIGRATIONS[number - 1]
+        log.info("migrating %s to schema %d (%s)", shown(db.url), number, step.__name__)
+        with db.atomic():
+            step(db)  # type: ignore[arg-type]  # the same interface as sqlite-utils'
+            db.raw.execute(f"UPDATE {SCHEMA_TABLE} SET version = %s", [number])
+        db._id_tables = None
+        applied.append(number)
+    if applied:
+        _grant_application_role(db)
+    return applied
+
+
+def _grant_application_role(db: PgDatabase) -> None:
+    """Workstations' role reads and writes rows; the schema (and its triggers) stay the
+    owner's."""
+    exists = db.raw.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
+    if not exists or db.raw.execute("SELECT current_user").fetchone()[0] == APP_ROLE:
+        return
+    with db.translated():
+        db.raw.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
+                       f"{_schema(db)} TO {APP_ROLE}")
+        db.raw.execute(f"REVOKE INSERT, UPDATE, DELETE ON {SCHEMA_TABLE} FROM {APP_ROLE}")
+        db.raw.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {_schema(db)} "
+                       f"TO {APP_ROLE}")
+
+
+def _schema(db: PgDatabase) -> str:
+    return db.raw.execute("SELECT quote_ident(current_schema())").fetchone()[0]
+
+
+def open_database(url: str, *, migrate: bool = True) -> PgDatabase:
+    """Open ptdoc's database on the server: make ptdoc's schema in an empty database,
+    check it, and bring it to the current version."""
+    db = connect(url)
+    try:
+        with db.translated():
+            version = db.schema_version()
+            if version is None:
+                _create(db)
+                version = 0
+            if version > LATEST_VERSION:
+                raise DatabaseTooNew(f"The database {shown(url)} was written by a newer ptdoc "
+                                     f"(schema {version}; this ptdoc knows up to "
+                                     f"{LATEST_VERSION}). Update ptdoc.")
+            if migrate and version < LATEST_VERSION:
+                migrate_to_latest(db)
+    except BaseException:
+        db.close()
+        raise
+    return db

@@ -1,0 +1,91 @@
+"""The PostgreSQL sandbox the tests use (packaging/pg-sandbox), and a fresh database per test.
+
+The schema is migrated once into a template database; each test's database is a copy of it
+(CREATE DATABASE ... TEMPLATE, a file copy on the server: far faster than migrating).
+The tables belong to ptdoc_owner; the tests connect as ptdoc_app, as a workstation does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import sqlite3
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "packaging" / "pg-sandbox"
+
+
+# What a refused write raises at a connection of its own, on either backend.
+REFUSED: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+with contextlib.suppress(ImportError):
+    import psycopg
+
+    REFUSED = (sqlite3.IntegrityError, psycopg.errors.IntegrityError)
+
+
+def raw_execute(target: object, sql: str, params: dict) -> None:
+    """Run ``sql`` (``:name`` parameters) at a connection of its own, not through ptdoc:
+    sqlite3 on a file, psycopg on a server (as the URL's role), and commit."""
+    if isinstance(target, Path):
+        conn = sqlite3.connect(target)
+        try:
+            conn.execute(sql, params)
+            conn.commit()
+        finally:
+            conn.close()
+        return
+    import psycopg
+
+    with psycopg.connect(str(target)) as conn:
+        conn.execute(re.sub(r":(\w+)", r"%(\1)s", sql), params)
+
+
+class PgSandbox:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.template = f"ptdoc_template_{os.getpid()}"
+        self._names = (f"ptdoc_test_{os.getpid()}_{n}" for n in itertools.count(1))
+
+    def start(self) -> str:
+        """Start the server; an empty string, or why it could not start."""
+        try:
+            done = subprocess.run([str(SCRIPT), "start", str(self.folder)], capture_output=True,
+                                  text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return str(exc)
+        if done.returncode != 0:
+            return " ".join(done.stderr.split()) or f"pg-sandbox exited {done.returncode}"
+        return ""
+
+    def stop(self) -> None:
+        subprocess.run([str(SCRIPT), "stop", str(self.folder)], capture_output=True,
+                       timeout=120, check=False)
+
+    def url(self, dbname: str, user: str = "ptdoc_app") -> str:
+        return f"postgresql://{user}@/{dbname}?host={self.folder}"
+
+    def _admin(self, *statements: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres", "ptdoc_owner"), autocommit=True) as conn:
+            for sql in statements:
+                conn.execute(sql)
+
+    def make_template(self) -> None:
+        from ptdoc import pg
+
+        self._admin(f"DROP DATABASE IF EXISTS {self.template}",
+                    f"CREATE DATABASE {self.template}")
+        pg.open_database(self.url(self.template, "ptdoc_owner")).close()
+
+    def fresh_database(self) -> str:
+        name = next(self._names)
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+        return name
+
+    def drop(self, name: str) -> None:
+        self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
