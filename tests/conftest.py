@@ -7,6 +7,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import datetime as dt
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -124,6 +125,8 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgSandbox]:
     sandbox = PgSandbox(Path(given) if given else Path(tempfile.mkdtemp(prefix="ptdoc-pg-")))
     reason = sandbox.start()
     if reason:
+        if not given:
+            shutil.rmtree(sandbox.folder, ignore_errors=True)
         pytest.skip(f"no PostgreSQL server: {reason}")
     try:
         sandbox.make_template()
@@ -131,6 +134,13 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgSandbox]:
     finally:
         if not given:
             sandbox.stop()
+            shutil.rmtree(sandbox.folder, ignore_errors=True)
+
+
+def only_sqlite(backend: str, why: str) -> None:
+    """Skip the PostgreSQL variant of a test about the SQLite file itself, saying why."""
+    if backend != "sqlite":
+        pytest.skip(f"SQLite only: {why}")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

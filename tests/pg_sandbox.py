@@ -44,6 +44,48 @@ def raw_execute(target: object, sql: str, params: dict) -> None:
         conn.execute(re.sub(r":(\w+)", r"%(\1)s", sql), params)
 
 
+def as_superuser(url: str) -> str:
+    """The same database as the server's superuser: whoever administers the server."""
+    return re.sub(r"^postgresql://[^@/]*@", "postgresql://postgres@", url)
+
+
+def attack(target: object, *statements: str) -> None:
+    """Run ``statements`` with the protections out of the way, as an attacker who holds the
+    database would: on a file, sqlite3 with every trigger dropped; on a server, its
+    superuser with triggers off (session_replication_role = replica)."""
+    if isinstance(target, Path):
+        conn = sqlite3.connect(target)
+        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                                    ).fetchall():
+            conn.execute(f"DROP TRIGGER {name}")
+        for sql in statements:
+            conn.execute(sql)
+        conn.commit()
+        conn.close()
+        return
+    import psycopg
+
+    with psycopg.connect(as_superuser(str(target))) as conn:
+        conn.execute("SET session_replication_role = replica")
+        for sql in statements:
+            conn.execute(sql)
+
+
+def administer(target: object, sql: str) -> None:
+    """One statement in SQLite's dialect by whoever holds the database (sqlite3 on a file,
+    the server's superuser, translated as ptdoc translates its own), with triggers on."""
+    if isinstance(target, Path):
+        raw_execute(target, sql, {})
+        return
+    import psycopg
+
+    from ptdoc import dialect
+
+    with psycopg.connect(as_superuser(str(target)), autocommit=True) as conn:
+        for statement in dialect.translate(sql).statements():
+            conn.execute(statement)
+
+
 class PgSandbox:
     def __init__(self, folder: Path):
         self.folder = folder
@@ -52,9 +94,14 @@ class PgSandbox:
 
     def start(self) -> str:
         """Start the server; an empty string, or why it could not start."""
+        if os.environ.get("PTDOC_PG") == "0":
+            return "PTDOC_PG=0"
+        env = dict(os.environ)
+        if env.get("PTDOC_PG") != "1":
+            env["PTDOC_PG_NO_INSTALL"] = "1"  # installing a server is for CI (PTDOC_PG=1)
         try:
             done = subprocess.run([str(SCRIPT), "start", str(self.folder)], capture_output=True,
-                                  text=True, timeout=120)
+                                  text=True, timeout=120, env=env)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return str(exc)
         if done.returncode != 0:
@@ -71,7 +118,7 @@ class PgSandbox:
     def _admin(self, *statements: str) -> None:
         import psycopg
 
-        with psycopg.connect(self.url("postgres", "ptdoc_owner"), autocommit=True) as conn:
+        with psycopg.connect(self.url("postgres", "postgres"), autocommit=True) as conn:
             for sql in statements:
                 conn.execute(sql)
 
@@ -79,12 +126,12 @@ class PgSandbox:
         from ptdoc import pg
 
         self._admin(f"DROP DATABASE IF EXISTS {self.template}",
-                    f"CREATE DATABASE {self.template}")
+                    f"CREATE DATABASE {self.template} OWNER ptdoc_owner")
         pg.open_database(self.url(self.template, "ptdoc_owner")).close()
 
     def fresh_database(self) -> str:
         name = next(self._names)
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {self.template} OWNER ptdoc_owner")
         return name
 
     def drop(self, name: str) -> None:
