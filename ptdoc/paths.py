@@ -26,6 +26,12 @@ def db_target(text: str) -> Path | str:
     return text if is_server_url(text) else Path(text).expanduser()
 
 
+def nothing_there(target: Path | str) -> bool:
+    """A database file not made yet. A server's database always exists (its owner makes it):
+    ptdoc makes only its own schema in it."""
+    return not is_server_url(target) and not Path(target).exists()
+
+
 def default_db_path() -> Path | str:
     """``PTDOC_DB`` if set, else the platform's per-user data folder."""
     env = os.environ.get(DB_ENV)

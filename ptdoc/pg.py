@@ -52,8 +52,11 @@ def shown(url: str) -> str:
         info = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError:
         return "the PostgreSQL server given"
-    host = info.get("host", "localhost")
-    return f"postgresql://{info.get('user', '')}@{host}/{info.get('dbname', '')}"
+    user, host, name = info.get("user", ""), info.get("host", ""), info.get("dbname", "")
+    if host.startswith("/"):  # a unix socket's folder
+        return f"postgresql://{user}@/{name}?host={host}"
+    port = f":{info['port']}" if info.get("port") else ""
+    return f"postgresql://{user}@{host or 'localhost'}{port}/{name}"
 
 
 def _unique_columns(diag: Any) -> str:
@@ -250,7 +253,7 @@ def _create(db: PgDatabase) -> None:
         raise NotAPtdocDatabase(f"{shown(db.url)} already holds tables of another program; "
                                 "ptdoc leaves them as they are. Give ptdoc a database of its "
                                 "own.")
-    with db.atomic():
+    with db.raw.transaction():
         for sql in dialect.SETUP:
             db.raw.execute(sql)
         db.raw.execute(f"CREATE TABLE {SCHEMA_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1), "
@@ -301,7 +304,14 @@ def open_database(url: str, *, migrate: bool = True) -> PgDatabase:
         with db.translated():
             version = db.schema_version()
             if version is None:
-                _create(db)
+                try:
+                    _create(db)
+                except pgerrors.InsufficientPrivilege as exc:
+                    raise DatabaseError(
+                        f"The database {shown(url)} holds no ptdoc schema yet, and "
+                        f"{db.raw.info.user} may not make one: connect once as the database's "
+                        "owner to make it (see README, A clinic with several workstations)."
+                    ) from exc
                 version = 0
             if version > LATEST_VERSION:
                 raise DatabaseTooNew(f"The database {shown(url)} was written by a newer ptdoc "
@@ -313,3 +323,79 @@ def open_database(url: str, *, migrate: bool = True) -> PgDatabase:
         db.close()
         raise
     return db
+
+
+# --- moving a clinic from its SQLite file to a server ---------------------------------------
+
+def _tables_in_order(source: Any) -> list[str]:
+    """The SQLite database's tables, each after the tables its foreign keys name."""
+    names = [r[0] for r in source.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY name")]
+    needs = {name: {r[2] for r in source.conn.execute(f"PRAGMA foreign_key_list({name})")}
+             - {name} for name in names}
+    ordered: list[str] = []
+    while needs:
+        ready = sorted(name for name, wanted in needs.items() if wanted <= set(ordered))
+        if not ready:
+            raise DatabaseError(f"The tables {sorted(needs)} refer to each other in a circle; "
+                                "they cannot be copied one after another.")
+        ordered += ready
+        for name in ready:
+            del needs[name]
+    return ordered
+
+
+def _rows(db: PgDatabase | Any, table: str) -> int:
+    return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+# A clinic's database made by the first migrations holds this one row before any clinic data.
+_MADE_BY_MIGRATIONS = {"keyed_signatures": 1}
+
+
+def copy_clinic(source: Any, target: PgDatabase, batch: int = 2000) -> dict[str, int]:
+    """Every row of ptdoc's SQLite database ``source`` (a sqlite-utils Database at the current
+    schema) into ``target`` (the server's database at the same schema, connected as its owner),
+    in one transaction: all or nothing. Refuses a target that holds any clinic data. The
+    triggers that refuse changes to signed notes would refuse their rows arriving after the
+    note: they are off for this transaction only (nobody else sees them off) and the rows
+    arrive as they were, ids included; each id's sequence then continues after the highest.
+    Returns the rows copied per table, checked against the source."""
+    tables = _tables_in_order(source)
+    held = {t: n for t in tables if (n := _rows(target, t)) > _MADE_BY_MIGRATIONS.get(t, 0)}
+    if held:
+        what = ", ".join(f"{n} in {t}" for t, n in sorted(held.items()))
+        raise DatabaseError(f"The database {shown(target.url)} is not empty ({what}); ptdoc "
+                            "moves a clinic only into an empty database, and changed nothing.")
+    counts = {}
+    with target.atomic():
+        for table in tables:
+            target.raw.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        for table in _MADE_BY_MIGRATIONS:
+            target.raw.execute(f"DELETE FROM {table}")
+        for table in tables:
+            cursor = source.conn.execute(f"SELECT * FROM {table}")
+            columns = [d[0] for d in cursor.description]
+            insert = (f"INSERT INTO {table} ({', '.join(columns)}) "
+                      f"VALUES ({', '.join(['%s'] * len(columns))})")
+            counts[table] = 0
+            while rows := cursor.fetchmany(batch):
+                try:
+                    target.raw.cursor().executemany(insert, rows)
+                except psycopg.DataError as exc:
+                    raise DatabaseError(f"A row of {table} cannot be copied: "
+                                        f"{_first_line(exc)}") from exc
+                counts[table] += len(rows)
+        for table in tables:
+            target.raw.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        for table in sorted(set(tables) & target.id_tables()):
+            target.raw.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                               f"max(id)) FROM {table} HAVING max(id) IS NOT NULL")
+        # Counted again on both sides before the commit: a difference leaves the server empty.
+        differ = [f"{t}: {_rows(source, t)} in the file, {_rows(target, t)} on the server"
+                  for t in tables if _rows(target, t) != _rows(source, t)]
+        if differ:
+            raise DatabaseError("The copy does not hold what the file holds ("
+                                + "; ".join(differ) + "); nothing was kept on the server.")
+    return counts

@@ -14,6 +14,7 @@ from ptdoc import cli
 from ptdoc.dialect import split_script, translate
 from ptdoc.domain import AddendumKind, SessionStatus
 from ptdoc.errors import DatabaseError, RecordLocked
+from ptdoc.services import Workspace
 from ptdoc.store import Store
 
 psycopg = pytest.importorskip("psycopg")
@@ -135,7 +136,7 @@ def test_an_empty_database_needs_its_owner_and_a_bad_address_is_one_line(
     pg_server.drop(name)
     pg_server._admin(f"CREATE DATABASE {name} OWNER ptdoc_owner")
     try:
-        with pytest.raises(DatabaseError, match="refused this: permission denied"):
+        with pytest.raises(DatabaseError, match="no ptdoc schema yet, and ptdoc_app may not"):
             Store.open(pg_server.url(name))
         with Store.open(pg_server.url(name, "ptdoc_owner")) as owner:
             assert owner.users.count() == 0
@@ -152,3 +153,53 @@ def test_an_empty_database_needs_its_owner_and_a_bad_address_is_one_line(
     err = capsys.readouterr().err
     assert code != 0 and err.count("\n") == 1 and "cannot be reached or refused" in err
     assert "no_such_database" in err and "Traceback" not in err
+
+
+# --- moving a clinic from its file to a server -----------------------------------------------
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    stdin, sys.stdin = sys.stdin, io.StringIO(f"{PASSWORD}\n")
+    try:
+        code = cli.main(list(args))
+    finally:
+        sys.stdin = stdin
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_clinic_moves_from_its_file_to_an_empty_server_database(
+        clinic: Clinic, db_path, pg_server: PgSandbox,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    pt = clinic.as_("pt")
+    signed = sign(pt, clinic.complete_draft().id)
+    pt.add_addendum(signed.id, AddendumKind.LATE_ENTRY, "Left out", "Pt reported soreness.")
+    draft = clinic.complete_draft("pta")
+    name = pg_server.fresh_database()
+    pg_server.drop(name)
+    pg_server._admin(f"CREATE DATABASE {name} OWNER ptdoc_owner")
+    owner = pg_server.url(name, "ptdoc_owner")
+    try:
+        code, out, err = run_cli(capsys, "migrate", "--from", str(db_path), "--to", owner,
+                                 "--user", "boss", "--password-stdin")
+        assert code == 0, err
+        assert "Signed notes: 1;" in out and "Every signature verifies" in out
+        with Store.open(db_path) as file, Store.open(pg_server.url(name)) as server:
+            assert server.sessions.get(signed.id) == file.sessions.get(signed.id)
+            assert server.sessions.get(draft.id) == file.sessions.get(draft.id)
+            assert server.audit.check_chain().problems == ()
+            assert server.audit.entries(limit=1)[0]["detail"] == "moved from ptdoc.sqlite3"
+            # new rows continue after the copied ids
+            moved = Workspace(server, server.users.by_username("pt"), codes=clinic.codes)
+            assert moved.new_session(clinic.patient.id, draft.date_of_service,
+                                     clinic.episode.id).id == draft.id + 1
+        # the front desk may not move a clinic; a server that holds a clinic is refused
+        code, _, err = run_cli(capsys, "migrate", "--from", str(db_path), "--to", owner,
+                               "--user", "desk", "--password-stdin")
+        assert code == 2 and "may not" in err
+        code, _, err = run_cli(capsys, "migrate", "--from", str(db_path), "--to", owner,
+                               "--user", "boss", "--password-stdin")
+        assert code != 0 and "is not empty" in err and "changed nothing" in err
+        assert err.count("\n") == 1
+    finally:
+        pg_server.drop(name)
