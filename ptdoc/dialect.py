@@ -60,6 +60,8 @@ _OPERAND = r"(substr\([^()]*\)|'(?:[^']|'')*'|\?\d*|[\w.]+)"
 _GLOB = re.compile(_OPERAND + r"\s+(NOT\s+)?GLOB\s+" + _OPERAND, re.IGNORECASE)
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
 _ORDER_END = re.compile(r"\b(LIMIT|OFFSET|UNION)\b", re.IGNORECASE)
+_ORDER_COLUMN = re.compile(r"^(?:\w+\.)?(\w+)(?:\s+COLLATE\s+\w+)?(?:\s+(?:ASC|DESC))?$",
+                           re.IGNORECASE)
 _FROM_SUBQUERY = re.compile(r"\bFROM\s*\(\s*SELECT\b", re.IGNORECASE)
 _INSERT_VALUES = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\b.*\bVALUES\b(?!.*\bRETURNING\b)",
                             re.IGNORECASE | re.DOTALL)
@@ -152,8 +154,10 @@ def _split_top_level(text: str) -> list[str]:
     return parts
 
 
-def _nulls_as_sqlite(sql: str) -> str:
-    """SQLite sorts NULL first ascending and last descending; PostgreSQL the other way."""
+def _nulls_as_sqlite(sql: str, never_null: frozenset[str]) -> str:
+    """SQLite sorts NULL first ascending and last descending; PostgreSQL the other way. A
+    column that is NOT NULL wherever it appears needs no clause, and gets none: an index
+    serves ``ORDER BY id DESC`` only without one."""
     pos = 0
     while (match := _ORDER_BY.search(sql, pos)) is not None:
         start = match.end()
@@ -173,7 +177,9 @@ def _nulls_as_sqlite(sql: str) -> str:
         items = []
         for item in _split_top_level(sql[start:end]):
             text = item.strip()
-            if not text or re.search(r"\bNULLS\b", text, re.IGNORECASE):
+            column = _ORDER_COLUMN.match(text)
+            if not text or re.search(r"\bNULLS\b", text, re.IGNORECASE) or \
+                    (column and column.group(1).lower() in never_null):
                 items.append(text)
             elif re.search(r"\bDESC$", text, re.IGNORECASE):
                 items.append(f"{text} NULLS LAST")
@@ -210,8 +216,9 @@ def _drop_trigger(name: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=2048)
-def translate(sql: str) -> Statement:
-    """``sql`` (SQLite's dialect, one statement) as PostgreSQL runs it."""
+def translate(sql: str, never_null: frozenset[str] = frozenset()) -> Statement:
+    """``sql`` (SQLite's dialect, one statement) as PostgreSQL runs it. ``never_null``: the
+    columns NOT NULL in every table that has them (see ``_nulls_as_sqlite``)."""
     if _PRAGMA.match(sql):
         return Statement("")  # only synchronous reaches here: PostgreSQL commits durably
     if trigger := _TRIGGER.match(sql):
@@ -250,7 +257,7 @@ def translate(sql: str) -> Statement:
             _LIKE.sub("ILIKE", _IS_NOT.sub("IS DISTINCT FROM ", part))))
     if numbered and plain:
         raise ValueError(f"mixed ? and ?N placeholders in: {sql}")
-    sql = _nulls_as_sqlite(_alias_subqueries(sql))
+    sql = _nulls_as_sqlite(_alias_subqueries(sql), never_null)
     insert = _INSERT_VALUES.match(sql)
     return Statement(sql, has_params, tuple(numbered) if numbered else None,
                      insert.group(1).lower() if insert else None)

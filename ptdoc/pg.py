@@ -117,7 +117,7 @@ class _Connection:
         return self._db.execute(sql, parameters)
 
     def executemany(self, sql: str, rows: Any) -> None:
-        statement = dialect.translate(sql)
+        statement = self._db.translate(sql)
         rows = [statement.params(row) for row in rows]
         if not rows:
             return
@@ -131,6 +131,7 @@ class PgDatabase:
         self.url = url
         self.conn = _Connection(self)
         self._id_tables: frozenset[str] | None = None
+        self._never_null: frozenset[str] | None = None
 
     def __repr__(self) -> str:
         return f"<PgDatabase {shown(self.url)}>"
@@ -164,8 +165,21 @@ class PgDatabase:
             self._id_tables = frozenset(r[0] for r in rows)
         return self._id_tables
 
+    def translate(self, sql: str) -> dialect.Statement:
+        if self._never_null is None:
+            rows = self.raw.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                "current_schema() GROUP BY column_name HAVING bool_and(is_nullable = 'NO')"
+            ).fetchall()
+            self._never_null = frozenset(r[0] for r in rows)
+        return dialect.translate(sql, self._never_null)
+
+    def schema_changed(self) -> None:
+        """What was read from the catalog is read again (after migrations)."""
+        self._id_tables = self._never_null = None
+
     def execute(self, sql: str, parameters: Any = None) -> _Result:
-        statement = dialect.translate(sql)
+        statement = self.translate(sql)
         returning = statement.insert_into is not None and \
             statement.insert_into in self.id_tables()
         with self.translated():
@@ -180,7 +194,7 @@ class PgDatabase:
             return _Result(cursor)
 
     def query(self, sql: str, params: Any = None) -> Iterator[dict[str, Any]]:
-        statement = dialect.translate(sql)
+        statement = self.translate(sql)
         with self.translated():
             cursor = self.raw.cursor(row_factory=dict_row)
             cursor.execute(statement.sql, statement.params(params))
@@ -190,7 +204,7 @@ class PgDatabase:
     def executescript(self, script: str) -> None:
         for sql in dialect.split_script(script):
             self.execute(sql)
-        self._id_tables = None
+        self.schema_changed()
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[PgDatabase]:
@@ -271,7 +285,7 @@ def migrate_to_latest(db: PgDatabase, target: int = LATEST_VERSION) -> list[int]
         with db.atomic():
             step(db)  # type: ignore[arg-type]  # the same interface as sqlite-utils'
             db.raw.execute(f"UPDATE {SCHEMA_TABLE} SET version = %s", [number])
-        db._id_tables = None
+        db.schema_changed()
         applied.append(number)
     if applied:
         _grant_application_role(db)

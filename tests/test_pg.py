@@ -48,6 +48,10 @@ def test_numbered_parameters_are_reordered_and_inserts_name_their_table() -> Non
     assert translate("INSERT INTO audit (id, at) VALUES (?, ?)").insert_into == "audit"
     assert translate("INSERT INTO a (id) SELECT id FROM b").insert_into is None
     assert translate("PRAGMA synchronous = FULL").statements() == ()
+    # a column never NULL keeps its plain order, which an index can serve backwards
+    assert translate("SELECT hash FROM audit a ORDER BY a.id DESC, time LIMIT 1",
+                     frozenset({"id"})).sql == ("SELECT hash FROM audit a ORDER BY a.id DESC, "
+                                                "time NULLS FIRST LIMIT 1")
 
 
 def test_a_refusing_trigger_becomes_a_function_and_a_trigger() -> None:
