@@ -14,6 +14,7 @@ import re
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "packaging" / "pg-sandbox"
@@ -42,6 +43,22 @@ def raw_execute(target: object, sql: str, params: dict) -> None:
 
     with psycopg.connect(str(target)) as conn:
         conn.execute(re.sub(r":(\w+)", r"%(\1)s", sql), params)
+
+
+def busy_writer(target: object) -> Any:
+    """A connection of its own in the middle of a write transaction, holding what a writer
+    waits for (SQLite's write lock, the server's writer lock): ``rollback()`` lets go."""
+    if isinstance(target, Path):
+        conn = sqlite3.connect(target, check_same_thread=False)
+        conn.execute("BEGIN IMMEDIATE")
+        return conn
+    import psycopg
+
+    from ptdoc import pg
+
+    conn = psycopg.connect(str(target))
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", [pg.WRITER_LOCK])
+    return conn
 
 
 def as_superuser(url: str) -> str:

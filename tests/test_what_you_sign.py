@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 from conftest import NOW, PASSWORD, TODAY, Clinic
 from driving import main_window
+from pg_sandbox import busy_writer
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QWidget
 
@@ -267,13 +268,12 @@ def test_a_busy_database_never_reports_an_edit_as_saved(qtbot, window, clinic, d
     assert codes.total.text() == "44"
 
 
-def test_sign_in_waits_for_a_busy_database(clinic, db_path):
+def test_sign_in_waits_for_a_busy_database(clinic, db_target):
     from threading import Timer
 
     from ptdoc.access import login
 
-    other = sqlite3.connect(db_path, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
+    other = busy_writer(db_target)  # another workstation in the middle of a write
     Timer(1.0, other.rollback).start()
     assert login(clinic.store, "pt", PASSWORD, now=lambda: NOW).username == "pt"
     other.close()
