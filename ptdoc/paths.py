@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import platformdirs
@@ -24,6 +25,13 @@ def db_target(text: str) -> Path | str:
     """``--db`` / ``PTDOC_DB`` as given: a ``postgresql://`` URL stays text (a path would fold
     its ``//``); anything else is a file's path."""
     return text if is_server_url(text) else Path(text).expanduser()
+
+
+def without_password(target: Path | str) -> str:
+    """What may be shown of ``--db`` (messages, logs, help): a server URL loses its password,
+    given as ``user:secret@`` or as ``password=`` among its options."""
+    text = re.sub(r"^(postgres(?:ql)?://[^:@/]*):[^@/]*@", r"\1@", str(target))
+    return re.sub(r"([?&])password=[^&]*&?", r"\1", text).rstrip("?&")
 
 
 def nothing_there(target: Path | str) -> bool:

@@ -33,7 +33,7 @@ from psycopg import errors as pgerrors
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
-from ptdoc import dialect
+from ptdoc import dialect, paths
 from ptdoc.errors import DatabaseError, DatabaseLocked, DatabaseTooNew, NotAPtdocDatabase
 from ptdoc.migrations import LATEST_VERSION, MIGRATIONS
 
@@ -48,15 +48,7 @@ SCHEMA_TABLE = "ptdoc_schema"
 
 def shown(url: str) -> str:
     """The URL without its password: what messages and logs may say."""
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        return "the PostgreSQL server given"
-    user, host, name = info.get("user", ""), info.get("host", ""), info.get("dbname", "")
-    if host.startswith("/"):  # a unix socket's folder
-        return f"postgresql://{user}@/{name}?host={host}"
-    port = f":{info['port']}" if info.get("port") else ""
-    return f"postgresql://{user}@{host or 'localhost'}{port}/{name}"
+    return paths.without_password(url)
 
 
 def _unique_columns(diag: Any) -> str:

@@ -150,13 +150,14 @@ def test_an_empty_database_needs_its_owner_and_a_bad_address_is_one_line(
         pg_server.drop(name)
     stdin, sys.stdin = sys.stdin, io.StringIO(f"{PASSWORD}\n")
     try:
-        code = cli.main(["sessions", "--db", pg_server.url("no_such_database"), "--user", "pt",
-                         "--password-stdin"])
+        code = cli.main(["sessions", "--db", pg_server.url("no_such_database", "ptdoc_app:hunter2"),
+                         "--user", "pt", "--password-stdin"])
     finally:
         sys.stdin = stdin
     err = capsys.readouterr().err
     assert code != 0 and err.count("\n") == 1 and "cannot be reached or refused" in err
     assert "no_such_database" in err and "Traceback" not in err
+    assert "hunter2" not in err  # a password in the URL is never shown
 
 
 # --- moving a clinic from its file to a server -----------------------------------------------

@@ -61,7 +61,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
                         metavar="PATH",
                         help="database file, or postgresql://USER@HOST/DBNAME for a clinic's "
                              f"server (default: ${paths.DB_ENV} or "
-                             f"{paths.default_db_path()})")
+                             f"{paths.without_password(paths.default_db_path())})")
     common.add_argument("--user", default=argparse.SUPPRESS, metavar="NAME",
                         help=f"the ptdoc user running the command (default: ${USER_ENV})")
     common.add_argument("--password-stdin", action="store_true", default=argparse.SUPPRESS,
