@@ -11,7 +11,8 @@ the text work is done once per distinct statement), which rewrites the few thing
   ``glob(b, a)``, a function ``SETUP`` defines;
 - ``ORDER BY`` items say where NULLs go as SQLite puts them (first ascending, last
   descending);
-- a subquery in FROM gets the alias PostgreSQL requires;
+- a subquery in FROM gets the alias PostgreSQL requires; a SELECT DISTINCT ordered by an
+  expression it does not select is ordered outside it;
 - an ``INSERT ... VALUES`` reports its new ``id`` (``RETURNING id``) where SQLite has
   ``lastrowid`` (the caller knows which tables have one);
 - ``PRAGMA synchronous`` is dropped: a PostgreSQL commit is durable already;
@@ -62,6 +63,9 @@ _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
 _ORDER_END = re.compile(r"\b(LIMIT|OFFSET|UNION)\b", re.IGNORECASE)
 _ORDER_COLUMN = re.compile(r"^(?:\w+\.)?(\w+)(?:\s+COLLATE\s+\w+)?(?:\s+(?:ASC|DESC))?$",
                            re.IGNORECASE)
+_DISTINCT_ORDERED = re.compile(
+    r"^\s*SELECT\s+DISTINCT\s+(.*?)\s+ORDER\s+BY\s+(.*?)(\s+LIMIT\s+[^()]*)?\s*$",
+    re.IGNORECASE | re.DOTALL)
 _FROM_SUBQUERY = re.compile(r"\bFROM\s*\(\s*SELECT\b", re.IGNORECASE)
 _INSERT_VALUES = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\b.*\bVALUES\b(?!.*\bRETURNING\b)",
                             re.IGNORECASE | re.DOTALL)
@@ -191,6 +195,18 @@ def _nulls_as_sqlite(sql: str, never_null: frozenset[str]) -> str:
     return sql
 
 
+def _distinct_ordered(sql: str) -> str:
+    """SQLite orders a SELECT DISTINCT by any expression; PostgreSQL only by what is selected
+    (``e.name COLLATE NOCASE`` is not ``e.name``): the distinct rows are ordered outside, by
+    their column names."""
+    match = _DISTINCT_ORDERED.match(sql)
+    if not match:
+        return sql
+    body, order, limit = match.groups()
+    order = re.sub(r"\b\w+\.(\w+)", r"\1", order)
+    return f"SELECT * FROM (SELECT DISTINCT {body}) AS _distinct ORDER BY {order}{limit or ''}"
+
+
 def _trigger(match: re.Match[str]) -> tuple[str, ...]:
     name, event, table, condition, message = match.groups()
     returned = "OLD" if event.upper() == "DELETE" else "NEW"
@@ -257,7 +273,7 @@ def translate(sql: str, never_null: frozenset[str] = frozenset()) -> Statement:
             _LIKE.sub("ILIKE", _IS_NOT.sub("IS DISTINCT FROM ", part))))
     if numbered and plain:
         raise ValueError(f"mixed ? and ?N placeholders in: {sql}")
-    sql = _nulls_as_sqlite(_alias_subqueries(sql), never_null)
+    sql = _nulls_as_sqlite(_alias_subqueries(_distinct_ordered(sql)), never_null)
     insert = _INSERT_VALUES.match(sql)
     return Statement(sql, has_params, tuple(numbered) if numbered else None,
                      insert.group(1).lower() if insert else None)

@@ -36,6 +36,10 @@ psycopg = pytest.importorskip("psycopg")
      "SELECT id FROM t WHERE id IN (SELECT * FROM (SELECT id FROM p LIMIT %s) AS _q1 UNION "
      "ALL SELECT 1)"),
     ("SELECT 'a%' || ? FROM t", "SELECT 'a%%' || %s FROM t"),
+    ("SELECT DISTINCT e.name FROM e JOIN s ON s.id = e.sid WHERE s.p = ? ORDER BY e.name "
+     "COLLATE NOCASE",
+     "SELECT * FROM (SELECT DISTINCT e.name FROM e JOIN s ON s.id = e.sid WHERE s.p = %s) AS "
+     "_distinct ORDER BY name COLLATE NOCASE NULLS FIRST"),
 ])
 def test_sqlite_statements_become_postgresql_ones(sqlite: str, postgres: str) -> None:
     assert " ".join(translate(sqlite).sql.split()) == " ".join(postgres.split())

@@ -132,3 +132,13 @@ def test_queries_use_indexes(store: Store, backend: str) -> None:
                                       "ORDER BY date_of_service", [1])
     assert "exercises" in plan("SELECT * FROM exercises WHERE session_id = ?", [1])
     assert "USING INDEX" in plan("SELECT * FROM patients WHERE mrn = ?", ["A"])
+
+
+def test_a_patients_exercises_by_name_and_their_history(clinic: Clinic) -> None:
+    first = clinic.complete_draft(day=TODAY - dt.timedelta(days=7))
+    clinic.complete_draft()
+    names = clinic.store.sessions.exercise_names(clinic.patient.id)
+    assert names == sorted({e.name for e in first.exercises}, key=str.lower)
+    history = clinic.store.sessions.exercise_history(clinic.patient.id, "sit TO stand")
+    assert [(h["date"], h["sets"], h["reps"]) for h in history] == [
+        ((TODAY - dt.timedelta(days=7)).isoformat(), 3, 10), (TODAY.isoformat(), 3, 10)]
