@@ -164,6 +164,22 @@ def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest) -> It
 
 
 @pytest.fixture
+def empty_db(backend: str, db_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
+    """Where a new clinic starts from nothing: a file path with nothing there, or an empty
+    database on the server named by its owner's URL (the first connection makes ptdoc's
+    schema in it)."""
+    if backend == "sqlite":
+        yield db_path
+        return
+    server: PgSandbox = request.getfixturevalue("pg_server")
+    name = server.empty_database()
+    try:
+        yield server.url(name, "ptdoc_owner")
+    finally:
+        server.drop(name)
+
+
+@pytest.fixture
 def store(db_target: object) -> Iterator[Store]:
     with Store.open(db_target) as opened:  # type: ignore[arg-type]
         yield opened

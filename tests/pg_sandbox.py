@@ -151,5 +151,11 @@ class PgSandbox:
         self._admin(f"CREATE DATABASE {name} TEMPLATE {self.template} OWNER ptdoc_owner")
         return name
 
+    def empty_database(self) -> str:
+        """A database with nothing in it, its owner's to fill."""
+        name = next(self._names)
+        self._admin(f"CREATE DATABASE {name} OWNER ptdoc_owner")
+        return name
+
     def drop(self, name: str) -> None:
         self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

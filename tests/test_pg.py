@@ -140,9 +140,7 @@ def test_ptdoc_says_a_locked_note_in_its_own_words(signed_on_server: tuple[str, 
 
 def test_an_empty_database_needs_its_owner_and_a_bad_address_is_one_line(
         pg_server: PgSandbox, capsys: pytest.CaptureFixture[str]) -> None:
-    name = pg_server.fresh_database()
-    pg_server.drop(name)
-    pg_server._admin(f"CREATE DATABASE {name} OWNER ptdoc_owner")
+    name = pg_server.empty_database()
     try:
         with pytest.raises(DatabaseError, match="no ptdoc schema yet, and ptdoc_app may not"):
             Store.open(pg_server.url(name))
@@ -184,9 +182,7 @@ def test_a_clinic_moves_from_its_file_to_an_empty_server_database(
     signed = sign(pt, clinic.complete_draft().id)
     pt.add_addendum(signed.id, AddendumKind.LATE_ENTRY, "Left out", "Pt reported soreness.")
     draft = clinic.complete_draft("pta")
-    name = pg_server.fresh_database()
-    pg_server.drop(name)
-    pg_server._admin(f"CREATE DATABASE {name} OWNER ptdoc_owner")
+    name = pg_server.empty_database()
     owner = pg_server.url(name, "ptdoc_owner")
     try:
         code, out, err = run_cli(capsys, "migrate", "--from", str(db_path), "--to", owner,
