@@ -208,3 +208,33 @@ def test_a_clinic_moves_from_its_file_to_an_empty_server_database(
         assert err.count("\n") == 1
     finally:
         pg_server.drop(name)
+
+
+def test_the_window_opens_a_server_database_or_says_why_it_cannot(
+        qtbot, pg_server: PgSandbox, monkeypatch: pytest.MonkeyPatch, artifacts) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from ptdoc.ui.app import open_store
+
+    name = pg_server.empty_database()
+    try:
+        store, notice = open_store(pg_server.url(name, "ptdoc_owner"), demo_if_missing=True)
+        assert store is not None and notice == ""
+        assert store.users.count() == 0  # no demo on a server: the setup steps come next
+        store.close()
+    finally:
+        pg_server.drop(name)
+    shown: list[str] = []
+
+    def exec_box(box: QMessageBox) -> int:
+        box.show()
+        box.grab().save(str(artifacts / "server-unreachable.png"))
+        shown.append(box.text())
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_box)
+    store, _ = open_store(pg_server.url("no_such_database", "ptdoc_app:hunter2"),
+                          demo_if_missing=True)
+    assert store is None and len(shown) == 1
+    assert "cannot be reached or refused" in shown[0] and "no_such_database" in shown[0]
+    assert "hunter2" not in shown[0]

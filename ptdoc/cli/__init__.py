@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 
 # The order of ``ptdoc --help``.
 SUBJECTS = (database, sessions, billing, users, clinic, patients, paper)
-# What works on the database file itself (SQLite's backup API, its integrity checks, the
-# window's daily backup beside the file): not yet on a PostgreSQL server.
-FILE_ONLY = frozenset({"demo", "backup", "restore", "gui"})
+# What works on the database file itself (SQLite's backup API and integrity checks): not yet
+# on a PostgreSQL server.
+FILE_ONLY = frozenset({"demo", "backup", "restore"})
 
 
 def version_text() -> str:
