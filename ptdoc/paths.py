@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import platformdirs
@@ -14,11 +15,38 @@ DB_ENV = "PTDOC_DB"
 DB_FILENAME = "ptdoc.sqlite3"
 
 
-def default_db_path() -> Path:
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_server_url(target: object) -> bool:
+    """Whether a database named by ``--db`` / ``PTDOC_DB`` is on a PostgreSQL server."""
+    return isinstance(target, str) and target.startswith(SERVER_SCHEMES)
+
+
+def db_target(text: str) -> Path | str:
+    """``--db`` / ``PTDOC_DB`` as given: a ``postgresql://`` URL stays text (a path would fold
+    its ``//``); anything else is a file's path."""
+    return text if is_server_url(text) else Path(text).expanduser()
+
+
+def without_password(target: Path | str) -> str:
+    """What may be shown of ``--db`` (messages, logs, help): a server URL loses its password,
+    given as ``user:secret@`` or as ``password=`` among its options."""
+    text = re.sub(r"^(postgres(?:ql)?://[^:@/]*):[^@/]*@", r"\1@", str(target))
+    return re.sub(r"([?&])password=[^&]*&?", r"\1", text).rstrip("?&")
+
+
+def nothing_there(target: Path | str) -> bool:
+    """A database file not made yet. A server's database always exists (its owner makes it):
+    ptdoc makes only its own schema in it."""
+    return not is_server_url(target) and not Path(target).exists()
+
+
+def default_db_path() -> Path | str:
     """``PTDOC_DB`` if set, else the platform's per-user data folder."""
     env = os.environ.get(DB_ENV)
     if env:
-        return Path(env).expanduser()
+        return db_target(env)
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / DB_FILENAME
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from ptdoc import db as dbmod
+from ptdoc import paths
 from ptdoc.repositories import (
     AppointmentRepository,
     AuditLog,
@@ -42,9 +43,15 @@ class Store:
         self.keys = KeyHistory(db)
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (creating and migrating as needed) the database at ``path``."""
-        return cls(dbmod.open_database(path), path)
+    def open(cls, path: Path | str) -> Store:
+        """Open (creating and migrating as needed) the database at ``path``: a file, or a
+        ``postgresql://`` URL naming a database on a server (ptdoc.pg; psycopg is loaded only
+        then)."""
+        if paths.is_server_url(path):
+            from ptdoc import pg
+
+            return cls(pg.open_database(str(path)))  # type: ignore[arg-type]
+        return cls(dbmod.open_database(Path(path)), Path(path))
 
     def close(self) -> None:
         self.db.close()

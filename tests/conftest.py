@@ -8,12 +8,15 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import datetime as dt
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pg_sandbox import PgSandbox
 
 from ptdoc import auth
 from ptdoc.catalog import payer_from_profile
@@ -110,9 +113,95 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "clinic" / "ptdoc.sqlite3"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", choices=("sqlite", "postgres", "both"), default="both",
+                     help="which database the store, service and CLI tests run against "
+                          "(both: PostgreSQL too when a sandbox server can be started)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL variants of window tests are left out (they drive the same store through
+    Qt: twice the time for the same queries) unless PTDOC_PG_GUI=1; and each backend left
+    out by --backend."""
+    chosen = config.getoption("--backend")
+    gui_too = os.environ.get("PTDOC_PG_GUI") == "1"
+    keep, dropped = [], []
+    for item in items:
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")
+        window = "qtbot" in getattr(item, "fixturenames", ())
+        left_out = backend == "postgres" and window and not gui_too
+        (dropped if left_out or (backend and chosen not in ("both", backend)) else keep
+         ).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgSandbox]:
+    """A PostgreSQL sandbox for the run: the one packaging/test started (PTDOC_PG_SANDBOX),
+    or one started here and stopped at the end. Skips its tests when none can start."""
+    given = os.environ.get("PTDOC_PG_SANDBOX")
+    sandbox = PgSandbox(Path(given) if given else Path(tempfile.mkdtemp(prefix="ptdoc-pg-")))
+    reason = sandbox.start()
+    if reason:
+        if not given:
+            shutil.rmtree(sandbox.folder, ignore_errors=True)
+        pytest.skip(f"no PostgreSQL server: {reason}")
+    try:
+        sandbox.make_template()
+        yield sandbox
+    finally:
+        if not given:
+            sandbox.stop()
+            shutil.rmtree(sandbox.folder, ignore_errors=True)
+
+
+def only_sqlite(backend: str, why: str) -> None:
+    """Skip the PostgreSQL variant of a test about the SQLite file itself, saying why."""
+    if backend != "sqlite":
+        pytest.skip(f"SQLite only: {why}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    with Store.open(db_path) as opened:
+def db_target(backend: str, db_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
+    """Where the test's clinic lives: the SQLite file ``db_path``, or a fresh database on the
+    sandbox server (made from the migrated template) named by its URL."""
+    if backend == "sqlite":
+        yield db_path
+        return
+    server: PgSandbox = request.getfixturevalue("pg_server")
+    name = server.fresh_database()
+    try:
+        yield server.url(name)
+    finally:
+        server.drop(name)
+
+
+@pytest.fixture
+def empty_db(backend: str, db_path: Path, request: pytest.FixtureRequest) -> Iterator[object]:
+    """Where a new clinic starts from nothing: a file path with nothing there, or an empty
+    database on the server named by its owner's URL (the first connection makes ptdoc's
+    schema in it)."""
+    if backend == "sqlite":
+        yield db_path
+        return
+    server: PgSandbox = request.getfixturevalue("pg_server")
+    name = server.empty_database()
+    try:
+        yield server.url(name, "ptdoc_owner")
+    finally:
+        server.drop(name)
+
+
+@pytest.fixture
+def store(db_target: object) -> Iterator[Store]:
+    with Store.open(db_target) as opened:  # type: ignore[arg-type]
         yield opened
 
 

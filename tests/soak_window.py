@@ -17,12 +17,12 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit
 
+from ptdoc import paths
 from ptdoc.services import Workspace
 from ptdoc.store import Store
 from ptdoc.ui.exercise_table import COLUMN
@@ -35,7 +35,7 @@ WORDS = ("tolerated well with verbal cues for trunk control, no increase in knee
 
 
 def main() -> None:
-    db_path, session_id = Path(sys.argv[1]), int(sys.argv[2])
+    db_path, session_id = paths.db_target(sys.argv[1]), int(sys.argv[2])
     day, target = dt.date.fromisoformat(sys.argv[3]), int(sys.argv[4])
     app = QApplication([])
     store = Store.open(db_path)

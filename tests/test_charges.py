@@ -73,19 +73,19 @@ def a_day_to_bill(clinic: Clinic) -> dict[str, int]:
     return {"two_codes": two_codes, "by_pta": by_pta, "unsigned": unsigned}
 
 
-def checked_lines(capsys, db_path: Path, session_id: int) -> list[dict]:
+def checked_lines(capsys, db_target, session_id: int) -> list[dict]:
     """What `ptdoc check --session ID --json` reports (a clinician may open the note)."""
-    code, out, err = run(capsys, "pt", "check", "--db", str(db_path), "--session",
+    code, out, err = run(capsys, "pt", "check", "--db", str(db_target), "--session",
                          str(session_id), "--json")
     assert code == 0, err
     return json.loads(out)["lines"]
 
 
 def test_the_csv_is_what_check_reports_priced_by_the_fee_schedule(
-        capsys, clinic: Clinic, db_path: Path, tmp_path: Path):
+        capsys, clinic: Clinic, db_target, tmp_path: Path):
     ids = a_day_to_bill(clinic)
     out = tmp_path / "charges.csv"
-    code, said, err = run(capsys, "desk", "charges", "--db", str(db_path), "--date",
+    code, said, err = run(capsys, "desk", "charges", "--db", str(db_target), "--date",
                           TODAY.isoformat(), "-o", str(out))
     # the draft is not charged: it is named on standard error and the exit code says so
     assert code == 1
@@ -101,7 +101,7 @@ def test_the_csv_is_what_check_reports_priced_by_the_fee_schedule(
     assert {int(r["session_id"]) for r in rows} == {ids["two_codes"], ids["by_pta"]}
     for sid in (ids["two_codes"], ids["by_pta"]):
         mine = [r for r in rows if int(r["session_id"]) == sid]
-        expected = [line for line in checked_lines(capsys, db_path, sid) if line["units"]]
+        expected = [line for line in checked_lines(capsys, db_target, sid) if line["units"]]
         assert [(r["cpt_code"], int(r["units"]), r["modifiers"].split(), int(r["minutes"]))
                 for r in mine] == [(line["code"], line["units"], line["modifiers"],
                                     line["minutes"]) for line in expected]
@@ -129,7 +129,7 @@ def test_the_csv_is_what_check_reports_priced_by_the_fee_schedule(
     assert audited == {(ids["two_codes"], "desk", "export"), (ids["by_pta"], "desk", "export")}
 
 
-def test_excel_bom_json_and_a_range_of_days(capsys, clinic: Clinic, db_path: Path,
+def test_excel_bom_json_and_a_range_of_days(capsys, clinic: Clinic, db_target,
                                             tmp_path: Path):
     ids = a_day_to_bill(clinic)
     dpt = clinic.as_("dpt")
@@ -138,7 +138,7 @@ def test_excel_bom_json_and_a_range_of_days(capsys, clinic: Clinic, db_path: Pat
                                         "DUPLICATE_SESSION", "date_of_service",
                                         "Second visit: aquatic group"),)))
     sign(dpt, second.id)
-    code, out, err = run(capsys, "boss", "charges", "--db", str(db_path), "--date",
+    code, out, err = run(capsys, "boss", "charges", "--db", str(db_target), "--date",
                          TODAY.isoformat(), "--bom")
     assert code == 0 and "3 signed sessions of 2026-11-26" in err and "not charged" not in err
     assert out.startswith("\ufeffsession_id,date_of_service,")
@@ -146,7 +146,7 @@ def test_excel_bom_json_and_a_range_of_days(capsys, clinic: Clinic, db_path: Pat
     yesterday = TODAY - dt.timedelta(days=1)
     earlier = clinic.complete_draft("pt", yesterday)
     sign(clinic.as_("pt"), earlier.id)
-    code, out, err = run(capsys, "desk", "charges", "--db", str(db_path), "--from",
+    code, out, err = run(capsys, "desk", "charges", "--db", str(db_target), "--from",
                          yesterday.isoformat(), "--to", TODAY.isoformat(), "--format", "json")
     assert code == 0, err
     lines = json.loads(out)
@@ -159,10 +159,10 @@ def test_excel_bom_json_and_a_range_of_days(capsys, clinic: Clinic, db_path: Pat
     assert first["diagnosis_codes"] == ["M17.11"] and first["diagnosis_pointers"] == "A"
 
 
-def test_a_code_without_a_fee_is_left_blank_and_said(capsys, clinic: Clinic, db_path: Path):
+def test_a_code_without_a_fee_is_left_blank_and_said(capsys, clinic: Clinic, db_target):
     sid = sign(clinic.as_("pt"), clinic.complete_draft("pt").id).id
     clinic.store.db.execute("DELETE FROM fee_schedule WHERE code = '97110'")  # never set
-    code, out, err = run(capsys, "desk", "charges", "--db", str(db_path), "--date",
+    code, out, err = run(capsys, "desk", "charges", "--db", str(db_target), "--date",
                          TODAY.isoformat())
     assert code == 1
     row = next(csv.DictReader(io.StringIO(out)))
@@ -170,7 +170,7 @@ def test_a_code_without_a_fee_is_left_blank_and_said(capsys, clinic: Clinic, db_
     assert "No fee for 97110 in 2026" in err and "charges unknown" in err
 
 
-def test_who_may_export_and_bad_arguments(capsys, clinic: Clinic, db_path: Path,
+def test_who_may_export_and_bad_arguments(capsys, clinic: Clinic, db_target,
                                           tmp_path: Path):
     day = TODAY.isoformat()
     for args, says in (
@@ -182,55 +182,55 @@ def test_who_may_export_and_bad_arguments(capsys, clinic: Clinic, db_path: Path,
             (["--from", day, "--to", "2026-11-01"], "to: 2026-11-01 is before"),
             (["--from", "2024-01-01", "--to", day], "more than a year"),
             (["--date", day, "-o", str(tmp_path / "no" / "such.csv")], "cannot write")):
-        code, out, err = run(capsys, "desk", "charges", "--db", str(db_path), *args)
+        code, out, err = run(capsys, "desk", "charges", "--db", str(db_target), *args)
         assert code == 2 and out == "" and says in err, (args, err)
         assert err.count("\n") == 1, err
-    code, _out, err = run(capsys, "aide", "charges", "--db", str(db_path), "--date", day)
+    code, _out, err = run(capsys, "aide", "charges", "--db", str(db_target), "--date", day)
     assert code == 2 and "may not export charges" in err
 
 
 def test_a_patient_name_a_spreadsheet_would_run_stays_text(capsys, clinic: Clinic,
-                                                           db_path: Path):
+                                                           db_target):
     draft = clinic.complete_draft("pt", TODAY, *second_patient(clinic, "-Dash", "=1+1"))
     sign(clinic.as_("pt"), draft.id)
-    _code, out, _err = run(capsys, "desk", "charges", "--db", str(db_path), "--date",
+    _code, out, _err = run(capsys, "desk", "charges", "--db", str(db_target), "--date",
                            TODAY.isoformat())
     row = next(csv.DictReader(io.StringIO(out)))
     assert row["patient_name"] == "'-Dash, Raj" and row["member_id"] == "'=1+1"
 
 
-def test_superbills_and_summaries_from_the_command_line(capsys, clinic: Clinic, db_path: Path,
+def test_superbills_and_summaries_from_the_command_line(capsys, clinic: Clinic, db_target,
                                                          tmp_path: Path):
     from pypdf import PdfReader
 
     ids = a_day_to_bill(clinic)
     bill = tmp_path / "bill.pdf"
-    code, out, err = run(capsys, "desk", "superbill", "--db", str(db_path), "--session",
+    code, out, err = run(capsys, "desk", "superbill", "--db", str(db_target), "--session",
                          str(ids["two_codes"]), "-o", str(bill))
     assert code == 0 and f"1 superbill written to {bill}" in out, err
     assert bill.stat().st_mode & 0o777 == 0o600
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(bill).pages).split())
     amount = Decimal(0)
-    for line in checked_lines(capsys, db_path, ids["two_codes"]):
+    for line in checked_lines(capsys, db_target, ids["two_codes"]):
         fee = Decimal(FEES[line["code"]])
         amount += fee * line["units"]
         assert f"{line['code']} " in text and \
             f"AB {line['units']} ${fee} ${fee * line['units']:.2f}" in text
     assert f"Total ${amount:.2f}" in text and "Signed electronically by PT User, PT" in text
     day = tmp_path / "bills.pdf"
-    code, out, _err = run(capsys, "desk", "superbill", "--db", str(db_path), "--date",
+    code, out, _err = run(capsys, "desk", "superbill", "--db", str(db_target), "--date",
                           TODAY.isoformat(), "-o", str(day))
     assert code == 0 and len(PdfReader(day).pages) == 3
     audited = sorted(e["entity_id"] for e in clinic.store.audit.entries()
                      if e["detail"] == "superbill pdf")
     assert audited == sorted([ids["two_codes"], *ids.values()])
-    code, _out, err = run(capsys, "desk", "superbill", "--db", str(db_path), "--session",
+    code, _out, err = run(capsys, "desk", "superbill", "--db", str(db_target), "--session",
                           "999", "-o", str(tmp_path / "none.pdf"))
     assert code == 2 and "No session with id 999" in err
     assert not (tmp_path / "none.pdf").exists()
     for extra, count in (([], 2), (["--one-per-page"], 3)):
         paper = tmp_path / f"summaries{count}.pdf"
-        code, _out, err = run(capsys, "desk", "summaries", "--db", str(db_path), "--date",
+        code, _out, err = run(capsys, "desk", "summaries", "--db", str(db_target), "--date",
                               TODAY.isoformat(), "-o", str(paper), *extra)
         assert code == 0, err
         assert len(PdfReader(paper).pages) == count

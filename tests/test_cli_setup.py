@@ -15,8 +15,8 @@ def as_pt(*args: str) -> object:
     return as_user("jdoe", *args, password=PT_PASSWORD)
 
 
-def test_a_clinic_goes_live_from_an_empty_database(tmp_path: Path) -> None:
-    db = tmp_path / "clinic.sqlite3"
+def test_a_clinic_goes_live_from_an_empty_database(tmp_path: Path, empty_db) -> None:
+    db = empty_db
     env_db = ["--db", str(db)]
     new_clinic(db)
     steps = [
@@ -117,8 +117,8 @@ def test_a_clinic_goes_live_from_an_empty_database(tmp_path: Path) -> None:
     assert [v["status"] for v in page["visits"]] == ["draft"]
 
 
-def test_patient_import_from_a_messy_file_twice(tmp_path: Path) -> None:
-    db = tmp_path / "clinic.sqlite3"
+def test_patient_import_from_a_messy_file_twice(tmp_path: Path, empty_db) -> None:
+    db = empty_db
     new_clinic(db)
     assert as_admin("--db", str(db), "payer", "add", "Aetna PPO", "--profile",
                     "commercial").returncode == 0
@@ -146,8 +146,8 @@ def test_patient_import_from_a_messy_file_twice(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "cannot read" in missing.stderr
 
 
-def test_bad_setup_arguments_are_one_line_and_exit_2(tmp_path: Path) -> None:
-    db = tmp_path / "clinic.sqlite3"
+def test_bad_setup_arguments_are_one_line_and_exit_2(tmp_path: Path, empty_db) -> None:
+    db = empty_db
     new_clinic(db)
     for args, says in (
             (["patient", "add", "--first", "A", "--last", "B", "--dob", "1950-02-30"],

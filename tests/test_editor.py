@@ -579,7 +579,7 @@ KILL_CHILD = textwrap.dedent("""
     from ptdoc.services import Workspace
     from ptdoc.ui.session_editor import SessionEditor
     app = QApplication([])
-    store = Store.open(Path(sys.argv[1]))
+    store = Store.open(__import__("ptdoc.paths").paths.db_target(sys.argv[1]))
     ws = Workspace(store, store.users.by_username("pt"))
     editor = SessionEditor(ws, store.sessions.get(int(sys.argv[2])))
     editor.show()
@@ -597,16 +597,16 @@ KILL_CHILD = textwrap.dedent("""
 
 
 @pytest.mark.slow
-def test_killed_window_keeps_the_draft(clinic: Clinic, db_path: Path):
+def test_killed_window_keeps_the_draft(clinic: Clinic, db_target):
     draft = clinic.complete_draft("pt", TODAY)
     clinic.store.close()
     env = dict(os.environ, PYTHONPATH=str(ROOT), QT_QPA_PLATFORM="offscreen")
-    child = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(db_path), str(draft.id)],
+    child = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(db_target), str(draft.id)],
                              stdout=subprocess.PIPE, text=True, env=env)
     assert child.stdout.readline().strip() == "left the field"
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=10)
-    with Store.open(db_path) as store:
+    with Store.open(db_target) as store:
         assert store.sessions.get(draft.id).assessment == \
             "Typed in the window, then the power went out"
 

@@ -118,7 +118,7 @@ def assert_clean(code: int, err: str, what: str) -> None:
 
 
 @pytest.fixture
-def seeds(clinic: Clinic, db_path: Path, tmp_path: Path,
+def seeds(clinic: Clinic, db_target, tmp_path: Path,
           capsys: pytest.CaptureFixture[str]) -> list[str]:
     """A draft and a signed session with an addendum, exported by the command line."""
     draft = clinic.complete_draft()
@@ -129,7 +129,7 @@ def seeds(clinic: Clinic, db_path: Path, tmp_path: Path,
     texts = []
     for session in (draft, signed):
         out = tmp_path / f"session-{session.id}.json"
-        code, _, err = run(capsys, "--db", str(db_path), "session", "export",
+        code, _, err = run(capsys, "--db", str(db_target), "session", "export",
                            str(session.id), "-o", str(out))
         assert code == 0, err
         texts.append(out.read_text(encoding="utf-8"))
@@ -137,7 +137,7 @@ def seeds(clinic: Clinic, db_path: Path, tmp_path: Path,
 
 
 def test_mutated_session_files_never_crash_and_what_is_accepted_is_valid(
-        clinic: Clinic, db_path: Path, tmp_path: Path, seeds: list[str],
+        clinic: Clinic, db_target, tmp_path: Path, seeds: list[str],
         capsys: pytest.CaptureFixture[str]) -> None:
     rng = random.Random(SEED)
     schema = json.loads(interchange.SCHEMA_PATH.read_text())
@@ -147,7 +147,7 @@ def test_mutated_session_files_never_crash_and_what_is_accepted_is_valid(
         path = tmp_path / f"m{n}.json"
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
         command = "import" if n % 2 == 0 else "check"
-        args = ["--db", str(db_path), "session", "import", str(path)] if command == "import" \
+        args = ["--db", str(db_target), "session", "import", str(path)] if command == "import" \
             else ["check", str(path)]
         code, out, err = run(capsys, *args)
         assert_clean(code, err, f"mutation {n} ({command}): {text[:300]}")
@@ -165,7 +165,7 @@ def test_mutated_session_files_never_crash_and_what_is_accepted_is_valid(
         # ... what was stored passes every bound again ...
         dataclasses.replace(stored)
         # ... and exports to a file that reads back to the same session.
-        code, exported, err = run(capsys, "--db", str(db_path), "session", "export",
+        code, exported, err = run(capsys, "--db", str(db_target), "session", "export",
                                   str(session_id))
         assert code == 0, err
         jsonschema.validate(json.loads(exported), schema)
@@ -215,7 +215,7 @@ def test_units_arguments_never_crash_and_stay_within_a_day(
 
 @pytest.mark.slow
 def test_a_real_process_refuses_bad_input_in_one_line(tmp_path: Path, seeds: list[str],
-                                                      db_path: Path) -> None:
+                                                      db_target) -> None:
     data = json.loads(seeds[1])
     data["session"]["signature"]["signer"] = None
     cases = {
@@ -227,7 +227,7 @@ def test_a_real_process_refuses_bad_input_in_one_line(tmp_path: Path, seeds: lis
     runs = [["units", "97110=1000000000"], ["--db", str(tmp_path), "sessions"]]
     for name, text in cases.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-        runs.append(["--db", str(db_path), "session", "import", str(tmp_path / name)])
+        runs.append(["--db", str(db_target), "session", "import", str(tmp_path / name)])
     for args in runs:
         result = subprocess.run([sys.executable, "-m", "ptdoc", *args], capture_output=True,
                                 text=True, timeout=60,

@@ -19,7 +19,7 @@ CHILD = textwrap.dedent("""
     from ptdoc.services import Workspace
     from ptdoc.store import Store
 
-    store = Store.open(__import__("pathlib").Path(sys.argv[1]))
+    store = Store.open(__import__("ptdoc.paths").paths.db_target(sys.argv[1]))
     ws = Workspace(store, store.users.by_username("pt"))
     session = ws.new_session(int(sys.argv[2]), __import__("datetime").date.today())
     print("created", session.id, flush=True)
@@ -37,11 +37,11 @@ CHILD = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_sigkill_during_editing_loses_at_most_the_current_edit(clinic: Clinic,
-                                                               db_path: Path) -> None:
+                                                               db_target) -> None:
     patient_id = clinic.patient.id
     clinic.store.close()
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(db_path), str(patient_id)],
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(db_target), str(patient_id)],
                              stdout=subprocess.PIPE, text=True, env=env)
     assert child.stdout is not None
     session_id = int(child.stdout.readline().split()[1])
@@ -54,7 +54,7 @@ def test_sigkill_during_editing_loses_at_most_the_current_edit(clinic: Clinic,
     child.wait(timeout=10)
     assert child.returncode == -signal.SIGKILL
 
-    with Store.open(db_path) as store:
+    with Store.open(db_target) as store:
         session = store.sessions.get(session_id)
     saved = int(session.assessment.split()[1])
     assert saved >= confirmed  # everything confirmed before the kill is there

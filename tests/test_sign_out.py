@@ -22,29 +22,29 @@ from ptdoc.ui.main_window import MainWindow
 MESSAGE = "Your account was disabled by the administrator"
 
 
-def disable_elsewhere(db_path: Path, username: str) -> None:
+def disable_elsewhere(db_target, username: str) -> None:
     """As another workstation would: its own connection to the same database file."""
-    with Store.open(db_path) as other:
+    with Store.open(db_target) as other:
         user = other.users.by_username(username)
         assert user is not None
         other.users.update(replace(user, active=False))
 
 
-def disable_with_the_command(db_path: Path, username: str) -> None:
-    result = ptdoc("--db", str(db_path), "user", "disable", username, "--user", "boss",
+def disable_with_the_command(db_target, username: str) -> None:
+    result = ptdoc("--db", str(db_target), "user", "disable", username, "--user", "boss",
                    "--password-stdin", stdin=f"{PASSWORD}\n")
     assert result.returncode == 0, result.stderr
 
 
 def test_the_services_refuse_a_disabled_user_and_audit_it(clinic: Clinic,
-                                                          db_path: Path) -> None:
+                                                          db_target) -> None:
     draft = clinic.complete_draft("pt", TODAY)
     pt = clinic.as_("pt")
     told: list[str] = []
     pt.on_disabled = lambda: told.append("disabled")
     assert pt.can(Permission.DOCUMENT)
     proof = pt.prove_signer(PASSWORD)
-    disable_elsewhere(db_path, "pt")
+    disable_elsewhere(db_target, "pt")
     assert not pt.can(Permission.DOCUMENT)
     for attempt in (lambda: pt.open_session(draft.id),
                     lambda: pt.save_draft(replace(draft, assessment="changed")),
@@ -92,7 +92,7 @@ def sign_in(qtbot, window: MainWindow, username: str) -> None:
 
 
 def test_leaving_a_field_after_being_disabled_signs_out(qtbot, window: MainWindow,
-                                                        clinic: Clinic, db_path: Path,
+                                                        clinic: Clinic, db_target,
                                                         artifacts: Path) -> None:
     open_first_session(qtbot, window)
     editor = window.editor
@@ -103,7 +103,7 @@ def test_leaving_a_field_after_being_disabled_signs_out(qtbot, window: MainWindo
     assessment = editor.steps[2].assessment
     assessment.setFocus()
     qtbot.keyClicks(assessment, " Typed after the account was disabled.")
-    disable_elsewhere(db_path, "pt")
+    disable_elsewhere(db_target, "pt")
     qtbot.keyClick(assessment, Qt.Key.Key_Tab)  # leaving the field saves it: refused
     assert_signed_out(qtbot, window)
     qtbot.wait(20)  # the layout settles as it would on screen
@@ -121,9 +121,9 @@ def test_leaving_a_field_after_being_disabled_signs_out(qtbot, window: MainWindo
 @pytest.mark.parametrize("disable", [disable_with_the_command, disable_elsewhere],
                          ids=["ptdoc user disable", "another workstation"])
 def test_opening_a_session_after_being_disabled_signs_out(
-        qtbot, window: MainWindow, clinic: Clinic, db_path: Path,
+        qtbot, window: MainWindow, clinic: Clinic, db_target,
         disable: Callable[[Path, str], None]) -> None:
-    disable(db_path, "pt")
+    disable(db_target, "pt")
     open_first_session(qtbot, window)
     assert_signed_out(qtbot, window)
     assert not window.notice.isVisible() or MESSAGE not in window.notice.text()
@@ -132,8 +132,8 @@ def test_opening_a_session_after_being_disabled_signs_out(
 
 
 def test_printing_after_being_disabled_signs_out(qtbot, window: MainWindow,
-                                                 db_path: Path) -> None:
-    disable_elsewhere(db_path, "pt")
+                                                 db_target) -> None:
+    disable_elsewhere(db_target, "pt")
     qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_P,
                    Qt.KeyboardModifier.ControlModifier)
     assert_signed_out(qtbot, window)

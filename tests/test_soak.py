@@ -23,13 +23,13 @@ CHARACTERS = 5000
 
 
 @pytest.mark.slow
-def test_five_thousand_typed_characters_and_mouse_moves(clinic: Clinic, db_path: Path):
+def test_five_thousand_typed_characters_and_mouse_moves(clinic: Clinic, db_target):
     draft = clinic.complete_draft("pt", TODAY)
     clinic.store.close()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
                QT_QPA_PLATFORM="offscreen")
     child = subprocess.run([sys.executable, str(ROOT / "tests" / "soak_window.py"),
-                            str(db_path), str(draft.id), TODAY.isoformat(), str(CHARACTERS)],
+                            str(db_target), str(draft.id), TODAY.isoformat(), str(CHARACTERS)],
                            capture_output=True, text=True, env=env, timeout=600)
     assert child.returncode == 0, f"the window process died ({child.returncode}): " \
                                   f"{child.stderr[-2000:]}"
@@ -39,7 +39,7 @@ def test_five_thousand_typed_characters_and_mouse_moves(clinic: Clinic, db_path:
         assert report["none_lost"] < 1000, report["none_lost"]
     shown = report["shown"]
     assert shown["refused"] == 0
-    with Store.open(db_path) as store:
+    with Store.open(db_target) as store:
         saved = store.sessions.get(draft.id)
     assert saved.time_in.strftime("%H:%M") == shown["time_in"]
     assert saved.time_out.strftime("%H:%M") == shown["time_out"]

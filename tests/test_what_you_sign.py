@@ -4,13 +4,13 @@ password, and a busy database. Driven through the real window with keyboard and 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 from conftest import NOW, PASSWORD, TODAY, Clinic
 from driving import main_window
+from pg_sandbox import attack, busy_writer
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QWidget
 
@@ -241,13 +241,12 @@ def test_signing_asks_the_signers_own_password(qtbot, window, clinic):
     assert "signed" in editor.banner.text()
 
 
-def test_a_busy_database_never_reports_an_edit_as_saved(qtbot, window, clinic, db_path):
+def test_a_busy_database_never_reports_an_edit_as_saved(qtbot, window, clinic, db_target):
     draft = clinic.complete_draft("pt")
     editor = open_from_day(qtbot, window, draft.id)
     codes = editor.steps[3]
     step(qtbot, editor, 4)
-    other = sqlite3.connect(db_path)  # another program takes the write lock and keeps it
-    other.execute("BEGIN IMMEDIATE")
+    other = busy_writer(db_target)  # another program takes the write lock and keeps it
     try:
         started = dt.datetime.now()
         retype(qtbot, codes.total, "44")
@@ -267,13 +266,12 @@ def test_a_busy_database_never_reports_an_edit_as_saved(qtbot, window, clinic, d
     assert codes.total.text() == "44"
 
 
-def test_sign_in_waits_for_a_busy_database(clinic, db_path):
+def test_sign_in_waits_for_a_busy_database(clinic, db_target):
     from threading import Timer
 
     from ptdoc.access import login
 
-    other = sqlite3.connect(db_path, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
+    other = busy_writer(db_target)  # another workstation in the middle of a write
     Timer(1.0, other.rollback).start()
     assert login(clinic.store, "pt", PASSWORD, now=lambda: NOW).username == "pt"
     other.close()
@@ -498,7 +496,7 @@ def test_closing_a_note_with_refused_values_asks_first(qtbot, window, clinic, mo
     assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 30
 
 
-def test_a_note_tampered_after_signing_says_so_in_the_window(qtbot, window, clinic, db_path,
+def test_a_note_tampered_after_signing_says_so_in_the_window(qtbot, window, clinic, db_target,
                                                             artifacts):
     draft = clinic.complete_draft("pt")
     editor = open_from_day(qtbot, window, draft.id)
@@ -509,12 +507,8 @@ def test_a_note_tampered_after_signing_says_so_in_the_window(qtbot, window, clin
     assert "DOES NOT VERIFY" not in editor.banner.text() + sign.state.text()
     qtbot.keyClick(editor, Qt.Key.Key_W, CTRL)
     # Someone with a shell drops the lock and changes the signed minutes underneath.
-    conn = sqlite3.connect(db_path)
-    conn.execute("DROP TRIGGER exercises_locked_update")
-    conn.execute("UPDATE exercises SET minutes = 30 WHERE session_id = ? AND position = 0",
-                 [draft.id])
-    conn.commit()
-    conn.close()
+    attack(db_target, "UPDATE exercises SET minutes = 30 WHERE session_id = "
+                      f"{int(draft.id)} AND position = 0")
     editor = open_from_day(qtbot, window, draft.id)
     assert "SIGNATURE DOES NOT VERIFY" in editor.banner.text()
     assert "exercises[0].minutes (signed 12, now 30)" in editor.banner.text()
@@ -547,13 +541,13 @@ def test_escape_while_editing_a_cell_cancels_the_edit(qtbot, window, clinic):
 
 
 def test_a_note_changed_in_another_window_is_never_signed_or_overwritten_unseen(
-        qtbot, window, clinic, db_path):
+        qtbot, window, clinic, db_target):
     from ptdoc.services import Workspace
     from ptdoc.store import Store
 
     draft = clinic.complete_draft("pt")
     editor = open_from_day(qtbot, window, draft.id)
-    with Store.open(db_path) as other_store:  # a second window, or another workstation
+    with Store.open(db_target) as other_store:  # a second window, or another workstation
         ws = Workspace(other_store, other_store.users.by_username("pt"), today=lambda: TODAY,
                        now=lambda: NOW, codes=clinic.codes)
         elsewhere = main_window(qtbot, ws)

@@ -13,7 +13,6 @@ import logging
 import sys
 from collections.abc import Sequence
 from importlib import resources
-from pathlib import Path
 
 from ptdoc import __version__, fields, logfile, paths
 from ptdoc.cli import billing, clinic, database, paper, patients, sessions, users
@@ -35,6 +34,9 @@ log = logging.getLogger(__name__)
 
 # The order of ``ptdoc --help``.
 SUBJECTS = (database, sessions, billing, users, clinic, patients, paper)
+# What works on the database file itself (SQLite's backup API and integrity checks): not yet
+# on a PostgreSQL server.
+FILE_ONLY = frozenset({"demo", "backup", "restore"})
 
 
 def version_text() -> str:
@@ -55,9 +57,11 @@ def version_text() -> str:
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     """The parser, and each command's handler."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, metavar="PATH",
-                        help=f"database file (default: ${paths.DB_ENV} or "
-                             f"{paths.default_db_path()})")
+    common.add_argument("--db", type=paths.db_target, default=argparse.SUPPRESS,
+                        metavar="PATH",
+                        help="database file, or postgresql://USER@HOST/DBNAME for a clinic's "
+                             f"server (default: ${paths.DB_ENV} or "
+                             f"{paths.without_password(paths.default_db_path())})")
     common.add_argument("--user", default=argparse.SUPPRESS, metavar="NAME",
                         help=f"the ptdoc user running the command (default: ${USER_ENV})")
     common.add_argument("--password-stdin", action="store_true", default=argparse.SUPPRESS,
@@ -82,7 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.secrets = Secrets(getattr(args, "password_stdin", False))
         db_path = getattr(args, "db", None) or paths.default_db_path()
         command = args.command or "gui"
-        return commands[command](args, Path(db_path))
+        if paths.is_server_url(db_path) and command in FILE_ONLY:
+            raise UsageError(f"'ptdoc {command}' works on a database file; on a PostgreSQL "
+                             "server it is not available yet")
+        return commands[command](args, db_path)
     except UsageError as exc:
         err(str(exc))
         return EXIT_USAGE

@@ -103,7 +103,7 @@ def err(message: str) -> None:
 def open_existing(db_path: Path, create: bool = False):  # -> Store (lazy import: fast --help)
     from ptdoc.store import Store
 
-    if not db_path.exists() and not create:
+    if paths.nothing_there(db_path) and not create:
         raise NotFound(f"No database at {db_path}. Start ptdoc once, run 'ptdoc demo', add "
                        "a new clinic's administrator with 'ptdoc user add', or choose one "
                        f"with --db PATH or {paths.DB_ENV}.")

@@ -30,6 +30,14 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
                    help="do not ask before replacing the database (needed when standard input "
                         "is not a terminal)")
 
+    p = sub.add_parser("migrate", parents=[common],
+                       help="move the clinic of a database file to an empty PostgreSQL "
+                            "database (the file is left as it is)")
+    p.add_argument("--from", dest="source", type=Path, required=True, metavar="FILE",
+                   help="the clinic's database file")
+    p.add_argument("--to", dest="target", required=True, metavar="URL",
+                   help="postgresql://OWNER@HOST/DBNAME: an empty database, as its owner")
+
     sub.add_parser("verify", parents=[common],
                    help="check the audit log's hash chain and every signed note's signature")
 
@@ -37,7 +45,52 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
     p.add_argument("--no-demo", action="store_true",
                    help="do not create a demo clinic when the database does not exist")
     return {"demo": _cmd_demo, "backup": _cmd_backup, "restore": _cmd_restore,
-            "verify": _cmd_verify, "gui": _cmd_gui}
+            "verify": _cmd_verify, "gui": _cmd_gui, "migrate": _cmd_migrate}
+
+
+def _cmd_migrate(args: argparse.Namespace, _db_path: Path) -> int:
+    """The file's administrator signs in; every row is copied in one transaction; then the
+    server's copy is checked as ``verify`` checks: every signature and the audit chain."""
+    from ptdoc import db as dbmod
+    from ptdoc import pg
+    from ptdoc.permissions import Permission
+    from ptdoc.repositories import AuditAction
+    from ptdoc.services import Workspace
+    from ptdoc.store import Store
+
+    if not paths.is_server_url(args.target):
+        raise UsageError(f"--to takes postgresql://USER@HOST/DBNAME, not {args.target!r}")
+    if not dbmod.identify(args.source):
+        raise UsageError(f"No database at {args.source}")
+    with Store.open(args.source) as source:
+        admin = sign_in(source, args)
+        admin.require(Permission.BACKUP)
+        before = source.audit.check_chain()
+        with Store.open(args.target) as target:
+            counts = pg.copy_clinic(source.db, target.db)  # type: ignore[arg-type]
+            server = Workspace(target, None)
+            notes = [(sid, server.check_signature(target.sessions.get(sid)))
+                     for sid in target.sessions.signed_ids()]
+            chain = target.audit.check_chain()
+            problems = list(chain.problems) + [f"session {sid}: {verdict.headline}"
+                                               for sid, verdict in notes if not verdict.ok]
+            if chain.head != before.head or chain.rows != before.rows:
+                problems.append(f"the audit chain ends at row {chain.rows} ({chain.head}) on "
+                                f"the server, at row {before.rows} ({before.head}) in the file")
+            if not problems:
+                target.audit.record(admin.actor, AuditAction.ADMIN, "clinic",
+                                    detail=f"moved from {args.source.name}")
+    print(f"Copied {sum(counts.values())} rows from {args.source} to {pg.shown(args.target)}: "
+          + ", ".join(f"{counts[t]} {t}" for t in ("patients", "sessions", "audit")
+                      if t in counts))
+    print(f"Signed notes: {len(notes)}; audit log: {chain.rows} rows, chain head {chain.head}")
+    for problem in problems:
+        print(f"PROBLEM {problem}")
+    if problems:
+        print("The server's copy does not verify: keep using the file and report this.")
+        return EXIT_PROBLEM
+    print("Every signature verifies and the audit chain is intact on the server.")
+    return EXIT_OK
 
 
 def _cmd_verify(args: argparse.Namespace, db_path: Path) -> int:

@@ -7,6 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ptdoc import paths
 from ptdoc.cli.common import EXIT_OK, UsageError, actions, open_existing, sign_in, signed_in
 from ptdoc.errors import NotFound
 
@@ -79,7 +80,7 @@ def _add(args: argparse.Namespace, db_path: Path) -> int:
 
     user = User(args.username, args.name, Credential(args.credential), args.npi)
     what = f"password or PIN of the new user {user.username}"
-    if not db_path.exists():
+    if paths.nothing_there(db_path):
         # A new clinic: nothing is created until its administrator is complete.
         _first_is_admin(user)
         secret = args.secrets.ask(what, new=True)

@@ -78,13 +78,14 @@ def install_crash_hook(log_file: Path) -> None:
     sys.excepthook = hook
 
 
-def open_store(db_path: Path, demo_if_missing: bool) -> tuple[Store | None, str]:
+def open_store(db_path: Path | str, demo_if_missing: bool) -> tuple[Store | None, str]:
     """The database, or None when the user gave up; with a notice to show in the window."""
     while True:
         try:
             # Only a path with nothing there becomes the demo; an empty or foreign file is
-            # refused by the gate below with the way out, and left as it is.
-            if demo_if_missing and not db_path.exists():
+            # refused by the gate below with the way out, and left as it is. A server's
+            # database never becomes the demo.
+            if demo_if_missing and paths.nothing_there(db_path):
                 from ptdoc.demo import DEMO_PASSWORD, DEMO_TIME_ZONE, build_demo
 
                 store = build_demo(db_path, clock.today(DEMO_TIME_ZONE))
@@ -93,7 +94,11 @@ def open_store(db_path: Path, demo_if_missing: bool) -> tuple[Store | None, str]
                                f"password {DEMO_PASSWORD}.")
             return Store.open(db_path), ""
         except DatabaseError as exc:
-            if not _offer_restore(db_path, exc):
+            if paths.is_server_url(db_path):  # no file to restore: the server's own backups
+                QMessageBox(QMessageBox.Icon.Warning, "ptdoc — database problem",
+                            str(exc)).exec()
+                return None, ""
+            if not _offer_restore(db_path, exc):  # type: ignore[arg-type]
                 return None, ""
 
 
@@ -167,7 +172,7 @@ def start_daily_backup(window: MainWindow, db_path: Path) -> None:
     run_in_background(lambda: dbmod.daily_backup(db_path, today), done, failed)
 
 
-def run(db_path: Path, demo_if_missing: bool = True) -> int:
+def run(db_path: Path | str, demo_if_missing: bool = True) -> int:
     log_file = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("ptdoc")
@@ -185,11 +190,14 @@ def run(db_path: Path, demo_if_missing: bool = True) -> int:
         store, notice = open_store(db_path, demo_if_missing)
         if store is None:
             return 0 if quitter.received else 1
-        with marked_running(db_path) as unclean_exit:
+        if paths.is_server_url(db_path):
+            # The server keeps its data whole: no marker, page check or daily backup file here.
+            return _signed_in_window(app, store, None, notice, False, quitter)
+        with marked_running(db_path) as unclean_exit:  # type: ignore[arg-type]
             return _signed_in_window(app, store, db_path, notice, unclean_exit, quitter)
 
 
-def _signed_in_window(app: QApplication, store: Store, db_path: Path, notice: str,
+def _signed_in_window(app: QApplication, store: Store, db_path: Path | None, notice: str,
                       unclean_exit: bool, quitter: QuitOnSignals) -> int:
     preselect = None
     if not store.users.count():  # a new clinic: set it up in the window
@@ -218,7 +226,8 @@ def _signed_in_window(app: QApplication, store: Store, db_path: Path, notice: st
 
     window = MainWindow(Workspace(store, dialog.user), notice.strip())
     window.show()
-    start_health_check(window, db_path, unclean_exit)
+    if db_path is not None:
+        start_health_check(window, db_path, unclean_exit)
     run_in_background(IcdIndex.open, window.workspace.use_codes,
                       lambda exc: log.warning("ICD-10-CM index unavailable: %s", exc))
     code = app.exec()
