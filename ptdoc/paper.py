@@ -18,6 +18,7 @@ from ptdoc.charges import (
     money,
     owed_by,
     pointers,
+    rendering_provider,
     total,
 )
 from ptdoc.clock import stamp
@@ -531,7 +532,8 @@ def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
 
 def superbill_data(session: Session, facts: NoteFacts) -> SuperbillData:
     clinic, patient, payer = facts.clinic, facts.patient, facts.payer
-    rendering = facts.users.get(session.delivered_by) if session.delivered_by else None
+    clinician = facts.users.get(session.delivered_by) if session.delivered_by else None
+    rendering = rendering_provider(session, facts.users)
     supervising = facts.users.get(session.supervised_by) if session.supervised_by else None
     episode = facts.episode
 
@@ -546,6 +548,10 @@ def superbill_data(session: Session, facts: NoteFacts) -> SuperbillData:
          else "not recorded")]
     if supervising is not None:
         parties.append(("Supervising", f"{supervising.display}, {npi(supervising.npi)}"))
+    if clinician is not None and clinician is not rendering:
+        # A PTA is billed under the supervising PT's NPI; who treated stays on the bill.
+        parties.append(("Delivered by", f"{clinician.display}, {npi(clinician.npi)}"
+                        " (billed under the supervising PT's NPI; CQ on the lines)"))
     if episode is not None and episode.physician_name:
         parties.append(("Referring physician",
                         f"{episode.physician_name}, {npi(episode.physician_npi)}"))

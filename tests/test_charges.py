@@ -17,6 +17,7 @@ from conftest import FEES, PASSWORD, TODAY, Clinic, sign
 from driving import main_window
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
+from test_paper import save_pngs
 from test_setup import alt, fill
 
 from ptdoc import cli
@@ -119,9 +120,15 @@ def test_the_csv_is_what_check_reports_priced_by_the_fee_schedule(
     assert (pt_row["diagnosis_pointers"], pt_row["diagnosis_codes"]) == ("AB",
                                                                          "M17.11 M25.561")
     pta_row = next(r for r in rows if int(r["session_id"]) == ids["by_pta"])
+    # a PTA is billed under the supervising PT's NPI; who treated has their own columns
+    pt_npi = clinic.users["pt"].npi
     assert (pta_row["rendering_clinician"], pta_row["rendering_npi"],
-            pta_row["supervising_clinician"]) == ("PTA User, PTA", clinic.users["pta"].npi,
-                                                  "PT User, PT")
+            pta_row["supervising_clinician"], pta_row["supervising_npi"]) == (
+        "PT User, PT", pt_npi, "PT User, PT", pt_npi)
+    assert (pta_row["delivered_by"], pta_row["delivered_by_npi"], pta_row["credential"]) == (
+        "PTA User, PTA", clinic.users["pta"].npi or "", "PTA")
+    assert (pt_row["delivered_by"], pt_row["delivered_by_npi"], pt_row["credential"],
+            pt_row["supervising_npi"]) == ("PT User, PT", pt_npi, "PT", "")
     assert "CQ" in pta_row["modifiers"].split()
     # the export is audited with the sessions it contained, and only those
     audited = {(e["entity_id"], e["actor"], e["action"]) for e in clinic.store.audit.entries()
@@ -155,8 +162,12 @@ def test_excel_bom_json_and_a_range_of_days(capsys, clinic: Clinic, db_path: Pat
     assert {line["session_id"] for line in lines} == {earlier.id, *ids.values()}
     first = lines[0]
     assert (first["cpt_code"], first["units"], first["modifiers"], first["charge"]) == \
-        ("97110", 2, ["GP"], "59.00")
-    assert first["diagnosis_codes"] == ["M17.11"] and first["diagnosis_pointers"] == "A"
+        ("97110", 2, ["GP"], 59.0)
+    assert first["diagnosis_codes"] == ["M17.11"] and first["diagnosis_pointers"] == ["A"]
+    assert first["fee"] == float(FEES["97110"]) and first["charge"] == 59.0  # numbers in JSON
+    by_pta = next(line for line in lines if line["session_id"] == ids["by_pta"])
+    assert (by_pta["rendering_clinician"], by_pta["delivered_by"], by_pta["credential"]) == (
+        "PT User, PT", "PTA User, PTA", "PTA") and "CQ" in by_pta["modifiers"]
 
 
 def test_a_code_without_a_fee_is_left_blank_and_said(capsys, clinic: Clinic, db_path: Path):
@@ -200,7 +211,7 @@ def test_a_patient_name_a_spreadsheet_would_run_stays_text(capsys, clinic: Clini
 
 
 def test_superbills_and_summaries_from_the_command_line(capsys, clinic: Clinic, db_path: Path,
-                                                         tmp_path: Path):
+                                                         tmp_path: Path, artifacts: Path):
     from pypdf import PdfReader
 
     ids = a_day_to_bill(clinic)
@@ -217,13 +228,23 @@ def test_superbills_and_summaries_from_the_command_line(capsys, clinic: Clinic, 
         assert f"{line['code']} " in text and \
             f"AB {line['units']} ${fee} ${fee * line['units']:.2f}" in text
     assert f"Total ${amount:.2f}" in text and "Signed electronically by PT User, PT" in text
+    # the PTA's superbill names the supervising PT as rendering clinician, and who treated
+    code, out, err = run(capsys, "desk", "superbill", "--db", str(db_path), "--session",
+                         str(ids["by_pta"]), "-o", str(bill))
+    assert code == 0, err
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(bill).pages).split())
+    pt_npi = clinic.users["pt"].npi
+    assert f"Rendering clinician PT User, PT, NPI {pt_npi}" in text
+    assert "Delivered by PTA User, PTA" in text and "CQ" in text
+    assert "Rendering clinician PTA" not in text
+    save_pngs(bill.read_bytes(), artifacts, "superbill-pta")
     day = tmp_path / "bills.pdf"
     code, out, _err = run(capsys, "desk", "superbill", "--db", str(db_path), "--date",
                           TODAY.isoformat(), "-o", str(day))
     assert code == 0 and len(PdfReader(day).pages) == 3
     audited = sorted(e["entity_id"] for e in clinic.store.audit.entries()
                      if e["detail"] == "superbill pdf")
-    assert audited == sorted([ids["two_codes"], *ids.values()])
+    assert audited == sorted([ids["two_codes"], ids["by_pta"], *ids.values()])
     code, _out, err = run(capsys, "desk", "superbill", "--db", str(db_path), "--session",
                           "999", "-o", str(tmp_path / "none.pdf"))
     assert code == 2 and "No session with id 999" in err
