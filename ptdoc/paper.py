@@ -370,7 +370,8 @@ def _sentence(text: str) -> str:
 
 
 def finding_text(f: Finding) -> FindingText:
-    label = "Blocks signing" if f.severity == Severity.BLOCKER else "Warning"
+    label = {Severity.BLOCKER: "Blocks signing", Severity.WARNING: "Warning"}.get(
+        f.severity, "For information")
     return FindingText(label, _sentence(f.message), _sentence(f.source), _sentence(f.fix))
 
 
