@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ptdoc.domain import OFFICE, Credential, Patient, Payer, Session, User
+from ptdoc.domain import OFFICE, Clinic, Credential, Patient, Payer, Session, User
 from ptdoc.review import Review
 
 # Claim diagnosis pointers: up to twelve codes listed once for the claim (A-L), and each line
@@ -88,6 +88,14 @@ def _name(users: Mapping[int, User], user_id: int | None) -> User | None:
     return users.get(user_id) if user_id is not None else None
 
 
+def place_of_service(session: Session | None, clinic: Clinic | None) -> str:
+    """Where a session is billed as furnished: as recorded when it was signed, else (a draft)
+    the clinic's setting now."""
+    if session is not None and session.place_of_service:
+        return session.place_of_service
+    return clinic.place_of_service if clinic else OFFICE
+
+
 def rendering_provider(session: Session, users: Mapping[int, User]) -> User | None:
     """Whom a claim names as rendering provider: the clinician, or for a PTA the supervising
     PT (a PTA is billed under the supervising therapist's NPI; see the module docstring).
@@ -99,10 +107,11 @@ def rendering_provider(session: Session, users: Mapping[int, User]) -> User | No
 
 
 def charge_lines(session: Session, review: Review, patient: Patient, payer: Payer | None,
-                 users: Mapping[int, User], fees: Mapping[str, Decimal], place_of_service: str
+                 users: Mapping[int, User], fees: Mapping[str, Decimal], clinic: Clinic | None
                  ) -> tuple[ChargeLine, ...]:
     """The session's billable claim lines (a line without units bills nothing), priced, at
-    the clinic's place of service."""
+    the session's place of service."""
+    place = place_of_service(session, clinic)
     lettered = pointers(session.diagnoses)[:POINTERS_PER_LINE]
     rendering = rendering_provider(session, users)
     clinician = _name(users, session.delivered_by)
@@ -122,7 +131,7 @@ def charge_lines(session: Session, review: Review, patient: Patient, payer: Paye
             code=line.code, modifiers=line.modifier_codes, units=line.units,
             minutes=line.minutes, pointers="".join(letter for letter, _ in lettered),
             diagnoses=tuple(code for _, code in lettered), fee=fees.get(line.code),
-            charge=line_charge(fees, line.code, line.units), place_of_service=place_of_service)
+            charge=line_charge(fees, line.code, line.units), place_of_service=place)
         for line in review.claim.lines if line.units)
 
 

@@ -17,13 +17,13 @@ from ptdoc.charges import (
     charge_lines,
     money,
     owed_by,
+    place_of_service,
     pointers,
     rendering_provider,
     total,
 )
 from ptdoc.clock import stamp
 from ptdoc.domain import (
-    OFFICE,
     Acknowledgement,
     Clinic,
     Episode,
@@ -457,11 +457,7 @@ def status_label(session: Session, review: Review | None) -> str:
 
 def _charges(session: Session, facts: NoteFacts):
     return charge_lines(session, facts.review, facts.patient, facts.payer, facts.users,
-                        facts.fees, _place_of_service(facts.clinic))
-
-
-def _place_of_service(clinic: Clinic | None) -> str:
-    return clinic.place_of_service if clinic else OFFICE
+                        facts.fees, facts.clinic)
 
 
 def summary_data(session: Session, facts: NoteFacts) -> SummaryData:
@@ -564,7 +560,7 @@ def superbill_data(session: Session, facts: NoteFacts) -> SuperbillData:
         ("Payer", payer.name if payer else "self-pay"),
         ("Member ID", patient.member_id or "not recorded"),
         ("Date of service", session.date_of_service.isoformat()),
-        ("Place of service", place_of_service_text(_place_of_service(clinic)))]
+        ("Place of service", place_of_service_text(place_of_service(session, clinic)))]
     diagnoses = tuple((letter, code, (facts.codes.description(code) if facts.codes else None)
                        or "") for letter, code in pointers(session.diagnoses))
     found = _charges(session, facts)

@@ -141,16 +141,17 @@ class SessionRepository:
             if own:
                 self.db.execute("PRAGMA synchronous = NORMAL")
 
-    def sign(self, session_id: int, signature: Signature) -> None:
-        """Mark a draft signed (callers wrap it in ``durable`` with its audit row)."""
+    def sign(self, session_id: int, signature: Signature, place_of_service: str) -> None:
+        """Mark a draft signed with the clinic's place of service of the moment (callers wrap
+        it in ``durable`` with its audit row)."""
         sig = to_plain(signature)
         try:
             with self.db.atomic():
                 cur = self.db.execute(
-                    "UPDATE sessions SET status = 'signed', "
+                    "UPDATE sessions SET status = 'signed', place_of_service = ?, "
                     + ", ".join(f"{col} = ?" for col in _SIGNATURE_COLUMNS.values())
                     + " WHERE id = ? AND status = 'draft'",
-                    [sig[k] for k in _SIGNATURE_COLUMNS] + [session_id])
+                    [place_of_service] + [sig[k] for k in _SIGNATURE_COLUMNS] + [session_id])
                 if cur.rowcount != 1:
                     raise RecordLocked(f"Session {session_id} is already signed or does not "
                                        "exist.")
@@ -219,6 +220,7 @@ class SessionRepository:
         plain["acknowledgements"] = json.loads(plain["acknowledgements"])
         if row["status"] == SessionStatus.SIGNED:
             plain["signature"] = {k: row[c] for k, c in _SIGNATURE_COLUMNS.items()}
+            plain["place_of_service"] = row["place_of_service"]
         plain.update(id=sid, exercises=exercises, services=services, addenda=addenda)
         return load_rows(Session, [plain])[0]
 

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import sqlite3
 import sys
 from dataclasses import replace
 from decimal import Decimal
@@ -24,8 +25,9 @@ from ptdoc import cli
 from ptdoc import db as dbmod
 from ptdoc.charges import COLUMNS
 from ptdoc.domain import Acknowledgement, Episode, ExerciseEntry, Patient, Provider, ServiceLine
+from ptdoc.domain import Clinic as ClinicSettings
 from ptdoc.errors import ValidationError
-from ptdoc.migrations import MIGRATIONS, m014_place_of_service
+from ptdoc.migrations import MIGRATIONS, m014_place_of_service, m015_session_place_of_service
 from ptdoc.store import Store
 
 
@@ -281,15 +283,47 @@ def test_the_place_of_service_set_in_administration_is_billed(
     assert clinic.store.clinic.get().place_of_service == "22"
     admin.close()
     window.close()
-    # every charge line and the superbill carry it
-    code, out, _err = run(capsys, "desk", "charges", "--db", str(db_path), "--date",
-                          TODAY.isoformat())
-    assert code == 1  # the DPT's draft is not charged
+    # the notes signed before keep the place they were billed at; one signed now carries 22
+    dpt = clinic.as_("dpt")
+    second = dpt.save_draft(replace(clinic.store.sessions.get(ids["unsigned"]),
+                                    acknowledgements=(Acknowledgement(
+                                        "DUPLICATE_SESSION", "date_of_service",
+                                        "Second visit: aquatic group"),)))
+    sign(dpt, second.id)
+    code, out, err = run(capsys, "desk", "charges", "--db", str(db_path), "--date",
+                         TODAY.isoformat())
+    assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out, newline="")))
-    assert rows and {r["place_of_service"] for r in rows} == {"22"}
-    text = " ".join(PdfReader(io.BytesIO(clinic.as_("desk").superbills_pdf(
-        [ids["two_codes"]]))).pages[0].extract_text().split())
-    assert "Place of service 22 (on campus-outpatient hospital)" in text
+    assert {(int(r["session_id"]), r["place_of_service"]) for r in rows} == {
+        (ids["two_codes"], "11"), (ids["by_pta"], "11"), (second.id, "22")}
+
+    def superbill(sid: int) -> str:
+        return " ".join(PdfReader(io.BytesIO(clinic.as_("desk").superbills_pdf(
+            [sid]))).pages[0].extract_text().split())
+    assert "Place of service 11 (office)" in superbill(ids["two_codes"])
+    assert "Place of service 22 (on campus-outpatient hospital)" in superbill(second.id)
+    # signed, the session's place of service cannot be changed in the database either
+    with pytest.raises(sqlite3.IntegrityError, match="signed"):
+        clinic.store.db.execute("UPDATE sessions SET place_of_service = '22' WHERE id = ?",
+                                [ids["two_codes"]])
+
+
+def test_notes_signed_before_the_upgrade_keep_the_clinics_place_of_service(
+        clinic: Clinic, db_path: Path):
+    """A database from before sessions recorded it: its signed notes get the clinic's setting
+    of the moment of the upgrade, and keep it when the setting changes later."""
+    sid = sign(clinic.as_("pt"), clinic.complete_draft("pt").id).id
+    clinic.admin.save_clinic(ClinicSettings("Prairie Physical Therapy", place_of_service="19"))
+    clinic.store.close()
+    # the same database as it was at schema 14: no place of service on its sessions
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("ALTER TABLE sessions DROP COLUMN place_of_service")
+        raw.execute(f"PRAGMA user_version = {MIGRATIONS.index(m015_session_place_of_service)}")
+    raw.close()
+    with Store.open(db_path) as store:
+        assert store.sessions.get(sid).place_of_service == "19"
+        store.clinic.save(replace(store.clinic.get(), place_of_service="11"))
+        assert store.sessions.get(sid).place_of_service == "19"
 
 
 def test_a_clinic_set_up_earlier_bills_at_the_office(tmp_path: Path):
