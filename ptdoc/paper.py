@@ -7,7 +7,7 @@ renderer only lays out text it is given and tests can check the content without 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -25,6 +25,7 @@ from ptdoc.charges import (
 from ptdoc.clock import stamp
 from ptdoc.domain import (
     Acknowledgement,
+    Appointment,
     Clinic,
     Episode,
     ExerciseChange,
@@ -177,6 +178,8 @@ class DaySheetData:
     unsigned: tuple[tuple[str, str, str, str], ...]     # time, patient, status, owed by
     printed_at: str
     audit_head: str     # the audit log's chain head when printed: paper anchors the log
+    # time, patient (MRN), booked with: booked for the day with no note at all
+    expected: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -497,7 +500,10 @@ def _group_totals(summaries: list[SummaryData], key) -> tuple[tuple[str, ...], .
 
 
 def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
-              printed_at: dt.datetime, audit_rows: int = 0, audit_head: str = "") -> DaySheetData:
+              printed_at: dt.datetime, audit_rows: int = 0, audit_head: str = "",
+              expected: Sequence[tuple[Appointment, Patient, str]] = ()) -> DaySheetData:
+    """The day closed: ``expected`` are the day's appointments without a note (appointment,
+    patient, who they are booked with), as the day view lists them."""
     fees_known = {s.session_id: s.charge for s in summaries}
     rows = tuple(DaySheetRow(
         time=s.time_in, patient=f"{s.header.patient}\n{s.header.mrn}",
@@ -522,6 +528,8 @@ def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
         totals=totals, by_clinician=_group_totals(summaries, lambda s: s.clinician),
         by_payer=_group_totals(summaries, lambda s: s.payer_name), unsigned=unsigned,
         printed_at=stamp(printed_at, _zone(clinic)),
+        expected=tuple((f"{a.time:%H:%M}" if a.time else "—",
+                        f"{p.display_name} ({p.mrn})", who or "—") for a, p, who in expected),
         audit_head=f"Audit log at printing: {audit_rows:,} entries, chain head {audit_head}. "
                    "'ptdoc verify' prints the same head while the log is unchanged; a later "
                    "head follows from it.")

@@ -177,7 +177,10 @@ def test_day_sheet_closes_the_day(clinic: Clinic, artifacts: Path):
     clinic.admin.set_appointment(clinic.patient.id, TODAY + dt.timedelta(3), dt.time(9, 30),
                                  clinic.users["pt"].id)
     clinic.admin.update_patient(replace(clinic.patient, member_id="1EG4TE5MK73"))
+    booked = clinic.admin.add_patient(Patient("MRN-7", "Wei", "Zhang", dt.date(1961, 2, 3),
+                                              clinic.payer.id))
     desk = clinic.as_("desk")
+    desk.set_appointment(booked.id, TODAY, dt.time(16, 30), clinic.users["pt"].id)
     pdf = desk.day_sheet_pdf(TODAY)
     text = " ".join(" ".join(pages(pdf)).split())
     assert f"Day sheet — {TODAY}" in text
@@ -197,6 +200,9 @@ def test_day_sheet_closes_the_day(clinic: Clinic, artifacts: Path):
     assert "Open flags (1 warning) — awaiting signature PT User, PT" in text
     assert "Open flags (1 warning) — awaiting signature PTA User, PTA" in text
     assert signed.status.value == "signed"
+    # booked today, no note yet: in its own section, as the day view lists them
+    assert "Booked, not documented" in text
+    assert "16:30 Zhang, Wei (MRN-7) PT User, PT" in text
     save_pngs(pdf, artifacts, "day-sheet")
 
 
