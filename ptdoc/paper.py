@@ -38,7 +38,7 @@ from ptdoc.domain import (
     User,
     place_of_service_text,
 )
-from ptdoc.review import Review, flag_counts
+from ptdoc.review import Review, draft_status
 from ptdoc.rule_context import CodeSet
 from ptdoc.rules import Finding, Severity
 from ptdoc.signature_check import DOES_NOT_VERIFY
@@ -454,8 +454,8 @@ def signature_problem(review: Review | None) -> str:
 def status_label(session: Session, review: Review | None) -> str:
     if session.status == SessionStatus.SIGNED:
         return signature_problem(review) or "Signed"
-    flags = flag_counts(len(review.blockers), len(review.open_warnings)) if review else ""
-    return f"Open flags ({flags}) — awaiting signature" if flags else "Awaiting signature"
+    return draft_status(len(review.blockers), len(review.open_warnings)) if review else \
+        "Awaiting signature"
 
 
 def _charges(session: Session, facts: NoteFacts):

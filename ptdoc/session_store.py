@@ -56,6 +56,8 @@ class SessionListing:
     clinician_username: str | None
     status: SessionStatus
     note_type: NoteType
+    payer: str = ""        # the patient's payer now ("" self-pay), as the paper prints it
+    member_id: str = ""
 
 
 def _locked(exc: sqlite3.IntegrityError) -> Exception:
@@ -245,14 +247,16 @@ class SessionRepository:
         rows = self.db.execute(
             "SELECT s.id, s.date_of_service, s.time_in, s.patient_id, p.mrn, "
             "p.last_name || ', ' || p.first_name, u.full_name || ', ' || u.credential, "
-            "u.username, s.status, s.note_type FROM sessions s "
+            "u.username, s.status, s.note_type, py.name, p.member_id FROM sessions s "
             "JOIN patients p ON p.id = s.patient_id LEFT JOIN users u ON u.id = s.delivered_by "
+            "LEFT JOIN payers py ON py.id = p.payer_id "
             f"{clause} ORDER BY s.date_of_service DESC, s.time_in, p.last_name COLLATE NOCASE, "
             "s.id "
             "LIMIT ?", [*params, limit]).fetchall()
         return [SessionListing(r[0], dt.date.fromisoformat(r[1]),
                                dt.time.fromisoformat(r[2]) if r[2] else None, r[3], r[4], r[5],
-                               r[6], r[7], SessionStatus(r[8]), NoteType(r[9])) for r in rows]
+                               r[6], r[7], SessionStatus(r[8]), NoteType(r[9]), r[10] or "",
+                               r[11] or "") for r in rows]
 
     def reporting_days(self, episode_id: int, before: dt.date, exclude_id: int | None) -> int:
         """Treatment days of the episode's current progress-report period before ``before``.

@@ -428,19 +428,33 @@ def test_the_front_desks_day_view_shows_the_flags_its_paper_prints(
     assert window.day == TODAY
     table = window.table
     shown = {}
+    headers = [table.model().headerData(c, Qt.Orientation.Horizontal)
+               for c in range(table.model().columnCount())]
+    assert headers[SessionListModel.COL_PAYER] == "Payer" and \
+        headers[SessionListModel.COL_MEMBER] == "Member ID"
+    paid = {}
     for row in range(table.model().rowCount()):
         cell = {col: table.model().index(row, col).data()
                 for col in (SessionListModel.COL_TIME, SessionListModel.COL_STATUS,
-                            SessionListModel.COL_FLAGS)}
-        shown[window.model.row_at(row).id] = (cell[SessionListModel.COL_STATUS],
-                                              cell[SessionListModel.COL_FLAGS])
+                            SessionListModel.COL_FLAGS, SessionListModel.COL_PAYER,
+                            SessionListModel.COL_MEMBER)}
+        sid = window.model.row_at(row).id
+        shown[sid] = (cell[SessionListModel.COL_STATUS], cell[SessionListModel.COL_FLAGS])
+        paid[sid] = (cell[SessionListModel.COL_PAYER], cell[SessionListModel.COL_MEMBER])
     sheet = " ".join(" ".join(pages(clinic.as_("desk").day_sheet_pdf(TODAY))).split())
     drafts = {sid: flags for sid, (status, flags) in shown.items() if status != "Signed"}
     assert len(drafts) == 2 and blocked.id in drafts
     assert drafts[blocked.id].startswith("1 blocker")  # 97162 billed for exercise
     for sid, flags in drafts.items():
-        assert flags != "—" and shown[sid][0] != "Draft"  # judged, as on the paper
-        assert f"Open flags ({flags}) — awaiting signature" in sheet, (flags, sheet)
+        # the status column says what the day sheet prints, word for word
+        assert shown[sid][0] == f"Open flags ({flags}) — awaiting signature"
+        assert shown[sid][0] in sheet, (shown[sid][0], sheet)
+    # payer and member ID as the paper prints them for the same patient
+    for sid, (payer, member) in paid.items():
+        patient = clinic.store.patients.get(clinic.store.sessions.get(sid).patient_id)
+        expected_member = patient.member_id or "—"
+        assert payer == "Medicare Part B" and member == expected_member
+        assert (f"{payer} {patient.member_id}" if patient.member_id else payer) in sheet
     window.grab().save(str(artifacts / "desk-day-view.png"))
 
 
