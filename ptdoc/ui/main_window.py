@@ -428,6 +428,9 @@ class MainWindow(QMainWindow):
         except KnownError as exc:
             self.notice.setText(str(exc))
             self.notice.show()
+            if self.pages.currentWidget() is not self.day_page:
+                # The day page's notice is out of sight (a patient's page): the status bar.
+                self.statusBar().showMessage(str(exc), 10_000)
             return
         self.close_editor()
         self.editor = SessionEditor(self.workspace, session)
