@@ -276,9 +276,12 @@ def test_the_place_of_service_set_in_administration_is_billed(
     alt(qtbot, "v", button=True)
     assert "two-digit CMS place-of-service code" in form.error_text("place_of_service")
     assert clinic.store.clinic.get() is None  # nothing saved
+    assert admin.clinic.message.isHidden()  # and not said to be
     fill(qtbot, "l", "22")
     alt(qtbot, "v", button=True)
     assert form.error_text("place_of_service") == ""
+    assert admin.clinic.message.isVisible()
+    assert admin.clinic.message.text() == "✓ Clinic settings saved."
     admin.grab().save(str(artifacts / "admin-clinic-place-of-service.png"))
     assert clinic.store.clinic.get().place_of_service == "22"
     admin.close()
