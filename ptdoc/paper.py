@@ -227,16 +227,26 @@ def _zone(clinic: Clinic | None) -> str | None:
     return clinic.time_zone if clinic else None
 
 
+NBSP = "\u00a0"
+
+
+def labelled(label: str, value: str) -> str:
+    """'NPI 1234567893' kept on one line: a wrapped header never leaves a label at a line's
+    end and its value on the next."""
+    return f"{label}{NBSP}{value}"
+
+
 def header(clinic: Clinic | None, patient: Patient, payer: Payer | None,
            day: dt.date) -> Header:
     return Header(
         clinic=clinic.name if clinic else "ptdoc",
         clinic_line=" · ".join(x for x in (clinic.address, clinic.phone,
-                                            f"NPI {clinic.npi}" if clinic.npi else "")
+                                            labelled("NPI", clinic.npi) if clinic.npi else "")
                                 if x) if clinic else "",
         patient=patient.display_name, date_of_birth=patient.date_of_birth.isoformat(),
         mrn=patient.mrn, date_of_service=day.isoformat(),
-        payer=payer.name + (f" · member {patient.member_id}" if patient.member_id else "")
+        payer=payer.name + (f" · {labelled('member', patient.member_id)}"
+                            if patient.member_id else "")
         if payer else "self-pay")
 
 

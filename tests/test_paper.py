@@ -587,3 +587,22 @@ def test_front_desk_prints_superbills_from_the_day_view(qtbot, clinic: Clinic, d
                                            Qt.KeyboardModifier.ControlModifier),
                     lambda preview: None)
     assert seen.windowTitle() == "Superbills (2)"
+
+
+def test_a_wrapped_header_keeps_each_label_with_its_value(clinic: Clinic, artifacts: Path):
+    """However the clinic's line and the patient's line wrap, "NPI" and "member" stay on the
+    line of their number (the summaries' header, as the biller reads it)."""
+    from test_daily_note import header_lines
+
+    member = "1EG4TE5MK73"
+    clinic.admin.update_patient(replace(clinic.patient, member_id=member))
+    sid = clinic.complete_draft("pt", TODAY).id
+    desk = clinic.as_("desk")
+    for words in range(0, 24):
+        address = "Suite 12, 1 River Road " + "Springfield " * words + "IL 62701"
+        clinic.admin.save_clinic(Clinic_("Riverside Physical Therapy", address=address,
+                                         phone="555-0100", npi="1234567893"))
+        lines = [text for _y, text in header_lines(desk.summaries_pdf([sid], per_page=1))]
+        for label, value in (("NPI", "1234567893"), ("member", member)):
+            line = next(text for text in lines if label in text)
+            assert value in line, (words, label, lines[:4])

@@ -16,7 +16,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ptdoc.paper import DaySheetData, SummaryData
+from ptdoc.paper import DaySheetData, SummaryData, labelled
 from ptdoc.report.base import (
     BOLD,
     FONT,
@@ -45,7 +45,7 @@ CUT_LABEL = "✂ cut here"
 
 
 def _facts(s: SummaryData) -> Table:
-    payer = s.payer_name + (f" · member {s.member_id}" if s.member_id else "")
+    payer = s.payer_name + (f" · {labelled('member', s.member_id)}" if s.member_id else "")
     pairs = (("Patient", s.header.patient, "MRN", s.header.mrn),
              ("Born", s.header.date_of_birth, "Date of service", s.header.date_of_service),
              ("Clinician", s.clinician, "Time in / out", s.time_in),
