@@ -606,3 +606,54 @@ def test_a_wrapped_header_keeps_each_label_with_its_value(clinic: Clinic, artifa
         for label, value in (("NPI", "1234567893"), ("member", member)):
             line = next(text for text in lines if label in text)
             assert value in line, (words, label, lines[:4])
+
+
+def test_the_print_buttons_say_what_they_print_and_the_whole_day_stays_one_key_away(
+        qtbot, clinic: Clinic, desk_window, tmp_path: Path, monkeypatch, artifacts: Path):
+    """A clicked row makes Ctrl+P print that one summary: the button and the menu say so,
+    Ctrl+Shift+S prints the whole day, and a single summary's file is named for whose."""
+    from driving import in_modal
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    window = desk_window
+    count = window.model.rowCount()
+    assert count >= 2
+    assert window.summaries_button.text() == f"Print the day's {count} summaries"
+    assert window.superbills_button.text() == f"Superbills: the day's {count}"
+    offered: list[Path] = []
+
+    def save_name(_parent, _caption: str, start: str, _filter: str) -> tuple[str, str]:
+        offered.append(Path(start))
+        return str(tmp_path / f"saved-{len(offered)}.pdf"), "PDF (*.pdf)"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_name))
+    titles: list[str] = []
+
+    def save(preview) -> None:
+        titles.append(preview.windowTitle())
+        qtbot.keyClick(preview, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+
+    # a row clicked: one selected, and the button and the menu say it
+    rect = window.table.visualRect(window.model.index(0, 1))
+    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert len(window.table.selectionModel().selectedRows()) == 1
+    assert window.summaries_button.text() == "Print 1 selected summary"
+    assert window.summaries_action.text() == "Print 1 selected &summary…"
+    assert window.superbills_button.text() == "Superbills: 1 selected"
+    assert window.summaries_button.toolTip() == "Print 1 selected summary… (Ctrl+P)"
+    window.grab().save(str(artifacts / "desk-day-view-one-selected.png"))
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_P,
+                                    Qt.KeyboardModifier.ControlModifier), save)
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_B,
+                                    Qt.KeyboardModifier.ControlModifier), save)
+    patient = window.model.row_at(0).patient_name  # "Lee, Ann"
+    last, first = (part.strip() for part in patient.split(","))
+    assert [p.name for p in offered] == [f"session-summary-{TODAY}-{last}-{first}.pdf",
+                                         f"superbill-{TODAY}-{last}-{first}.pdf"]
+    # the whole day, whatever is selected
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_S,
+                                    Qt.KeyboardModifier.ControlModifier |
+                                    Qt.KeyboardModifier.ShiftModifier), save)
+    assert titles[-1].endswith(f"({count})") and offered[-1].name == \
+        f"session-summaries-{TODAY}.pdf"
+    assert len(PdfReader(tmp_path / "saved-3.pdf").pages) == (count + 1) // 2
