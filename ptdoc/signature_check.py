@@ -159,20 +159,21 @@ def raw_changes(data: Any) -> list[str]:
     return ["the note was changed after signing: " + "; ".join(changed)] if changed else []
 
 
-def compare_blocks(stored: dict[str, Any], copy: dict[str, Any]) -> list[str]:
-    """What a file's patient, payer, plan of care, clinicians and signature say unlike the
-    clinic's database (the export of the same session): the blocks a signature does not
-    cover, and the signature itself."""
-    out = []
+def compare_blocks(stored: dict[str, Any], copy: dict[str, Any]
+                   ) -> tuple[list[str], list[str]]:
+    """What a file says unlike the clinic's database (the export of the same session): in
+    the patient, payer, plan of care and clinicians blocks, which the signature does not
+    cover; and in the signature itself."""
+    details = []
     for block in ("patient", "payer", "episode", "clinicians"):
-        found = _differences(stored.get(block), copy.get(block), block,
-                             words=("database", "file"))
-        out += found
-    stored_sig = (stored.get("session") or {}).get("signature")
-    copy_sig = (copy.get("session") or {}).get("signature") \
-        if isinstance(copy.get("session"), dict) else None
-    out += _differences(stored_sig, copy_sig, "session.signature", words=("database", "file"))
-    return out
+        details += _differences(stored.get(block), copy.get(block), block,
+                                words=("database", "file"))
+
+    def signature(doc: dict[str, Any]) -> Any:
+        session = doc.get("session")
+        return session.get("signature") if isinstance(session, dict) else None
+    return details, _differences(signature(stored), signature(copy), "session.signature",
+                                 words=("database", "file"))
 
 
 def check(doc: SessionDocument, key: KeyFacts | None,

@@ -473,11 +473,14 @@ def test_check_says_what_a_file_signature_covers_and_finds_what_it_does_not(
     code, out, _ = run(capsys, "check", str(changed), "--db", str(db_path), "--session",
                        str(signed.id))
     assert code == 1
-    first = out.splitlines()[0]
-    assert first.startswith(f"{DOES_NOT_VERIFY}: the file differs from session {signed.id} "
-                            "in the database: ")
+    first, status = out.splitlines()[:2]
+    assert first.startswith(f"The file differs from session {signed.id} in the database in "
+                            "details the signature does not cover: ")
     assert 'clinicians[0].credential (database "PT", file "DPT")' in first
     assert 'patient.member_id (database' in first and 'payer.name (database' in first
+    # the signature itself is the clinic's, and is said to verify: the two are told apart
+    assert status.endswith("The signature verifies with the signer's key.")
+    assert DOES_NOT_VERIFY not in out
 
     def born_later(doc):  # the patient's identity at signing is in the signed content
         doc["patient"]["date_of_birth"] = "1950-01-01"

@@ -153,6 +153,7 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
     if args.file is None and args.session is None:
         raise UsageError("check: which session? give a session FILE or --session ID")
     notes: list[str] = []
+    differs: list[str] = []  # a file unlike the database (exit 1), the signature apart
     zone = args.time_zone
     if args.file is None:
         with signed_in(args, db_path) as ws:
@@ -184,10 +185,15 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
                 stored = ws.export_session(args.session)
                 stored_review = ws.review(ws.open_session(args.session))
                 zone = ws.time_zone()
-            differ = compare_blocks(interchange.to_document(stored), json.loads(text))
-            if differ:
-                problems.append(f"the file differs from session {args.session} in the "
-                                "database: " + "; ".join(differ))
+            details, signature = compare_blocks(interchange.to_document(stored),
+                                                json.loads(text))
+            if details:
+                differs.append(f"The file differs from session {args.session} in the "
+                               "database in details the signature does not cover: "
+                               + "; ".join(details) + ".")
+            if signature:
+                problems.append(f"its signature differs from session {args.session}'s in the "
+                                "database: " + "; ".join(signature))
             elif not problems:
                 # The same signature as the stored note, which the signer's key verifies.
                 keyed = True
@@ -212,13 +218,13 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
     lines = [{"code": line.code, "minutes": line.minutes, "units": line.units,
               "modifiers": list(line.modifier_codes)} for line in judged.claim.lines]
     if args.json:
-        print(json.dumps({"status": status, "notes": notes, "findings": [
+        print(json.dumps({"status": status, "differs": differs, "notes": notes, "findings": [
             {"code": f.code, "severity": f.severity.value, "field": f.field,
              "message": f.message, "source": f.source, "fix": f.fix} for f in judged.findings],
             "acknowledged": acknowledged, "lines": lines}, indent=2, ensure_ascii=False))
     else:
-        _print_check(status, notes, judged, acknowledged)
-    return EXIT_PROBLEM if judged.blockers else EXIT_OK
+        _print_check(status, differs + notes, judged, acknowledged)
+    return EXIT_PROBLEM if judged.blockers or differs else EXIT_OK
 
 
 def _print_check(status: dict, notes: list[str], judged, acknowledged: list[dict]) -> None:
@@ -227,6 +233,9 @@ def _print_check(status: dict, notes: list[str], judged, acknowledged: list[dict
 
     if status["problem"]:
         print(status["problem"])
+    notes = list(notes)
+    if notes and notes[0].startswith("The file differs"):
+        print(notes.pop(0))  # beside the signature's verdict, before the status
     print(f"Status: {status['text']}")
     for note in notes:
         print(note)
