@@ -3,6 +3,14 @@
 The units and modifiers are the claim's (``claim.build_claim`` through the session's review,
 the same lines ``ptdoc check --session`` prints); this module only adds who, what and how
 much, and writes the biller's CSV and JSON. Pure: the services hand in every fact.
+
+Rendering provider of a PTA's line: Medicare does not enroll physical therapist assistants
+in private practice; "their services are billed under the NPI number of the therapist who is
+providing the required level of supervision" (R. Gawenda, PPS Impact, "Common questions and
+answers regarding physical therapist assistants",
+https://www.ppsimpact.org/common-questions-and-answers-regarding-physical-therapist-assistants/),
+and most commercial payers follow. So a PTA's line names the supervising PT as rendering
+clinician and NPI; who delivered it stays in its own columns and the CQ modifier stays on it.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ptdoc.domain import OFFICE, Patient, Payer, Session, User
+from ptdoc.domain import OFFICE, Clinic, Credential, Patient, Payer, Session, User
 from ptdoc.review import Review
 
 # Claim diagnosis pointers: up to twelve codes listed once for the claim (A-L), and each line
@@ -33,9 +41,13 @@ class ChargeLine:
     patient: str
     payer: str
     member_id: str
-    rendering: str
+    rendering: str                  # who the claim names: the supervising PT for a PTA
     rendering_npi: str
     supervising: str
+    supervising_npi: str
+    delivered_by: str               # who treated the patient and signed
+    delivered_by_npi: str
+    credential: str                 # of who delivered it: "PT", "DPT", "PTA"
     code: str
     modifiers: tuple[str, ...]
     units: int
@@ -76,13 +88,33 @@ def _name(users: Mapping[int, User], user_id: int | None) -> User | None:
     return users.get(user_id) if user_id is not None else None
 
 
+def place_of_service(session: Session | None, clinic: Clinic | None) -> str:
+    """Where a session is billed as furnished: as recorded when it was signed, else (a draft)
+    the clinic's setting now."""
+    if session is not None and session.place_of_service:
+        return session.place_of_service
+    return clinic.place_of_service if clinic else OFFICE
+
+
+def rendering_provider(session: Session, users: Mapping[int, User]) -> User | None:
+    """Whom a claim names as rendering provider: the clinician, or for a PTA the supervising
+    PT (a PTA is billed under the supervising therapist's NPI; see the module docstring).
+    None when a PTA's note names no supervisor: the PTA is never the rendering provider."""
+    clinician = _name(users, session.delivered_by)
+    if clinician is not None and clinician.credential == Credential.PTA:
+        return _name(users, session.supervised_by)
+    return clinician
+
+
 def charge_lines(session: Session, review: Review, patient: Patient, payer: Payer | None,
-                 users: Mapping[int, User], fees: Mapping[str, Decimal], place_of_service: str
+                 users: Mapping[int, User], fees: Mapping[str, Decimal], clinic: Clinic | None
                  ) -> tuple[ChargeLine, ...]:
     """The session's billable claim lines (a line without units bills nothing), priced, at
-    the clinic's place of service."""
+    the session's place of service."""
+    place = place_of_service(session, clinic)
     lettered = pointers(session.diagnoses)[:POINTERS_PER_LINE]
-    rendering = _name(users, session.delivered_by)
+    rendering = rendering_provider(session, users)
+    clinician = _name(users, session.delivered_by)
     supervising = _name(users, session.supervised_by)
     return tuple(
         ChargeLine(
@@ -92,10 +124,14 @@ def charge_lines(session: Session, review: Review, patient: Patient, payer: Paye
             rendering=rendering.display if rendering else "",
             rendering_npi=(rendering.npi or "") if rendering else "",
             supervising=supervising.display if supervising else "",
+            supervising_npi=(supervising.npi or "") if supervising else "",
+            delivered_by=clinician.display if clinician else "",
+            delivered_by_npi=(clinician.npi or "") if clinician else "",
+            credential=str(clinician.credential) if clinician else "",
             code=line.code, modifiers=line.modifier_codes, units=line.units,
             minutes=line.minutes, pointers="".join(letter for letter, _ in lettered),
             diagnoses=tuple(code for _, code in lettered), fee=fees.get(line.code),
-            charge=line_charge(fees, line.code, line.units), place_of_service=place_of_service)
+            charge=line_charge(fees, line.code, line.units), place_of_service=place)
         for line in review.claim.lines if line.units)
 
 
@@ -110,7 +146,8 @@ def owed_by(session: Session, users: Mapping[int, User]) -> str:
 
 
 COLUMNS = ("session_id", "date_of_service", "mrn", "patient_name", "payer", "member_id",
-           "rendering_clinician", "rendering_npi", "supervising_clinician", "cpt_code",
+           "rendering_clinician", "rendering_npi", "supervising_clinician", "supervising_npi",
+           "delivered_by", "delivered_by_npi", "credential", "cpt_code",
            "modifiers", "units", "minutes", "diagnosis_pointers", "diagnosis_codes", "fee",
            "charge", "place_of_service")
 
@@ -120,6 +157,8 @@ def _row(line: ChargeLine) -> dict[str, object]:
             "mrn": line.mrn, "patient_name": line.patient, "payer": line.payer,
             "member_id": line.member_id, "rendering_clinician": line.rendering,
             "rendering_npi": line.rendering_npi, "supervising_clinician": line.supervising,
+            "supervising_npi": line.supervising_npi, "delivered_by": line.delivered_by,
+            "delivered_by_npi": line.delivered_by_npi, "credential": line.credential,
             "cpt_code": line.code, "modifiers": list(line.modifiers), "units": line.units,
             "minutes": line.minutes, "diagnosis_pointers": line.pointers,
             "diagnosis_codes": list(line.diagnoses),
@@ -132,7 +171,7 @@ def _row(line: ChargeLine) -> dict[str, object]:
 # a member ID) is written with a leading apostrophe so it stays text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TEXT_COLUMNS = {"mrn", "patient_name", "payer", "member_id", "rendering_clinician",
-                 "supervising_clinician"}
+                 "supervising_clinician", "delivered_by"}
 
 
 def _cell(column: str, value: object) -> str:
@@ -157,5 +196,14 @@ def to_csv(lines: Iterable[ChargeLine], bom: bool = False) -> str:
     return ("\ufeff" if bom else "") + out.getvalue()
 
 
+def _json_row(line: ChargeLine) -> dict[str, object]:
+    """The CSV's row with a program's types: pointers a list like the codes, money numbers."""
+    row = _row(line)
+    row["diagnosis_pointers"] = list(line.pointers)
+    row["fee"] = None if line.fee is None else float(line.fee.quantize(CENT))
+    row["charge"] = None if line.charge is None else float(line.charge)
+    return row
+
+
 def to_json(lines: Iterable[ChargeLine]) -> str:
-    return json.dumps([_row(line) for line in lines], indent=2, ensure_ascii=False) + "\n"
+    return json.dumps([_json_row(line) for line in lines], indent=2, ensure_ascii=False) + "\n"

@@ -596,6 +596,9 @@ class Session(_Validated):
     signature: Signature | None = None
     addenda: tuple[Addendum, ...] = field(default=())
     id: int | None = None
+    # The clinic's place of service recorded when the note is signed (None on a draft): a
+    # claim keeps where it was furnished when the clinic's setting later changes.
+    place_of_service: str | None = None
 
     @property
     def visit_minutes(self) -> int | None:

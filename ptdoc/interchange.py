@@ -34,7 +34,8 @@ SCHEMA_PATH = Path(__file__).parent / "resources" / "session.schema.json"
 # Fields that hold a user id in the domain and a username in the file.
 _USER_REFS = ("Session.delivered_by", "Session.supervised_by", "Signature.signer",
               "Addendum.author")
-_SESSION_SKIP = ("id", "patient_id", "episode_id")
+# The place of service is the receiving clinic's, recorded when it stores the note signed.
+_SESSION_SKIP = ("id", "patient_id", "episode_id", "place_of_service")
 # The file carries the primary payer only (as ``payer``); database ids never travel.
 _PATIENT_SKIP = ("id", "payer_id", "secondary_payer_id", "secondary_member_id")
 # Written by older versions and ignored on reading: the next visit is an appointment now.

@@ -7,6 +7,7 @@ audit log are protected by triggers, so no caller (a bug, a script) can rewrite 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from sqlite_utils import Database
@@ -438,6 +439,16 @@ def m014_place_of_service(db: Database) -> None:
     db.execute("ALTER TABLE clinic ADD COLUMN place_of_service TEXT NOT NULL DEFAULT '11'")
 
 
+def m015_session_place_of_service(db: Database) -> None:
+    """Each signed note keeps the place of service it was billed at: recorded at signing from
+    the clinic's setting, so a later change of the setting does not rewrite past claims. Notes
+    signed before get the clinic's setting at this migration (what they were billed at, unless
+    it was changed since). As a column default, since a signed row refuses every update."""
+    row = db.execute("SELECT place_of_service FROM clinic WHERE id = 1").fetchone()
+    code = row[0] if row and re.fullmatch(r"[0-9]{2}", str(row[0])) else "11"
+    db.execute(f"ALTER TABLE sessions ADD COLUMN place_of_service TEXT DEFAULT '{code}'")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
@@ -448,5 +459,6 @@ MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m011_must_change_password,
                                                 m012_draft_flags,
                                                 m013_service_detail,
-                                                m014_place_of_service]
+                                                m014_place_of_service,
+                                                m015_session_place_of_service]
 LATEST_VERSION = len(MIGRATIONS)

@@ -7,7 +7,7 @@ renderer only lays out text it is given and tests can check the content without 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -17,13 +17,15 @@ from ptdoc.charges import (
     charge_lines,
     money,
     owed_by,
+    place_of_service,
     pointers,
+    rendering_provider,
     total,
 )
 from ptdoc.clock import stamp
 from ptdoc.domain import (
-    OFFICE,
     Acknowledgement,
+    Appointment,
     Clinic,
     Episode,
     ExerciseChange,
@@ -36,7 +38,7 @@ from ptdoc.domain import (
     User,
     place_of_service_text,
 )
-from ptdoc.review import Review, flag_counts
+from ptdoc.review import Review, draft_status
 from ptdoc.rule_context import CodeSet
 from ptdoc.rules import Finding, Severity
 from ptdoc.signature_check import DOES_NOT_VERIFY
@@ -176,6 +178,8 @@ class DaySheetData:
     unsigned: tuple[tuple[str, str, str, str], ...]     # time, patient, status, owed by
     printed_at: str
     audit_head: str     # the audit log's chain head when printed: paper anchors the log
+    # time, patient (MRN), booked with: booked for the day with no note at all
+    expected: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,16 +227,26 @@ def _zone(clinic: Clinic | None) -> str | None:
     return clinic.time_zone if clinic else None
 
 
+NBSP = "\u00a0"
+
+
+def labelled(label: str, value: str) -> str:
+    """'NPI 1234567893' kept on one line: a wrapped header never leaves a label at a line's
+    end and its value on the next."""
+    return f"{label}{NBSP}{value}"
+
+
 def header(clinic: Clinic | None, patient: Patient, payer: Payer | None,
            day: dt.date) -> Header:
     return Header(
         clinic=clinic.name if clinic else "ptdoc",
         clinic_line=" · ".join(x for x in (clinic.address, clinic.phone,
-                                            f"NPI {clinic.npi}" if clinic.npi else "")
+                                            labelled("NPI", clinic.npi) if clinic.npi else "")
                                 if x) if clinic else "",
         patient=patient.display_name, date_of_birth=patient.date_of_birth.isoformat(),
         mrn=patient.mrn, date_of_service=day.isoformat(),
-        payer=payer.name + (f" · member {patient.member_id}" if patient.member_id else "")
+        payer=payer.name + (f" · {labelled('member', patient.member_id)}"
+                            if patient.member_id else "")
         if payer else "self-pay")
 
 
@@ -369,7 +383,8 @@ def _sentence(text: str) -> str:
 
 
 def finding_text(f: Finding) -> FindingText:
-    label = "Blocks signing" if f.severity == Severity.BLOCKER else "Warning"
+    label = {Severity.BLOCKER: "Blocks signing", Severity.WARNING: "Warning"}.get(
+        f.severity, "For information")
     return FindingText(label, _sentence(f.message), _sentence(f.source), _sentence(f.fix))
 
 
@@ -449,17 +464,13 @@ def signature_problem(review: Review | None) -> str:
 def status_label(session: Session, review: Review | None) -> str:
     if session.status == SessionStatus.SIGNED:
         return signature_problem(review) or "Signed"
-    flags = flag_counts(len(review.blockers), len(review.open_warnings)) if review else ""
-    return f"Open flags ({flags}) — awaiting signature" if flags else "Awaiting signature"
+    return draft_status(len(review.blockers), len(review.open_warnings)) if review else \
+        "Awaiting signature"
 
 
 def _charges(session: Session, facts: NoteFacts):
     return charge_lines(session, facts.review, facts.patient, facts.payer, facts.users,
-                        facts.fees, _place_of_service(facts.clinic))
-
-
-def _place_of_service(clinic: Clinic | None) -> str:
-    return clinic.place_of_service if clinic else OFFICE
+                        facts.fees, facts.clinic)
 
 
 def summary_data(session: Session, facts: NoteFacts) -> SummaryData:
@@ -499,7 +510,10 @@ def _group_totals(summaries: list[SummaryData], key) -> tuple[tuple[str, ...], .
 
 
 def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
-              printed_at: dt.datetime, audit_rows: int = 0, audit_head: str = "") -> DaySheetData:
+              printed_at: dt.datetime, audit_rows: int = 0, audit_head: str = "",
+              expected: Sequence[tuple[Appointment, Patient, str]] = ()) -> DaySheetData:
+    """The day closed: ``expected`` are the day's appointments without a note (appointment,
+    patient, who they are booked with), as the day view lists them."""
     fees_known = {s.session_id: s.charge for s in summaries}
     rows = tuple(DaySheetRow(
         time=s.time_in, patient=f"{s.header.patient}\n{s.header.mrn}",
@@ -524,6 +538,8 @@ def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
         totals=totals, by_clinician=_group_totals(summaries, lambda s: s.clinician),
         by_payer=_group_totals(summaries, lambda s: s.payer_name), unsigned=unsigned,
         printed_at=stamp(printed_at, _zone(clinic)),
+        expected=tuple((f"{a.time:%H:%M}" if a.time else "—",
+                        f"{p.display_name} ({p.mrn})", who or "—") for a, p, who in expected),
         audit_head=f"Audit log at printing: {audit_rows:,} entries, chain head {audit_head}. "
                    "'ptdoc verify' prints the same head while the log is unchanged; a later "
                    "head follows from it.")
@@ -531,7 +547,8 @@ def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
 
 def superbill_data(session: Session, facts: NoteFacts) -> SuperbillData:
     clinic, patient, payer = facts.clinic, facts.patient, facts.payer
-    rendering = facts.users.get(session.delivered_by) if session.delivered_by else None
+    clinician = facts.users.get(session.delivered_by) if session.delivered_by else None
+    rendering = rendering_provider(session, facts.users)
     supervising = facts.users.get(session.supervised_by) if session.supervised_by else None
     episode = facts.episode
 
@@ -546,6 +563,10 @@ def superbill_data(session: Session, facts: NoteFacts) -> SuperbillData:
          else "not recorded")]
     if supervising is not None:
         parties.append(("Supervising", f"{supervising.display}, {npi(supervising.npi)}"))
+    if clinician is not None and clinician is not rendering:
+        # A PTA is billed under the supervising PT's NPI; who treated stays on the bill.
+        parties.append(("Delivered by", f"{clinician.display}, {npi(clinician.npi)}"
+                        " (billed under the supervising PT's NPI; CQ on the lines)"))
     if episode is not None and episode.physician_name:
         parties.append(("Referring physician",
                         f"{episode.physician_name}, {npi(episode.physician_npi)}"))
@@ -557,7 +578,7 @@ def superbill_data(session: Session, facts: NoteFacts) -> SuperbillData:
         ("Payer", payer.name if payer else "self-pay"),
         ("Member ID", patient.member_id or "not recorded"),
         ("Date of service", session.date_of_service.isoformat()),
-        ("Place of service", place_of_service_text(_place_of_service(clinic)))]
+        ("Place of service", place_of_service_text(place_of_service(session, clinic)))]
     diagnoses = tuple((letter, code, (facts.codes.description(code) if facts.codes else None)
                        or "") for letter, code in pointers(session.diagnoses))
     found = _charges(session, facts)

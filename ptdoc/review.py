@@ -35,6 +35,13 @@ def review_context(ctx: RuleContext) -> Review:
     return Review(tuple(rules.evaluate(ctx)), build_claim(ctx), acks)
 
 
+def draft_status(blockers: int, warnings: int) -> str:
+    """A judged draft's status in the words the day view and the front desk's paper share:
+    'Open flags (1 blocker) — awaiting signature', or 'Awaiting signature'."""
+    flags = flag_counts(blockers, warnings)
+    return f"Open flags ({flags}) — awaiting signature" if flags else "Awaiting signature"
+
+
 def flag_counts(blockers: int, warnings: int) -> str:
     """'1 blocker, 2 warnings' ('' when none): the day view and the front desk's paper say
     a draft's open flags in the same words."""

@@ -56,6 +56,8 @@ class SessionListing:
     clinician_username: str | None
     status: SessionStatus
     note_type: NoteType
+    payer: str = ""        # the patient's payer now ("" self-pay), as the paper prints it
+    member_id: str = ""
 
 
 def _locked(exc: sqlite3.IntegrityError) -> Exception:
@@ -141,16 +143,17 @@ class SessionRepository:
             if own:
                 self.db.execute("PRAGMA synchronous = NORMAL")
 
-    def sign(self, session_id: int, signature: Signature) -> None:
-        """Mark a draft signed (callers wrap it in ``durable`` with its audit row)."""
+    def sign(self, session_id: int, signature: Signature, place_of_service: str) -> None:
+        """Mark a draft signed with the clinic's place of service of the moment (callers wrap
+        it in ``durable`` with its audit row)."""
         sig = to_plain(signature)
         try:
             with self.db.atomic():
                 cur = self.db.execute(
-                    "UPDATE sessions SET status = 'signed', "
+                    "UPDATE sessions SET status = 'signed', place_of_service = ?, "
                     + ", ".join(f"{col} = ?" for col in _SIGNATURE_COLUMNS.values())
                     + " WHERE id = ? AND status = 'draft'",
-                    [sig[k] for k in _SIGNATURE_COLUMNS] + [session_id])
+                    [place_of_service] + [sig[k] for k in _SIGNATURE_COLUMNS] + [session_id])
                 if cur.rowcount != 1:
                     raise RecordLocked(f"Session {session_id} is already signed or does not "
                                        "exist.")
@@ -219,6 +222,7 @@ class SessionRepository:
         plain["acknowledgements"] = json.loads(plain["acknowledgements"])
         if row["status"] == SessionStatus.SIGNED:
             plain["signature"] = {k: row[c] for k, c in _SIGNATURE_COLUMNS.items()}
+            plain["place_of_service"] = row["place_of_service"]
         plain.update(id=sid, exercises=exercises, services=services, addenda=addenda)
         return load_rows(Session, [plain])[0]
 
@@ -243,14 +247,16 @@ class SessionRepository:
         rows = self.db.execute(
             "SELECT s.id, s.date_of_service, s.time_in, s.patient_id, p.mrn, "
             "p.last_name || ', ' || p.first_name, u.full_name || ', ' || u.credential, "
-            "u.username, s.status, s.note_type FROM sessions s "
+            "u.username, s.status, s.note_type, py.name, p.member_id FROM sessions s "
             "JOIN patients p ON p.id = s.patient_id LEFT JOIN users u ON u.id = s.delivered_by "
+            "LEFT JOIN payers py ON py.id = p.payer_id "
             f"{clause} ORDER BY s.date_of_service DESC, s.time_in, p.last_name COLLATE NOCASE, "
             "s.id "
             "LIMIT ?", [*params, limit]).fetchall()
         return [SessionListing(r[0], dt.date.fromisoformat(r[1]),
                                dt.time.fromisoformat(r[2]) if r[2] else None, r[3], r[4], r[5],
-                               r[6], r[7], SessionStatus(r[8]), NoteType(r[9])) for r in rows]
+                               r[6], r[7], SessionStatus(r[8]), NoteType(r[9]), r[10] or "",
+                               r[11] or "") for r in rows]
 
     def reporting_days(self, episode_id: int, before: dt.date, exclude_id: int | None) -> int:
         """Treatment days of the episode's current progress-report period before ``before``.

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ptdoc import keys
-from ptdoc.interchange import SessionDocument, legacy_content_hash, sha256, signed_content
+from ptdoc.interchange import (
+    SessionDocument,
+    identity,
+    legacy_content_hash,
+    sha256,
+    signed_content,
+)
 from ptdoc.rules.engine import Finding, Severity
 
 DOES_NOT_VERIFY = "SIGNATURE DOES NOT VERIFY"
@@ -45,29 +51,32 @@ class SignatureCheck:
             ("Signature verifies" + (f" ({self.reason})" if self.reason else ""))
 
 
-def _differences(signed: Any, now: Any, path: str = "", out: list[str] | None = None
-                 ) -> list[str]:
-    """Where two JSON values differ, as 'path (signed X, now Y)', first few only."""
+def _differences(signed: Any, now: Any, path: str = "", out: list[str] | None = None,
+                 words: tuple[str, str] = ("signed", "now")) -> list[str]:
+    """Where two JSON values differ, as 'path (signed X, now Y)', first few only; ``words``
+    name the two sides."""
     out = [] if out is None else out
     if len(out) >= 3 or signed == now:
         return out
     if isinstance(signed, dict) and isinstance(now, dict):
         for key in sorted(set(signed) | set(now)):
-            _differences(signed.get(key), now.get(key), f"{path}.{key}" if path else key, out)
+            _differences(signed.get(key), now.get(key), f"{path}.{key}" if path else key, out,
+                         words)
     elif isinstance(signed, list) and isinstance(now, list) and len(signed) == len(now):
         for i, (a, b) in enumerate(zip(signed, now, strict=True)):
-            _differences(a, b, f"{path}[{i}]", out)
+            _differences(a, b, f"{path}[{i}]", out, words)
     else:
         def short(v: Any) -> str:
             text = json.dumps(v, ensure_ascii=False)
             return text if len(text) <= 40 else text[:37] + "..."
         if isinstance(signed, list) and isinstance(now, list):
-            what = f"{len(signed)} rows, now {len(now)}"
+            what = f"{len(signed)} rows, {words[1]} {len(now)}"
         elif isinstance(signed, str) and isinstance(now, str):
-            what = ", now ".join(json.dumps(t, ensure_ascii=False) for t in _apart(signed, now))
+            what = f", {words[1]} ".join(json.dumps(t, ensure_ascii=False)
+                                         for t in _apart(signed, now))
         else:
-            what = f"{short(signed)}, now {short(now)}"
-        out.append(f"{path or 'content'} (signed {what})")
+            what = f"{short(signed)}, {words[1]} {short(now)}"
+        out.append(f"{path or 'content'} ({words[0]} {what})")
     return out
 
 
@@ -115,6 +124,56 @@ def content_problems(doc: SessionDocument) -> list[str]:
         problems.append(f"the note now belongs to MRN {doc.patient.mrn} but was signed for "
                         f"MRN {patient.get('mrn') if isinstance(patient, dict) else '?'}")
     return problems
+
+
+def identity_changes(doc: SessionDocument) -> list[str]:
+    """How the patient's identity in a copy differs from the one the signature covers (a
+    later correction in the clinic's records is allowed; a reader of a file is told)."""
+    sig = doc.session.signature
+    if sig is None or sig.content is None:
+        return []
+    try:
+        signed = json.loads(sig.content)["patient"]
+    except (ValueError, KeyError, TypeError):
+        return []
+    return _differences(signed, identity(doc.patient), "patient")
+
+
+def raw_changes(data: Any) -> list[str]:
+    """For a file that is not a valid session file (a value breaks a limit): why its
+    signature does not verify, read from the raw JSON; [] when it carries no readable signed
+    content or its session is as signed (the file is then only bad input)."""
+    session = data.get("session") if isinstance(data, dict) else None
+    sig = session.get("signature") if isinstance(session, dict) else None
+    content = sig.get("content") if isinstance(sig, dict) else None
+    if not isinstance(content, str):
+        return []
+    if sha256(content) != sig.get("content_hash"):
+        return ["the signed content stored with the signature does not match its SHA-256"]
+    try:
+        signed = json.loads(content)["session"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return ["the signed content stored with the signature cannot be read"]
+    now = {k: v for k, v in session.items() if k not in ("signature", "addenda")}
+    changed = _differences(signed, now, "")
+    return ["the note was changed after signing: " + "; ".join(changed)] if changed else []
+
+
+def compare_blocks(stored: dict[str, Any], copy: dict[str, Any]
+                   ) -> tuple[list[str], list[str]]:
+    """What a file says unlike the clinic's database (the export of the same session): in
+    the patient, payer, plan of care and clinicians blocks, which the signature does not
+    cover; and in the signature itself."""
+    details = []
+    for block in ("patient", "payer", "episode", "clinicians"):
+        details += _differences(stored.get(block), copy.get(block), block,
+                                words=("database", "file"))
+
+    def signature(doc: dict[str, Any]) -> Any:
+        session = doc.get("session")
+        return session.get("signature") if isinstance(session, dict) else None
+    return details, _differences(signature(stored), signature(copy), "session.signature",
+                                 words=("database", "file"))
 
 
 def check(doc: SessionDocument, key: KeyFacts | None,

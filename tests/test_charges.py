@@ -7,24 +7,27 @@ import csv
 import datetime as dt
 import io
 import json
+import sqlite3
 import sys
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import FEES, PASSWORD, TODAY, Clinic, sign
+from conftest import FEES, PASSWORD, TODAY, Clinic, only_sqlite, sign
 from driving import main_window
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
+from test_paper import save_pngs
 from test_setup import alt, fill
 
 from ptdoc import cli
 from ptdoc import db as dbmod
 from ptdoc.charges import COLUMNS
 from ptdoc.domain import Acknowledgement, Episode, ExerciseEntry, Patient, Provider, ServiceLine
+from ptdoc.domain import Clinic as ClinicSettings
 from ptdoc.errors import ValidationError
-from ptdoc.migrations import MIGRATIONS, m014_place_of_service
+from ptdoc.migrations import MIGRATIONS, m014_place_of_service, m015_session_place_of_service
 from ptdoc.store import Store
 
 
@@ -119,9 +122,15 @@ def test_the_csv_is_what_check_reports_priced_by_the_fee_schedule(
     assert (pt_row["diagnosis_pointers"], pt_row["diagnosis_codes"]) == ("AB",
                                                                          "M17.11 M25.561")
     pta_row = next(r for r in rows if int(r["session_id"]) == ids["by_pta"])
+    # a PTA is billed under the supervising PT's NPI; who treated has their own columns
+    pt_npi = clinic.users["pt"].npi
     assert (pta_row["rendering_clinician"], pta_row["rendering_npi"],
-            pta_row["supervising_clinician"]) == ("PTA User, PTA", clinic.users["pta"].npi,
-                                                  "PT User, PT")
+            pta_row["supervising_clinician"], pta_row["supervising_npi"]) == (
+        "PT User, PT", pt_npi, "PT User, PT", pt_npi)
+    assert (pta_row["delivered_by"], pta_row["delivered_by_npi"], pta_row["credential"]) == (
+        "PTA User, PTA", clinic.users["pta"].npi or "", "PTA")
+    assert (pt_row["delivered_by"], pt_row["delivered_by_npi"], pt_row["credential"],
+            pt_row["supervising_npi"]) == ("PT User, PT", pt_npi, "PT", "")
     assert "CQ" in pta_row["modifiers"].split()
     # the export is audited with the sessions it contained, and only those
     audited = {(e["entity_id"], e["actor"], e["action"]) for e in clinic.store.audit.entries()
@@ -155,8 +164,12 @@ def test_excel_bom_json_and_a_range_of_days(capsys, clinic: Clinic, db_target,
     assert {line["session_id"] for line in lines} == {earlier.id, *ids.values()}
     first = lines[0]
     assert (first["cpt_code"], first["units"], first["modifiers"], first["charge"]) == \
-        ("97110", 2, ["GP"], "59.00")
-    assert first["diagnosis_codes"] == ["M17.11"] and first["diagnosis_pointers"] == "A"
+        ("97110", 2, ["GP"], 59.0)
+    assert first["diagnosis_codes"] == ["M17.11"] and first["diagnosis_pointers"] == ["A"]
+    assert first["fee"] == float(FEES["97110"]) and first["charge"] == 59.0  # numbers in JSON
+    by_pta = next(line for line in lines if line["session_id"] == ids["by_pta"])
+    assert (by_pta["rendering_clinician"], by_pta["delivered_by"], by_pta["credential"]) == (
+        "PT User, PT", "PTA User, PTA", "PTA") and "CQ" in by_pta["modifiers"]
 
 
 def test_a_code_without_a_fee_is_left_blank_and_said(capsys, clinic: Clinic, db_target):
@@ -200,7 +213,7 @@ def test_a_patient_name_a_spreadsheet_would_run_stays_text(capsys, clinic: Clini
 
 
 def test_superbills_and_summaries_from_the_command_line(capsys, clinic: Clinic, db_target,
-                                                         tmp_path: Path):
+                                                         tmp_path: Path, artifacts: Path):
     from pypdf import PdfReader
 
     ids = a_day_to_bill(clinic)
@@ -217,13 +230,23 @@ def test_superbills_and_summaries_from_the_command_line(capsys, clinic: Clinic, 
         assert f"{line['code']} " in text and \
             f"AB {line['units']} ${fee} ${fee * line['units']:.2f}" in text
     assert f"Total ${amount:.2f}" in text and "Signed electronically by PT User, PT" in text
+    # the PTA's superbill names the supervising PT as rendering clinician, and who treated
+    code, out, err = run(capsys, "desk", "superbill", "--db", str(db_target), "--session",
+                         str(ids["by_pta"]), "-o", str(bill))
+    assert code == 0, err
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(bill).pages).split())
+    pt_npi = clinic.users["pt"].npi
+    assert f"Rendering clinician PT User, PT, NPI {pt_npi}" in text
+    assert "Delivered by PTA User, PTA" in text and "CQ" in text
+    assert "Rendering clinician PTA" not in text
+    save_pngs(bill.read_bytes(), artifacts, "superbill-pta")
     day = tmp_path / "bills.pdf"
     code, out, _err = run(capsys, "desk", "superbill", "--db", str(db_target), "--date",
                           TODAY.isoformat(), "-o", str(day))
     assert code == 0 and len(PdfReader(day).pages) == 3
     audited = sorted(e["entity_id"] for e in clinic.store.audit.entries()
                      if e["detail"] == "superbill pdf")
-    assert audited == sorted([ids["two_codes"], *ids.values()])
+    assert audited == sorted([ids["two_codes"], ids["by_pta"], *ids.values()])
     code, _out, err = run(capsys, "desk", "superbill", "--db", str(db_target), "--session",
                           "999", "-o", str(tmp_path / "none.pdf"))
     assert code == 2 and "No session with id 999" in err
@@ -253,22 +276,58 @@ def test_the_place_of_service_set_in_administration_is_billed(
     alt(qtbot, "v", button=True)
     assert "two-digit CMS place-of-service code" in form.error_text("place_of_service")
     assert clinic.store.clinic.get() is None  # nothing saved
+    assert admin.clinic.message.isHidden()  # and not said to be
     fill(qtbot, "l", "22")
     alt(qtbot, "v", button=True)
     assert form.error_text("place_of_service") == ""
+    assert admin.clinic.message.isVisible()
+    assert admin.clinic.message.text() == "✓ Clinic settings saved."
     admin.grab().save(str(artifacts / "admin-clinic-place-of-service.png"))
     assert clinic.store.clinic.get().place_of_service == "22"
     admin.close()
     window.close()
-    # every charge line and the superbill carry it
-    code, out, _err = run(capsys, "desk", "charges", "--db", str(db_path), "--date",
-                          TODAY.isoformat())
-    assert code == 1  # the DPT's draft is not charged
+    # the notes signed before keep the place they were billed at; one signed now carries 22
+    dpt = clinic.as_("dpt")
+    second = dpt.save_draft(replace(clinic.store.sessions.get(ids["unsigned"]),
+                                    acknowledgements=(Acknowledgement(
+                                        "DUPLICATE_SESSION", "date_of_service",
+                                        "Second visit: aquatic group"),)))
+    sign(dpt, second.id)
+    code, out, err = run(capsys, "desk", "charges", "--db", str(db_path), "--date",
+                         TODAY.isoformat())
+    assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out, newline="")))
-    assert rows and {r["place_of_service"] for r in rows} == {"22"}
-    text = " ".join(PdfReader(io.BytesIO(clinic.as_("desk").superbills_pdf(
-        [ids["two_codes"]]))).pages[0].extract_text().split())
-    assert "Place of service 22 (on campus-outpatient hospital)" in text
+    assert {(int(r["session_id"]), r["place_of_service"]) for r in rows} == {
+        (ids["two_codes"], "11"), (ids["by_pta"], "11"), (second.id, "22")}
+
+    def superbill(sid: int) -> str:
+        return " ".join(PdfReader(io.BytesIO(clinic.as_("desk").superbills_pdf(
+            [sid]))).pages[0].extract_text().split())
+    assert "Place of service 11 (office)" in superbill(ids["two_codes"])
+    assert "Place of service 22 (on campus-outpatient hospital)" in superbill(second.id)
+    # signed, the session's place of service cannot be changed in the database either
+    with pytest.raises(sqlite3.IntegrityError, match="signed"):
+        clinic.store.db.execute("UPDATE sessions SET place_of_service = '22' WHERE id = ?",
+                                [ids["two_codes"]])
+
+
+def test_notes_signed_before_the_upgrade_keep_the_clinics_place_of_service(
+        clinic: Clinic, db_path: Path, backend: str):
+    """A database from before sessions recorded it: its signed notes get the clinic's setting
+    of the moment of the upgrade, and keep it when the setting changes later."""
+    only_sqlite(backend, "rewinds the file to schema 14 with the sqlite3 module")
+    sid = sign(clinic.as_("pt"), clinic.complete_draft("pt").id).id
+    clinic.admin.save_clinic(ClinicSettings("Prairie Physical Therapy", place_of_service="19"))
+    clinic.store.close()
+    # the same database as it was at schema 14: no place of service on its sessions
+    with sqlite3.connect(db_path) as raw:
+        raw.execute("ALTER TABLE sessions DROP COLUMN place_of_service")
+        raw.execute(f"PRAGMA user_version = {MIGRATIONS.index(m015_session_place_of_service)}")
+    raw.close()
+    with Store.open(db_path) as store:
+        assert store.sessions.get(sid).place_of_service == "19"
+        store.clinic.save(replace(store.clinic.get(), place_of_service="11"))
+        assert store.sessions.get(sid).place_of_service == "19"
 
 
 def test_a_clinic_set_up_earlier_bills_at_the_office(tmp_path: Path):

@@ -170,6 +170,11 @@ def test_no_header_field_is_cut_off(clinic: Clinic, artifacts: Path) -> None:
     member_y = min(y for y, text in lines if member[-6:] in text)
     title_y = next(y for y, text in lines if "therapy daily note" in text)
     assert title_y < member_y - 10
+    # a wrapped header keeps each label on the line of its value
+    for label, value in (("member", member[:8]), ("MRN", "MRN-LONG"), ("DOB", "1948-02-29"),
+                         ("service", str(TODAY))):
+        line = next(text for _y, text in lines if label in text)
+        assert value in line, (label, line)
     look(pdf, artifacts, "note-long-header")
 
 

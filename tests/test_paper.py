@@ -177,7 +177,10 @@ def test_day_sheet_closes_the_day(clinic: Clinic, artifacts: Path):
     clinic.admin.set_appointment(clinic.patient.id, TODAY + dt.timedelta(3), dt.time(9, 30),
                                  clinic.users["pt"].id)
     clinic.admin.update_patient(replace(clinic.patient, member_id="1EG4TE5MK73"))
+    booked = clinic.admin.add_patient(Patient("MRN-7", "Wei", "Zhang", dt.date(1961, 2, 3),
+                                              clinic.payer.id))
     desk = clinic.as_("desk")
+    desk.set_appointment(booked.id, TODAY, dt.time(16, 30), clinic.users["pt"].id)
     pdf = desk.day_sheet_pdf(TODAY)
     text = " ".join(" ".join(pages(pdf)).split())
     assert f"Day sheet — {TODAY}" in text
@@ -197,6 +200,9 @@ def test_day_sheet_closes_the_day(clinic: Clinic, artifacts: Path):
     assert "Open flags (1 warning) — awaiting signature PT User, PT" in text
     assert "Open flags (1 warning) — awaiting signature PTA User, PTA" in text
     assert signed.status.value == "signed"
+    # booked today, no note yet: in its own section, as the day view lists them
+    assert "Booked, not documented" in text
+    assert "16:30 Zhang, Wei (MRN-7) PT User, PT" in text
     save_pngs(pdf, artifacts, "day-sheet")
 
 
@@ -422,19 +428,33 @@ def test_the_front_desks_day_view_shows_the_flags_its_paper_prints(
     assert window.day == TODAY
     table = window.table
     shown = {}
+    headers = [table.model().headerData(c, Qt.Orientation.Horizontal)
+               for c in range(table.model().columnCount())]
+    assert headers[SessionListModel.COL_PAYER] == "Payer" and \
+        headers[SessionListModel.COL_MEMBER] == "Member ID"
+    paid = {}
     for row in range(table.model().rowCount()):
         cell = {col: table.model().index(row, col).data()
                 for col in (SessionListModel.COL_TIME, SessionListModel.COL_STATUS,
-                            SessionListModel.COL_FLAGS)}
-        shown[window.model.row_at(row).id] = (cell[SessionListModel.COL_STATUS],
-                                              cell[SessionListModel.COL_FLAGS])
+                            SessionListModel.COL_FLAGS, SessionListModel.COL_PAYER,
+                            SessionListModel.COL_MEMBER)}
+        sid = window.model.row_at(row).id
+        shown[sid] = (cell[SessionListModel.COL_STATUS], cell[SessionListModel.COL_FLAGS])
+        paid[sid] = (cell[SessionListModel.COL_PAYER], cell[SessionListModel.COL_MEMBER])
     sheet = " ".join(" ".join(pages(clinic.as_("desk").day_sheet_pdf(TODAY))).split())
     drafts = {sid: flags for sid, (status, flags) in shown.items() if status != "Signed"}
     assert len(drafts) == 2 and blocked.id in drafts
     assert drafts[blocked.id].startswith("1 blocker")  # 97162 billed for exercise
     for sid, flags in drafts.items():
-        assert flags != "—" and shown[sid][0] != "Draft"  # judged, as on the paper
-        assert f"Open flags ({flags}) — awaiting signature" in sheet, (flags, sheet)
+        # the status column says what the day sheet prints, word for word
+        assert shown[sid][0] == f"Open flags ({flags}) — awaiting signature"
+        assert shown[sid][0] in sheet, (shown[sid][0], sheet)
+    # payer and member ID as the paper prints them for the same patient
+    for sid, (payer, member) in paid.items():
+        patient = clinic.store.patients.get(clinic.store.sessions.get(sid).patient_id)
+        expected_member = patient.member_id or "—"
+        assert payer == "Medicare Part B" and member == expected_member
+        assert (f"{payer} {patient.member_id}" if patient.member_id else payer) in sheet
     window.grab().save(str(artifacts / "desk-day-view.png"))
 
 
@@ -567,3 +587,76 @@ def test_front_desk_prints_superbills_from_the_day_view(qtbot, clinic: Clinic, d
                                            Qt.KeyboardModifier.ControlModifier),
                     lambda preview: None)
     assert seen.windowTitle() == "Superbills (2)"
+
+
+def test_a_wrapped_header_keeps_each_label_with_its_value(clinic: Clinic, artifacts: Path):
+    """However the clinic's line and the patient's line wrap, "NPI" and "member" stay on the
+    line of their number (the summaries' header, as the biller reads it)."""
+    from test_daily_note import header_lines
+
+    member = "1EG4TE5MK73"
+    clinic.admin.update_patient(replace(clinic.patient, member_id=member))
+    sid = clinic.complete_draft("pt", TODAY).id
+    desk = clinic.as_("desk")
+    for words in range(0, 24):
+        address = "Suite 12, 1 River Road " + "Springfield " * words + "IL 62701"
+        clinic.admin.save_clinic(Clinic_("Riverside Physical Therapy", address=address,
+                                         phone="555-0100", npi="1234567893"))
+        pdf = desk.summaries_pdf([sid], per_page=1)
+        lines = [text for _y, text in header_lines(pdf)]
+        for label, value in (("NPI", "1234567893"), ("member", member)):
+            line = next(text for text in lines if label in text)
+            assert value in line, (words, label, lines[:4])
+        if words == 2:  # where "NPI" used to end the line
+            save_pngs(pdf, artifacts, "summary-wrapped-header")
+
+
+def test_the_print_buttons_say_what_they_print_and_the_whole_day_stays_one_key_away(
+        qtbot, clinic: Clinic, desk_window, tmp_path: Path, monkeypatch, artifacts: Path):
+    """A clicked row makes Ctrl+P print that one summary: the button and the menu say so,
+    Ctrl+Shift+S prints the whole day, and a single summary's file is named for whose."""
+    from driving import in_modal
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    window = desk_window
+    count = window.model.rowCount()
+    assert count >= 2
+    assert window.summaries_button.text() == f"Print the day's {count} summaries"
+    assert window.superbills_button.text() == f"Superbills: the day's {count}"
+    offered: list[Path] = []
+
+    def save_name(_parent, _caption: str, start: str, _filter: str) -> tuple[str, str]:
+        offered.append(Path(start))
+        return str(tmp_path / f"saved-{len(offered)}.pdf"), "PDF (*.pdf)"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_name))
+    titles: list[str] = []
+
+    def save(preview) -> None:
+        titles.append(preview.windowTitle())
+        qtbot.keyClick(preview, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+
+    # a row clicked: one selected, and the button and the menu say it
+    rect = window.table.visualRect(window.model.index(0, 1))
+    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert len(window.table.selectionModel().selectedRows()) == 1
+    assert window.summaries_button.text() == "Print 1 selected summary"
+    assert window.summaries_action.text() == "Print 1 selected &summary…"
+    assert window.superbills_button.text() == "Superbills: 1 selected"
+    assert window.summaries_button.toolTip() == "Print 1 selected summary… (Ctrl+P)"
+    window.grab().save(str(artifacts / "desk-day-view-one-selected.png"))
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_P,
+                                    Qt.KeyboardModifier.ControlModifier), save)
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_B,
+                                    Qt.KeyboardModifier.ControlModifier), save)
+    patient = window.model.row_at(0).patient_name  # "Lee, Ann"
+    last, first = (part.strip() for part in patient.split(","))
+    assert [p.name for p in offered] == [f"session-summary-{TODAY}-{last}-{first}.pdf",
+                                         f"superbill-{TODAY}-{last}-{first}.pdf"]
+    # the whole day, whatever is selected
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_S,
+                                    Qt.KeyboardModifier.ControlModifier |
+                                    Qt.KeyboardModifier.ShiftModifier), save)
+    assert titles[-1].endswith(f"({count})") and offered[-1].name == \
+        f"session-summaries-{TODAY}.pdf"
+    assert len(PdfReader(tmp_path / "saved-3.pdf").pages) == (count + 1) // 2

@@ -240,7 +240,11 @@ def test_a_pta_sees_the_plan_of_care_read_only(qtbot, clinic: Clinic, artifacts:
     window.close()
 
 
-def test_the_front_desk_registers_but_sees_no_plan_of_care(qtbot, clinic: Clinic):
+def test_the_front_desk_registers_but_sees_no_plan_of_care(qtbot, clinic: Clinic,
+                                                            artifacts: Path):
+    from PySide6.QtWidgets import QLabel
+
+    clinic.complete_draft("pt", TODAY)  # a visit on the page
     window = main_window(qtbot, clinic.as_("desk"))
     press(qtbot, Qt.Key.Key_F, CTRL)
     qtbot.keyClicks(window.search, "MRN-1")
@@ -249,6 +253,16 @@ def test_the_front_desk_registers_but_sees_no_plan_of_care(qtbot, clinic: Clinic
     assert not page.episodes.isVisible() and not page.open_episode_button.isVisible()
     assert page.edit_button.isEnabled() and page.appointment_button.isEnabled()
     assert not page.session_button.isEnabled()
+    # the visits do not promise Enter to the front desk; Enter on one says why it stays
+    assert page.findChild(QLabel, "visits_label").text() == "&Visits:"
+    assert page.visits_model.rowCount() == 1
+    page.visits.setFocus()
+    page.visits.setCurrentIndex(page.visits_model.index(0, 1))
+    press(qtbot, Qt.Key.Key_Return)
+    assert window.editor is None and window.pages.currentWidget() is page
+    said = window.statusBar().currentMessage()
+    assert "may not" in said and "clinical notes" in said, said
+    window.grab().save(str(artifacts / "desk-patient-page.png"))
 
     def correct(dialog) -> None:
         assert dialog.first.text() == "Ann"

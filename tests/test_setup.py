@@ -274,6 +274,7 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
     in_modal(lambda: alt(qtbot, "d", button=True), add_pt)
     pat = store.users.by_username("pat")
     assert pat is not None and (pat.credential, pat.npi) == (Credential.PT, PAT_NPI)
+    assert users_tab.message.isVisible() and users_tab.message.text() == "✓ User pat added."
 
     # Reset the PT's password: the new one signs in, the audit log names the administrator.
     assert users_tab.users[users_tab.table.currentRow()].username == "pat"
@@ -306,6 +307,8 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
     assert asked and "Sam Front" in asked[0]
     assert store.users.by_username("sfront").active is False
     assert users_tab.table.item(row, 4).text() == "disabled"
+    assert users_tab.message.text() == "✓ Sam Front, front desk disabled: they cannot sign " \
+        "in any more."
     # The last administrator is refused, with the reason beside the list.
     row = next(i for i, u in enumerate(users_tab.users) if u.username == "owner")
     users_tab.table.setCurrentCell(row, 0)
@@ -327,6 +330,7 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
     alt(qtbot, "v", button=True)
     acme_payer = next(p for p in store.payers.all() if p.name == "Acme Health")
     assert acme_payer.unit_method is UnitMethod.CMS and acme_payer.kx_applies
+    assert payers.message.text() == "✓ Billing rules of Acme Health saved."
     assert ("owner", "admin", "payer", "settings") in audit(store)
 
     # Type fees into the table: nonsense is refused beside the table, an amount is saved.
@@ -347,7 +351,7 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
     QTest.qWait(50)  # the cell's editor commits after the key
     assert store.fees.for_year(year)["97110"] == Decimal("29.50")
-    assert fees.message.isHidden()
+    assert fees.message.isVisible() and fees.message.text() == f"✓ 97110 {year}: $29.50 saved."
     assert ("owner", "admin", "fee_schedule", "97110") in audit(store)
     admin.close()
 

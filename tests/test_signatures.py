@@ -154,7 +154,7 @@ def test_a_tampered_signed_note_does_not_verify_wherever_it_is_loaded(
     code, out, _ = run(capsys, "verify", "--db", db)
     assert code == 1 and f"PROBLEM session {sid}: {DOES_NOT_VERIFY}" in out and reason in out
     code, out, _ = run(capsys, "check", "--db", db, "--session", str(sid))
-    assert code == 1 and "SIGNATURE_INVALID" in out
+    assert code == 1 and f"Blocks signing: {DOES_NOT_VERIFY}" in out
     code, _, err = run(capsys, "session", "export", "--db", db, str(sid))
     assert code == 2 and DOES_NOT_VERIFY in err and "not exported" in err
     note = tmp_path / "note.pdf"
@@ -369,12 +369,22 @@ def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
     said = f"Electronically signed by PT User, PT, NPI {clinic.users['pt'].npi}, on "
     code, out, err = run(capsys, "check", str(note))
     assert code == 0, err
-    assert out.startswith("Status: " + said) and DOES_NOT_VERIFY not in out
-    assert "Warnings accepted:\n  DUPLICATE_SESSION at date_of_service: " in out
-    assert "Reason: Second visit: aquatic group" in out
+    # a file alone: the key was not checked, and the status says so before whose it names
+    assert out.startswith("Status: The signature was NOT checked against the signer's key: "
+                          f"it names PT User, PT, NPI {clinic.users['pt'].npi}, on ")
+    assert DOES_NOT_VERIFY not in out and "Electronically signed" not in out
+    assert "are not covered by the signature" in out
+    assert "Warnings accepted:\n  A duplicate session warning, not raised by this check. " \
+        "Reason: Second visit: aquatic group" in out
     # the stored note, checked with the signer's key, verifies
     code, out, _ = run(capsys, "check", "--db", str(db_path), "--session", str(signed.id))
-    assert code == 0 and out.startswith("Status: " + said) and "The signature verifies." in out
+    assert code == 0 and out.startswith("Status: " + said)
+    assert "The signature verifies with the signer's key." in out
+    # so does the file compared with it
+    code, out, _ = run(capsys, "check", str(note), "--db", str(db_path), "--session",
+                       str(signed.id))
+    assert code == 0 and out.startswith("Status: " + said)
+    assert "The signature verifies with the signer's key." in out
 
     doc = json.loads(note.read_text())
     stated = doc["session"]["services"][0]["units"]
@@ -393,7 +403,8 @@ def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
         f'"...{signed_assessment[-12:]} Discharge next visit.")' in first
     assert status.startswith("Status: " + said) and status.endswith(f"{DOES_NOT_VERIFY} "
                                                                      "(why above).")
-    assert "BLOCKER  SIGNATURE_INVALID at signature" in out and "Reason: Second visit" in out
+    assert f"Blocks signing: {DOES_NOT_VERIFY}: the note was changed" in out
+    assert "Reason: Second visit" in out and "SIGNATURE_INVALID" not in out
     code, out, _ = run(capsys, "check", str(altered), "--json")
     data = json.loads(out)
     assert code == 1 and data["status"]["signed"] and data["status"]["verifies"] is False
@@ -408,3 +419,92 @@ def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
     # importing it is still refused: a file altered after signing is never stored as signed
     code, _, err = run(capsys, "session", "import", "--db", str(db_path), str(altered))
     assert code == 2 and "changed after signing" in err
+
+
+def test_check_says_what_a_file_signature_covers_and_finds_what_it_does_not(
+        capsys, clinic: Clinic, db_path: Path, tmp_path: Path) -> None:
+    """What a tester changed in an exported note: the details outside the signature are
+    said to be outside it and, against the database, found; content and hash rewritten
+    together are not read as verified; a change that breaks a field's limit is still a
+    signature that does not verify (exit 1), not bad input."""
+    import json
+
+    from ptdoc.domain import Clinic as ClinicSettings
+    from ptdoc.interchange import sha256
+
+    pt = clinic.as_("pt")
+    signed = sign(pt, clinic.complete_draft("pt").id)
+    clinic.admin.save_clinic(ClinicSettings("Prairie Physical Therapy",
+                                            time_zone="America/Chicago"))
+    note = tmp_path / "note.json"
+    code, _, err = run(capsys, "session", "export", "--db", str(db_path), str(signed.id), "-o",
+                       str(note))
+    assert code == 0, err
+    exported = json.loads(note.read_text())
+
+    def altered(change) -> Path:
+        doc = json.loads(json.dumps(exported))
+        change(doc)
+        path = tmp_path / f"altered{len(list(tmp_path.iterdir()))}.json"
+        path.write_text(json.dumps(doc))
+        return path
+
+    def outside(doc):  # nothing the signature covers
+        doc["patient"]["member_id"] = "9ZZ9ZZ9ZZ99"
+        doc["payer"]["name"] = "Another Payer"
+        doc["clinicians"][0]["credential"] = "DPT"
+    changed = altered(outside)
+    code, out, _ = run(capsys, "check", str(changed))
+    assert code == 0 and "are as written in the file and are not covered by the signature" \
+        in out
+    code, out, _ = run(capsys, "check", str(changed), "--db", str(db_path), "--session",
+                       str(signed.id))
+    assert code == 1
+    first, status = out.splitlines()[:2]
+    assert first.startswith(f"The file differs from session {signed.id} in the database in "
+                            "details the signature does not cover: ")
+    assert 'clinicians[0].credential (database "PT", file "DPT")' in first
+    assert 'patient.member_id (database' in first and 'payer.name (database' in first
+    # the signature itself is the clinic's, and is said to verify: the two are told apart
+    assert status.endswith("The signature verifies with the signer's key.")
+    assert DOES_NOT_VERIFY not in out
+
+    def born_later(doc):  # the patient's identity at signing is in the signed content
+        doc["patient"]["date_of_birth"] = "1950-01-01"
+    code, out, _ = run(capsys, "check", str(altered(born_later)))
+    assert code == 0 and "The patient's identity differs from the one at signing" in out
+    born = exported["patient"]["date_of_birth"]
+    assert f'patient.date_of_birth (signed "{born}", now "1950-01-01")' in out
+
+    def rewritten(doc):  # the content and its hash rewritten together
+        sig = doc["session"]["signature"]
+        content = json.loads(sig["content"])
+        content["session"]["assessment"] = doc["session"]["assessment"] = "Rewritten."
+        sig["content"] = json.dumps(content, sort_keys=True, separators=(",", ":"))
+        sig["content_hash"] = sha256(sig["content"])
+    forged = altered(rewritten)
+    code, out, _ = run(capsys, "check", str(forged))
+    assert code == 0 and "Electronically signed" not in out
+    assert "The signature was NOT checked against the signer's key" in out
+    code, out, _ = run(capsys, "check", str(forged), "--db", str(db_path), "--session",
+                       str(signed.id))
+    assert code == 1 and out.startswith(DOES_NOT_VERIFY)
+
+    def too_long(doc):  # total time longer than the visit: a field's limit
+        doc["session"]["total_treatment_minutes"] = 600
+    code, out, err = run(capsys, "check", str(altered(too_long)))
+    assert (code, err) == (1, "")
+    assert out.startswith(f"{DOES_NOT_VERIFY}: the note was changed after signing: "
+                          "total_treatment_minutes (signed ")
+    assert "not a valid session file" in out and "total_treatment_minutes" in \
+        out.splitlines()[2]
+    # the signing time in the clinic's zone, with its abbreviation, when the file is compared
+    code, out, _ = run(capsys, "check", str(note), "--db", str(db_path), "--session",
+                       str(signed.id))
+    assert code == 0 and " CST." in out.splitlines()[0]
+    code, out, _ = run(capsys, "check", str(note), "--time-zone", "America/Chicago")
+    assert " CST. The session's content" in out
+    # findings in the paper's sentences, no internal codes; a unit sentence a line
+    assert "TOTAL_TIME" not in out and " at total_treatment_minutes" not in out
+    billing = out.split("Billing:\n")[1].splitlines()
+    assert all(line.startswith("  ") for line in billing) and len(billing) >= 2

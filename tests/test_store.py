@@ -118,7 +118,7 @@ def test_signed_session_refuses_save_and_second_signature(clinic: Clinic) -> Non
     with pytest.raises(RecordLocked):
         clinic.store.sessions.save_draft(replace(draft, assessment="x"), NOW)
     with pytest.raises(RecordLocked):
-        clinic.store.sessions.sign(draft.id, signed.signature)
+        clinic.store.sessions.sign(draft.id, signed.signature, "11")
 
 
 def test_addenda_only_on_signed_sessions(clinic: Clinic) -> None:

@@ -20,7 +20,10 @@ ATTACKS = [
     "group_size, time_in, time_out, total_treatment_minutes, diagnoses, patient_response, "
     "'rewritten', home_program, acknowledgements, NULL, NULL, NULL, NULL, NULL, NULL, "
     "NULL, NULL, NULL, "
-    "created_at, updated_at FROM sessions WHERE id = {signed}",
+    "created_at, updated_at, '22' FROM sessions WHERE id = {signed}",
+    # A signed note's place of service changed (recorded at signing, like the rest).
+    "UPDATE sessions SET place_of_service = '22' WHERE id = {signed}",
+    "UPDATE OR REPLACE sessions SET place_of_service = '22' WHERE id = {signed}",
     "REPLACE INTO sessions (id, patient_id, date_of_service, note_type, status, mode, "
     "created_at, updated_at) VALUES ({signed}, 1, '2026-01-01', 'daily', 'draft', "
     "'one-on-one', 'x', 'x')",

@@ -49,7 +49,7 @@ def test_day_view_navigates_by_keyboard(qtbot, window: MainWindow) -> None:
     assert model.rowCount() == 1
     assert model.index(0, SessionListModel.COL_PATIENT).data() == "Lee, Ann"
     # the front desk sees the draft's flags as its day sheet prints them: none here
-    assert model.index(0, SessionListModel.COL_STATUS).data() == "Draft — ready to sign"
+    assert model.index(0, SessionListModel.COL_STATUS).data() == "Awaiting signature"
     # signed in: the day's list has the keyboard, its first session current, none selected
     assert QApplication.focusWidget() is window.table
     qtbot.keyClick(window.table, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)

@@ -18,6 +18,7 @@ from ptdoc.cli.common import (
     signed_in,
     writable,
     write_out,
+    zone_arg,
 )
 from ptdoc.errors import ValidationError
 
@@ -34,12 +35,18 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
     p.add_argument("codes", nargs="*", metavar="CODE[=MINUTES]")
 
     p = sub.add_parser("check", parents=[common], help="judge a session: findings and billing",
-                       description="Exit 0 when nothing blocks, 1 when something blocks, "
-                                   "2 on bad input.")
-    target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("file", nargs="?", type=Path, help="a session interchange file")
-    target.add_argument("--session", type=positive_int, metavar="ID",
-                        help="a session in the database")
+                       description="Exit 0 when nothing blocks, 1 when something blocks "
+                                   "(a signature that does not verify, a file unlike the "
+                                   "database), 2 on bad input. FILE alone: the signed content "
+                                   "is compared, the signer's key is not checked. FILE with "
+                                   "--session ID: the file is also compared with that session "
+                                   "in the database and its signature checked with the key.")
+    p.add_argument("file", nargs="?", type=Path, help="a session interchange file")
+    p.add_argument("--session", type=positive_int, metavar="ID",
+                   help="a session in the database (with FILE: the session to compare it with)")
+    p.add_argument("--time-zone", type=zone_arg, metavar="ZONE",
+                   help="for FILE alone: the clinic's time zone for the signing time (with "
+                        "--session the clinic's own is used; otherwise UTC)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("charges", parents=[common],
@@ -134,9 +141,21 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
 
     from ptdoc import interchange
     from ptdoc.review import review_context
-    from ptdoc.signature_check import SignatureCheck, content_problems, signature_finding
+    from ptdoc.signature_check import (
+        FINDING_CODE,
+        SignatureCheck,
+        compare_blocks,
+        content_problems,
+        identity_changes,
+        signature_finding,
+    )
 
-    if args.session is not None:
+    if args.file is None and args.session is None:
+        raise UsageError("check: which session? give a session FILE or --session ID")
+    notes: list[str] = []
+    differs: list[str] = []  # a file unlike the database (exit 1), the signature apart
+    zone = args.time_zone
+    if args.file is None:
         with signed_in(args, db_path) as ws:
             session = ws.open_session(args.session)
             judged = ws.review(session)  # the signature checked with the clinic's key
@@ -146,8 +165,12 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
         from ptdoc.icd_index import IcdIndex
         from ptdoc.rule_context import RuleContext
 
-        # A signed file altered after signing is read anyway: what changed is the finding.
-        doc = interchange.loads(interchange.read_file(args.file), verify=False)
+        text = interchange.read_file(args.file)
+        try:
+            # A signed file altered after signing is read anyway: what changed is the finding.
+            doc = interchange.loads(text, verify=False)
+        except ValidationError as exc:
+            return _unreadable_signed(text, exc, args.json)
         session, facts = doc.session, doc.context
         ctx = RuleContext(
             session=doc.session, today=clock.today(), patient=doc.patient, payer=doc.payer,
@@ -156,38 +179,112 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
             year_to_date_amount=facts.year_to_date_amount, codes=IcdIndex.open())
         judged = review_context(ctx)
         problems = content_problems(doc)
+        keyed = False
+        if args.session is not None:
+            with signed_in(args, db_path) as ws:
+                stored = ws.export_session(args.session)
+                stored_review = ws.review(ws.open_session(args.session))
+                zone = ws.time_zone()
+            details, signature = compare_blocks(interchange.to_document(stored),
+                                                json.loads(text))
+            if details:
+                differs.append(f"The file differs from session {args.session} in the "
+                               "database in details the signature does not cover: "
+                               + "; ".join(details) + ".")
+            if signature:
+                problems.append(f"its signature differs from session {args.session}'s in the "
+                                "database: " + "; ".join(signature))
+            elif not problems:
+                # The same signature as the stored note, which the signer's key verifies.
+                keyed = True
+                judged = replace(judged, findings=tuple(
+                    f for f in stored_review.findings if f.code == FINDING_CODE)
+                    + judged.findings)
+        elif session.signature is not None:
+            notes.append("Patient, payer, plan of care and clinician details are as written "
+                         "in the file and are not covered by the signature (only the "
+                         "patient's MRN, name and date of birth at signing are); "
+                         "'ptdoc check FILE --session ID' compares them with the database.")
+            changed = identity_changes(doc)
+            if changed:
+                notes.append("The patient's identity differs from the one at signing "
+                             "(a later correction, or a change to the file): "
+                             + "; ".join(changed) + ".")
         if problems:
             broken = signature_finding(SignatureCheck(False, "; ".join(problems)))
             judged = replace(judged, findings=(broken, *judged.findings))
-        zone, keyed = None, False
     status = _signed_status(session, judged, zone, keyed)
     acknowledged = _acknowledged(session, judged)
     lines = [{"code": line.code, "minutes": line.minutes, "units": line.units,
               "modifiers": list(line.modifier_codes)} for line in judged.claim.lines]
     if args.json:
-        print(json.dumps({"status": status, "findings": [
+        print(json.dumps({"status": status, "differs": differs, "notes": notes, "findings": [
             {"code": f.code, "severity": f.severity.value, "field": f.field,
              "message": f.message, "source": f.source, "fix": f.fix} for f in judged.findings],
             "acknowledged": acknowledged, "lines": lines}, indent=2, ensure_ascii=False))
     else:
-        if status["problem"]:
-            print(status["problem"])
-        print(f"Status: {status['text']}")
-        for f in judged.findings:
-            print(f"{f.severity.value.upper():<8} {f.code} at {f.field}: {f.message} "
-                  f"Fix: {f.fix}")
-        if not judged.findings:
-            print("No findings.")
-        if acknowledged:
-            print("Warnings accepted:")
-        for a in acknowledged:
-            print(f"  {a['code']} at {a['field']}: {a['message']} Reason: {a['reason']}")
-        print("Billing:")
-        for line in judged.claim.lines:
-            mods = "-".join(line.modifier_codes)
-            print(f"  {line.code} x{line.units}" + (f" {mods}" if mods else "") +
-                  (f" ({line.minutes} min)" if line.minutes is not None else ""))
-    return EXIT_PROBLEM if judged.blockers else EXIT_OK
+        _print_check(status, differs + notes, judged, acknowledged)
+    return EXIT_PROBLEM if judged.blockers or differs else EXIT_OK
+
+
+def _print_check(status: dict, notes: list[str], judged, acknowledged: list[dict]) -> None:
+    """The check in the sentences the note's paper uses: no internal codes."""
+    from ptdoc.paper import finding_text
+
+    if status["problem"]:
+        print(status["problem"])
+    notes = list(notes)
+    if notes and notes[0].startswith("The file differs"):
+        print(notes.pop(0))  # beside the signature's verdict, before the status
+    print(f"Status: {status['text']}")
+    for note in notes:
+        print(note)
+    for f in judged.findings:
+        said = finding_text(f)
+        print(f"{said.label}: {said.message} {said.then}".rstrip())
+    if not judged.findings:
+        print("No findings.")
+    if acknowledged:
+        print("Warnings accepted:")
+    for a in acknowledged:
+        print(f"  {a['message']} Reason: {a['reason']}")
+    print("Billing:")
+    for line in judged.claim.lines:
+        mods = "-".join(line.modifier_codes)
+        print(f"  {line.code} x{line.units}" + (f" {mods}" if mods else "") +
+              (f" ({line.minutes} min)" if line.minutes is not None else ""))
+    for sentence in judged.claim.units.explanation:
+        print(f"  {sentence}")
+
+
+def _unreadable_signed(text: str, exc: ValidationError, as_json: bool) -> int:
+    """A signed file changed so that a value breaks its limit: still a signature that does
+    not verify (exit 1, what changed), with the file's problems; otherwise bad input."""
+    from contextlib import suppress
+
+    from ptdoc.interchange import json_depth
+    from ptdoc.signature_check import DOES_NOT_VERIFY, raw_changes
+
+    changed: list[str] = []
+    # Only a file within the reader's size and nesting bounds is read again here.
+    if len(text) <= fields.MAX_FILE_BYTES and json_depth(text) <= fields.MAX_JSON_DEPTH:
+        with suppress(ValueError):  # not JSON at all: bad input, said by the reader's error
+            changed = raw_changes(json.loads(text))
+    if not changed:
+        raise exc
+    problem = f"{DOES_NOT_VERIFY}: " + "; ".join(changed)
+    invalid = [f"{p.field}: {p.message}" if p.field else p.message for p in exc.problems]
+    if as_json:
+        print(json.dumps({"status": {"signed": True, "problem": problem, "verifies": False,
+                                     "text": f"{DOES_NOT_VERIFY} (why above)."},
+                          "invalid": invalid}, indent=2, ensure_ascii=False))
+    else:
+        print(problem)
+        print(f"Status: {DOES_NOT_VERIFY}; the file is also not a valid session file, so "
+              "it was not judged further:")
+        for line in invalid:
+            print(f"  {line}")
+    return EXIT_PROBLEM
 
 
 def _signed_status(session, judged, zone: str | None, keyed: bool) -> dict:
@@ -211,11 +308,14 @@ def _signed_status(session, judged, zone: str | None, keyed: bool) -> dict:
         out["verifies"] = False
         out["text"] = f"{said} {DOES_NOT_VERIFY} (why above)."
     elif keyed:
-        out["text"] = f"{said} The signature verifies."
+        out["text"] = f"{said} The signature verifies with the signer's key."
     else:
-        out["text"] = (f"{said} Its content is what was signed; the signature itself is "
-                       "verified against the signer's key by the clinic that holds it "
-                       "('ptdoc session import', 'ptdoc verify').")
+        # Content and hash rewritten together would pass here: only the key tells.
+        out["text"] = (f"The signature was NOT checked against the signer's key: it names "
+                       f"{said[len('Electronically signed by '):].rstrip('.')}. The session's "
+                       "content matches the content stored with the signature; the clinic "
+                       "that holds the key checks the signature itself ('ptdoc check FILE "
+                       "--session ID', 'ptdoc session import').")
     return out
 
 

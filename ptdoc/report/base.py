@@ -137,9 +137,11 @@ def _header_parts(header: Header | None, title: str, heading: str
     st = _header_styles()
     if header is None:
         return Paragraph(esc(heading), st["clinic"]), Paragraph(esc(title), st["line"]), None
+    # Each label stays with its value when the line wraps (non-breaking spaces).
     patient = (f"<font name='{BOLD}' size='9'>{esc(header.patient)}</font>  "
-               f"DOB {esc(header.date_of_birth)} · MRN {esc(header.mrn)} · "
-               f"Date of service {esc(header.date_of_service)} · {esc(header.payer)}")
+               f"DOB\u00a0{esc(header.date_of_birth)} · MRN\u00a0{esc(header.mrn)} · "
+               f"Date\u00a0of\u00a0service\u00a0{esc(header.date_of_service)} · "
+               f"{esc(header.payer)}")
     return (Paragraph(esc(header.clinic), st["clinic"]),
             Paragraph(esc(header.clinic_line), st["line"]),
             Paragraph(patient, st["patient"]))

@@ -16,7 +16,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ptdoc.paper import DaySheetData, SummaryData
+from ptdoc.paper import DaySheetData, SummaryData, labelled
 from ptdoc.report.base import (
     BOLD,
     FONT,
@@ -45,7 +45,7 @@ CUT_LABEL = "✂ cut here"
 
 
 def _facts(s: SummaryData) -> Table:
-    payer = s.payer_name + (f" · member {s.member_id}" if s.member_id else "")
+    payer = s.payer_name + (f" · {labelled('member', s.member_id)}" if s.member_id else "")
     pairs = (("Patient", s.header.patient, "MRN", s.header.mrn),
              ("Born", s.header.date_of_birth, "Date of service", s.header.date_of_service),
              ("Clinician", s.clinician, "Time in / out", s.time_in),
@@ -183,6 +183,9 @@ def render_day_sheet(data: DaySheetData) -> bytes:
         _section("Notes not yet signed",
                  _grid(("Time", "Patient", "Status", "Owed by"), list(data.unsigned),
                        (0.12, 0.28, 0.28, 0.32), "Every note of the day is signed.")),
+        _section("Booked, not documented",
+                 _grid(("Time", "Patient", "Booked with"), list(data.expected),
+                       (0.12, 0.56, 0.32), "Nobody booked this day is without a note.")),
         Spacer(1, 6), para(data.audit_head, "small")]
     return build(story, title=f"Day sheet {data.date}",
                  footer=f"{data.clinic} · day sheet {data.date} · printed {data.printed_at}",

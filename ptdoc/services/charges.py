@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ptdoc.charges import ChargeLine, charge_lines, owed_by
-from ptdoc.domain import OFFICE, SessionStatus
+from ptdoc.domain import SessionStatus
 from ptdoc.errors import ValidationError
 from ptdoc.paper import signature_problem
 from ptdoc.permissions import Permission
@@ -65,7 +65,6 @@ class Charges(WorkspaceCore):
         missing: set[str] = set()
         fees: dict[int, dict[str, Decimal]] = {}
         clinic = self.clinic()
-        place = clinic.place_of_service if clinic else OFFICE
         for row in rows:
             session = self.store.sessions.get(row.id)
             ctx = self.rule_context(session)
@@ -82,7 +81,7 @@ class Charges(WorkspaceCore):
                 continue
             assert ctx.patient is not None  # read by rule_context
             found = charge_lines(session, review, ctx.patient, ctx.payer, ctx.users,
-                                 self.fees_of(session.date_of_service.year, fees), place)
+                                 self.fees_of(session.date_of_service.year, fees), clinic)
             missing |= {f"{line.code} in {line.date_of_service.year}" for line in found
                         if line.fee is None}
             lines += found

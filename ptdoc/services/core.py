@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
-from ptdoc import clock
+from ptdoc import charges, clock
 from ptdoc.claim import build_claim
 from ptdoc.domain import Clinic, NoteType, Session, User
 from ptdoc.errors import AccountDisabled, NotFound, PermissionDenied
@@ -88,6 +88,10 @@ class WorkspaceCore:
 
     def clinic(self) -> Clinic | None:
         return self.store.clinic.get()
+
+    def place_of_service(self) -> str:
+        """The clinic's place of service now: what a note signed now records."""
+        return charges.place_of_service(None, self.clinic())
 
     def time_zone(self) -> str | None:
         """The clinic's zone, in which every time is shown (None: this computer's zone)."""

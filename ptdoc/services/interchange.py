@@ -84,7 +84,8 @@ class Interchange(WorkspaceCore):
                     raise ValidationError([Problem(f.field, f"{f.code}: {f.message} (a note "
                                                    "with a blocker is not stored as signed)")
                                            for f in blockers])
-                self.store.sessions.sign(saved.id or 0, bound.signature)
+                self.store.sessions.sign(saved.id or 0, bound.signature,
+                                         self.place_of_service())
                 for addendum in session.addenda:
                     self.store.sessions.add_addendum(saved.id or 0, replace(addendum, id=None))
             self.store.audit.record(self.actor, AuditAction.IMPORT, "session", saved.id,

@@ -90,8 +90,13 @@ class Paper(WorkspaceCore):
     def day_sheet_pdf(self, day: dt.date) -> bytes:
         from ptdoc.report import render_day_sheet
 
+        # Who was booked and has no note, as the day view shows them (to whoever sees the
+        # schedule).
+        expected = [(e.appointment, e.patient, e.clinician)
+                    for e in self.expected_without_note(day)] \
+            if self.can(Permission.VIEW_SCHEDULE) else []
         data = day_sheet(self.clinic(), day, self.summary_data(self.day_ids(day)),
-                         self.now(), *self.store.audit.head())
+                         self.now(), *self.store.audit.head(), expected=expected)
         return render_day_sheet(data)
 
     def record_output(self, kind: str, session_ids: list[int], purpose: str,

@@ -83,7 +83,7 @@ class Signing(WorkspaceCore):
                                                        signature=signature)))
         signature = replace(signature, content=content, content_hash=sha256(content),
                             value=keys.sign(proof.private_key, content.encode()))
-        self.store.sessions.sign(session_id, signature)
+        self.store.sessions.sign(session_id, signature, self.place_of_service())
         self.store.audit.record(actor, AuditAction.SIGN, "session", session_id,
                                 f"{signature.content_hash[:12]} key {proof.key_id}")
 

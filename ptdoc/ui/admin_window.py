@@ -148,6 +148,7 @@ class UsersTab(QWidget):
             user, secret = form.value()
             added = self.workspace.add_user(user, secret or "")
             self.reload(added.username)
+            self.message.show_done(f"User {added.username} added.")
         FormDialog("Add a user", form, add, self).exec()
 
     def edit_user(self) -> None:
@@ -160,6 +161,7 @@ class UsersTab(QWidget):
             changed, _ = form.value()
             self.workspace.update_user(changed)
             self.reload(user.username)
+            self.message.show_done(f"User {user.username} saved.")
         FormDialog(f"Edit {user.username}", form, save, self).exec()
 
     def reset_password(self) -> None:
@@ -172,7 +174,7 @@ class UsersTab(QWidget):
             # One's own password needs the current one (``ptdoc user password``): refused
             # here with that reason. Anyone else's is an administrator's reset.
             self.workspace.set_secret(user.username, form.value())
-            self.message.show_message(f"The password of {user.username} is reset: give it "
+            self.message.show_done(f"The password of {user.username} is reset: give it "
                                       "to them in person. It is temporary: they choose "
                                       "their own at their next sign-in.")
         FormDialog(f"Reset the password of {user.username}", form, reset, self).exec()
@@ -192,8 +194,8 @@ class UsersTab(QWidget):
         except KnownError as exc:
             self.message.show_message(str(exc))
             return
-        self.message.clear_message()
         self.reload(user.username)
+        self.message.show_done(f"{user.display} disabled: they cannot sign in any more.")
 
 
 class ClinicTab(QWidget):
@@ -209,8 +211,11 @@ class ClinicTab(QWidget):
         layout.addLayout(hbox(None, self.save_button))
         layout.addStretch(1)
         self.save_button.clicked.connect(
-            lambda: attempt(self.form, self.message,
-                            lambda: self.workspace.save_clinic(self.form.value())))
+            lambda: attempt(self.form, self.message, self.save))
+
+    def save(self) -> None:
+        self.workspace.save_clinic(self.form.value())
+        self.message.show_done("Clinic settings saved.")
 
 
 class PayersTab(QWidget):
@@ -261,6 +266,7 @@ class PayersTab(QWidget):
             payer = self.workspace.add_payer(self.new_form.value())
             self.new_form.clear()
             self.reload(payer.id)
+            self.message.show_done(f"Payer {payer.name} added.")
         attempt(self.new_form, self.message, add)
 
     def save(self) -> None:
@@ -268,7 +274,7 @@ class PayersTab(QWidget):
             payer = self.rules.value()
             self.workspace.update_payer(payer)
             self.reload(payer.id)
-            self.message.show_message(f"Saved the billing rules of {payer.name}.")
+            self.message.show_done(f"Billing rules of {payer.name} saved.")
         attempt(self.rules, self.message, save)
 
 
@@ -335,7 +341,7 @@ class FeesTab(QWidget):
         item.setBackground(QBrush())
         item.setText(str(amount))
         self.table.blockSignals(False)
-        self.message.clear_message()
+        self.message.show_done(f"{code} {self.year.value()}: ${amount} saved.")
 
 
 class AdminWindow(QDialog):

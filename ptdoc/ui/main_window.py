@@ -49,6 +49,9 @@ def from_qdate(day: QDate) -> dt.date:
     return dt.date(day.year(), day.month(), day.day())
 
 
+NATIVE = QKeySequence.SequenceFormat.NativeText
+
+
 class MainWindow(QMainWindow):
     def __init__(self, workspace: Workspace, notice: str = ""):
         super().__init__()
@@ -80,8 +83,13 @@ class MainWindow(QMainWindow):
         self.lock_action = self._action("&Lock / switch user", "Ctrl+L", self.lock)
         self.admin_action = self._action("&Administration…", "Ctrl+Shift+A", self.administer)
         self.admin_window: AdminWindow | None = None
+        # Ctrl+P and Ctrl+B print the selected sessions, or the whole day when none is: their
+        # text says which (``_name_print_actions``); the day's summaries are also one action.
         self.summaries_action = self._action("Preview &summaries…", "Ctrl+P",
                                              lambda: show_pdf(self.summaries_preview))
+        self.day_summaries_action = self._action(
+            "Summaries of the &whole day…", "Ctrl+Shift+S",
+            lambda: show_pdf(lambda: self.summaries_preview(self.workspace.day_ids(self.day))))
         self.day_sheet_action = self._action("&Day sheet…", "Ctrl+Shift+P",
                                              lambda: show_pdf(self.day_sheet_preview))
         self.superbills_action = self._action("Super&bills…", "Ctrl+B",
@@ -182,6 +190,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
         print_menu = self.menuBar().addMenu("&Print")
         print_menu.addAction(self.summaries_action)
+        print_menu.addAction(self.day_summaries_action)
         print_menu.addAction(self.day_sheet_action)
         print_menu.addAction(self.superbills_action)
         go_menu = self.menuBar().addMenu("&Go")
@@ -197,6 +206,8 @@ class MainWindow(QMainWindow):
         self.patients.itemActivated.connect(self._show_patient)
         self.expected.itemActivated.connect(self._show_patient)
         self.table.activated.connect(lambda _index: self.open_selected())
+        self.table.selectionModel().selectionChanged.connect(
+            lambda _on, _off: self._name_print_actions())
         self.lock_screen.form.signed_in.connect(self._unlocked)
         self.lock_screen.form.cancelled.connect(self.close)
         clinic_idle = clinic.idle_lock_minutes if clinic else 10
@@ -223,7 +234,7 @@ class MainWindow(QMainWindow):
     def _button(self, text: str, name: str, action: QAction) -> QPushButton:
         button = QPushButton(text, objectName=name)
         button.setToolTip(f"{action.text().replace('&', '')} "
-                          f"({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
+                          f"({action.shortcut().toString(NATIVE)})")
         button.clicked.connect(action.trigger)
         action.enabledChanged.connect(button.setEnabled)
         return button
@@ -239,6 +250,7 @@ class MainWindow(QMainWindow):
         self.import_action.setEnabled(self.workspace.can(Permission.MANAGE_PATIENTS))
         printing = self.workspace.can(Permission.PRINT_SUMMARY)
         self.summaries_action.setEnabled(printing)
+        self.day_summaries_action.setEnabled(printing)
         self.day_sheet_action.setEnabled(printing)
         self.superbills_action.setEnabled(self.workspace.can(Permission.BILLING))
 
@@ -272,6 +284,7 @@ class MainWindow(QMainWindow):
         title = f"{self.day:%A %d %B %Y}"
         self.model.set_rows(rows)
         self._fit_columns()
+        self._name_print_actions()
         if rows:  # a current row, not a selection: Enter opens it, Ctrl+P still prints all
             first = next(c for c in range(self.model.columnCount())
                          if not self.table.isColumnHidden(c))
@@ -428,6 +441,9 @@ class MainWindow(QMainWindow):
         except KnownError as exc:
             self.notice.setText(str(exc))
             self.notice.show()
+            if self.pages.currentWidget() is not self.day_page:
+                # The day page's notice is out of sight (a patient's page): the status bar.
+                self.statusBar().showMessage(str(exc), 10_000)
             return
         self.close_editor()
         self.editor = SessionEditor(self.workspace, session)
@@ -459,6 +475,36 @@ class MainWindow(QMainWindow):
 
     # --- paper ------------------------------------------------------------------------------
 
+    def _name_print_actions(self) -> None:
+        """The summaries' and superbills' button and menu say what Ctrl+P and Ctrl+B print:
+        "Print 1 selected summary", or "Print the day's 16 summaries" when none is selected."""
+        chosen = len(self.table.selectionModel().selectedRows())
+        count = chosen or self.model.rowCount()
+        plural = count != 1
+        which = f"{count} selected" if chosen else ("the day's" + (f" {count}" if plural
+                                                                   else ""))
+        summaries = f"Print {which} summar{'ies' if plural else 'y'}"
+        self.summaries_action.setText(f"{summaries.replace('summar', '&summar', 1)}…")
+        self.summaries_button.setText(summaries)
+        self.superbills_action.setText(f"Super&bills: {which}…")
+        self.superbills_button.setText(f"Superbills: {which}")
+        for button, action in ((self.summaries_button, self.summaries_action),
+                               (self.superbills_button, self.superbills_action)):
+            button.setToolTip(f"{action.text().replace('&', '')} "
+                              f"({action.shortcut().toString(NATIVE)})")
+
+    def _file_name(self, kind: str, ids: list[int]) -> str:
+        """'session-summary-2026-11-26-Lee-Ann.pdf' for one session, whose it is; the day's
+        name ('session-summaries-2026-11-26.pdf') for several."""
+        day = self.day.isoformat()
+        if len(ids) != 1:
+            return f"{kind[1]}-{day}.pdf"
+        row = next((self.model.row_at(r) for r in range(self.model.rowCount())
+                    if self.model.row_at(r).id == ids[0]), None)
+        name = "-".join("".join(c for c in part if c.isalnum()) for part in
+                        (row.patient_name.replace(",", " ").split() if row else []))
+        return f"{kind[0]}-{day}" + (f"-{name}" if name else "") + ".pdf"
+
     def selected_ids(self) -> list[int]:
         """The selected sessions, or every listed one when none is selected."""
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
@@ -466,12 +512,13 @@ class MainWindow(QMainWindow):
             rows = list(range(self.model.rowCount()))
         return [self.model.row_at(r).id for r in rows]
 
-    def summaries_preview(self) -> PdfPreview:
-        """Two summaries to a page with a cut line; the preview offers one per page."""
-        ids = self.selected_ids()
+    def summaries_preview(self, ids: list[int] | None = None) -> PdfPreview:
+        """Two summaries to a page with a cut line; the preview offers one per page. ``ids``:
+        the selected sessions (or the whole day when none is) unless given."""
+        ids = self.selected_ids() if ids is None else ids
         pdf = self.workspace.summaries_pdf(ids)
         return PdfPreview(pdf, f"Session summaries ({len(ids)})",
-                          f"session-summaries-{self.day.isoformat()}.pdf",
+                          self._file_name(("session-summary", "session-summaries"), ids),
                           lambda purpose: self.workspace.record_output("summary", ids, purpose),
                           self, option=("&One summary per page", lambda one: self.workspace
                                         .summaries_pdf(ids, per_page=1 if one else 2)))
@@ -481,7 +528,7 @@ class MainWindow(QMainWindow):
         ids = self.selected_ids()
         pdf = self.workspace.superbills_pdf(ids)
         return PdfPreview(pdf, f"Superbills ({len(ids)})",
-                          f"superbills-{self.day.isoformat()}.pdf",
+                          self._file_name(("superbill", "superbills"), ids),
                           lambda purpose: self.workspace.record_output("superbill", ids,
                                                                        purpose), self)
 

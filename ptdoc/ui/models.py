@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from ptdoc.review import flag_counts
+from ptdoc.review import draft_status, flag_counts
 from ptdoc.session_store import SessionListing
 
 Index = QModelIndex | QPersistentModelIndex
@@ -39,12 +39,8 @@ def status_text(listing: SessionListing, blockers: int | None, warnings: int | N
     if listing.status.value == "signed":
         return "Signed"
     if blockers is None:
-        return "Draft"
-    if blockers:
-        return "Draft — has blockers"
-    if warnings:
-        return "Draft — has warnings"
-    return "Draft — ready to sign"
+        return "Draft"  # not judged yet
+    return draft_status(blockers, warnings or 0)
 
 
 def flags_text(blockers: int | None, warnings: int | None) -> str:
@@ -54,9 +50,10 @@ def flags_text(blockers: int | None, warnings: int | None) -> str:
 class SessionListModel(RowsModel):
     """Sessions with their status and open flags; no clinical text (the front desk sees it)."""
 
-    COL_DATE, COL_TIME, COL_PATIENT, COL_MRN, COL_CLINICIAN, COL_TYPE, COL_STATUS, \
-        COL_FLAGS = range(8)
-    HEADERS = ("Date", "Time", "Patient", "MRN", "Clinician", "Note", "Status", "Open flags")
+    COL_DATE, COL_TIME, COL_PATIENT, COL_MRN, COL_PAYER, COL_MEMBER, COL_CLINICIAN, COL_TYPE, \
+        COL_STATUS, COL_FLAGS = range(10)
+    HEADERS = ("Date", "Time", "Patient", "MRN", "Payer", "Member ID", "Clinician", "Note",
+               "Status", "Open flags")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -94,6 +91,10 @@ class SessionListModel(RowsModel):
             return r.patient_name
         if col == self.COL_MRN:
             return r.mrn
+        if col == self.COL_PAYER:
+            return r.payer or "self-pay"  # as the paper says it
+        if col == self.COL_MEMBER:
+            return r.member_id or "—"
         if col == self.COL_CLINICIAN:
             return r.clinician or "—"
         if col == self.COL_TYPE:

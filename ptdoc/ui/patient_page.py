@@ -79,12 +79,16 @@ class PatientPageView(QWidget):
         self.visits.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.visits.verticalHeader().setVisible(False)
         for col in (SessionListModel.COL_PATIENT, SessionListModel.COL_MRN,
+                    SessionListModel.COL_PAYER, SessionListModel.COL_MEMBER,
                     SessionListModel.COL_FLAGS):
             self.visits.setColumnHidden(col, True)
         header = self.visits.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
-        visits_label = QLabel("&Visits (Enter opens the note):")
+        # Enter is promised only to who may open a note; the front desk is told why on Enter.
+        visits_label = QLabel("&Visits (Enter opens the note):"
+                              if workspace.can(Permission.VIEW_CLINICAL) else "&Visits:",
+                              objectName="visits_label")
         visits_label.setBuddy(self.visits)
         self.message = QLabel(objectName="patient_message")
         self.message.setWordWrap(True)

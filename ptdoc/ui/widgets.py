@@ -42,7 +42,15 @@ class FieldError(QLabel):
         self.hide()
 
     def show_message(self, message: str) -> None:
+        self.setStyleSheet("QLabel { color: #b00020; }")
         self.setText(f"⚠ {message}")
+        self.setAccessibleName(message)
+        self.setVisible(bool(message))
+
+    def show_done(self, message: str) -> None:
+        """What was just saved, in the same place a refusal would show (not in red)."""
+        self.setStyleSheet("QLabel { color: #1b5e20; }")
+        self.setText(f"✓ {message}")
         self.setAccessibleName(message)
         self.setVisible(bool(message))
 

@@ -116,7 +116,7 @@ class CodesStep(Step):
         if claim is None:
             return
         units = claim.units
-        self.explanation.setText(" ".join(units.explanation) or "No timed minutes yet.")
+        self.explanation.setText("\n".join(units.explanation) or "No timed minutes yet.")
         tied = units.tied and not self.editor.read_only
         self.tie.setVisible(tied)
         self.tie_label.setVisible(tied)
