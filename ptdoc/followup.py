@@ -197,7 +197,11 @@ def follow(before: Session, after: Session) -> Session:
             lines = tuple(s for s in services_from_exercises(after)
                           if s.minutes or s.code not in codes or
                           any(o.code == s.code for o in after.services))
-            after = replace(after, services=lines)
+            # Billed minutes longer than the visit cannot stand: the rows come in and the
+            # billed lines stay, so the rows are kept and the rules say what does not fit.
+            visit = after.visit_minutes
+            if not visit or all((s.minutes or 0) <= visit for s in lines):
+                after = replace(after, services=lines)
     return after
 
 

@@ -272,9 +272,11 @@ class SessionRepository:
         return len(days)
 
     def previous_with_exercises(self, patient_id: int, before: dt.date) -> Session | None:
-        """The patient's latest earlier session that has exercises (for carry-forward)."""
+        """The patient's latest earlier signed session that has exercises (for carry-forward:
+        a draft, someone's unfinished note, is not a record of what was done)."""
         row = self.db.execute(
-            "SELECT s.id FROM sessions s WHERE s.patient_id = ? AND s.date_of_service < ? AND "
+            "SELECT s.id FROM sessions s WHERE s.patient_id = ? AND s.status = 'signed' AND "
+            "s.date_of_service < ? AND "
             "EXISTS (SELECT 1 FROM exercises e WHERE e.session_id = s.id) "
             "ORDER BY s.date_of_service DESC, s.id DESC LIMIT 1",
             [patient_id, before.isoformat()]).fetchone()

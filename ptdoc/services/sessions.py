@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ptdoc.domain import (
     Addendum,
     AddendumKind,
+    Credential,
     Episode,
     ExerciseEntry,
     NoteType,
+    Provider,
     Session,
     SessionStatus,
     require_valid_dates,
@@ -31,6 +33,24 @@ from ptdoc.repositories import AuditAction
 from ptdoc.rulepack import rule_pack
 from ptdoc.services.core import WorkspaceCore
 from ptdoc.session_store import SessionListing
+
+
+@dataclass(frozen=True)
+class CarriedForward:
+    """What carry-forward made: the draft with the rows added, and the visit they came from."""
+
+    session: Session
+    source: Session
+    added: int
+
+    @property
+    def told(self) -> str:
+        """Which visit was carried, as the clinician is told ("Carried from 24 Nov, signed by
+        Luis Rivera, PTA")."""
+        sig = self.source.signature
+        signer = f", signed by {sig.signer_name}, {sig.credential}" if sig is not None else ""
+        day = self.source.date_of_service
+        return f"Carried from {day.day} {day:%b}{signer}"
 
 
 class Sessions(WorkspaceCore):
@@ -216,19 +236,35 @@ class Sessions(WorkspaceCore):
                                     kind.value)
         return addendum
 
-    def carry_forward(self, session: Session) -> Session:
-        """Last visit's exercises added to the draft, each to be confirmed (CARRIED)."""
+    def carry_forward(self, session: Session) -> CarriedForward:
+        """The last signed visit's exercises added to the draft, each to be confirmed
+        (CARRIED) and delivered by whoever delivers this note, not by the old note's
+        clinician; with the visit they came from."""
         self.require(Permission.DOCUMENT, "session", session.id)
-        last = self.last_visit_exercises(session)
-        if not last:
-            raise NotFound("This patient has no earlier visit with exercises to carry forward.")
+        self.require(Permission.VIEW_CLINICAL, "patient", session.patient_id)
+        source = self.store.sessions.previous_with_exercises(session.patient_id,
+                                                             session.date_of_service)
+        if source is None:
+            raise NotFound("This patient has no earlier signed visit with exercises to carry "
+                           "forward.")
+        provider = self._provider_of(session)
         have = {e.name.lower() for e in session.exercises}
-        rows = tuple(carried(e) for e in last if e.name.lower() not in have)
-        return replace(session, exercises=session.exercises + rows)
+        rows = tuple(replace(carried(e), delivered_by=provider) for e in source.exercises
+                     if e.name.lower() not in have)
+        return CarriedForward(replace(session, exercises=session.exercises + rows), source,
+                              len(rows))
+
+    def _provider_of(self, session: Session) -> Provider:
+        """Who delivers rows added to this note: the note's clinician (Supervision step),
+        else the one writing it."""
+        user = (self.store.users.get(session.delivered_by) if session.delivered_by
+                else self.actor)
+        return Provider.PTA if user is not None and user.credential == Credential.PTA \
+            else Provider.PT
 
     def last_visit_exercises(self, session: Session) -> tuple[ExerciseEntry, ...]:
-        """The exercises of the patient's last visit before this one (what carried rows are
-        compared with); none for a first visit."""
+        """The exercises of the patient's last signed visit before this one (what carried rows
+        are compared with); none for a first visit."""
         self.require(Permission.VIEW_CLINICAL, "patient", session.patient_id)
         previous = self.store.sessions.previous_with_exercises(session.patient_id,
                                                                session.date_of_service)

@@ -1,0 +1,99 @@
+"""What a physical therapist met documenting visits from the README, driven through the real
+window by keyboard: carry-forward from the last signed visit, the visit's times, the plan of
+care's width, addenda signed with a password, the progress report's count and content."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from conftest import TODAY, Clinic, sign
+from driving import main_window
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QComboBox
+from test_editor import start_session
+from test_followup_keys import flag_texts, type_time
+from test_patient_screens import alt_click
+from test_what_you_sign import step
+
+from ptdoc.domain import ExerciseChange, ExerciseEntry, Provider, Session
+from ptdoc.ui.exercise_table import COLUMN
+from ptdoc.ui.main_window import MainWindow
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+ALT = Qt.KeyboardModifier.AltModifier
+
+
+@pytest.fixture
+def window(qtbot, clinic: Clinic) -> Iterator[MainWindow]:
+    win = main_window(qtbot, clinic.as_("pt"), (1366, 708))
+    yield win
+    win.close()
+
+
+def pta_visit(clinic: Clinic, day: dt.date, minutes: tuple[int, ...] = (12, 11),
+              signed: bool = True) -> Session:
+    """A visit the PTA wrote, each row delivered by the PTA; signed unless told."""
+    draft = clinic.complete_draft("pta", day)
+    rows = tuple(replace(e, delivered_by=Provider.PTA, minutes=m)
+                 for e, m in zip(draft.exercises, minutes, strict=True))
+    services = tuple(replace(s, minutes=sum(minutes)) for s in draft.services)
+    draft = clinic.as_("pta").save_draft(replace(draft, exercises=rows, services=services,
+                                                 total_treatment_minutes=sum(minutes)))
+    return sign(clinic.as_("pta"), draft.id or 0) if signed else draft
+
+
+def test_carry_forward_takes_the_last_signed_visit_delivered_by_this_note(
+        qtbot, window: MainWindow, clinic: Clinic, artifacts) -> None:
+    pta_visit(clinic, TODAY - dt.timedelta(days=5))
+    # two days ago, the PTA's unsigned draft with other exercises: not a record of the visit
+    unsigned = clinic.complete_draft("pta", TODAY - dt.timedelta(days=2))
+    clinic.as_("pta").save_draft(replace(unsigned, exercises=tuple(
+        ExerciseEntry(f"Draft exercise {i}", sets=2, reps=10, minutes=5,
+                      delivered_by=Provider.PTA) for i in range(6))))
+
+    editor = start_session(qtbot, window)
+    exercises = editor.steps[2]
+    step(qtbot, editor, 3)
+    alt_click(qtbot, Qt.Key.Key_Y, lambda: bool(editor.session.exercises))
+    rows = editor.session.exercises
+    assert [e.name for e in rows] == ["Sit to stand", "Step ups, forward"]
+    assert all(e.change == ExerciseChange.CARRIED for e in rows)
+    # delivered by who delivers this note (the PT), so no CQ and no PTA on the claim
+    assert [e.delivered_by for e in rows] == [Provider.PT, Provider.PT]
+    by = COLUMN["delivered_by"]
+    assert [exercises.model.index(r, by).data() for r in range(2)] == ["PT", "PT"]
+    assert [s.modifiers for s in editor.session.services] == [("GP",)]
+    assert exercises.carried_note.text() == "Carried from 21 Nov, signed by PTA User, PTA"
+    assert "Carried from 21 Nov" in editor.status_label.text()
+    window.grab().save(str(artifacts / "carried-from-signed-visit.png"))
+
+    # a row set to PTA on a note no PTA delivers is a blocker naming the row
+    exercises.table.setFocus()
+    exercises.table.setCurrentIndex(exercises.model.index(1, by))
+    qtbot.keyClick(exercises.table, Qt.Key.Key_F2)
+    combo = QApplication.focusWidget()
+    assert isinstance(combo, QComboBox)
+    qtbot.keyClicks(combo, "PTA")
+    qtbot.keyClick(combo, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: editor.session.exercises[1].delivered_by == Provider.PTA)
+    assert any("Row 2 'Step ups, forward' says a PTA delivered it" in t
+               for t in flag_texts(editor))
+
+
+def test_carry_forward_into_a_visit_shorter_than_the_last_one_says_so(
+        qtbot, window: MainWindow, clinic: Clinic) -> None:
+    pta_visit(clinic, TODAY - dt.timedelta(days=3), minutes=(16, 15))
+    editor = start_session(qtbot, window)
+    type_time(qtbot, Qt.Key.Key_I, "2:00p")
+    type_time(qtbot, Qt.Key.Key_O, "2:30p")
+    assert editor.session.visit_minutes == 30
+    step(qtbot, editor, 3)
+    alt_click(qtbot, Qt.Key.Key_Y, lambda: bool(editor.session.exercises))
+    # the rows come in; the finding says what does not fit
+    assert [e.minutes for e in editor.session.exercises] == [16, 15]
+    assert any("The exercises add up to 31 minutes, longer than the visit (30 min from 14:00 "
+               "to 14:30)" in t for t in flag_texts(editor))
+    assert "Carried from 23 Nov" in editor.steps[2].carried_note.text()
