@@ -97,3 +97,48 @@ def test_carry_forward_into_a_visit_shorter_than_the_last_one_says_so(
     assert any("The exercises add up to 31 minutes, longer than the visit (30 min from 14:00 "
                "to 14:30)" in t for t in flag_texts(editor))
     assert "Carried from 23 Nov" in editor.steps[2].carried_note.text()
+
+
+def test_times_now_and_two_refused_times(qtbot, clinic: Clinic) -> None:
+    from ptdoc.services import Workspace
+
+    clock = [dt.datetime(2026, 11, 26, 22, 8, tzinfo=dt.UTC)]
+    ws = Workspace(clinic.store, clinic.users["pt"], today=lambda: TODAY,
+                   now=lambda: clock[0], codes=clinic.codes)
+    window = main_window(qtbot, ws)
+    editor = start_session(qtbot, window)
+    visit = editor.steps[0]
+    # started at 22:08: time in is 22:05, never a time still to come
+    assert editor.session.time_in == dt.time(22, 5) and visit.time_in.text() == "22:05"
+    # "now" is the clock time in the field at once, and saved as that
+    box = type_time(qtbot, Qt.Key.Key_O, "now")
+    assert box.text() == "22:08" and editor.session.time_out == dt.time(22, 8)
+
+    # a refused "now" keeps the minute it was typed at, not the minute it is saved at
+    type_time(qtbot, Qt.Key.Key_O, "20:00")
+    type_time(qtbot, Qt.Key.Key_I, "14:00")
+    type_time(qtbot, Qt.Key.Key_O, "15:30")
+    clock[0] = dt.datetime(2026, 11, 26, 22, 8, tzinfo=dt.UTC)
+    type_time(qtbot, Qt.Key.Key_I, "now")
+    assert visit.time_in.text() == "22:08" and editor.session.time_in == dt.time(14)
+    assert "must be before time out (15:30)" in visit.errors["time_in"].text()
+    clock[0] = dt.datetime(2026, 11, 26, 22, 9, tzinfo=dt.UTC)
+    # the other time typed: the pair is judged as on screen (22:08-22:15, not 14:00-22:15)
+    type_time(qtbot, Qt.Key.Key_O, "2215")
+    assert (editor.session.time_in, editor.session.time_out) == (dt.time(22, 8),
+                                                                dt.time(22, 15))
+    assert (visit.time_in.text(), visit.time_out.text()) == ("22:08", "22:15")
+    assert not editor.open_refusals() and not visit.errors["time_in"].isVisible()
+
+    # the tester's pair: time in 2130 refused, then time out 2215 saves both
+    type_time(qtbot, Qt.Key.Key_I, "14:00")
+    type_time(qtbot, Qt.Key.Key_O, "15:30")
+    type_time(qtbot, Qt.Key.Key_I, "2130")
+    assert "must be before time out (15:30)" in visit.errors["time_in"].text()
+    type_time(qtbot, Qt.Key.Key_O, "2215")
+    assert (editor.session.time_in, editor.session.time_out) == (dt.time(21, 30),
+                                                                dt.time(22, 15))
+    assert editor.session.total_treatment_minutes == 45
+    assert (visit.time_in.text(), visit.time_out.text()) == ("21:30", "22:15")
+    assert not editor.open_refusals()
+    window.close()

@@ -286,11 +286,13 @@ class SessionEditor(QWidget):
             if field == saved_field or field not in self.refused:
                 continue
             try:
-                candidate = change(self.session)
+                change(self.session)
             except (ValidationError, KnownError):
                 continue
-            if candidate != self.session:
-                self.apply(change, field, typed)
+            # Saved, or already as saved (the pair was judged together): no longer refused,
+            # and the field shows the saved value ("2130" as 21:30).
+            if self.apply(change, field, typed):
+                self._refresh()
 
     def reload(self) -> None:
         """Show the draft as it is stored now (saved elsewhere since it was read here)."""

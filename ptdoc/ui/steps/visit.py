@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc.domain import NoteType, Session
+from ptdoc.errors import ValidationError
 from ptdoc.fields import parse_time
 from ptdoc.followup import with_time
 from ptdoc.icd_index import IcdIndex
 from ptdoc.identifiers import icd10_format_ok, normalize_icd10
-from ptdoc.ui.steps.base import Step
+from ptdoc.ui.steps.base import Step, set_text
 from ptdoc.ui.steps.plan_of_care import PlanOfCareBox
 from ptdoc.ui.widgets import FieldError, add_field
 
@@ -152,14 +153,34 @@ class VisitStep(Step):
         self.episode.activated.connect(self._episode_changed)
         for field, box, label in (("time_in", self.time_in, "Time in"),
                                   ("time_out", self.time_out, "Time out")):
+            # Before the field is saved: "now" becomes the clock time on screen at once, so
+            # a refused "now" is not read again minutes later as another time.
+            box.editingFinished.connect(lambda box=box: self._now_to_clock(box))
             self.bind_text(field, box, lambda s, text, field=field, label=label: with_time(
-                s, field, parse_time(text, label, field, ws.clock_time()), text), label)
+                s, field, parse_time(text, label, field, ws.clock_time()), text,
+                self._refused_time(field)), label)
         self.search.textEdited.connect(self._search)
         self.search.returnPressed.connect(lambda: self._add(self.results.currentItem()
                                                             or self.results.item(0)))
         self.results.itemActivated.connect(self._add)
         self.remove_button.clicked.connect(self._remove)
         self.diagnoses.installEventFilter(self)
+
+    def _now_to_clock(self, box: QLineEdit) -> None:
+        if box.text().strip().lower() == "now" and not box.isReadOnly():
+            set_text(box, f"{self.editor.workspace.clock_time():%H:%M}")
+
+    def _refused_time(self, field: str) -> dict[str, dt.time | None]:
+        """The other time as typed when it was refused: the pair is judged as on screen, so
+        either one can be corrected first."""
+        other = "time_out" if field == "time_in" else "time_in"
+        refused = self.editor.refused.get(other)
+        if refused is None:
+            return {}
+        try:
+            return {other: parse_time(refused.text, refused.label, other)}
+        except ValidationError:
+            return {}
 
     def eventFilter(self, obj: QWidget, event) -> bool:  # Delete in the diagnosis list
         if obj is self.diagnoses and isinstance(event, QKeyEvent) and \
