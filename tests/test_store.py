@@ -5,7 +5,7 @@ import sqlite3
 from dataclasses import replace
 
 import pytest
-from conftest import NOW, TODAY, Clinic, rows_written, sign
+from conftest import NOW, PASSWORD, TODAY, Clinic, rows_written, sign
 from hypothesis import HealthCheck, given, settings
 from strategies import drafts
 
@@ -92,7 +92,8 @@ def test_signed_notes_addenda_and_audit_cannot_be_rewritten_in_sqlite(clinic: Cl
     draft = clinic.complete_draft()
     ws = clinic.as_("pt")
     sign(ws, draft.id)
-    ws.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Left out", "Pt reported soreness.")
+    ws.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Left out", "Pt reported soreness.",
+                    ws.prove_signer(PASSWORD))
     before = clinic.store.sessions.get(draft.id)
     clinic.store.close()
     raw = sqlite3.connect(db_path)  # a script or another program, not ptdoc's code
@@ -122,7 +123,8 @@ def test_signed_session_refuses_save_and_second_signature(clinic: Clinic) -> Non
 def test_addenda_only_on_signed_sessions(clinic: Clinic) -> None:
     draft = clinic.complete_draft()
     with pytest.raises(RecordLocked):
-        clinic.as_("pt").add_addendum(draft.id, AddendumKind.AMENDMENT, "r", "t")
+        clinic.as_("pt").add_addendum(draft.id, AddendumKind.AMENDMENT, "r", "t",
+                                      clinic.as_("pt").prove_signer(PASSWORD))
 
 
 def test_audit_keeps_ids_not_patient_text(clinic: Clinic) -> None:

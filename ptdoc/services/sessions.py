@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 from dataclasses import dataclass, replace
 
+from ptdoc.access import SignerProof
 from ptdoc.domain import (
     Addendum,
     AddendumKind,
@@ -218,11 +219,20 @@ class Sessions(WorkspaceCore):
         return self.can(Permission.ADDENDUM) and self.actor is not None
 
     def add_addendum(self, session_id: int, kind: AddendumKind, reason: str,
-                     text: str) -> Addendum:
+                     text: str, proof: SignerProof) -> Addendum:
+        """A signed statement added to a signed note: its author proves who they are with
+        their password or PIN (``prove_signer``), as when signing."""
         self.require(Permission.ADDENDUM, "session", session_id)
         actor = self.actor
         if actor is None:
             raise self._deny("An addendum needs a named author; sign in to add one.")
+        current = self.store.keys.current(actor.id or 0)
+        if proof.user_id != actor.id or not proof.usable or current is None:
+            raise self._deny("Type your password or PIN to add an addendum.", "session",
+                             session_id, "NO_PROOF")
+        if proof.key_id != current.key_id:
+            raise self._deny("Your password was set again since you typed it: type it again "
+                             "to add the addendum.", "session", session_id, "STALE_PROOF")
         session = self.store.sessions.get(session_id)
         if session.status != SessionStatus.SIGNED:
             raise RecordLocked("This session is a draft: edit it directly instead of adding an "

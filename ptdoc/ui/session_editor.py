@@ -469,8 +469,10 @@ class SessionEditor(QWidget):
             raise
         self._reload_after_lock("Signed")
 
-    def add_addendum(self, kind: AddendumKind, reason: str, text: str) -> None:
-        self.workspace.add_addendum(self.session.id or 0, kind, reason, text)
+    def add_addendum(self, kind: AddendumKind, reason: str, text: str, secret: str) -> None:
+        """An addendum signed by its author: their password or PIN, proved as for signing."""
+        proof = self.workspace.prove_signer(secret)
+        self.workspace.add_addendum(self.session.id or 0, kind, reason, text, proof)
         self.session = self.workspace.store.sessions.get(self.session.id or 0)
         self._reload_after_lock("Addendum saved")
 

@@ -181,9 +181,4 @@ class SignStep(Step):
     def _addendum(self) -> None:
         from ptdoc.ui.addendum import AddendumDialog
 
-        dialog = AddendumDialog(self)
-        if dialog.exec():
-            try:
-                self.editor.add_addendum(dialog.kind(), dialog.reason(), dialog.text())
-            except KnownError as exc:
-                self.errors["signature"].show_message(str(exc))
+        AddendumDialog(self, self.editor.add_addendum).exec()
