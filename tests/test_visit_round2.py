@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QComboBox
 from test_editor import start_session
 from test_followup_keys import flag_texts, type_time
 from test_patient_screens import alt_click
-from test_what_you_sign import step
+from test_what_you_sign import press, step
 
 from ptdoc.domain import ExerciseChange, ExerciseEntry, Provider, Session
 from ptdoc.ui.exercise_table import COLUMN
@@ -141,4 +141,83 @@ def test_times_now_and_two_refused_times(qtbot, clinic: Clinic) -> None:
     assert editor.session.total_treatment_minutes == 45
     assert (visit.time_in.text(), visit.time_out.text()) == ("21:30", "22:15")
     assert not editor.open_refusals()
+    window.close()
+
+
+def widest(widget, depth: int = 0, out: list | None = None) -> list:
+    """(minimum width, class, name) of every widget, widest first: what holds a window wide."""
+    from PySide6.QtWidgets import QWidget
+
+    out = [] if out is None else out
+    for child in widget.findChildren(QWidget):
+        if child.isVisibleTo(widget):
+            out.append((max(child.minimumSizeHint().width(), child.minimumWidth()),
+                        type(child).__name__, child.objectName(),
+                        child.parentWidget().objectName() if child.parentWidget() else ""))
+    return sorted(out, reverse=True)
+
+
+LONG_GOALS = (
+    "STG 1: independent with the home exercise program, including all progressions of the "
+    "closed-chain quadriceps and hip abductor strengthening, within two weeks of this report",
+    "LTG 1: ascend and descend a flight of twelve stairs reciprocally with one rail and no "
+    "more than 2/10 knee pain, to return to the second-floor apartment safely, in six weeks",
+    "LTG 2: walk 1,000 feet on level and uneven ground without an assistive device and with a "
+    "normalized gait pattern, to return to community shopping and church, within eight weeks")
+
+
+def test_every_page_fits_a_1366_screen(qtbot, clinic: Clinic, artifacts) -> None:
+    from driving import in_modal
+
+    from ptdoc.domain import NoteType
+    from ptdoc.ui.new_session import NewSessionDialog
+
+    episode = clinic.admin.store.episodes.get(clinic.episode.id or 0)
+    clinic.as_("pt").revise_episode(episode.id or 0, "progress report", goals=LONG_GOALS,
+                                    physician_name="Dr. Alexandra Konstantinopoulou-Fitzgerald",
+                                    diagnoses=("M17.11", "M25.561", "M62.81", "R26.89",
+                                               "M79.604", "R29.6", "Z96.651", "M25.661"))
+    for weeks_ago in range(9, 0, -1):
+        clinic.complete_draft("pt", TODAY - dt.timedelta(days=3 * weeks_ago))
+    window = main_window(qtbot, clinic.as_("pt"))
+    assert window.minimumSizeHint().width() <= 1366, widest(window)[:5]
+
+    def start(dialog) -> None:
+        assert isinstance(dialog, NewSessionDialog)
+        qtbot.keyClicks(dialog.search, "Lee")
+        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
+
+    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start)
+    editor = window.editor
+    assert editor is not None and editor.session.note_type == NoteType.PROGRESS_REPORT
+    for number in range(1, 7):
+        step(qtbot, editor, number)
+        qtbot.wait(10)
+        assert window.minimumSizeHint().width() <= 1366, (number, widest(window)[:6])
+    step(qtbot, editor, 1)
+    window.resize(1366, 708)
+    qtbot.wait(10)
+    window.grab().save(str(artifacts / "progress-report-long-plan.png"))
+    assert window.width() <= 1366
+    press(qtbot, Qt.Key.Key_W, CTRL)  # back to the day: it fits still
+    qtbot.waitUntil(lambda: window.editor is None)
+    assert window.minimumSizeHint().width() <= 1366, widest(window)[:5]
+    window.open_patient(clinic.patient)  # the patient's page with its long plan
+    assert window.minimumSizeHint().width() <= 1366, widest(window)[:5]
+
+    # an evaluation of a new patient: the plan of care is written beside the visit
+    from ptdoc.domain import Patient
+
+    new = clinic.admin.add_patient(Patient("MRN-2", "Bartholomew-Alexander", "Featherstonehaugh",
+                                           dt.date(1948, 5, 6), clinic.payer.id))
+    evaluation = window.workspace.new_session(new.id or 0, TODAY,
+                                              note_type=NoteType.EVALUATION)
+    window.open_session(evaluation.id or 0)
+    editor = window.editor
+    assert editor is not None and editor.steps[0].plan.isVisibleTo(window)
+    for number in range(1, 7):
+        step(qtbot, editor, number)
+        assert window.minimumSizeHint().width() <= 1366, (number, widest(window)[:6])
     window.close()
