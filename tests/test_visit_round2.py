@@ -221,3 +221,36 @@ def test_every_page_fits_a_1366_screen(qtbot, clinic: Clinic, artifacts) -> None
         step(qtbot, editor, number)
         assert window.minimumSizeHint().width() <= 1366, (number, widest(window)[:6])
     window.close()
+
+
+def test_a_progress_report_signed_today_restarts_the_count(qtbot, window: MainWindow,
+                                                           clinic: Clinic) -> None:
+    from driving import in_modal
+
+    from ptdoc.domain import NoteType
+    from ptdoc.ui.new_session import NewSessionDialog
+
+    for weeks_ago in range(9, 0, -1):  # nine treatment days: today is the tenth
+        clinic.complete_draft("pt", TODAY - dt.timedelta(days=3 * weeks_ago))
+    shown: dict[str, str] = {}
+
+    def proposed(dialog) -> None:
+        assert isinstance(dialog, NewSessionDialog)
+        qtbot.keyClicks(dialog.search, "Lee")
+        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        shown.update(type=dialog.note_type.currentText(), why=dialog.note_reason.text())
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), proposed)
+    assert shown["type"] == "Progress report" and "treatment day 10" in shown["why"]
+
+    report = clinic.complete_draft("pt", TODAY)
+    pt = clinic.as_("pt")
+    pt.save_draft(replace(report, note_type=NoteType.PROGRESS_REPORT, assessment=(
+        "Sit to stand improved from 3 to 5 repetitions without hands; stairs still need a "
+        "rail. Goals progressing; skilled care continues for strength and balance.")))
+    sign(pt, report.id or 0)
+    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), proposed)
+    assert shown["type"] == "Daily", shown
+    assert "Treatment day 1 since the last progress report" in shown["why"]
