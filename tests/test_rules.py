@@ -142,6 +142,19 @@ CASES: dict[str, tuple[Callable, Callable]] = {
         ctx.session, assessment="", exercises=tuple(
             replace(e, cues=()) for e in ctx.session.exercises)))),
     "ASSESSMENT_MISSING": (same, with_session(assessment=" ")),
+    "PROGRESS_ASSESSMENT_THIN": (
+        with_session(note_type=NoteType.PROGRESS_REPORT,
+                     assessment="Stairs with one rail now; skilled care continues for balance."),
+        with_session(note_type=NoteType.PROGRESS_REPORT, assessment="ok")),
+    "PROGRESS_GOALS_UNMENTIONED": (
+        lambda ctx: replace(with_session(
+            note_type=NoteType.PROGRESS_REPORT,
+            assessment="Climbs stairs reciprocally with one rail; skilled care continues.")(ctx),
+            episode=replace(ctx.episode, goals=("Ascend 12 stairs reciprocally in 6 weeks",))),
+        lambda ctx: replace(with_session(
+            note_type=NoteType.PROGRESS_REPORT,
+            assessment="Patient is doing well overall and tolerating treatment.")(ctx),
+            episode=replace(ctx.episode, goals=("Ascend 12 stairs reciprocally in 6 weeks",)))),
     "INTERVENTION_UNDESCRIBED": (
         with_services(ServiceLine("97110", 23, 2, GP),
                       ServiceLine("97140", 8, 1, GP, "grade III PA glides L4-5"), total=35),

@@ -254,3 +254,50 @@ def test_a_progress_report_signed_today_restarts_the_count(qtbot, window: MainWi
     in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), proposed)
     assert shown["type"] == "Daily", shown
     assert "Treatment day 1 since the last progress report" in shown["why"]
+
+
+def test_a_progress_report_must_state_progress_toward_the_goals(
+        qtbot, window: MainWindow, clinic: Clinic) -> None:
+    from driving import in_modal
+
+    from ptdoc.domain import NoteType
+    from ptdoc.ui.new_session import NewSessionDialog
+
+    clinic.as_("pt").revise_episode(clinic.episode.id or 0, "progress report", goals=(
+        "STG: ascend 12 stairs reciprocally with one rail in 3 weeks",
+        "LTG: walk 1,000 ft on uneven ground without a device in 8 weeks"))
+    for weeks_ago in range(9, 0, -1):
+        clinic.complete_draft("pt", TODAY - dt.timedelta(days=3 * weeks_ago))
+
+    def start(dialog) -> None:
+        assert isinstance(dialog, NewSessionDialog)
+        qtbot.keyClicks(dialog.search, "Lee")
+        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
+
+    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start)
+    editor = window.editor
+    assert editor is not None and editor.session.note_type == NoteType.PROGRESS_REPORT
+    step(qtbot, editor, 3)
+
+    def assess(text: str) -> list[str]:
+        press(qtbot, Qt.Key.Key_S, ALT)
+        box = QApplication.focusWidget()
+        assert box is editor.steps[2].assessment
+        qtbot.keyClick(box, Qt.Key.Key_A, CTRL)
+        qtbot.keyClicks(box, text)
+        qtbot.keyClick(box, Qt.Key.Key_Tab)
+        assert editor.session.assessment == text
+        return flag_texts(editor)
+
+    flags = assess(".")
+    assert any("Blocker: The progress report's assessment is 1 word ('.'): a reviewer expects "
+               "progress toward each goal" in t for t in flags), flags
+    flags = assess("Patient is doing well overall and tolerating the treatment.")
+    assert not any("assessment is" in t for t in flags)
+    assert any("Warning: The progress report's assessment mentions none of the plan's goals"
+               in t for t in flags), flags
+    flags = assess("Stairs: 12 reciprocally with a rail (STG met). Walks 400 ft on grass, "
+                   "LTG progressing; skilled care continues for balance.")
+    assert not any("progress report's assessment" in t for t in flags), flags
