@@ -301,3 +301,50 @@ def test_a_progress_report_must_state_progress_toward_the_goals(
     flags = assess("Stairs: 12 reciprocally with a rail (STG met). Walks 400 ft on grass, "
                    "LTG progressing; skilled care continues for balance.")
     assert not any("progress report's assessment" in t for t in flags), flags
+
+
+def test_smaller_things_on_the_keys(qtbot, window: MainWindow, clinic: Clinic) -> None:
+    from driving import in_modal
+
+    from ptdoc.ui.new_session import NewSessionDialog
+
+    pta_visit(clinic, TODAY - dt.timedelta(days=3))
+    for weeks_ago in range(9, 1, -1):  # with the PTA's visit, today is treatment day 10
+        clinic.complete_draft("pt", TODAY - dt.timedelta(days=3 * weeks_ago + 1))
+    shown: dict[str, str] = {}
+
+    # the line under the note type follows the type chosen
+    def start_daily(dialog) -> None:
+        assert isinstance(dialog, NewSessionDialog)
+        qtbot.keyClicks(dialog.search, "Lee")
+        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        shown.update(type=dialog.note_type.currentText(), why=dialog.note_reason.text())
+        press(qtbot, Qt.Key.Key_T, ALT)
+        assert dialog.note_type.hasFocus()
+        qtbot.keyClick(dialog.note_type, Qt.Key.Key_Home)
+        shown.update(chosen=dialog.note_type.currentText(), now=dialog.note_reason.text())
+        qtbot.keyClick(dialog.note_type, Qt.Key.Key_Return, CTRL)
+
+    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start_daily)
+    assert shown["type"] == "Progress report" and shown["why"].startswith("Progress report:")
+    assert shown["chosen"] == "Daily"
+    assert shown["now"].startswith("Daily chosen instead of the proposed progress report.")
+    editor = window.editor
+    assert editor is not None
+
+    # the flowsheet's Today column shows "carried forward" whole
+    step(qtbot, editor, 3)
+    alt_click(qtbot, Qt.Key.Key_Y, lambda: bool(editor.session.exercises))
+    table = editor.steps[2].table
+    cell = table.visualRect(table.model().index(0, COLUMN["change"]))
+    assert table.fontMetrics().horizontalAdvance("carried forward") < cell.width() - 4
+
+    # Sign: Alt+W, then Enter goes to the first blocker's field at once
+    step(qtbot, editor, 6)
+    sign_step = editor.steps[5]
+    press(qtbot, Qt.Key.Key_W, ALT)
+    assert sign_step.blockers.hasFocus() and sign_step.blockers.currentRow() == 0
+    first = sign_step.blockers.item(0).text()
+    qtbot.keyClick(sign_step.blockers, Qt.Key.Key_Return)
+    assert editor.current != 5, first

@@ -134,6 +134,9 @@ class SignStep(Step):
                                    f"{len(review.open_warnings)} warning"
                                    f"{'s' * (len(review.open_warnings) != 1)} without a reason.")
             can_sign = not blocked and review.can_sign
+        if self.blockers.count():
+            # Alt+W then Enter jumps to the first one, without a Down first.
+            self.blockers.setCurrentRow(0)
         self.sign_button.setEnabled(can_sign)
         self.secret.setEnabled(can_sign)
         self.blockers.setVisible(not signed or self.blockers.count() > 0)
