@@ -348,3 +348,44 @@ def test_smaller_things_on_the_keys(qtbot, window: MainWindow, clinic: Clinic) -
     first = sign_step.blockers.item(0).text()
     qtbot.keyClick(sign_step.blockers, Qt.Key.Key_Return)
     assert editor.current != 5, first
+
+
+def test_the_progress_report_on_paper(clinic: Clinic, artifacts) -> None:
+    from decimal import Decimal
+
+    from test_daily_note import flat, look, pdf_pages
+
+    from ptdoc.domain import LoadUnit, NoteType, ServiceLine
+
+    pt = clinic.as_("pt")
+    draft = pt.new_session(clinic.patient.id or 0, TODAY, clinic.episode.id,
+                           NoteType.PROGRESS_REPORT)
+    rows = (ExerciseEntry("Knee extension stretch (prone hang)", sets=3, hold_seconds=60,
+                          minutes=10),
+            ExerciseEntry("Sit to stand", sets=2, reps=8, minutes=8, load=Decimal(4),
+                          load_unit=LoadUnit.LB),
+            ExerciseEntry("Heel slides", reps=21, minutes=5),
+            *(ExerciseEntry(f"Step ups {i}", sets=2, reps=10, minutes=1) for i in range(9)))
+    pt.save_draft(replace(
+        draft, exercises=rows, total_treatment_minutes=40, time_in=dt.time(9),
+        time_out=dt.time(9, 40), patient_response="Pain 2/10 before, 1/10 after.",
+        assessment=("Knee flexion 105 degrees, stairs with one rail; progressing toward each "
+                    "goal, skilled care continues for strength."),
+        home_program="Reviewed. " * 300,
+        services=(ServiceLine("97110", 32, 2, ("GP",)),)))
+    pdf = pt.note_pdf(draft.id or 0)
+    look(pdf, artifacts, "progress-report-paper")
+    pages = [flat(text) for text in pdf_pages(pdf)]
+    text = " ".join(pages)
+    assert "Physical therapy progress report" in text and "report note" not in text
+    assert "Service Minutes Units" in text and "ptdoc's words" not in text
+    # sets and reps one way: "3 sets", "2 x 8", "21 reps", never "3 x -" or "2x8"
+    assert "3 sets, hold 60 s" in text and "2 x 8" in text and "21 reps" in text
+    assert "x -" not in text and "2x8" not in text
+    # no row has a response of its own: no empty Response column
+    assert "Response" not in text
+    # the billing table and its sentences on one page
+    billing = [i for i, page in enumerate(pages) if "Total timed minutes" in page]
+    units = [i for i, page in enumerate(pages) if "97110 GP: PT service under a PT plan" in page
+             and "32 timed minutes = 2 units" in page]
+    assert billing and billing == units, (billing, units)
