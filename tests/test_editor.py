@@ -530,7 +530,7 @@ def test_progression_chart(qtbot, clinic: Clinic, artifacts: Path):
     qtbot.addWidget(dialog)
     dialog.show()
     assert len(dialog.chart.rows) == 3
-    assert "x17" in dialog.table.text()
+    assert "3 x 17" in dialog.table.text()  # sets and reps as on paper
     dialog.grab().save(str(artifacts / "progression.png"))
 
 
