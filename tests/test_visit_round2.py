@@ -303,7 +303,8 @@ def test_a_progress_report_must_state_progress_toward_the_goals(
     assert not any("progress report's assessment" in t for t in flags), flags
 
 
-def test_smaller_things_on_the_keys(qtbot, window: MainWindow, clinic: Clinic) -> None:
+def test_smaller_things_on_the_keys(qtbot, window: MainWindow, clinic: Clinic,
+                                    artifacts) -> None:
     from driving import in_modal
 
     from ptdoc.ui.new_session import NewSessionDialog
@@ -324,6 +325,8 @@ def test_smaller_things_on_the_keys(qtbot, window: MainWindow, clinic: Clinic) -
         assert dialog.note_type.hasFocus()
         qtbot.keyClick(dialog.note_type, Qt.Key.Key_Home)
         shown.update(chosen=dialog.note_type.currentText(), now=dialog.note_reason.text())
+        qtbot.wait(20)  # the layout settles as between two key presses
+        dialog.grab().save(str(artifacts / "new-session-type-chosen.png"))
         qtbot.keyClick(dialog.note_type, Qt.Key.Key_Return, CTRL)
 
     in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start_daily)
@@ -345,6 +348,7 @@ def test_smaller_things_on_the_keys(qtbot, window: MainWindow, clinic: Clinic) -
     sign_step = editor.steps[5]
     press(qtbot, Qt.Key.Key_W, ALT)
     assert sign_step.blockers.hasFocus() and sign_step.blockers.currentRow() == 0
+    window.grab().save(str(artifacts / "sign-first-blocker-current.png"))
     first = sign_step.blockers.item(0).text()
     qtbot.keyClick(sign_step.blockers, Qt.Key.Key_Return)
     assert editor.current != 5, first
