@@ -178,6 +178,14 @@ RESPONSES = ["tolerated well, no increase in symptoms", "mild quadriceps fatigue
              "required rest breaks between sets", "form improved with cueing by the third set",
              "reported muscle burn but no joint pain", "slight compensation with trunk lean, "
                                                         "corrected with mirror feedback"]
+def _goal_progress(note_type: NoteType, episode: Episode) -> str:
+    """A progress report states progress toward each goal of the plan."""
+    if note_type != NoteType.PROGRESS_REPORT or not episode.goals:
+        return ""
+    return " Progress toward goals: " + "; ".join(
+        f"{goal[:1].lower()}{goal[1:]}: progressing, not yet met" for goal in episode.goals) + "."
+
+
 ASSESSMENTS = [
     "Patient tolerated progression of loading without increase in pain. Improving control "
     "with less cueing; continue to progress strength and functional tasks toward goals.",
@@ -322,7 +330,7 @@ class _PatientBuilder:
             supervisor_availability=SupervisorAvailability.ON_SITE if by_pta else None,
             patient_response=f"Pain {exercises[0].pain_before}/10 before and "
                              f"{exercises[0].pain_after}/10 after; {rng.choice(RESPONSES)}.",
-            assessment=rng.choice(ASSESSMENTS),
+            assessment=rng.choice(ASSESSMENTS) + _goal_progress(note_type, episode),
             home_program="Home program reviewed; patient reports doing it "
                          f"{rng.choice(['daily', '5 of 7 days', 'most days'])}.")
         session = self._as_claimed(ws, session)

@@ -150,12 +150,16 @@ def visit_span(time_in: dt.time | None, time_out: dt.time | None) -> int | None:
     return span if span > 0 else None
 
 
-def with_time(session: Session, field: str, value: dt.time | None, typed: str = "") -> Session:
+def with_time(session: Session, field: str, value: dt.time | None, typed: str = "",
+              other: dict[str, dt.time | None] | None = None) -> Session:
     """The session with time in or out set, and the total treatment time following the
     visit's length: while it is not recorded or still the length ptdoc put there, and
     whenever it would be longer than the visit (which cannot stand). A time out of order with
-    the other one is refused on the field set (``typed``: what was typed there, as "now")."""
-    times = {"time_in": session.time_in, "time_out": session.time_out, field: value}
+    the other one is refused on the field set (``typed``: what was typed there, as "now").
+    ``other``: the other time as typed on screen but refused, judged with this one as a pair
+    (two refused times must not block each other)."""
+    times = {"time_in": session.time_in, "time_out": session.time_out, **(other or {}),
+             field: value}
     if times["time_in"] is not None and times["time_out"] is not None and \
             times["time_out"] <= times["time_in"]:
         raise ValidationError.single(field, _out_of_order(field, times, typed))
@@ -197,12 +201,16 @@ def follow(before: Session, after: Session) -> Session:
             lines = tuple(s for s in services_from_exercises(after)
                           if s.minutes or s.code not in codes or
                           any(o.code == s.code for o in after.services))
-            after = replace(after, services=lines)
+            # Billed minutes longer than the visit cannot stand: the rows come in and the
+            # billed lines stay, so the rows are kept and the rules say what does not fit.
+            visit = after.visit_minutes
+            if not visit or all((s.minutes or 0) <= visit for s in lines):
+                after = replace(after, services=lines)
     return after
 
 
 def rounded(moment: dt.time, step: int = 5) -> dt.time:
-    """A clock time to the nearest ``step`` minutes, not past the end of the day."""
-    minutes = min((moment.hour * 60 + moment.minute + step // 2) // step * step,
-                  24 * 60 - step)
+    """A clock time down to the last ``step`` minutes: a visit cannot start in the future
+    (22:08 rounded up to 22:10 made "now" at 22:09 an impossible time out)."""
+    minutes = (moment.hour * 60 + moment.minute) // step * step
     return dt.time(minutes // 60, minutes % 60)

@@ -30,6 +30,7 @@ from ptdoc.domain import (
     Episode,
     ExerciseChange,
     ExerciseEntry,
+    NoteType,
     Patient,
     Payer,
     Session,
@@ -250,12 +251,18 @@ def header(clinic: Clinic | None, patient: Patient, payer: Payer | None,
         if payer else "self-pay")
 
 
+def sets_reps(sets: int | None, reps: int | None) -> str:
+    """Sets and reps written one way everywhere ("3 x 10"; "3 sets" or "10 reps" when one
+    is not recorded, never "3 x -")."""
+    if sets and reps:
+        return f"{sets} x {reps}"
+    if sets:
+        return f"{sets} set{'s' * (sets != 1)}"
+    return f"{reps} rep{'s' * (reps != 1)}" if reps else ""
+
+
 def dosage(e: ExerciseEntry) -> str:
-    parts = []
-    if e.sets and e.reps:
-        parts.append(f"{e.sets} x {e.reps}")
-    elif e.sets or e.reps:
-        parts.append(f"{e.sets or '-'} x {e.reps or '-'}")
+    parts = [sets_reps(e.sets, e.reps)] if e.sets or e.reps else []
     if e.hold_seconds:
         parts.append(f"hold {e.hold_seconds} s")
     if e.duration_minutes:
@@ -409,7 +416,9 @@ def signature_statement(sig: Signature | None, zone: str | None) -> str:
 
 def note_data(session: Session, facts: NoteFacts) -> NoteData:
     review = facts.review
-    title = f"Physical therapy {session.note_type.value} note"
+    # "Physical therapy daily note", "... progress report" (not "progress report note")
+    title = f"Physical therapy {session.note_type.value}" + (
+        " note" if session.note_type == NoteType.DAILY else "")
     diagnoses = tuple((code, (facts.codes.description(code) if facts.codes else None)
                        or "") for code in session.diagnoses)
     exercise_codes = {e.code for e in session.exercises}

@@ -262,14 +262,20 @@ class SessionRepository:
         """Treatment days of the episode's current progress-report period before ``before``.
 
         A period starts on an evaluation or re-evaluation day (counted) or the day after a
-        progress report.
+        progress report. A report or evaluation on ``before`` itself (signed this morning)
+        starts a new period: the day is then treatment day 1, not the 10th again.
         """
         rows = self.db.execute(
             "SELECT date_of_service, note_type FROM sessions WHERE episode_id = ? AND "
-            "date_of_service < ? AND id IS NOT ? ORDER BY date_of_service DESC",
+            "date_of_service <= ? AND id IS NOT ? ORDER BY date_of_service DESC",
             [episode_id, before.isoformat(), exclude_id]).fetchall()
         days: set[str] = set()
+        starts = (NoteType.PROGRESS_REPORT, NoteType.EVALUATION, NoteType.RE_EVALUATION)
         for day, note_type in rows:
+            if day == before.isoformat():
+                if note_type in starts:
+                    break
+                continue  # another visit the same day is the same treatment day
             if note_type == NoteType.PROGRESS_REPORT:
                 break
             days.add(day)
@@ -278,9 +284,11 @@ class SessionRepository:
         return len(days)
 
     def previous_with_exercises(self, patient_id: int, before: dt.date) -> Session | None:
-        """The patient's latest earlier session that has exercises (for carry-forward)."""
+        """The patient's latest earlier signed session that has exercises (for carry-forward:
+        a draft, someone's unfinished note, is not a record of what was done)."""
         row = self.db.execute(
-            "SELECT s.id FROM sessions s WHERE s.patient_id = ? AND s.date_of_service < ? AND "
+            "SELECT s.id FROM sessions s WHERE s.patient_id = ? AND s.status = 'signed' AND "
+            "s.date_of_service < ? AND "
             "EXISTS (SELECT 1 FROM exercises e WHERE e.session_id = s.id) "
             "ORDER BY s.date_of_service DESC, s.id DESC LIMIT 1",
             [patient_id, before.isoformat()]).fetchone()

@@ -697,3 +697,27 @@ def test_commands_wait_for_a_database_another_program_is_writing(tmp_path: Path)
     holder.kill()
     assert result.returncode == 1 and result.stderr.count("\n") == 1
     assert "in use by another program" in result.stderr
+
+
+def test_an_addendum_is_signed_with_the_authors_password(demo_db: Path, tmp_path: Path
+                                                         ) -> None:
+    import shutil
+
+    db = tmp_path / "copy.sqlite3"
+    shutil.copy(demo_db, db)
+    rows = json.loads(as_user("jokafor", "sessions", "--db", str(db), "--status", "signed",
+                              "--json").stdout)
+    mine = next(r for r in rows if r["clinician"] == "jokafor")
+    args = ("session", "addendum", str(mine["id"]), "--db", str(db), "--kind", "late entry",
+            "--reason", "Phone call", "--text", "No soreness the next day.")
+    # without the password on standard input, nothing is added
+    refused = ptdoc(*args, "--user", "jokafor", "--password-stdin", stdin="")
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    wrong = as_user("jokafor", *args, password="not-my-password")
+    assert wrong.returncode == 2 and "wrong password/PIN" in wrong.stderr
+    added = as_user("jokafor", *args)
+    assert added.returncode == 0, added.stderr
+    assert f"Late entry added to session {mine['id']}" in added.stdout
+    exported = json.loads(as_user("jokafor", "session", "export", str(mine["id"]), "--db",
+                                  str(db), "--json").stdout)
+    assert [a["reason"] for a in exported["session"]["addenda"]][-1] == "Phone call"

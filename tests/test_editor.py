@@ -199,7 +199,9 @@ def test_a_session_from_start_to_signature_and_addendum(qtbot, window: MainWindo
         qtbot.keyClicks(dialog.reason_box, "Late call from patient")
         qtbot.keyClick(dialog.reason_box, Qt.Key.Key_Tab)
         qtbot.keyClicks(dialog.text_box, "Patient reports no soreness the next day.")
-        qtbot.keyClick(dialog.text_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(dialog.text_box, Qt.Key.Key_Tab)
+        qtbot.keyClicks(dialog.secret_box, PASSWORD)
+        qtbot.keyClick(dialog.secret_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         assert dialog.result() == QDialog.DialogCode.Accepted
 
     dialog = in_modal(lambda: qtbot.mouseClick(sign.addendum_button, Qt.MouseButton.LeftButton),
@@ -528,7 +530,7 @@ def test_progression_chart(qtbot, clinic: Clinic, artifacts: Path):
     qtbot.addWidget(dialog)
     dialog.show()
     assert len(dialog.chart.rows) == 3
-    assert "x17" in dialog.table.text()
+    assert "3 x 17" in dialog.table.text()  # sets and reps as on paper
     dialog.grab().save(str(artifacts / "progression.png"))
 
 
@@ -702,6 +704,16 @@ def test_addendum_by_keyboard(qtbot, window: MainWindow, clinic: Clinic):
         assert dialog.message.text().startswith("Text is required")
         qtbot.keyClicks(dialog.text_box, "No soreness the next day.")
         assert dialog.message.text() == ""  # gone as soon as both are filled
+        # an addendum is signed: a wrong password is refused as at signing, the form stays
+        press(qtbot, Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
+        assert dialog.secret_box.hasFocus()
+        qtbot.keyClicks(dialog.secret_box, "not-my-password")
+        press(qtbot, Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier)
+        # the words signing says to a wrong password
+        assert dialog.isVisible() and dialog.message.text() == "Wrong password/PIN for PT User, PT."
+        assert dialog.secret_box.text() == "" and dialog.secret_box.hasFocus()
+        assert not clinic.store.sessions.get(draft.id).addenda
+        qtbot.keyClicks(dialog.secret_box, PASSWORD)
         press(qtbot, Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier)
         assert dialog.result() == QDialog.DialogCode.Accepted
 
@@ -714,6 +726,8 @@ def test_addendum_by_keyboard(qtbot, window: MainWindow, clinic: Clinic):
         qtbot.keyClicks(dialog.reason_box, "Wrong side")
         press(qtbot, Qt.Key.Key_Tab)
         qtbot.keyClicks(dialog.text_box, "Left knee, not right.")
+        press(qtbot, Qt.Key.Key_Tab)
+        qtbot.keyClicks(dialog.secret_box, PASSWORD)
         press(qtbot, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
         qtbot.waitUntil(lambda: not dialog.isVisible())
         assert dialog.result() == QDialog.DialogCode.Accepted

@@ -198,7 +198,9 @@ def test_first_day_from_an_empty_database(qtbot, store: Store, icd: IcdIndex, ar
     assert not any(e.isVisible() for e in plan.errors.values())
     history = [c.action for c in window.workspace.episode_history(episode.id)]
     assert history[0] == "create" and "certify" in history and len(history) >= 8
-    assert "certified 2026" in visit.episode_info.text() and "LTG" in visit.episode_info.text()
+    # the line under the episode follows the plan; its goals are in the plan beside it
+    assert "certified 2026" in visit.episode_info.text()
+    assert "Goals: in the plan of care beside" in visit.episode_info.text()
     visit.grab().save(str(folder / "2-evaluation-plan-of-care.png"))
 
     # Exercises: one from the library, its minutes; response and assessment.

@@ -62,7 +62,8 @@ def test_a_time_that_is_not_one_is_refused_with_the_forms_it_may_take(typed: str
 
 def test_rounding_to_five_minutes_stays_in_the_day() -> None:
     assert rounded(dt.time(10, 2)) == dt.time(10)
-    assert rounded(dt.time(10, 3)) == dt.time(10, 5)
+    assert rounded(dt.time(10, 4)) == dt.time(10)  # never in the future
+    assert rounded(dt.time(22, 8)) == dt.time(22, 5)
     assert rounded(dt.time(23, 58)) == dt.time(23, 55)
 
 

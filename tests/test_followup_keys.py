@@ -52,25 +52,25 @@ def test_a_refused_time_stays_typed_with_its_reason_under_its_own_field(
     visit = editor.steps[0]
     assert editor.session.time_in == dt.time(18)  # the note was started at the visit
 
-    # "now" is the time in again: the word stays, red, with what it was read as and the forms
+    # "now" is the time in again: it shows as the clock time at once, red, with the forms
     box = type_time(qtbot, Qt.Key.Key_O, "now")
-    assert box is visit.time_out and box.text() == "now"
+    assert box is visit.time_out and box.text() == "18:00"
     assert editor.session.time_out is None  # nothing saved behind it
     reason = visit.errors["time_out"].text()
-    assert "Time out 'now' (18:00) must be after time in (18:00)" in reason
+    assert "Time out 18:00 must be after time in (18:00)" in reason
     assert "1000, 10a, 2:30p" in reason
     assert not visit.errors["time_in"].isVisible()
-    assert any("Time out: 'now' is not saved" in t for t in flag_texts(editor))
+    assert any("Time out: '18:00' is not saved" in t for t in flag_texts(editor))
 
     # Review lists it, and the Sign step refuses: no password field to type into
     step(qtbot, editor, 5)
     blockers = editor.steps[4].tree.topLevelItem(0)
-    assert any("Time out: 'now' is not saved" in blockers.child(i).text(0)
+    assert any("Time out: '18:00' is not saved" in blockers.child(i).text(0)
                for i in range(blockers.childCount()))
     step(qtbot, editor, 6)
     sign_step = editor.steps[5]
     shown = [sign_step.blockers.item(i).text() for i in range(sign_step.blockers.count())]
-    assert any("Time out: 'now' is not saved" in t for t in shown)
+    assert any("Time out: '18:00' is not saved" in t for t in shown)
     assert not sign_step.secret.isEnabled() and not sign_step.sign_button.isEnabled()
 
     # a time in after the time out: its reason goes under time in, not time out

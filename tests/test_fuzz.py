@@ -125,7 +125,8 @@ def seeds(clinic: Clinic, db_target, tmp_path: Path,
     signed = clinic.complete_draft("pta", clinic.episode.start_date)
     pta = clinic.as_("pta")
     sign(pta, signed.id)
-    pta.add_addendum(signed.id, AddendumKind.LATE_ENTRY, "Late", "Cues were verbal.")
+    pta.add_addendum(signed.id, AddendumKind.LATE_ENTRY, "Late", "Cues were verbal.",
+                     pta.prove_signer(PASSWORD))
     texts = []
     for session in (draft, signed):
         out = tmp_path / f"session-{session.id}.json"

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import jsonschema
 import pytest
-from conftest import TODAY, Clinic, sign
+from conftest import PASSWORD, TODAY, Clinic, sign
 from hypothesis import HealthCheck, given, settings
 from strategies import drafts
 
@@ -45,7 +45,8 @@ def test_signed_file_with_addenda_round_trips_and_detects_tampering(clinic: Clin
     draft = clinic.complete_draft()
     pt = clinic.as_("pt")
     sign(pt, draft.id)
-    pt.add_addendum(draft.id, AddendumKind.AMENDMENT, "Clarify", "Cues were verbal only.")
+    pt.add_addendum(draft.id, AddendumKind.AMENDMENT, "Clarify", "Cues were verbal only.",
+                    pt.prove_signer(PASSWORD))
     text = interchange.dumps(pt.export_session(draft.id))
     assert interchange.dumps(interchange.loads(text)) == text
     data = json.loads(text)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from conftest import TODAY, Clinic, sign
+from conftest import PASSWORD, TODAY, Clinic, sign
 from pypdf import PdfReader
 
 from ptdoc.domain import (
@@ -53,7 +53,7 @@ def signed_with_everything(clinic: Clinic):
         "DUPLICATE_SESSION", "date_of_service", "Second visit for gait training"),)))
     sign(pt, draft.id)
     pt.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Phone call",
-                    "Patient called: no soreness the next day.")
+                    "Patient called: no soreness the next day.", pt.prove_signer(PASSWORD))
     return other, clinic.store.sessions.get(draft.id)
 
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import FEES, TODAY, Clinic, sign
+from conftest import FEES, PASSWORD, TODAY, Clinic, sign
 from pypdf import PdfReader
 from test_charges import a_day_to_bill, checked_lines, run
 
@@ -83,7 +83,8 @@ def test_every_paper_of_a_day_from_the_command_line(qtbot, capsys, clinic: Clini
         draft, services=(*draft.services, ServiceLine("97140", 15, 1, ("GP",), GLIDES)),
         total_treatment_minutes=45))
     long_one = sign(pt, draft.id).id
-    pt.add_addendum(long_one, AddendumKind.LATE_ENTRY, "Phone call", "No soreness next day.")
+    pt.add_addendum(long_one, AddendumKind.LATE_ENTRY, "Phone call", "No soreness next day.",
+                    pt.prove_signer(PASSWORD))
     day = sorted({*ids.values(), long_one})
     db = str(db_path)
 

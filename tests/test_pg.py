@@ -87,7 +87,8 @@ def signed_on_server(clinic: Clinic) -> tuple[str, int]:
     draft = clinic.complete_draft()
     pt = clinic.as_("pt")
     sign(pt, draft.id)
-    pt.add_addendum(draft.id, AddendumKind.CORRECTION, "Typo", "Sets were 3, not 2.")
+    pt.add_addendum(draft.id, AddendumKind.CORRECTION, "Typo", "Sets were 3, not 2.",
+                    pt.prove_signer(PASSWORD))
     return clinic.store.db.url, draft.id  # type: ignore[attr-defined]
 
 
@@ -180,7 +181,8 @@ def test_a_clinic_moves_from_its_file_to_an_empty_server_database(
         capsys: pytest.CaptureFixture[str]) -> None:
     pt = clinic.as_("pt")
     signed = sign(pt, clinic.complete_draft().id)
-    pt.add_addendum(signed.id, AddendumKind.LATE_ENTRY, "Left out", "Pt reported soreness.")
+    pt.add_addendum(signed.id, AddendumKind.LATE_ENTRY, "Left out", "Pt reported soreness.",
+                    pt.prove_signer(PASSWORD))
     draft = clinic.complete_draft("pta")
     name = pg_server.empty_database()
     owner = pg_server.url(name, "ptdoc_owner")

@@ -104,6 +104,13 @@ CASES: dict[str, tuple[Callable, Callable]] = {
     "AIDE_TIME_BILLED": (same, with_exercise(delivered_by=Provider.AIDE)),
     "EXERCISE_MINUTES_MISMATCH": (same, with_services(ServiceLine("97110", 30, 2, GP),
                                                       total=35)),
+    "PTA_NOT_ON_NOTE": (lambda ctx: with_exercise(delivered_by=Provider.PTA)(
+                            with_session(delivered_by=2)(ctx)),
+                        with_exercise(delivered_by=Provider.PTA)),
+    "EXERCISE_MINUTES_LONGER_THAN_VISIT": (
+        with_session(time_in=dt.time(10), time_out=dt.time(10, 30)),
+        with_session(time_in=dt.time(10), time_out=dt.time(10, 20), total_treatment_minutes=20,
+                     services=(ServiceLine("97110", 20, 1, GP),))),
     "EXERCISE_CODE_NOT_BILLED": (same, with_services(ServiceLine("97530", 10, 1, GP),
                                                      total=35)),
     "GROUP_AND_ONE_ON_ONE": (same, with_services(ServiceLine("97110", 23, 2, GP),
@@ -135,6 +142,19 @@ CASES: dict[str, tuple[Callable, Callable]] = {
         ctx.session, assessment="", exercises=tuple(
             replace(e, cues=()) for e in ctx.session.exercises)))),
     "ASSESSMENT_MISSING": (same, with_session(assessment=" ")),
+    "PROGRESS_ASSESSMENT_THIN": (
+        with_session(note_type=NoteType.PROGRESS_REPORT,
+                     assessment="Stairs with one rail now; skilled care continues for balance."),
+        with_session(note_type=NoteType.PROGRESS_REPORT, assessment="ok")),
+    "PROGRESS_GOALS_UNMENTIONED": (
+        lambda ctx: replace(with_session(
+            note_type=NoteType.PROGRESS_REPORT,
+            assessment="Climbs stairs reciprocally with one rail; skilled care continues.")(ctx),
+            episode=replace(ctx.episode, goals=("Ascend 12 stairs reciprocally in 6 weeks",))),
+        lambda ctx: replace(with_session(
+            note_type=NoteType.PROGRESS_REPORT,
+            assessment="Patient is doing well overall and tolerating treatment.")(ctx),
+            episode=replace(ctx.episode, goals=("Ascend 12 stairs reciprocally in 6 weeks",)))),
     "INTERVENTION_UNDESCRIBED": (
         with_services(ServiceLine("97110", 23, 2, GP),
                       ServiceLine("97140", 8, 1, GP, "grade III PA glides L4-5"), total=35),
@@ -246,6 +266,18 @@ def test_cq_when_a_pta_furnished_more_than_ten_percent(base: RuleContext) -> Non
     assert "furnished by a PTA" in build_claim(by_pta).lines[0].modifiers[1].reason
     commercial = replace(by_pta, payer=payer_from_profile("Blue PPO", "commercial"))
     assert build_claim(commercial).lines[0].modifier_codes == ()
+
+
+def test_pta_rows_and_cq_need_a_pta_on_the_note(base: RuleContext) -> None:
+    ctx = with_exercise(delivered_by=Provider.PTA)(base)
+    finding = next(f for f in rules.evaluate(ctx) if f.code == "PTA_NOT_ON_NOTE")
+    assert finding.severity == Severity.BLOCKER and finding.field == "exercises[0].delivered_by"
+    assert "Row 1 'Sit to stand'" in finding.message and "Pat Therapist, PT" in finding.message
+    assert "Set row 1's By to PT" in finding.fix
+    cq = with_services(ServiceLine("97110", 23, 2, ("GP", "CQ")))(base)
+    finding = next(f for f in rules.evaluate(cq) if f.code == "PTA_NOT_ON_NOTE")
+    assert finding.field == "services[0].modifiers" and "Remove CQ from 97110" in finding.fix
+    assert "PTA_NOT_ON_NOTE" not in codes_found(with_session(delivered_by=2)(cq))
 
 
 def test_59_is_suggested_where_the_pair_allows_it(base: RuleContext) -> None:

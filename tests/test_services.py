@@ -59,7 +59,8 @@ def test_front_desk_sees_the_day_but_cannot_touch_clinical_content(clinic: Clini
         lambda: desk.new_session(clinic.patient.id, TODAY, clinic.episode.id),
         lambda: desk.save_draft(replace(other, assessment="front desk edit")),
         lambda: sign(desk, other.id),
-        lambda: desk.add_addendum(draft.id, AddendumKind.CORRECTION, "r", "t"),
+        lambda: desk.add_addendum(draft.id, AddendumKind.CORRECTION, "r", "t",
+                                  desk.prove_signer(PASSWORD)),
         lambda: desk.open_session(draft.id),
         lambda: desk.export_session(draft.id),
     ]
@@ -183,15 +184,17 @@ def test_addenda_are_append_only_and_keep_the_original(clinic: Clinic) -> None:
     draft = clinic.complete_draft()
     pt = clinic.as_("pt")
     signed = sign(pt, draft.id)
-    pt.add_addendum(draft.id, AddendumKind.CORRECTION, "Wrong side", "Exercises were left side.")
-    pt.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Call", "Patient called: no soreness.")
+    pt.add_addendum(draft.id, AddendumKind.CORRECTION, "Wrong side", "Exercises were left side.",
+                    pt.prove_signer(PASSWORD))
+    pt.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Call", "Patient called: no soreness.",
+                    pt.prove_signer(PASSWORD))
     after = pt.open_session(draft.id)
     assert [a.kind for a in after.addenda] == [AddendumKind.CORRECTION, AddendumKind.LATE_ENTRY]
     assert after.addenda[0].author_name == "PT User, PT"
     assert replace(after, addenda=()) == signed
     assert pt.verify(after)  # addenda do not break the signature
     with pytest.raises(ValidationError):
-        pt.add_addendum(draft.id, AddendumKind.AMENDMENT, "", "")
+        pt.add_addendum(draft.id, AddendumKind.AMENDMENT, "", "", pt.prove_signer(PASSWORD))
 
 
 def test_future_dates_are_refused_by_the_service(clinic: Clinic) -> None:

@@ -499,7 +499,7 @@ def test_check_says_what_a_file_signature_covers_and_finds_what_it_does_not(
     assert "not a valid session file" in out and "total_treatment_minutes" in \
         out.splitlines()[2]
     # the signing time in the clinic's zone, with its abbreviation, when the file is compared
-    code, out, _ = run(capsys, "check", str(note), "--db", str(db_path), "--session",
+    code, out, _ = run(capsys, "check", str(note), "--db", str(db_target), "--session",
                        str(signed.id))
     assert code == 0 and " CST." in out.splitlines()[0]
     code, out, _ = run(capsys, "check", str(note), "--time-zone", "America/Chicago")

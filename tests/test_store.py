@@ -4,7 +4,7 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
-from conftest import NOW, TODAY, Clinic, only_sqlite, rows_written, sign
+from conftest import NOW, PASSWORD, TODAY, Clinic, only_sqlite, rows_written, sign
 from hypothesis import HealthCheck, given, settings
 from pg_sandbox import REFUSED, raw_execute
 from strategies import drafts
@@ -95,7 +95,8 @@ def test_signed_notes_addenda_and_audit_cannot_be_rewritten_in_sqlite(clinic: Cl
     draft = clinic.complete_draft()
     ws = clinic.as_("pt")
     sign(ws, draft.id)
-    ws.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Left out", "Pt reported soreness.")
+    ws.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Left out", "Pt reported soreness.",
+                    ws.prove_signer(PASSWORD))
     before = clinic.store.sessions.get(draft.id)
     clinic.store.close()
     # a script or another program, not ptdoc's code (on a server: with the workstations' role)
@@ -124,7 +125,8 @@ def test_signed_session_refuses_save_and_second_signature(clinic: Clinic) -> Non
 def test_addenda_only_on_signed_sessions(clinic: Clinic) -> None:
     draft = clinic.complete_draft()
     with pytest.raises(RecordLocked):
-        clinic.as_("pt").add_addendum(draft.id, AddendumKind.AMENDMENT, "r", "t")
+        clinic.as_("pt").add_addendum(draft.id, AddendumKind.AMENDMENT, "r", "t",
+                                      clinic.as_("pt").prove_signer(PASSWORD))
 
 
 def test_audit_keeps_ids_not_patient_text(clinic: Clinic) -> None:

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import NOW, TODAY, Clinic, sign
+from conftest import NOW, PASSWORD, TODAY, Clinic, sign
 from driving import main_window
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
@@ -45,7 +45,7 @@ def signed_in_the_evening(clinic: Clinic) -> int:
                         codes=clinic.codes)
     sign(evening, draft.id)
     evening.add_addendum(draft.id, AddendumKind.LATE_ENTRY, "Phone call",
-                         "Patient called: no soreness.")
+                         "Patient called: no soreness.", evening.prove_signer(PASSWORD))
     return draft.id or 0
 
 

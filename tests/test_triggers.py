@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Clinic, only_sqlite, sign
+from conftest import PASSWORD, Clinic, only_sqlite, sign
 
 from ptdoc.domain import AddendumKind
 
@@ -60,7 +60,8 @@ def signed_clinic(clinic: Clinic, db_path: Path, backend: str) -> tuple[Path, di
     signed = clinic.complete_draft()
     pt = clinic.as_("pt")
     sign(pt, signed.id)
-    pt.add_addendum(signed.id, AddendumKind.CORRECTION, "Typo", "Sets were 3, not 2.")
+    pt.add_addendum(signed.id, AddendumKind.CORRECTION, "Typo", "Sets were 3, not 2.",
+                    pt.prove_signer(PASSWORD))
     draft = clinic.complete_draft()
     clinic.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return db_path, {"signed": signed.id, "draft": draft.id}

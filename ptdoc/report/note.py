@@ -51,17 +51,23 @@ def _exercises(data: NoteData) -> list[Flowable]:
     if not data.exercises:
         return [para("No exercises documented.")]
     overflow: list[tuple[str, str]] = []
-    rows: list[list] = [_heading_row([name for name, _w in EXERCISE_COLUMNS])]
+    # An empty Response column says nothing: left out, its width given to the others.
+    columns = [c for c in EXERCISE_COLUMNS
+               if c[0] != "Response" or any(e.response for e in data.exercises)]
+    share = sum(w for _n, w in columns)
+    rows: list[list] = [_heading_row([name for name, _w in columns])]
     for i, e in enumerate(data.exercises, start=1):
-        rows.append([
-            _cell(f"{i}. {e.name}", overflow, f"exercise {i} name"),
-            _cell(e.region_side, overflow, f"exercise {i} region"),
-            para(e.dosage, "cell"), _cell(e.load, overflow, f"exercise {i} load"),
-            para(e.cues_assist, "cell"),
-            _cell(e.change, overflow, f"exercise {i} change"),
-            _cell(e.response, overflow, f"exercise {i} response"),
-            para(e.minutes, "cell"), para(e.delivered_by, "cell")])
-    flow: list[Flowable] = [_table(rows, [WIDTH * w for _n, w in EXERCISE_COLUMNS])]
+        cells = {
+            "Exercise": _cell(f"{i}. {e.name}", overflow, f"exercise {i} name"),
+            "Region / side": _cell(e.region_side, overflow, f"exercise {i} region"),
+            "Sets x reps, hold": para(e.dosage, "cell"),
+            "Load, equipment": _cell(e.load, overflow, f"exercise {i} load"),
+            "Cues / assist": para(e.cues_assist, "cell"),
+            "Change and why": _cell(e.change, overflow, f"exercise {i} change"),
+            "Response": _cell(e.response, overflow, f"exercise {i} response"),
+            "Min": para(e.minutes, "cell"), "Delivered": para(e.delivered_by, "cell")}
+        rows.append([cells[name] for name, _w in columns])
+    flow: list[Flowable] = [_table(rows, [WIDTH * w / share for _n, w in columns])]
     if overflow:
         flow.append(para("Exercise notes (full text)", "h2"))
         flow += [para(f"<b>{esc(label)}:</b> {esc(text)}", markup=True)
@@ -70,7 +76,7 @@ def _exercises(data: NoteData) -> list[Flowable]:
 
 
 def _billing(data: NoteData) -> list[Flowable]:
-    rows: list[list] = [_heading_row(["Code", "Service (ptdoc's words)", "Minutes", "Units",
+    rows: list[list] = [_heading_row(["Code", "Service", "Minutes", "Units",
                                       "Modifiers"])]
     for b in data.billing:
         rows.append([para(b.code, "cell"), para(b.description, "cell"), para(b.minutes, "cell"),
@@ -184,7 +190,8 @@ def note_story(data: NoteData) -> list[Flowable]:
     story += _section("Assessment", [para(data.assessment or "Not recorded.")])
     if data.home_program:
         story += _section("Home program and education", [para(data.home_program)])
-    story += _section("Billing", _billing(data))
+    # The table and its sentences ("the third unit goes to 97110") stay on one page.
+    story.append(KeepTogether(_section("Billing", _billing(data))))
     if data.progressions:
         charts = [_chart(p) for p in data.progressions]
         pairs = [charts[i:i + 2] for i in range(0, len(charts), 2)]

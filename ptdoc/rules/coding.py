@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ptdoc.catalog import lookup
 from ptdoc.claim import required_modifiers, unit_check
-from ptdoc.domain import DeliveryMode, NoteType, Provider
+from ptdoc.domain import Credential, DeliveryMode, NoteType, Provider
 from ptdoc.followup import visit_span
 from ptdoc.rule_context import RuleContext
 from ptdoc.rules.engine import Finding, Severity, rule
@@ -169,6 +169,49 @@ def unattended_minutes(ctx: RuleContext) -> Iterator[Finding]:
                     f"The session was a group session, but {code} is a one-on-one code.",
                     f"services[{i}].code", "Reference §7: group therapy is 97150",
                     "Bill 97150 x1 for the group, or record the one-on-one minutes apart.")
+
+
+@rule("PTA_NOT_ON_NOTE")
+def pta_not_on_note(ctx: RuleContext) -> Iterator[Finding]:
+    """A row "delivered by a PTA" (or CQ on a line) on a note no PTA delivers: the claim
+    would say a PTA treated the patient while the note says someone else did."""
+    s = ctx.session
+    clinician = ctx.user(s.delivered_by)
+    if clinician is not None and clinician.credential == Credential.PTA:
+        return
+    who = f"by {clinician.display}" if clinician is not None else "by no one recorded"
+    source = "Reference §7: PTAs' services carry CQ; §4: everyone who contributed signs"
+    pta_rows = [(i, e) for i, e in enumerate(s.exercises) if e.delivered_by == Provider.PTA]
+    for i, e in pta_rows:
+        yield Finding(
+            "PTA_NOT_ON_NOTE", Severity.BLOCKER,
+            f"Row {i + 1} '{e.name}' says a PTA delivered it, but this note is delivered "
+            f"{who}: no PTA is on it.", f"exercises[{i}].delivered_by", source,
+            f"Set row {i + 1}'s By to PT if you delivered it, or choose the PTA who did as "
+            "Delivered by (Supervision step).")
+    if pta_rows:
+        return
+    for i, line in enumerate(s.services):
+        if "CQ" in line.modifiers:
+            yield Finding(
+                "PTA_NOT_ON_NOTE", Severity.BLOCKER,
+                f"{line.code} carries CQ (delivered by a PTA), but this note is delivered "
+                f"{who} and no row was delivered by a PTA.", f"services[{i}].modifiers",
+                source, f"Remove CQ from {line.code}, or record the PTA who delivered it.")
+
+
+@rule("EXERCISE_MINUTES_LONGER_THAN_VISIT")
+def exercise_minutes_longer(ctx: RuleContext) -> Iterator[Finding]:
+    s = ctx.session
+    span = visit_span(s.time_in, s.time_out)
+    total = sum(e.minutes or 0 for e in s.exercises)
+    if span and total > span:
+        yield Finding(
+            "EXERCISE_MINUTES_LONGER_THAN_VISIT", Severity.BLOCKER,
+            f"The exercises add up to {total} minutes, longer than the visit ({span} min "
+            f"from {s.time_in:%H:%M} to {s.time_out:%H:%M}).", "exercises", MBPM_NOTE,
+            "Correct the minutes of the rows done today (carried rows keep last visit's "
+            "minutes), or the time in and out.")
 
 
 @rule("EXERCISE_MINUTES_MISMATCH")

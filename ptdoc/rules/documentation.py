@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ptdoc.catalog import lookup
@@ -84,6 +85,48 @@ def assessment_missing(ctx: RuleContext) -> Iterator[Finding]:
                       MBPM_NOTE + "; reviewers deny for missing medical necessity",
                       "Write your assessment: progress toward the goals and why skilled "
                       "care continues.")
+
+
+PROGRESS_MIN_WORDS = 6  # fewer cannot state progress toward goals ("." or "ok")
+# Words of a goal that say nothing of which goal it is.
+_GOAL_FILLER = frozenset((
+    "goal", "goals", "with", "within", "without", "weeks", "week", "days", "months", "from",
+    "that", "this", "will", "able", "patient", "independent", "independently", "increase",
+    "improve", "improved", "return"))
+
+
+def _keys(text: str) -> set[str]:
+    """Words of four letters or more, cut to their first five (stairs/stair, walking/walk):
+    enough to tell whether an assessment speaks of a goal."""
+    return {w[:5] for w in re.findall(r"[a-z]{4,}", text.lower())}
+
+
+@rule("PROGRESS_ASSESSMENT_THIN", "PROGRESS_GOALS_UNMENTIONED")
+def progress_assessment(ctx: RuleContext) -> Iterator[Finding]:
+    s = ctx.session
+    if s.note_type != NoteType.PROGRESS_REPORT or not s.assessment.strip():
+        return  # an empty assessment is ASSESSMENT_MISSING's
+    source = ("Reference §4 and §5: a progress report states progress toward each "
+              "plan-of-care goal")
+    words = len(s.assessment.split())
+    if words < PROGRESS_MIN_WORDS:
+        yield Finding(
+            "PROGRESS_ASSESSMENT_THIN", Severity.BLOCKER,
+            f"The progress report's assessment is {words} word{'s' * (words != 1)} "
+            f"('{s.assessment.strip()[:40]}'): a reviewer expects progress toward each goal "
+            "and why skilled care continues.", "assessment", source,
+            "For each goal, write where the patient is now against it (measures, function), "
+            "then why skilled therapy is still needed.")
+        return
+    goals = ctx.episode.goals if ctx.episode is not None else ()
+    goal_keys = _keys(" ".join(goals)) - {w[:5] for w in _GOAL_FILLER}
+    if goal_keys and not goal_keys & _keys(s.assessment):
+        yield Finding(
+            "PROGRESS_GOALS_UNMENTIONED", Severity.WARNING,
+            "The progress report's assessment mentions none of the plan's goals "
+            f"({'; '.join(goals)[:120]}): a reviewer looks for progress toward each one.",
+            "assessment", source,
+            "Name each goal and the patient's progress toward it (met, progressing, changed).")
 
 
 @rule("INTERVENTION_UNDESCRIBED")

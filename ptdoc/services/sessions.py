@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from ptdoc.access import SignerProof
 from ptdoc.domain import (
     Addendum,
     AddendumKind,
+    Credential,
     Episode,
     ExerciseEntry,
     NoteType,
+    Provider,
     Session,
     SessionStatus,
     require_valid_dates,
@@ -31,6 +34,24 @@ from ptdoc.repositories import AuditAction
 from ptdoc.rulepack import rule_pack
 from ptdoc.services.core import WorkspaceCore
 from ptdoc.session_store import SessionListing
+
+
+@dataclass(frozen=True)
+class CarriedForward:
+    """What carry-forward made: the draft with the rows added, and the visit they came from."""
+
+    session: Session
+    source: Session
+    added: int
+
+    @property
+    def told(self) -> str:
+        """Which visit was carried, as the clinician is told ("Carried from 24 Nov, signed by
+        Luis Rivera, PTA")."""
+        sig = self.source.signature
+        signer = f", signed by {sig.signer_name}, {sig.credential}" if sig is not None else ""
+        day = self.source.date_of_service
+        return f"Carried from {day.day} {day:%b}{signer}"
 
 
 class Sessions(WorkspaceCore):
@@ -198,11 +219,20 @@ class Sessions(WorkspaceCore):
         return self.can(Permission.ADDENDUM) and self.actor is not None
 
     def add_addendum(self, session_id: int, kind: AddendumKind, reason: str,
-                     text: str) -> Addendum:
+                     text: str, proof: SignerProof) -> Addendum:
+        """A signed statement added to a signed note: its author proves who they are with
+        their password or PIN (``prove_signer``), as when signing."""
         self.require(Permission.ADDENDUM, "session", session_id)
         actor = self.actor
         if actor is None:
             raise self._deny("An addendum needs a named author; sign in to add one.")
+        current = self.store.keys.current(actor.id or 0)
+        if proof.user_id != actor.id or not proof.usable or current is None:
+            raise self._deny("Type your password or PIN to add an addendum.", "session",
+                             session_id, "NO_PROOF")
+        if proof.key_id != current.key_id:
+            raise self._deny("Your password was set again since you typed it: type it again "
+                             "to add the addendum.", "session", session_id, "STALE_PROOF")
         session = self.store.sessions.get(session_id)
         if session.status != SessionStatus.SIGNED:
             raise RecordLocked("This session is a draft: edit it directly instead of adding an "
@@ -216,19 +246,35 @@ class Sessions(WorkspaceCore):
                                     kind.value)
         return addendum
 
-    def carry_forward(self, session: Session) -> Session:
-        """Last visit's exercises added to the draft, each to be confirmed (CARRIED)."""
+    def carry_forward(self, session: Session) -> CarriedForward:
+        """The last signed visit's exercises added to the draft, each to be confirmed
+        (CARRIED) and delivered by whoever delivers this note, not by the old note's
+        clinician; with the visit they came from."""
         self.require(Permission.DOCUMENT, "session", session.id)
-        last = self.last_visit_exercises(session)
-        if not last:
-            raise NotFound("This patient has no earlier visit with exercises to carry forward.")
+        self.require(Permission.VIEW_CLINICAL, "patient", session.patient_id)
+        source = self.store.sessions.previous_with_exercises(session.patient_id,
+                                                             session.date_of_service)
+        if source is None:
+            raise NotFound("This patient has no earlier signed visit with exercises to carry "
+                           "forward.")
+        provider = self._provider_of(session)
         have = {e.name.lower() for e in session.exercises}
-        rows = tuple(carried(e) for e in last if e.name.lower() not in have)
-        return replace(session, exercises=session.exercises + rows)
+        rows = tuple(replace(carried(e), delivered_by=provider) for e in source.exercises
+                     if e.name.lower() not in have)
+        return CarriedForward(replace(session, exercises=session.exercises + rows), source,
+                              len(rows))
+
+    def _provider_of(self, session: Session) -> Provider:
+        """Who delivers rows added to this note: the note's clinician (Supervision step),
+        else the one writing it."""
+        user = (self.store.users.get(session.delivered_by) if session.delivered_by
+                else self.actor)
+        return Provider.PTA if user is not None and user.credential == Credential.PTA \
+            else Provider.PT
 
     def last_visit_exercises(self, session: Session) -> tuple[ExerciseEntry, ...]:
-        """The exercises of the patient's last visit before this one (what carried rows are
-        compared with); none for a first visit."""
+        """The exercises of the patient's last signed visit before this one (what carried rows
+        are compared with); none for a first visit."""
         self.require(Permission.VIEW_CLINICAL, "patient", session.patient_id)
         previous = self.store.sessions.previous_with_exercises(session.patient_id,
                                                                session.date_of_service)

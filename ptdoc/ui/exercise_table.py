@@ -293,6 +293,9 @@ class ExerciseTable(FirstColumnFrozen):
         self.verticalHeader().setDefaultSectionSize(24)
         self.horizontalHeader().setDefaultSectionSize(80)
         self.setColumnWidth(COLUMN["name"], 180)
+        # "carried forward", the longest of Today's words, in full
+        self.setColumnWidth(COLUMN["change"],
+                            self.fontMetrics().horizontalAdvance("carried forward") + 16)
         for key in ("modification", "modification_reason", "response"):
             self.setColumnWidth(COLUMN[key], 180)
         self._lent_to_editor = False  # the keyboard is in this table's own cell editor

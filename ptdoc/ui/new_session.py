@@ -54,6 +54,7 @@ class NewSessionDialog(QDialog):
         self.note_reason = QLabel(objectName="new_note_reason")  # why this note type
         self.note_reason.setWordWrap(True)
         self._proposed: str | None = None  # the note type last proposed
+        self._why = ""  # and why
         self.message = QLabel(objectName="new_message")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("QLabel { color: #b00020; }")
@@ -89,6 +90,7 @@ class NewSessionDialog(QDialog):
         self.results.itemActivated.connect(lambda _item: self.date.setFocus())
         self.date.dateChanged.connect(lambda _date: self._propose())
         self.episode.activated.connect(lambda _index: self._propose())
+        self.note_type.currentIndexChanged.connect(lambda _index: self._say_why())
         self.resize(560, 420)
         self._find(patient.mrn if patient else "")
         if patient is not None:
@@ -152,7 +154,18 @@ class NewSessionDialog(QDialog):
         if self._proposed is None or self.note_type.currentData() == self._proposed:
             self.note_type.setCurrentIndex(self.note_type.findData(note_type.value))
         self._proposed = note_type.value
-        self.note_reason.setText(why)
+        self._why = why
+        self._say_why()
+
+    def _say_why(self) -> None:
+        """Why the proposed type; once another is chosen, that it differs from the proposal
+        (a line still saying "Progress report: ..." under Daily note misleads)."""
+        chosen = self.note_type.currentData()
+        if self._proposed is None or chosen == self._proposed:
+            self.note_reason.setText(self._why)
+            return
+        self.note_reason.setText(f"{self.note_type.currentText()} chosen instead of the "
+                                 f"proposed {NoteType(self._proposed).value}. {self._why}")
 
     def _create(self) -> None:
         item = self.results.currentItem()

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ptdoc.domain import Patient
-from ptdoc.paper import date_ticks
+from ptdoc.paper import date_ticks, sets_reps
 from ptdoc.services import Workspace
 from ptdoc.ui.widgets import hbox
 
@@ -29,7 +29,7 @@ class ProgressionChart(QWidget):
 
     def set_rows(self, rows: list[dict]) -> None:
         self.rows = rows
-        summary = "; ".join(f"{r['date']}: {r['sets'] or '-'}x{r['reps'] or '-'}"
+        summary = "; ".join(f"{r['date']}: {sets_reps(r['sets'], r['reps']) or 'no sets'}"
                             f"{' ' + str(r['load']) + (r['load_unit'] or '') if r['load'] else ''}"
                             for r in rows)
         self.setAccessibleDescription(summary)

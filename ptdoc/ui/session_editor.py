@@ -286,11 +286,13 @@ class SessionEditor(QWidget):
             if field == saved_field or field not in self.refused:
                 continue
             try:
-                candidate = change(self.session)
+                change(self.session)
             except (ValidationError, KnownError):
                 continue
-            if candidate != self.session:
-                self.apply(change, field, typed)
+            # Saved, or already as saved (the pair was judged together): no longer refused,
+            # and the field shows the saved value ("2130" as 21:30).
+            if self.apply(change, field, typed):
+                self._refresh()
 
     def reload(self) -> None:
         """Show the draft as it is stored now (saved elsewhere since it was read here)."""
@@ -467,8 +469,10 @@ class SessionEditor(QWidget):
             raise
         self._reload_after_lock("Signed")
 
-    def add_addendum(self, kind: AddendumKind, reason: str, text: str) -> None:
-        self.workspace.add_addendum(self.session.id or 0, kind, reason, text)
+    def add_addendum(self, kind: AddendumKind, reason: str, text: str, secret: str) -> None:
+        """An addendum signed by its author: their password or PIN, proved as for signing."""
+        proof = self.workspace.prove_signer(secret)
+        self.workspace.add_addendum(self.session.id or 0, kind, reason, text, proof)
         self.session = self.workspace.store.sessions.get(self.session.id or 0)
         self._reload_after_lock("Addendum saved")
 

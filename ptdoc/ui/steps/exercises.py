@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -130,7 +131,8 @@ class ExercisesStep(Step):
         self.new_button.setToolTip("Add the typed name as a new exercise, one not in the "
                                    "library (Shift+Enter)")
         self.carry_button = QPushButton("Carr&y forward", objectName="carry_forward")
-        self.carry_button.setToolTip("Add last visit's exercises, each to be confirmed")
+        self.carry_button.setToolTip("Add the last signed visit's exercises, each to be "
+                                     "confirmed")
         self.undo_button = QPushButton("&Undo remove", objectName="undo_remove")
         self.library_button = QPushButton("Sa&ve to library", objectName="save_to_library")
         self.library_button.setToolTip("Save the selected row to the clinic's exercise library")
@@ -195,7 +197,12 @@ class ExercisesStep(Step):
 
         top = hbox(add_label, self.add_box, self.new_button, self.carry_button,
                    self.confirm_button, grow=self.add_box)
-        tools = hbox(None, self.undo_button, self.library_button, self.chart_button)
+        # Which visit carry-forward copied, beside the tools (no line of its own).
+        self.carried_note = QLabel(objectName="carried_from")
+        self.carried_note.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                        QSizePolicy.Policy.Preferred)  # never widens the step
+        tools = hbox(self.carried_note, self.undo_button, self.library_button,
+                     self.chart_button, grow=self.carried_note)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.add_box.matches)
@@ -399,11 +406,21 @@ class ExercisesStep(Step):
         except KnownError as exc:
             self.table_error.show_message(str(exc))
             return
-        if self._apply_rows(carried.exercises):
-            first = next((i for i, e in enumerate(carried.exercises)
-                          if e.change == ExerciseChange.CARRIED), 0)
-            self.table.setFocus()
-            self.table.setCurrentIndex(self.model.index(first, COLUMN["change"]))
+        if not carried.added:
+            self.carried_note.setText(f"{carried.told}: every exercise is already here")
+            self.editor.status(f"{carried.told}: nothing to add")
+            return
+        if not self._apply_rows(carried.session.exercises):
+            # Refused whatever field the reason names: said here, where the key was pressed.
+            self.table_error.show_message(f"Not carried: {self.editor.last_refusal}")
+            return
+        self.carried_note.setText(carried.told)
+        self.editor.status(f"{carried.told}: {carried.added} "
+                           f"exercise{'s' * (carried.added != 1)} to confirm")
+        rows = carried.session.exercises
+        first = next((i for i, e in enumerate(rows) if e.change == ExerciseChange.CARRIED), 0)
+        self.table.setFocus()
+        self.table.setCurrentIndex(self.model.index(first, COLUMN["change"]))
 
     def _current_entry(self) -> ExerciseEntry | None:
         index: QModelIndex = self.table.currentIndex()

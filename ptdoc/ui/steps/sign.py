@@ -134,6 +134,9 @@ class SignStep(Step):
                                    f"{len(review.open_warnings)} warning"
                                    f"{'s' * (len(review.open_warnings) != 1)} without a reason.")
             can_sign = not blocked and review.can_sign
+        if self.blockers.count():
+            # Alt+W then Enter jumps to the first one, without a Down first.
+            self.blockers.setCurrentRow(0)
         self.sign_button.setEnabled(can_sign)
         self.secret.setEnabled(can_sign)
         self.blockers.setVisible(not signed or self.blockers.count() > 0)
@@ -181,9 +184,4 @@ class SignStep(Step):
     def _addendum(self) -> None:
         from ptdoc.ui.addendum import AddendumDialog
 
-        dialog = AddendumDialog(self)
-        if dialog.exec():
-            try:
-                self.editor.add_addendum(dialog.kind(), dialog.reason(), dialog.text())
-            except KnownError as exc:
-                self.errors["signature"].show_message(str(exc))
+        AddendumDialog(self, self.editor.add_addendum).exec()

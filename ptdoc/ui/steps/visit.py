@@ -24,12 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc.domain import NoteType, Session
+from ptdoc.errors import ValidationError
 from ptdoc.fields import parse_time
 from ptdoc.followup import with_time
 from ptdoc.icd_index import IcdIndex
 from ptdoc.identifiers import icd10_format_ok, normalize_icd10
-from ptdoc.ui.steps.base import Step
-from ptdoc.ui.steps.plan_of_care import PlanOfCareBox
+from ptdoc.ui.steps.base import Step, set_text
+from ptdoc.ui.steps.plan_of_care import PLAN_NOTES, PlanOfCareBox
 from ptdoc.ui.widgets import FieldError, add_field
 
 CODE_ROLE = Qt.ItemDataRole.UserRole
@@ -79,6 +80,7 @@ class VisitStep(Step):
         ws = editor.workspace
         self.patient_label = QLabel(objectName="visit_patient")
         self.patient_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.patient_label.setWordWrap(True)  # a long name or payer wraps, never widens
         form = QFormLayout()
         form.addRow("Patient:", self.patient_label)
 
@@ -91,6 +93,12 @@ class VisitStep(Step):
             self.note_type.addItem(t.value.capitalize(), t.value)
         self.errors["note_type"] = add_field(form, "Note &type:", self.note_type, "note_type")
         self.episode = QComboBox()
+        # An episode reads "From ... · certified through ... · its diagnoses": with several
+        # diagnoses sized to its text it held the window wider than a 1366 screen. It takes
+        # the width it is given; the whole text is in its list and tooltip.
+        self.episode.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.episode.setMinimumContentsLength(24)
         self.errors["episode_id"] = add_field(form, "&Episode / plan of care:", self.episode,
                                               "episode_id")
         self.episode_info = QLabel(objectName="episode_info")
@@ -152,14 +160,34 @@ class VisitStep(Step):
         self.episode.activated.connect(self._episode_changed)
         for field, box, label in (("time_in", self.time_in, "Time in"),
                                   ("time_out", self.time_out, "Time out")):
+            # Before the field is saved: "now" becomes the clock time on screen at once, so
+            # a refused "now" is not read again minutes later as another time.
+            box.editingFinished.connect(lambda box=box: self._now_to_clock(box))
             self.bind_text(field, box, lambda s, text, field=field, label=label: with_time(
-                s, field, parse_time(text, label, field, ws.clock_time()), text), label)
+                s, field, parse_time(text, label, field, ws.clock_time()), text,
+                self._refused_time(field)), label)
         self.search.textEdited.connect(self._search)
         self.search.returnPressed.connect(lambda: self._add(self.results.currentItem()
                                                             or self.results.item(0)))
         self.results.itemActivated.connect(self._add)
         self.remove_button.clicked.connect(self._remove)
         self.diagnoses.installEventFilter(self)
+
+    def _now_to_clock(self, box: QLineEdit) -> None:
+        if box.text().strip().lower() == "now" and not box.isReadOnly():
+            set_text(box, f"{self.editor.workspace.clock_time():%H:%M}")
+
+    def _refused_time(self, field: str) -> dict[str, dt.time | None]:
+        """The other time as typed when it was refused: the pair is judged as on screen, so
+        either one can be corrected first."""
+        other = "time_out" if field == "time_in" else "time_in"
+        refused = self.editor.refused.get(other)
+        if refused is None:
+            return {}
+        try:
+            return {other: parse_time(refused.text, refused.label, other)}
+        except ValidationError:
+            return {}
 
     def eventFilter(self, obj: QWidget, event) -> bool:  # Delete in the diagnosis list
         if obj is self.diagnoses and isinstance(event, QKeyEvent) and \
@@ -190,6 +218,7 @@ class VisitStep(Step):
             self.episode.addItem(f"From {e.start_date} · certified through {through} · "
                                  f"{', '.join(e.diagnoses)}", e.id)
         self.episode.setCurrentIndex(max(0, self.episode.findData(session.episode_id)))
+        self.episode.setToolTip(self.episode.currentText())
         ctx = self.editor.context
         if session.episode_id and ctx is not None and ctx.episode is not None:
             days = ctx.treatment_days_since_progress_report
@@ -203,10 +232,12 @@ class VisitStep(Step):
                 if day >= ctx.pack.progress_report_days and \
                         session.note_type == NoteType.DAILY:
                     count += " A progress report is due: choose it as the Note type (Alt+T)."
+            # Where the plan is beside the visit its goals are there, not said twice.
+            goals = "Goals: in the plan of care beside." if session.note_type in PLAN_NOTES \
+                else f"Goals: {'; '.join(ctx.episode.goals) or 'none recorded'}."
             self.episode_info.setText(
                 f"Plan of care from {ctx.episode.start_date}, certified {cert}, through "
-                f"{ctx.episode.certified_through or 'not set'}. {count} Goals: "
-                f"{'; '.join(ctx.episode.goals) or 'none recorded'}.")
+                f"{ctx.episode.certified_through or 'not set'}. {count} {goals}")
         else:
             self.episode_info.setText("No plan of care attached.")
         self.plan.load()
