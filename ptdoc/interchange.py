@@ -45,7 +45,7 @@ _PAYER_SKIP = ("id",)
 _USER_SKIP = ("id", "active")
 _ADDENDUM_SKIP = ("id",)
 # What the signature binds the note to; the rest of the patient record may change later.
-_PATIENT_IDENTITY = ("mrn", "first_name", "last_name", "date_of_birth")
+PATIENT_IDENTITY = ("mrn", "first_name", "last_name", "date_of_birth")
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def dumps(doc: SessionDocument) -> str:
 def identity(patient: Patient) -> dict[str, Any]:
     """What a signature binds the note to of the patient record (the rest may change)."""
     plain = _patient_plain(patient)
-    return {k: plain[k] for k in _PATIENT_IDENTITY}
+    return {k: plain[k] for k in PATIENT_IDENTITY}
 
 
 def _session_content(doc: SessionDocument) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from ptdoc import keys
 from ptdoc.interchange import (
+    PATIENT_IDENTITY,
     SessionDocument,
     identity,
     legacy_content_hash,
@@ -162,18 +163,66 @@ def raw_changes(data: Any) -> list[str]:
 def compare_blocks(stored: dict[str, Any], copy: dict[str, Any]
                    ) -> tuple[list[str], list[str]]:
     """What a file says unlike the clinic's database (the export of the same session): in
-    the patient, payer, plan of care and clinicians blocks, which the signature does not
-    cover; and in the signature itself."""
+    the patient (but for the identity the signature covers), payer, plan of care and
+    clinicians blocks, which the signature does not cover; and in the signature itself, its
+    signed content compared field by field (content and hash rewritten together)."""
+    def outside(doc: dict[str, Any], block: str) -> Any:
+        value = doc.get(block)
+        if block == "patient" and isinstance(value, dict):
+            return {k: v for k, v in value.items() if k not in PATIENT_IDENTITY}
+        return value
+
     details = []
     for block in ("patient", "payer", "episode", "clinicians"):
-        details += _differences(stored.get(block), copy.get(block), block,
+        details += _differences(outside(stored, block), outside(copy, block), block,
                                 words=("database", "file"))
 
     def signature(doc: dict[str, Any]) -> Any:
         session = doc.get("session")
         return session.get("signature") if isinstance(session, dict) else None
-    return details, _differences(signature(stored), signature(copy), "session.signature",
+    ours, theirs = signature(stored), signature(copy)
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        changed = _content_differences(ours.get("content"), theirs.get("content"))
+        if changed is not None:
+            ours = {k: v for k, v in ours.items() if k not in ("content", "content_hash")}
+            theirs = {k: v for k, v in theirs.items() if k not in ("content", "content_hash")}
+            return details, changed + _differences(ours, theirs, "session.signature",
+                                                   words=("database", "file"))
+    return details, _differences(ours, theirs, "session.signature",
                                  words=("database", "file"))
+
+
+def _content_differences(signed: Any, now: Any) -> list[str] | None:
+    """Two signed contents that differ, read as the notes they are: 'services[0].units
+    (signed 2, now 3)'; None when they are equal or one cannot be read."""
+    if signed == now or not isinstance(signed, str) or not isinstance(now, str):
+        return None
+    try:
+        a, b = json.loads(signed), json.loads(now)
+    except ValueError:
+        return None
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return None
+    changed = _differences(a.get("session"), b.get("session"), "")
+    changed += _differences(a.get("patient"), b.get("patient"), "patient")
+    changed += _differences(a.get("signer"), b.get("signer"), "signer")
+    return ["the signed content was rewritten with its hash: " + "; ".join(changed)] \
+        if changed else None
+
+
+def identity_problems(doc: SessionDocument, recorded: dict[str, Any] | None = None
+                      ) -> list[str]:
+    """The patient's name or date of birth in a copy unlike the identity its signature
+    covers: the signature does not verify for that copy, unless ``recorded`` (the patient's
+    identity in the clinic's database now) shows a correction made there after signing."""
+    changed = [c for c in identity_changes(doc) if not c.startswith("patient.mrn ")]
+    if not changed or (recorded is not None and recorded == identity(doc.patient)):
+        return []
+    where = "" if recorded is not None else (
+        " (a correction made in the clinic's records after signing is confirmed by "
+        "'ptdoc check FILE --session ID')")
+    return ["the patient's identity differs from the one signed: " + "; ".join(changed)
+            + where]
 
 
 def check(doc: SessionDocument, key: KeyFacts | None,

@@ -373,7 +373,7 @@ def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
     assert out.startswith("Status: The signature was NOT checked against the signer's key: "
                           f"it names PT User, PT, NPI {clinic.users['pt'].npi}, on ")
     assert DOES_NOT_VERIFY not in out and "Electronically signed" not in out
-    assert "are not covered by the signature" in out
+    assert "are as written in the file and are not covered by it" in out
     assert "Warnings accepted:\n  A duplicate session warning, not raised by this check. " \
         "Reason: Second visit: aquatic group" in out
     # the stored note, checked with the signer's key, verifies
@@ -455,8 +455,7 @@ def test_check_says_what_a_file_signature_covers_and_finds_what_it_does_not(
         doc["clinicians"][0]["credential"] = "DPT"
     changed = altered(outside)
     code, out, _ = run(capsys, "check", str(changed))
-    assert code == 0 and "are as written in the file and are not covered by the signature" \
-        in out
+    assert code == 0 and "are as written in the file and are not covered by it" in out
     code, out, _ = run(capsys, "check", str(changed), "--db", str(db_target), "--session",
                        str(signed.id))
     assert code == 1
@@ -471,24 +470,51 @@ def test_check_says_what_a_file_signature_covers_and_finds_what_it_does_not(
 
     def born_later(doc):  # the patient's identity at signing is in the signed content
         doc["patient"]["date_of_birth"] = "1950-01-01"
-    code, out, _ = run(capsys, "check", str(altered(born_later)))
-    assert code == 0 and "The patient's identity differs from the one at signing" in out
     born = exported["patient"]["date_of_birth"]
-    assert f'patient.date_of_birth (signed "{born}", now "1950-01-01")' in out
+    moved = altered(born_later)
+    for args in ((), ("--db", str(db_target), "--session", str(signed.id))):
+        code, out, _ = run(capsys, "check", str(moved), *args)
+        assert code == 1, out
+        assert out.startswith(f"{DOES_NOT_VERIFY}: the patient's identity differs from the "
+                              "one signed: patient.date_of_birth "
+                              f'(signed "{born}", now "1950-01-01")')
+        assert "The signature verifies" not in out and "does not cover" not in out
+    # a correction made in the clinic's records after signing: the file exported since
+    # carries it and verifies against the database; alone it is said how to confirm it
+    record = pt.patient_by_mrn(exported["patient"]["mrn"])
+    pt.update_patient(replace(record, date_of_birth=dt.date(1950, 1, 1)))
+    code, out, _ = run(capsys, "check", str(moved), "--db", str(db_target), "--session",
+                       str(signed.id))
+    assert code == 0 and "The signature verifies with the signer's key." in out, out
+    code, out, _ = run(capsys, "check", str(moved))
+    assert code == 1 and "confirmed by 'ptdoc check FILE --session ID'" in out
+    # the file as signed, the database corrected since: said, and exit 1
+    code, out, _ = run(capsys, "check", str(note), "--db", str(db_target), "--session",
+                       str(signed.id))
+    assert code == 1 and DOES_NOT_VERIFY not in out
+    assert "has been corrected since" in out
+    pt.update_patient(record)
 
     def rewritten(doc):  # the content and its hash rewritten together
         sig = doc["session"]["signature"]
         content = json.loads(sig["content"])
         content["session"]["assessment"] = doc["session"]["assessment"] = "Rewritten."
+        units = content["session"]["services"][0]["units"]
+        content["session"]["services"][0]["units"] = units + 1
+        doc["session"]["services"][0]["units"] = units + 1
         sig["content"] = json.dumps(content, sort_keys=True, separators=(",", ":"))
         sig["content_hash"] = sha256(sig["content"])
     forged = altered(rewritten)
-    code, out, _ = run(capsys, "check", str(forged))
-    assert code == 0 and "Electronically signed" not in out
+    code, out, _ = run(capsys, "check", str(forged))  # exit 1 for the units billed, alone
+    assert DOES_NOT_VERIFY not in out and "Electronically signed" not in out
     assert "The signature was NOT checked against the signer's key" in out
     code, out, _ = run(capsys, "check", str(forged), "--db", str(db_target), "--session",
                        str(signed.id))
     assert code == 1 and out.startswith(DOES_NOT_VERIFY)
+    units = exported["session"]["services"][0]["units"]
+    first = out.splitlines()[0]
+    assert f"services[0].units (signed {units}, now {units + 1})" in first
+    assert '"Rewritten."' in first and "\\" not in out and '\\"' not in out
 
     def too_long(doc):  # total time longer than the visit: a field's limit
         doc["session"]["total_treatment_minutes"] = 600

@@ -146,7 +146,7 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
         SignatureCheck,
         compare_blocks,
         content_problems,
-        identity_changes,
+        identity_problems,
         signature_finding,
     )
 
@@ -187,12 +187,18 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
                 zone = ws.time_zone()
             details, signature = compare_blocks(interchange.to_document(stored),
                                                 json.loads(text))
+            recorded = interchange.identity(stored.patient)
+            problems += identity_problems(doc, recorded)
             if details:
                 differs.append(f"The file differs from session {args.session} in the "
                                "database in details the signature does not cover: "
                                + "; ".join(details) + ".")
+            if not problems and interchange.identity(doc.patient) != recorded:
+                differs.append(f"The patient's name or date of birth in the file is the one "
+                               f"signed; session {args.session}'s patient in the database "
+                               "has been corrected since.")
             if signature:
-                problems.append(f"its signature differs from session {args.session}'s in the "
+                problems.append(f"its signature is not session {args.session}'s in the "
                                 "database: " + "; ".join(signature))
             elif not problems:
                 # The same signature as the stored note, which the signer's key verifies.
@@ -201,15 +207,12 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
                     f for f in stored_review.findings if f.code == FINDING_CODE)
                     + judged.findings)
         elif session.signature is not None:
-            notes.append("Patient, payer, plan of care and clinician details are as written "
-                         "in the file and are not covered by the signature (only the "
-                         "patient's MRN, name and date of birth at signing are); "
-                         "'ptdoc check FILE --session ID' compares them with the database.")
-            changed = identity_changes(doc)
-            if changed:
-                notes.append("The patient's identity differs from the one at signing "
-                             "(a later correction, or a change to the file): "
-                             + "; ".join(changed) + ".")
+            problems += identity_problems(doc)
+            notes.append("The signature covers the patient's MRN, name and date of birth at "
+                         "signing, the session and its signer; the patient's other details, "
+                         "the payer, the plan of care and the clinicians' details are as "
+                         "written in the file and are not covered by it: 'ptdoc check FILE "
+                         "--session ID' compares them with the database.")
         if problems:
             broken = signature_finding(SignatureCheck(False, "; ".join(problems)))
             judged = replace(judged, findings=(broken, *judged.findings))
