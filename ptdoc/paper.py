@@ -572,10 +572,14 @@ def superbill_data(session: Session, facts: NoteFacts) -> SuperbillData:
          else "not recorded")]
     if supervising is not None:
         parties.append(("Supervising", f"{supervising.display}, {npi(supervising.npi)}"))
+    found = _charges(session, facts)
     if clinician is not None and clinician is not rendering:
-        # A PTA is billed under the supervising PT's NPI; who treated stays on the bill.
+        # A PTA is billed under the supervising PT's NPI; who treated stays on the bill. CQ
+        # is a Medicare modifier: said only when the payer's lines carry it.
+        cq = any("CQ" in c.modifiers for c in found)
         parties.append(("Delivered by", f"{clinician.display}, {npi(clinician.npi)}"
-                        " (billed under the supervising PT's NPI; CQ on the lines)"))
+                        " (billed under the supervising PT's NPI"
+                        + ("; CQ on the lines)" if cq else ")")))
     if episode is not None and episode.physician_name:
         parties.append(("Referring physician",
                         f"{episode.physician_name}, {npi(episode.physician_npi)}"))
@@ -590,7 +594,6 @@ def superbill_data(session: Session, facts: NoteFacts) -> SuperbillData:
         ("Place of service", place_of_service_text(place_of_service(session, clinic)))]
     diagnoses = tuple((letter, code, (facts.codes.description(code) if facts.codes else None)
                        or "") for letter, code in pointers(session.diagnoses))
-    found = _charges(session, facts)
     lines = tuple((c.code, lookup(c.code).description if lookup(c.code) else "unknown code",
                    " ".join(c.modifiers), c.pointers, str(c.units), money(c.fee),
                    money(c.charge)) for c in found)

@@ -237,7 +237,9 @@ def test_superbills_and_summaries_from_the_command_line(capsys, clinic: Clinic, 
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(bill).pages).split())
     pt_npi = clinic.users["pt"].npi
     assert f"Rendering clinician PT User, PT, NPI {pt_npi}" in text
-    assert "Delivered by PTA User, PTA" in text and "CQ" in text
+    assert "Delivered by PTA User, PTA" in text
+    assert "(billed under the supervising PT's NPI; CQ on the lines)" in text
+    assert " GP CQ " in text  # the Medicare lines carry it
     assert "Rendering clinician PTA" not in text
     save_pngs(bill.read_bytes(), artifacts, "superbill-pta")
     day = tmp_path / "bills.pdf"
@@ -347,3 +349,31 @@ def test_a_clinic_set_up_earlier_bills_at_the_office(tmp_path: Path):
         replace(clinic, place_of_service="1")
     assert refused.value.problems[0].field == "place_of_service"
     assert "22 (on campus-outpatient hospital)" in refused.value.problems[0].message
+
+
+def test_a_pta_superbill_for_a_commercial_payer_says_no_cq(capsys, clinic: Clinic, db_target,
+                                                           tmp_path: Path, artifacts: Path):
+    """CQ is a Medicare modifier: a commercial payer's lines do not carry it, and the PTA's
+    superbill does not say they do."""
+    from ptdoc.catalog import payer_from_profile
+
+    commercial = clinic.admin.add_payer(payer_from_profile("Acme Health", "commercial"))
+    patient = clinic.admin.add_patient(Patient("MRN-3", "Ola", "Berg", dt.date(1970, 3, 4),
+                                               commercial.id, member_id="ACM123"))
+    episode = clinic.admin.add_episode(replace(clinic.episode, id=None, patient_id=patient.id))
+    pta = clinic.as_("pta")
+    draft = clinic.complete_draft("pta", TODAY, patient, episode)
+    draft = pta.save_draft(replace(
+        draft, supervised_by=clinic.users["pt"].id,
+        exercises=tuple(replace(e, delivered_by=Provider.PTA) for e in draft.exercises)))
+    sid = sign(pta, draft.id).id
+    lines = checked_lines(capsys, db_target, sid)
+    assert lines and all("CQ" not in line["modifiers"] for line in lines)
+    bill = tmp_path / "bill.pdf"
+    code, _out, err = run(capsys, "desk", "superbill", "--db", str(db_target), "--session",
+                          str(sid), "-o", str(bill))
+    assert code == 0, err
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(bill).pages).split())
+    assert "Delivered by PTA User, PTA" in text
+    assert "(billed under the supervising PT's NPI)" in text and "CQ" not in text
+    save_pngs(bill.read_bytes(), artifacts, "superbill-pta-commercial")
