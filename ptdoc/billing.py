@@ -25,6 +25,14 @@ class UnitLine:
     units: int
 
 
+METHOD_NAMES = {UnitMethod.CMS: "CMS 8-minute rule", UnitMethod.PER_CODE: "per-code method"}
+
+
+def units_said(method: UnitMethod, units: int) -> str:
+    """'CMS 8-minute rule: 2 units', as a biller reads it."""
+    return f"{METHOD_NAMES[method]}: {units} unit{'s' * (units != 1)}"
+
+
 @dataclass(frozen=True)
 class UnitResult:
     method: UnitMethod

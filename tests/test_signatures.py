@@ -154,7 +154,7 @@ def test_a_tampered_signed_note_does_not_verify_wherever_it_is_loaded(
     code, out, _ = run(capsys, "verify", "--db", db)
     assert code == 1 and f"PROBLEM session {sid}: {DOES_NOT_VERIFY}" in out and reason in out
     code, out, _ = run(capsys, "check", "--db", db, "--session", str(sid))
-    assert code == 1 and f"Blocks signing: {DOES_NOT_VERIFY}" in out
+    assert code == 1 and f"Would have blocked signing: {DOES_NOT_VERIFY}" in out
     code, _, err = run(capsys, "session", "export", "--db", db, str(sid))
     assert code == 2 and DOES_NOT_VERIFY in err and "not exported" in err
     note = tmp_path / "note.pdf"
@@ -403,7 +403,16 @@ def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
         f'"...{signed_assessment[-12:]} Discharge next visit.")' in first
     assert status.startswith("Status: " + said) and status.endswith(f"{DOES_NOT_VERIFY} "
                                                                      "(why above).")
-    assert f"Blocks signing: {DOES_NOT_VERIFY}: the note was changed" in out
+    assert f"Would have blocked signing: {DOES_NOT_VERIFY}: the note was changed" in out
+    assert "Blocks signing" not in out  # the note is signed: past signing
+    # the units the file states, ptdoc's figure beside them; modifiers as on paper
+    code_ = doc["session"]["services"][0]["code"]
+    mods = " ".join(doc["session"]["services"][0]["modifiers"])
+    billing = out.split("Billing:\n")[1].splitlines()
+    assert billing[0].startswith(f"  {code_} x{stated + 2} {mods} (")
+    assert billing[0].endswith(f"; CMS 8-minute rule: {stated} units")
+    assert f"{code_} bills {stated + 2} units; CMS 8-minute rule: {stated} units." in out
+    assert "cms rules" not in out
     assert "Reason: Second visit" in out and "SIGNATURE_INVALID" not in out
     code, out, _ = run(capsys, "check", str(altered), "--json")
     data = json.loads(out)

@@ -226,11 +226,12 @@ def _cmd_check(args: argparse.Namespace, db_path: Path) -> int:
              "message": f.message, "source": f.source, "fix": f.fix} for f in judged.findings],
             "acknowledged": acknowledged, "lines": lines}, indent=2, ensure_ascii=False))
     else:
-        _print_check(status, differs + notes, judged, acknowledged)
+        _print_check(status, differs + notes, session, judged, acknowledged)
     return EXIT_PROBLEM if judged.blockers or differs else EXIT_OK
 
 
-def _print_check(status: dict, notes: list[str], judged, acknowledged: list[dict]) -> None:
+def _print_check(status: dict, notes: list[str], session, judged,
+                 acknowledged: list[dict]) -> None:
     """The check in the sentences the note's paper uses: no internal codes."""
     from ptdoc.paper import finding_text
 
@@ -242,9 +243,13 @@ def _print_check(status: dict, notes: list[str], judged, acknowledged: list[dict
     print(f"Status: {status['text']}")
     for note in notes:
         print(note)
+    signed = session.signature is not None
     for f in judged.findings:
         said = finding_text(f)
-        print(f"{said.label}: {said.message} {said.then}".rstrip())
+        # A signed note is past signing: a blocker says what it would have done.
+        label = "Would have blocked signing" if signed and said.label == "Blocks signing" \
+            else said.label
+        print(f"{label}: {said.message} {said.then}".rstrip())
     if not judged.findings:
         print("No findings.")
     if acknowledged:
@@ -252,12 +257,38 @@ def _print_check(status: dict, notes: list[str], judged, acknowledged: list[dict
     for a in acknowledged:
         print(f"  {a['message']} Reason: {a['reason']}")
     print("Billing:")
-    for line in judged.claim.lines:
-        mods = "-".join(line.modifier_codes)
-        print(f"  {line.code} x{line.units}" + (f" {mods}" if mods else "") +
-              (f" ({line.minutes} min)" if line.minutes is not None else ""))
+    for line in _billing_lines(session, judged):
+        print(f"  {line}")
     for sentence in judged.claim.units.explanation:
         print(f"  {sentence}")
+
+
+def _billing_lines(session, judged) -> list[str]:
+    """Each code as the note states it (units and modifiers, as on paper: 'GP CQ'), with
+    ptdoc's own figure beside it only where it differs; a line stating no units shows
+    ptdoc's."""
+    from ptdoc.billing import METHOD_NAMES, units_said
+
+    method = judged.claim.units.method
+    out = []
+    for line in judged.claim.lines:
+        own = [s for s in session.services if s.code == line.code]
+        stated = [s.units for s in own if s.units is not None]
+        units = sum(stated) if stated else line.units
+        mods = " ".join(dict.fromkeys(m for s in own for m in s.modifiers)) if stated \
+            else " ".join(line.modifier_codes)
+        text = f"{line.code} x{units}" + (f" {mods}" if mods else "") + \
+            (f" ({line.minutes} min)" if line.minutes is not None else "")
+        beside = []
+        if not stated:
+            beside.append(f"by the {METHOD_NAMES[method]}: the note states none")
+        elif units != line.units:
+            beside.append(units_said(method, line.units))
+        if stated and mods != " ".join(line.modifier_codes):
+            beside.append("modifiers the payer's rules give: "
+                          + (" ".join(line.modifier_codes) or "none"))
+        out.append(text + "".join(f"; {b}" for b in beside))
+    return out
 
 
 def _unreadable_signed(text: str, exc: ValidationError, as_json: bool) -> int:

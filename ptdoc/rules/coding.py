@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ptdoc.billing import units_said
 from ptdoc.catalog import lookup
 from ptdoc.claim import required_modifiers, unit_check
 from ptdoc.domain import Credential, DeliveryMode, NoteType, Provider
@@ -103,8 +104,8 @@ def units_mismatch(ctx: RuleContext) -> Iterator[Finding]:
     for wrong in check.wrong:
         yield Finding(
             "UNITS_MINUTES_MISMATCH", Severity.BLOCKER,
-            f"{wrong.code} bills {wrong.stated} unit{'s' * (wrong.stated != 1)}, but "
-            f"{ctx.unit_method.value} rules give {wrong.expected}. {explanation}",
+            f"{wrong.code} bills {wrong.stated} unit{'s' * (wrong.stated != 1)}; "
+            f"{units_said(ctx.unit_method, wrong.expected)}. {explanation}",
             f"services[{wrong.index}].units", MCPM,
             f"Bill {wrong.expected} unit{'s' * (wrong.expected != 1)}.")
 
