@@ -147,6 +147,7 @@ class SummaryData:
     charge: Decimal | None = Decimal(0)     # None: a billed code has no fee
     billable: bool = False                  # signed, and the signature verifies
     owed_by: str = ""
+    rendering: str = ""     # the claim's rendering provider and NPI (a PTA's supervising PT)
 
     @property
     def title(self) -> str:
@@ -174,13 +175,15 @@ class DaySheetData:
     totals: str
     # (who, sessions, signed, units signed, charges signed): the day closed by clinician and
     # by payer; the last row of each is the day's total.
-    by_clinician: tuple[tuple[str, str, str, str, str], ...]
+    by_clinician: tuple[tuple[str, str, str, str, str], ...]     # who delivered
     by_payer: tuple[tuple[str, str, str, str, str], ...]
     unsigned: tuple[tuple[str, str, str, str], ...]     # time, patient, status, owed by
     printed_at: str
     audit_head: str     # the audit log's chain head when printed: paper anchors the log
     # time, patient (MRN), booked with: booked for the day with no note at all
     expected: tuple[tuple[str, str, str], ...] = ()
+    # as by_clinician, by the rendering provider and NPI the claim names (the charges CSV's)
+    by_rendering: tuple[tuple[str, str, str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -501,7 +504,16 @@ def summary_data(session: Session, facts: NoteFacts) -> SummaryData:
         member_id=patient.member_id,
         charge=total(line.charge for line in _charges(session, facts)),
         billable=signed and not signature_problem(facts.review),
-        owed_by="" if signed else owed_by(session, facts.users))
+        owed_by="" if signed else owed_by(session, facts.users),
+        rendering=_rendering(session, facts.users))
+
+
+def _rendering(session: Session, users: Mapping[int, User]) -> str:
+    """'PT User, PT, NPI 1111111112' as the charges export names the rendering provider."""
+    who = rendering_provider(session, users)
+    if who is None:
+        return "none named (a PTA's note without a supervising PT)"
+    return f"{who.display}, " + (f"NPI {who.npi}" if who.npi else "NPI not recorded")
 
 
 def _group_totals(summaries: list[SummaryData], key) -> tuple[tuple[str, ...], ...]:
@@ -545,6 +557,7 @@ def day_sheet(clinic: Clinic | None, day: dt.date, summaries: list[SummaryData],
     return DaySheetData(
         clinic=clinic.name if clinic else "ptdoc", date=day.isoformat(), rows=rows,
         totals=totals, by_clinician=_group_totals(summaries, lambda s: s.clinician),
+        by_rendering=_group_totals(summaries, lambda s: s.rendering),
         by_payer=_group_totals(summaries, lambda s: s.payer_name), unsigned=unsigned,
         printed_at=stamp(printed_at, _zone(clinic)),
         expected=tuple((f"{a.time:%H:%M}" if a.time else "—",

@@ -377,3 +377,36 @@ def test_a_pta_superbill_for_a_commercial_payer_says_no_cq(capsys, clinic: Clini
     assert "Delivered by PTA User, PTA" in text
     assert "(billed under the supervising PT's NPI)" in text and "CQ" not in text
     save_pngs(bill.read_bytes(), artifacts, "superbill-pta-commercial")
+
+
+def test_the_day_sheet_totals_by_rendering_provider_match_the_charges_csv(
+        capsys, clinic: Clinic, db_target, tmp_path: Path, artifacts: Path):
+    """The biller adds up the CSV by rendering clinician and NPI and finds the day sheet's
+    rows; who delivered (the PTA) stays on the sheet in its own table."""
+    ids = a_day_to_bill(clinic)
+    code, out, err = run(capsys, "desk", "charges", "--db", str(db_target), "--date",
+                         TODAY.isoformat())
+    assert code == 1, err  # the DPT's draft is not charged
+    sums: dict[str, list] = {}
+    for row in csv.DictReader(io.StringIO(out)):
+        key = f"{row['rendering_clinician']}, NPI {row['rendering_npi']}"
+        got = sums.setdefault(key, [set(), 0, Decimal(0)])
+        got[0].add(row["session_id"])
+        got[1] += int(row["units"])
+        got[2] += Decimal(row["charge"])
+    assert list(sums) == [f"PT User, PT, NPI {clinic.users['pt'].npi}"]
+    sheet = tmp_path / "sheet.pdf"
+    code, _out, err = run(capsys, "desk", "summaries", "--db", str(db_target), "--date",
+                          TODAY.isoformat(), "--day-sheet", "-o", str(sheet))
+    assert code == 0, err
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(sheet).pages).split())
+    by_rendering = text.split("Totals by rendering provider")[1].split("Sessions by")[0]
+    for who, (_sessions, units, charge) in sums.items():
+        # sessions, signed, units signed, charges signed: the signed ones are the CSV's
+        assert f"{who} 2 2 {units} ${charge:.2f}" in by_rendering, by_rendering
+    dpt = clinic.users["dpt"]
+    assert f"DPT User, DPT, NPI {dpt.npi} 1 0 0 $0.00" in by_rendering
+    delivered = text.split("Sessions by the clinician who delivered them")[1]
+    assert "PTA User, PTA 1 1 " in delivered.split("Totals by payer")[0]
+    assert len(ids) == 3
+    save_pngs(sheet.read_bytes(), artifacts, "day-sheet-rendering")

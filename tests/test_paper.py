@@ -189,8 +189,10 @@ def test_day_sheet_closes_the_day(clinic: Clinic, artifacts: Path):
     # payer and member ID, each line's charge (97110 x2 at $29.50), the next appointment
     assert "Medicare Part B 1EG4TE5MK73" in text and text.count("$59.00") >= 3
     assert f"{TODAY + dt.timedelta(3)} 09:30 with PT User, PT" in text
-    # totals by clinician and by payer: signed sessions, their units and charges
-    assert "Totals by clinician" in text and "Totals by payer" in text
+    # totals by rendering provider (as billed), by who delivered and by payer: signed
+    # sessions, their units and charges
+    assert "Totals by rendering provider" in text and "Totals by payer" in text
+    assert "Sessions by the clinician who delivered them" in text
     assert "PT User, PT 2 1 2 $59.00" in text and "PTA User, PTA 1 0 0 $0.00" in text
     assert "Medicare Part B 3 1 2 $59.00" in text and "Day total 3 1 2 $59.00" in text
     assert "charges of the signed sessions $59.00" in text
@@ -218,6 +220,8 @@ def a_day_of(count: int) -> DaySheetData:
                       ("Day total", str(count), "0", "0", "$0.00")),
         by_payer=(("Medicare Part B", str(count), "0", "0", "$0.00"),
                   ("Day total", str(count), "0", "0", "$0.00")),
+        by_rendering=(("PT User, PT, NPI 1111111112", str(count), "0", "0", "$0.00"),
+                      ("Day total", str(count), "0", "0", "$0.00")),
         unsigned=tuple((r.time, f"Patient {i}", r.status, "PT User, PT")
                        for i, r in enumerate(rows)),
         printed_at="2026-11-26 18:00 CST", audit_head="Audit log at printing: chain head 0.")
@@ -234,7 +238,8 @@ def test_day_sheet_keeps_times_whole_and_headings_with_their_tables(count: int):
         assert sum(time in line for line in lines) >= 2, time  # visits and unsigned notes
     # a heading is on the page of its table's header row and first row, never alone at
     # the foot of the page before
-    for heading, first in (("Totals by clinician", "PT User, PT"),
+    for heading, first in (("Totals by rendering provider", "NPI 1111111112"),
+                           ("Sessions by the clinician", "PT User, PT"),
                            ("Totals by payer", "Medicare Part B"),
                            ("Notes not yet signed", "Patient 0")):
         page = next(t for t in texts if heading in t)

@@ -119,7 +119,7 @@ def test_every_paper_of_a_day_from_the_command_line(qtbot, capsys, clinic: Clini
     assert patient.member_id in squeezed(text_of(two))
     sheet_text = " ".join(text_of(sheet))
     assert f"MedicarePartB{patient.member_id}" in squeezed([sheet_text])
-    assert "Totals by clinician" in sheet_text and "Totals by payer" in sheet_text
+    assert "Totals by rendering provider" in sheet_text and "Totals by payer" in sheet_text
     assert "Notes not yet signed" in sheet_text and "DPT User, DPT" in sheet_text
     superbills = text_of(bills)
     assert len(superbills) == 4

@@ -137,6 +137,8 @@ def _grid(header: tuple[str, ...], rows: list[tuple[str, ...]], widths: tuple[fl
         body.append([para(empty, "cell")] + [""] * (len(header) - 1))
     table = Table(body, colWidths=[WIDTH * w for w in widths], repeatRows=1, hAlign="LEFT")
     style = list(TABLE_STYLE)
+    if not rows:  # the sentence spans the table, not squeezed into its first column
+        style.append(("SPAN", (0, 1), (-1, 1)))
     if bold_last and rows:
         style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f1f4f8")))
     table.setStyle(TableStyle(style))
@@ -174,8 +176,11 @@ def render_day_sheet(data: DaySheetData) -> bytes:
     story: list[Flowable] = [
         para(f"Day sheet — {esc(data.date)}", "title", markup=True), sessions, Spacer(1, 6),
         para(data.totals),
-        _section("Totals by clinician",
-                 _grid(("Clinician", *TOTALS), list(data.by_clinician),
+        _section("Totals by rendering provider and NPI, as billed",
+                 _grid(("Rendering provider / NPI", *TOTALS), list(data.by_rendering),
+                       (0.36, 0.14, 0.14, 0.16, 0.2), "No sessions", bold_last=True)),
+        _section("Sessions by the clinician who delivered them",
+                 _grid(("Delivered by", *TOTALS), list(data.by_clinician),
                        (0.36, 0.14, 0.14, 0.16, 0.2), "No sessions", bold_last=True)),
         _section("Totals by payer",
                  _grid(("Payer", *TOTALS), list(data.by_payer),
