@@ -37,6 +37,15 @@ class ValidationError(KnownError):
         return cls([Problem(field, message)])
 
 
+class DoubleBooking(ValidationError):
+    """The clinician already has a patient at that time: refused unless booked on purpose
+    (a group visit). ``booked``: who is there already, as '2 patients' words them."""
+
+    def __init__(self, message: str, booked: str):
+        super().__init__([Problem("time", message)])
+        self.booked = booked
+
+
 class PermissionDenied(KnownError):
     """The signed-in user's role does not allow the action."""
 

@@ -356,6 +356,15 @@ class AppointmentRepository:
                            [patient_id, day.isoformat()])
         return found[0] if found else None
 
+    def same_time(self, appointment: Appointment) -> list[Appointment]:
+        """Other patients' appointments with the same clinician at the same day and time."""
+        if appointment.clinician_id is None or appointment.time is None:
+            return []
+        plain = to_plain(appointment)
+        return self._load("WHERE day = ? AND time = ? AND clinician_id = ? AND patient_id <> ? "
+                          "ORDER BY id", [plain["day"], plain["time"],
+                                          appointment.clinician_id, appointment.patient_id])
+
     def without_note(self, day: dt.date) -> list[Appointment]:
         """The day's appointments of patients who have no session that day, by time."""
         return self._load(

@@ -108,6 +108,9 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
     a.add_argument("--patient", required=True, metavar="MRN")
     a.add_argument("--at", required=True, type=_moment, metavar="'YYYY-MM-DD HH:MM'")
     a.add_argument("--clinician", metavar="USER", help="the PT, DPT or PTA (a user name)")
+    a.add_argument("--double-book", action="store_true",
+                   help="book even though the clinician has another patient at that time "
+                        "(a group visit)")
     c = asub.add_parser("cancel", parents=[common], help="cancel the next appointment")
     c.add_argument("--patient", required=True, metavar="MRN")
 
@@ -341,6 +344,8 @@ def _cmd_episode(args: argparse.Namespace, db_path: Path) -> int:
 
 
 def _cmd_appointment(args: argparse.Namespace, db_path: Path) -> int:
+    from ptdoc.errors import DoubleBooking
+
     with signed_in(args, db_path) as ws:
         patient = ws.patient_by_mrn(args.patient)
         if args.action == "cancel":
@@ -353,8 +358,12 @@ def _cmd_appointment(args: argparse.Namespace, db_path: Path) -> int:
             if clinician is None:
                 raise UsageError(f"no user '{args.clinician}' (see 'ptdoc users')")
         day, time = args.at
-        booked = ws.set_appointment(patient.id or 0, day, time,
-                                    clinician.id if clinician else None)
+        try:
+            booked = ws.set_appointment(patient.id or 0, day, time,
+                                        clinician.id if clinician else None, args.double_book)
+        except DoubleBooking as exc:
+            raise UsageError(f"--at: {exc.problems[0].message}; to book both, add "
+                             "--double-book") from None
     with_whom = f" with {clinician.display}" if clinician else ""
     print(f"{patient.mrn} {patient.display_name}: next appointment {booked.when}{with_whom}")
     return EXIT_OK
@@ -368,12 +377,15 @@ def _cmd_appointments(args: argparse.Namespace, db_path: Path) -> int:
     if args.json:
         print(json.dumps([{"patient": r.patient.mrn, "patient_name": r.patient.display_name,
                            "time": r.appointment.time.strftime("%H:%M")
-                           if r.appointment.time else None, "clinician": r.clinician or None}
+                           if r.appointment.time else None, "clinician": r.clinician or None,
+                           "double_booked_with": list(r.double_booked_with)}
                           for r in rows], ensure_ascii=False, indent=2))
         return EXIT_OK
     if not rows:
         print(f"Nobody booked on {day} is without a note.")
     for r in rows:
         time = r.appointment.time.strftime("%H:%M") if r.appointment.time else "--:--"
-        print(f"{time}  {r.patient.mrn:<12} {r.patient.display_name:<32} {r.clinician or '-'}")
+        print(f"{time}  {r.patient.mrn:<12} {r.patient.display_name:<32} {r.clinician or '-'}"
+              + (f"  DOUBLE-BOOKED with {' and '.join(r.double_booked_with)}"
+                 if r.double_booked_with else ""))
     return EXIT_OK

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ptdoc.domain import Appointment, Patient
-from ptdoc.errors import ValidationError
+from ptdoc.errors import DoubleBooking, ValidationError
 from ptdoc.permissions import Permission
 from ptdoc.repositories import AuditAction
 from ptdoc.services.core import WorkspaceCore
@@ -20,14 +20,19 @@ class ExpectedPatient:
     appointment: Appointment
     patient: Patient
     clinician: str      # name and credential, or "" when no clinician was named
+    # other patients booked with the same clinician at the same time ('Lee, Ann (MRN-1)')
+    double_booked_with: tuple[str, ...] = ()
 
 
 class Schedule(WorkspaceCore):
     def set_appointment(self, patient_id: int, day: dt.date, time: dt.time | None = None,
-                        clinician_id: int | None = None) -> Appointment:
+                        clinician_id: int | None = None, double_book: bool = False
+                        ) -> Appointment:
         """Book the patient's next visit. It replaces the patient's appointment on that day
         and any after today (a patient has one next appointment); today's stays unless it is
-        the one moved. The clinician must be an active PT, DPT or PTA."""
+        the one moved. The clinician must be an active PT, DPT or PTA. A clinician who has
+        another patient at that time is refused (`DoubleBooking`, naming them) unless
+        ``double_book`` (a group visit shares its time)."""
         self.require(Permission.SCHEDULE, "patient", patient_id)
         self.store.patients.get(patient_id)
         appointment = Appointment(patient_id, day, time, clinician_id)
@@ -41,6 +46,13 @@ class Schedule(WorkspaceCore):
                 raise ValidationError.single("clinician_id", f"{clinician.display} does not see "
                                                              "patients (a PT, DPT or PTA does)")
         with self.store.db.atomic():
+            others = [] if double_book else self.store.appointments.same_time(appointment)
+            if others:
+                names = self._patients(others)
+                who = self.store.users.get(clinician_id).display  # type: ignore[arg-type]
+                raise DoubleBooking(
+                    f"{who} already has {' and '.join(names)} at {appointment.when}: choose "
+                    "another time, or book both on purpose (a group visit)", " and ".join(names))
             appointment = self.store.appointments.set_next(appointment, today)
             self.store.audit.record(self.actor, AuditAction.EDIT, "patient", patient_id,
                                     f"appointment {appointment.when}")
@@ -71,7 +83,11 @@ class Schedule(WorkspaceCore):
         for appointment in self.store.appointments.without_note(day):
             clinician = self.store.users.get(appointment.clinician_id).display \
                 if appointment.clinician_id else ""
-            out.append(ExpectedPatient(appointment,
-                                       self.store.patients.get(appointment.patient_id),
-                                       clinician))
+            out.append(ExpectedPatient(
+                appointment, self.store.patients.get(appointment.patient_id), clinician,
+                tuple(self._patients(self.store.appointments.same_time(appointment)))))
         return out
+
+    def _patients(self, appointments: list[Appointment]) -> list[str]:
+        return [f"{p.display_name} ({p.mrn})" for p in
+                (self.store.patients.get(a.patient_id) for a in appointments)]

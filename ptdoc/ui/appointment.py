@@ -13,12 +13,13 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from ptdoc.domain import Appointment, Credential, Patient
-from ptdoc.errors import KnownError
+from ptdoc.errors import DoubleBooking, KnownError
 from ptdoc.fields import parse_time
 from ptdoc.services import Workspace
 from ptdoc.ui.widgets import FieldError, add_field, show_problems
@@ -86,12 +87,31 @@ class AppointmentDialog(QDialog):
 
     def _book(self) -> None:
         q = self.day.date()
-        try:
-            time = parse_time(self.time.text(), "Time", "time")
-            self.booked = self.workspace.set_appointment(
-                self.patient.id or 0, dt.date(q.year(), q.month(), q.day()), time,
-                self.clinician.currentData())
-        except KnownError as exc:
-            show_problems(self.errors, exc, "form")
-            return
+        double_book = False
+        while True:
+            try:
+                time = parse_time(self.time.text(), "Time", "time")
+                self.booked = self.workspace.set_appointment(
+                    self.patient.id or 0, dt.date(q.year(), q.month(), q.day()), time,
+                    self.clinician.currentData(), double_book)
+            except DoubleBooking as exc:
+                # A group visit may share a time: booking both is asked, not assumed.
+                answer = QMessageBox.question(
+                    self, "Double-book?", f"{self.clinician.currentText()} already has "
+                    f"{exc.booked} at {self.time.text().strip()} on {q.toString('yyyy-MM-dd')}."
+                    f"\n\nBook {self.patient.display_name} at the same time too (a group "
+                    "visit)?",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                    QMessageBox.StandardButton.No)
+                if answer == QMessageBox.StandardButton.Yes and not double_book:
+                    double_book = True
+                    continue
+                # Under the buttons' width, not squeezed beside the time field.
+                self.errors["form"].show_message(exc.problems[0].message + ".")
+                self.adjustSize()
+                return
+            except KnownError as exc:
+                show_problems(self.errors, exc, "form")
+                return
+            break
         self.accept()
