@@ -612,6 +612,9 @@ def test_a_wrapped_header_keeps_each_label_with_its_value(clinic: Clinic, artifa
         for label, value in (("NPI", "1234567893"), ("member", member)):
             line = next(text for text in lines if label in text)
             assert value in line, (words, label, lines[:4])
+        # and a wrapped line never ends (or starts) with a dangling separator
+        assert not [t for t in lines if t.strip().endswith("·") or t.strip().startswith("·")],\
+            (words, lines[:6])
         if words == 2:  # where "NPI" used to end the line
             save_pngs(pdf, artifacts, "summary-wrapped-header")
 

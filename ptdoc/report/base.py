@@ -71,6 +71,22 @@ def para(text: object, style: str = "body", markup: bool = False) -> Paragraph:
     return Paragraph(str(text) if markup else esc(text), styles()[style])
 
 
+def separated(text: str, style: ParagraphStyle, width: float) -> Paragraph:
+    """A ' · '-separated line (address · phone · NPI) that wraps at ``width``: a line the
+    wrap would end with a dangling '·' ends before it instead, the next item starting the
+    next line."""
+    plain = Paragraph(esc(text), style)
+    plain.wrap(width, PAGE[1])
+    laid = getattr(plain, "blPara", None)
+    if laid is None or getattr(laid, "kind", 1) != 0 or len(laid.lines) < 2:
+        return plain
+    lines = [" ".join(str(w) for w in words) for _extra, words in laid.lines]
+    if not any(line.endswith("·") or line.startswith("·") for line in lines):
+        return plain
+    lines = [line.removesuffix("·").removeprefix("·").strip() for line in lines]
+    return Paragraph("<br/>".join(esc(line) for line in lines), style)
+
+
 TABLE_STYLE = [
     ("FONTNAME", (0, 0), (-1, -1), FONT),
     ("FONTSIZE", (0, 0), (-1, -1), 7.5),
@@ -157,6 +173,8 @@ def _layout_header(header: Header | None, title: str, heading: str
     name = header.clinic if header is not None else heading
     split = min(width * 0.5, pdfmetrics.stringWidth(name, BOLD, 11) + 2)
     _w, left_h = left.wrap(split, PAGE[1])
+    if header is not None:  # a wrapped clinic line never ends with a dangling '·'
+        right = separated(header.clinic_line, right.style, width - split - 12)
     _w, right_h = right.wrap(width - split - 12, PAGE[1])
     placed = [(left, MARGIN, left_h), (right, MARGIN + split + 12, right_h)]
     height = max(left_h, right_h)

@@ -27,6 +27,8 @@ from ptdoc.report.base import (
     esc,
     para,
     register_fonts,
+    separated,
+    styles,
 )
 
 WIDTH = PAGE[0] - 2 * MARGIN
@@ -73,7 +75,8 @@ def _codes(s: SummaryData) -> Table:
 
 def _heading(s: SummaryData) -> Table:
     """The clinic, as the page header has it, at the top of each half."""
-    table = Table([[para(s.header.clinic, "h2"), para(s.header.clinic_line, "smallright")]],
+    line = separated(s.header.clinic_line, styles()["smallright"], WIDTH * 0.55)
+    table = Table([[para(s.header.clinic, "h2"), line]],
                   colWidths=[WIDTH * 0.45, WIDTH * 0.55], hAlign="LEFT")
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                                ("LEFTPADDING", (0, 0), (-1, -1), 0),
