@@ -96,3 +96,14 @@ def test_the_window_asks_before_double_booking(qtbot, clinic: Clinic, monkeypatc
     assert len(asked) == 2
     booked = clinic.store.appointments.next_from(window.patient_view.patient.id, TODAY)
     assert booked is not None and (booked.day, booked.time) == (DAY, dt.time(8, 0))
+
+
+def test_patient_show_names_each_visit_by_its_session_number(capsys, clinic: Clinic,
+                                                            db_target):
+    """The number beside a visit is the one 'ptdoc check --session' takes."""
+    sid = clinic.complete_draft("pt").id
+    code, out, err = run(capsys, "desk", "patient", "show", "MRN-1", "--db", str(db_target))
+    assert code == 0, err
+    assert f"Session {sid}: {TODAY} daily, draft" in out and "Visit " not in out
+    code, out, _err = run(capsys, "pt", "check", "--db", str(db_target), "--session", str(sid))
+    assert code in (0, 1) and "Status: draft, not signed." in out

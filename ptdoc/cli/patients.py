@@ -265,7 +265,8 @@ def _patient_show(args: argparse.Namespace, db_path: Path) -> int:
         end = f", discharged {e.discharged_on}" if e.discharged_on else ""
         print(f"Episode {e.id}: from {e.start_date}{end}; {', '.join(e.diagnoses)}")
     for v in page.visits:
-        print(f"Visit {v.id}: {v.date_of_service} {v.note_type.value}, {v.status.value}")
+        # the number is the session's id, as 'ptdoc check --session ID' takes it
+        print(f"Session {v.id}: {v.date_of_service} {v.note_type.value}, {v.status.value}")
     return EXIT_OK
 
 
