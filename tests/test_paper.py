@@ -668,3 +668,12 @@ def test_the_print_buttons_say_what_they_print_and_the_whole_day_stays_one_key_a
     assert titles[-1].endswith(f"({count})") and offered[-1].name == \
         f"session-summaries-{TODAY}.pdf"
     assert len(PdfReader(tmp_path / "saved-3.pdf").pages) == (count + 1) // 2
+    # Escape lets go of the row: Ctrl+P prints the day again, as the button says
+    assert len(window.table.selectionModel().selectedRows()) == 1
+    qtbot.keyClick(window.table, Qt.Key.Key_Escape)
+    assert window.table.selectionModel().selectedRows() == []
+    assert window.summaries_button.text() == f"Print the day's {count} summaries"
+    in_modal(lambda: qtbot.keyClick(window.table, Qt.Key.Key_P,
+                                    Qt.KeyboardModifier.ControlModifier), save)
+    assert titles[-1].endswith(f"({count})") and offered[-1].name == \
+        f"session-summaries-{TODAY}.pdf"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, QTimer
+from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -125,6 +125,12 @@ class MainWindow(QMainWindow):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
+        # Escape lets go of the chosen rows, so Ctrl+P and Ctrl+B print the whole day again.
+        unselect = QAction("Clear the selection", self.table)
+        unselect.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        unselect.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        unselect.triggered.connect(self.table.clearSelection)
+        self.table.addAction(unselect)
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         # Sized to the contents once per refresh (``_fit_columns``): ResizeToContents would
