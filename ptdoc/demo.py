@@ -273,10 +273,9 @@ class _PatientBuilder:
         while following.weekday() not in self._weekdays:
             following += dt.timedelta(days=1)
         if dates[-1] != self.today and self.index % 5 == 0:  # expected today, no note yet
-            admin.set_appointment(patient.id or 0, self.today, dt.time(16, 30),
-                                  self.users[self.pt].id)
+            _book(admin, patient.id or 0, self.today, dt.time(16, 30), self.users[self.pt].id)
         slot = dt.time(8 + self.index % 9, 30 if self.index % 2 else 0)
-        admin.set_appointment(patient.id or 0, following, slot, self.users[self.pt].id)
+        _book(admin, patient.id or 0, following, slot, self.users[self.pt].id)
 
     @property
     def _weekdays(self) -> tuple[int, int]:
@@ -397,3 +396,21 @@ class _PatientBuilder:
         else:            # aide time counted as billable one-on-one exercise
             ex[-1] = replace(ex[-1], delivered_by=Provider.AIDE, mode=DeliveryMode.AIDE)
         return replace(session, exercises=tuple(ex))
+
+
+def _book(admin, patient_id: int, day: dt.date, time: dt.time, clinician_id: int | None
+          ) -> None:
+    """The first half hour from ``time`` on that the clinician has free: a clinic does not
+    double-book (a group visit aside)."""
+    from ptdoc.errors import DoubleBooking
+
+    minutes = time.hour * 60 + time.minute
+    while True:
+        try:
+            admin.set_appointment(patient_id, day, dt.time(*divmod(minutes, 60)),
+                                  clinician_id)
+            return
+        except DoubleBooking:
+            minutes += 30
+            if minutes >= 24 * 60:
+                raise
