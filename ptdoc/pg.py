@@ -340,11 +340,11 @@ def migrate_to_latest(db: PgDatabase, target: int = LATEST_VERSION) -> list[int]
         db.schema_changed()
         applied.append(number)
     if applied:
-        _grant_application_role(db)
+        grant_application_role(db)
     return applied
 
 
-def _grant_application_role(db: PgDatabase) -> None:
+def grant_application_role(db: PgDatabase) -> None:
     """Workstations' role reads and writes rows; the schema (and its triggers) stay the
     owner's."""
     exists = db.raw.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
@@ -356,6 +356,15 @@ def _grant_application_role(db: PgDatabase) -> None:
         db.raw.execute(f"REVOKE INSERT, UPDATE, DELETE ON {SCHEMA_TABLE} FROM {APP_ROLE}")
         db.raw.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {_schema(db)} "
                        f"TO {APP_ROLE}")
+
+
+def owns_database(db: PgDatabase) -> bool:
+    """Whether the connected role owns the database (or administers the server): what
+    replacing its tables (a restore) needs."""
+    return bool(db.raw.execute(
+        "SELECT pg_has_role(datdba, 'MEMBER') OR (SELECT rolsuper FROM pg_roles WHERE "
+        "rolname = current_user) FROM pg_database WHERE datname = current_database()"
+    ).fetchone()[0])
 
 
 def _schema(db: PgDatabase) -> str:

@@ -34,9 +34,8 @@ log = logging.getLogger(__name__)
 
 # The order of ``ptdoc --help``.
 SUBJECTS = (database, sessions, billing, users, clinic, patients, paper)
-# What works on the database file itself (SQLite's backup API and integrity checks): not yet
-# on a PostgreSQL server.
-FILE_ONLY = frozenset({"demo", "backup", "restore"})
+# What works on the database file itself: not yet on a PostgreSQL server.
+FILE_ONLY = frozenset({"demo"})
 
 
 def version_text() -> str:
