@@ -95,3 +95,23 @@ def test_a_dump_of_another_database_is_refused(pg_server, tmp_path: Path) -> Non
             pg_backup.check_dump(other)
     finally:
         pg_server.drop(name)
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_the_demo_clinic_on_an_empty_server_database(empty_db, monkeypatch, capsys) -> None:
+    url = str(empty_db)  # the owner's: the first connection makes ptdoc's schema
+    status, said = run(monkeypatch, capsys, "demo", "--db", url)
+    assert status == 0, said
+    assert said.startswith("Demo clinic created in postgresql://") and "password demo1234" in said
+    with Store.open(url) as store:
+        patients, sessions = store.patients.count(), store.sessions.count()
+        assert patients > 0 and sessions > 0 and f"{patients} patients" in said
+    status, said = run(monkeypatch, capsys, "verify", "--db", url, "--user", "mchen",
+                       "--password-stdin", stdin="demo1234\n")
+    assert status == 0 and "Everything verifies." in said, said
+    # A database holding a clinic is never replaced by the demo, --force or not.
+    status, said = run(monkeypatch, capsys, "demo", "--db", url, "--force")
+    assert status == 2 and said.count("\n") == 1
+    assert "already holds a clinic (6 users" in said and "nothing was changed" in said
+    with Store.open(url) as store:
+        assert (store.patients.count(), store.sessions.count()) == (patients, sessions)

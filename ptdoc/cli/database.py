@@ -116,6 +116,8 @@ def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc import db as dbmod
     from ptdoc.demo import DEMO_TIME_ZONE, build_demo
 
+    if paths.is_server_url(db_path):
+        return _demo_on_server(str(db_path))
     if db_path.exists():
         if not args.force:
             raise UsageError(f"{db_path} already exists; use --force to replace it (it is "
@@ -128,6 +130,23 @@ def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
         print(f"Previous file kept at {kept}")
     with build_demo(db_path, clock.today(DEMO_TIME_ZONE)) as store:
         print(f"Demo clinic created at {db_path}: {store.patients.count()} patients, "
+              f"{store.sessions.count()} sessions. Users: admin, mchen (DPT), jokafor (PT), "
+              "lrivera (PTA), tnguyen (aide), pkim (front desk); password demo1234.")
+    return EXIT_OK
+
+
+def _demo_on_server(url: str) -> int:
+    """The demo clinic in a server's database holding no clinic (never replacing one)."""
+    from ptdoc import pg
+    from ptdoc.demo import DEMO_TIME_ZONE, build_demo
+
+    try:
+        store = build_demo(url, clock.today(DEMO_TIME_ZONE))
+    except FileExistsError as exc:
+        raise UsageError(f"{exc}; nothing was changed (a server's clinic is never replaced "
+                         "by the demo)") from exc
+    with store:
+        print(f"Demo clinic created in {pg.shown(url)}: {store.patients.count()} patients, "
               f"{store.sessions.count()} sessions. Users: admin, mchen (DPT), jokafor (PT), "
               "lrivera (PTA), tnguyen (aide), pkim (front desk); password demo1234.")
     return EXIT_OK
