@@ -316,7 +316,7 @@ class SessionEditor(QWidget):
     def reload(self) -> None:
         """Show the draft as it is stored now (saved elsewhere since it was read here)."""
         self.session = self.stored = self.workspace.store.sessions.get(self.session.id or 0)
-        self.unsaved = False
+        self.unsaved = self.unreachable = False
         self._retry.stop()
         self.context = self.workspace.rule_context(self.session, wait_for_codes=False)
         self._review = self.workspace.judge(self.context)
