@@ -2,7 +2,10 @@
 
 Run: .venv/bin/python benchmarks/bench_store.py --db 10k=/tmp/c10k.sqlite3
          --db 100k=/tmp/c100k.sqlite3 --db 1M=/tmp/c1m.sqlite3 [--write]
-(databases from benchmarks/make_clinic_db.py, whose ``--today`` is the day listed). Each
+     .venv/bin/python benchmarks/bench_store.py --db "100k=/tmp/c100k.sqlite3"
+         --db "100k server=postgresql://ptdoc_app@/ptdoc?host=/tmp/sb" --section "Store, both"
+(databases from benchmarks/make_clinic_db.py, whose ``--today`` is the day listed; a server's
+loaded from such a file with ``ptdoc migrate``). Each
 figure is the median of repeats in milliseconds and its ratio to a floor measured in the same
 run on the same file, so a busy machine moves both:
 
@@ -12,7 +15,10 @@ run on the same file, so a busy machine moves both:
   against reading one patient by primary key;
 - the day view (``MainWindow`` for a clinician, built, shown and painted, offscreen, with the
   ICD-10-CM index not yet open as right after sign-in) against a bare window with a 200-row
-  table, painted. The password check of signing in (scrypt, slow on purpose) is not in it.
+  table, painted. The password check of signing in (scrypt, slow on purpose) is not in it;
+- a draft save as the editor makes it on every edit (``Workspace.save_draft`` of one of the
+  day's drafts with its assessment changed, by its writer, ``expected`` as last saved)
+  against a bare transaction updating one row of it.
 
 Not a test: figures depend on the machine; keep them in RESULTS.md.
 """
@@ -35,11 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from results import write_section
 
+from ptdoc import paths
 from ptdoc.services import Workspace
 from ptdoc.store import Store
 
 GOALS = {"open": None, "search: a miss": 2.0, "search: MRN": 2.0, "search: date of birth": 2.0,
-         "search: name prefix": None, "day view painted": 100.0}
+         "search: name prefix": None, "day view painted": 100.0, "draft save": 20.0}
 
 
 def median_ms(fn: Callable[[], object], repeat: int) -> float:
@@ -110,11 +117,17 @@ def bare_table() -> object:
     return window
 
 
-def measure(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
+def measure(path: Path | str, repeat: int) -> dict[str, tuple[float, float]]:
     """Each measurement: (median ms, floor ms)."""
     out: dict[str, tuple[float, float]] = {}
 
     def bare_open() -> None:
+        if paths.is_server_url(path):
+            import psycopg
+
+            with psycopg.connect(str(path)) as conn:
+                conn.execute("SELECT version FROM ptdoc_schema").fetchone()
+            return
         conn = sqlite3.connect(path)
         conn.execute("PRAGMA user_version").fetchone()
         conn.close()
@@ -141,8 +154,36 @@ def measure(path: Path, repeat: int) -> dict[str, tuple[float, float]]:
     out["day view painted"] = (painted_ms(lambda: MainWindow(ws), repeat),
                                painted_ms(bare_table, repeat))
     out["day view painted"] += (drafts,)  # type: ignore[assignment]
+    out["draft save"] = draft_save(store, today, repeat * 3)
     store.close()
     return out
+
+
+def draft_save(store: Store, today: dt.date, repeat: int) -> tuple[float, float]:
+    """One of the day's drafts saved by its writer with its assessment changed, as the editor
+    saves on every edit; the floor: a bare transaction updating one row of it."""
+    from dataclasses import replace
+
+    sid = store.db.execute("SELECT id FROM sessions WHERE date_of_service = ? AND status = "
+                           "'draft' ORDER BY id LIMIT 1", [today.isoformat()]).fetchone()[0]
+    writer = store.users.get(store.audit.draft_owner(sid))
+    ws = Workspace(store, writer, today=lambda: today)
+    stored = [store.sessions.get(sid)]
+    count = [0]
+
+    def save() -> None:
+        count[0] += 1
+        changed = replace(stored[0], assessment=f"Improving sit to stand control ({count[0]}).")
+        stored[0] = ws.save_draft(changed, expected=stored[0])
+
+    def bare() -> None:
+        count[0] += 1
+        with store.db.atomic():
+            store.db.execute("UPDATE sessions SET assessment = ? WHERE id = ?",
+                             [f"Improving ({count[0]}).", sid])
+
+    save()  # the first save judges with cold caches: not measured
+    return median_ms(save, repeat), median_ms(bare, repeat)
 
 
 def main() -> None:
@@ -150,19 +191,20 @@ def main() -> None:
     parser.add_argument("--db", action="append", required=True, metavar="LABEL=PATH")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    parser.add_argument("--section", default="Store", help="the section of RESULTS.md written")
     args = parser.parse_args()
     sizes: dict[str, dict[str, tuple[float, float]]] = {}
     for label, path in (item.split("=", 1) for item in args.db):
-        sizes[label] = measure(Path(path), args.repeat)
+        sizes[label] = measure(paths.db_target(path), args.repeat)
         for name, (ms, floor, *more) in sizes[label].items():
             extra = f" ({more[0]} drafts)" if more else ""
             print(f"{label:>5} {name:<24} {ms:9.2f} ms  floor {floor:8.2f} ms  "
                   f"{ms / floor:7.1f}x{extra}", flush=True)
     if args.write:
-        write(sizes)
+        write(sizes, args.section)
 
 
-def write(sizes: dict[str, dict[str, tuple[float, float]]]) -> None:
+def write(sizes: dict[str, dict[str, tuple[float, float]]], section: str = "Store") -> None:
     labels = list(sizes)
     head = "| measurement | " + " | ".join(labels) + " | goal |\n|---|" + \
         "---:|" * len(labels) + "---|\n"
@@ -170,19 +212,23 @@ def write(sizes: dict[str, dict[str, tuple[float, float]]]) -> None:
     for name, goal in GOALS.items():
         cells = []
         for label in labels:
+            if name not in sizes[label]:
+                cells.append("-")
+                continue
             ms, floor, *more = sizes[label][name]
             drafts = f", {more[0]} drafts" if more else ""
             cells.append(f"{ms:.2f} ms ({ms / floor:.1f}x floor {floor:.2f}{drafts})")
         rows.append(f"| {name} | " + " | ".join(cells) + " | " +
                     (f"<= {goal:g} ms" if goal else "-") + " |")
-    write_section("Store", f"`benchmarks/bench_store.py` on {platform.machine()}, "
+    write_section(section, f"`benchmarks/bench_store.py` on {platform.machine()}, "
                   f"{os.cpu_count()} cores, Python {platform.python_version()}, "
                   f"{dt.date.today()}, load average {os.getloadavg()[0]:.2f} (the machine "
                   "is shared), databases from `benchmarks/make_clinic_db.py` "
                   "(sessions, 200 drafts on the day listed). Median of repeats; in brackets "
                   "the ratio to the floor measured in the same run (open: a bare sqlite3 "
                   "connection; search: one patient read by id; day view: a bare window with "
-                  "a 200-row table, painted).\n\n" + head + "\n".join(rows))
+                  "a 200-row table, painted; draft save: a bare transaction updating one row)."
+                  "\n\n" + head + "\n".join(rows))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
+from ptdoc import paths
 from ptdoc.access import SignerProof
 from ptdoc.catalog import payer_from_profile
 from ptdoc.clock import zone
@@ -203,12 +204,19 @@ class _Clock:
     now: dt.datetime
 
 
-def build_demo(path: Path, today: dt.date, seed: int = 7) -> Store:
-    """Create the demo clinic in a new database at ``path`` and return the open store."""
-    if path.exists():  # even an empty file: only a new path becomes a database
+def build_demo(path: Path | str, today: dt.date, seed: int = 7) -> Store:
+    """Create the demo clinic in a new database at ``path`` (a file not there yet, or a
+    server's database holding no clinic) and return the open store."""
+    if not paths.is_server_url(path) and Path(path).exists():
+        # even an empty file: only a new path becomes a database
         raise FileExistsError(f"{path} already exists; the demo is only built into a new file")
     rng = random.Random(seed)
     store = Store.open(path)
+    held = store.holdings()
+    if held:
+        store.close()
+        raise FileExistsError(f"{paths.without_password(path)} already holds a clinic "
+                              f"({held}); the demo is only built into an empty database")
     clock = _Clock(dt.datetime.combine(today, dt.time(12), zone(DEMO_TIME_ZONE)))
     codes = KnownCodes(DEMO_CODES)
     admin = Workspace(store, None, today=lambda: today, now=lambda: clock.now, codes=codes)

@@ -95,3 +95,8 @@ class DatabaseLocked(DatabaseError):
 
 class NotAPtdocDatabase(DatabaseError):
     pass
+
+
+class ServerUnreachable(DatabaseError):
+    """The database server cannot be reached (a dropped network, a stopped server): nothing
+    was written; the same call may succeed once the connection is back."""

@@ -55,6 +55,11 @@ def backup_dir(db_path: Path) -> Path:
     return db_path.parent / "backups"
 
 
+def server_backup_dir() -> Path:
+    """Backups of a server's database made on this computer: the per-user data folder's."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "backups"
+
+
 def cache_dir() -> Path:
     """What ptdoc can rebuild (the ICD-10-CM index, the Qt library check): ``PTDOC_CACHE_DIR``
     or the platform's per-user cache folder."""

@@ -17,6 +17,11 @@ wrong in ptdoc's words.
   the migrations); workstations connect as another role (``APP_ROLE`` is granted reading and
   writing rows, nothing more), which can neither drop nor disable the triggers that keep
   signed notes, addenda, the key history and the audit log as they were written.
+- A dropped network: a statement whose connection is lost raises ``ServerUnreachable``
+  (nothing of it was kept: a transaction cut off is rolled back by the server). The next
+  statement outside a transaction connects again; while the server stays out of reach, the
+  attempts are spaced out (1, 2, 4, then every 8 seconds) and the calls between them are
+  refused at once, so a window retrying its save never freezes on a dead address.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import contextlib
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,7 +40,13 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from ptdoc import dialect, paths
-from ptdoc.errors import DatabaseError, DatabaseLocked, DatabaseTooNew, NotAPtdocDatabase
+from ptdoc.errors import (
+    DatabaseError,
+    DatabaseLocked,
+    DatabaseTooNew,
+    NotAPtdocDatabase,
+    ServerUnreachable,
+)
 from ptdoc.migrations import LATEST_VERSION, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -44,6 +56,8 @@ APP_ROLE = "ptdoc_app"
 LOCK_TIMEOUT_MS = 5000
 WRITER_LOCK = APPLICATION_ID  # the advisory lock every write transaction takes first
 SCHEMA_TABLE = "ptdoc_schema"
+RECONNECT_FIRST_S = 1.0  # the wait after a failed reconnection, doubled each time...
+RECONNECT_MAX_S = 8.0    # ...up to this
 
 
 def shown(url: str) -> str:
@@ -103,7 +117,9 @@ class _Connection:
 
     @property
     def in_transaction(self) -> bool:
-        return self._db.raw.info.transaction_status != TransactionStatus.IDLE
+        # A lost connection (UNKNOWN) holds no transaction any more: the server rolled it back.
+        return self._db.raw.info.transaction_status not in (TransactionStatus.IDLE,
+                                                            TransactionStatus.UNKNOWN)
 
     def execute(self, sql: str, parameters: Any = None) -> _Result:
         return self._db.execute(sql, parameters)
@@ -124,15 +140,48 @@ class PgDatabase:
         self.conn = _Connection(self)
         self._id_tables: frozenset[str] | None = None
         self._never_null: frozenset[str] | None = None
+        self._lock_timeout = LOCK_TIMEOUT_MS
+        self._depth = 0  # atomic blocks open: a connection lost inside one is not replaced
+        self._backoff = 0.0
+        self._next_attempt = 0.0
+        self._lost = ""  # why the last reconnection failed
 
     def __repr__(self) -> str:
         return f"<PgDatabase {shown(self.url)}>"
 
     # --- running statements --------------------------------------------------------------
 
+    def _unreachable(self, why: str) -> ServerUnreachable:
+        return ServerUnreachable(f"The server of {shown(self.url)} cannot be reached ({why}).")
+
+    def _reconnect(self) -> None:
+        """A new connection for a lost one, no sooner than the backoff allows."""
+        if not self.raw.closed:
+            return
+        if self._depth:
+            raise self._unreachable("the connection was lost during a change; it was not kept")
+        now = time.monotonic()
+        if now < self._next_attempt:
+            raise self._unreachable(self._lost or "connection lost")
+        try:
+            raw = psycopg.connect(self.url, autocommit=True, connect_timeout=5,
+                                  application_name="ptdoc")
+            raw.execute(f"SET lock_timeout = {self._lock_timeout}")
+        except psycopg.Error as exc:
+            self._backoff = min(max(2 * self._backoff, RECONNECT_FIRST_S), RECONNECT_MAX_S)
+            self._next_attempt = now + self._backoff
+            self._lost = _first_line(exc)
+            log.warning("%s still cannot be reached (%s); next attempt in %.0f s",
+                        shown(self.url), self._lost, self._backoff)
+            raise self._unreachable(self._lost) from exc
+        log.info("connected again to %s", shown(self.url))
+        self.raw, self._backoff, self._next_attempt, self._lost = raw, 0.0, 0.0, ""
+
     @contextlib.contextmanager
     def translated(self) -> Iterator[None]:
-        """psycopg's errors as ptdoc's: refusals, a busy database, a lost server."""
+        """psycopg's errors as ptdoc's: refusals, a busy database, a lost server (connected
+        again first when it was lost)."""
+        self._reconnect()
         try:
             yield
         except pgerrors.IntegrityError as exc:
@@ -145,8 +194,8 @@ class PgDatabase:
                                 f"{exc.diag.message_primary}. Ask the clinic's database "
                                 "administrator.") from exc
         except psycopg.OperationalError as exc:
-            raise DatabaseError(f"The server of {shown(self.url)} cannot be reached "
-                                f"({_first_line(exc)}).") from exc
+            log.warning("lost %s: %s", shown(self.url), _first_line(exc))
+            raise self._unreachable(_first_line(exc)) from exc
 
     def id_tables(self) -> frozenset[str]:
         """Tables with an ``id`` column: an INSERT into them returns the new row's id."""
@@ -200,20 +249,31 @@ class PgDatabase:
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[PgDatabase]:
-        nested = self.conn.in_transaction
         with self.translated(), self.raw.transaction():
-            if not nested:
-                self.raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
-            yield self
+            nested = self._depth > 0
+            self._depth += 1
+            try:
+                if not nested:
+                    self.raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
+                yield self
+            finally:
+                self._depth -= 1
 
     @contextlib.contextmanager
     def waiting(self, milliseconds: int) -> Iterator[None]:
         """A shorter (or longer) wait for another workstation's write, for the calls inside."""
-        self.raw.execute(f"SET lock_timeout = {int(milliseconds)}")
+        self._set_lock_timeout(int(milliseconds))
         try:
             yield
         finally:
-            self.raw.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+            self._set_lock_timeout(LOCK_TIMEOUT_MS)
+
+    def _set_lock_timeout(self, milliseconds: int) -> None:
+        # Kept for a new connection too; a lost one is found by the statement that follows.
+        self._lock_timeout = milliseconds
+        if not self.raw.closed:
+            with contextlib.suppress(psycopg.OperationalError):
+                self.raw.execute(f"SET lock_timeout = {milliseconds}")
 
     def close(self) -> None:
         self.raw.close()
@@ -280,11 +340,11 @@ def migrate_to_latest(db: PgDatabase, target: int = LATEST_VERSION) -> list[int]
         db.schema_changed()
         applied.append(number)
     if applied:
-        _grant_application_role(db)
+        grant_application_role(db)
     return applied
 
 
-def _grant_application_role(db: PgDatabase) -> None:
+def grant_application_role(db: PgDatabase) -> None:
     """Workstations' role reads and writes rows; the schema (and its triggers) stay the
     owner's."""
     exists = db.raw.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
@@ -296,6 +356,15 @@ def _grant_application_role(db: PgDatabase) -> None:
         db.raw.execute(f"REVOKE INSERT, UPDATE, DELETE ON {SCHEMA_TABLE} FROM {APP_ROLE}")
         db.raw.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {_schema(db)} "
                        f"TO {APP_ROLE}")
+
+
+def owns_database(db: PgDatabase) -> bool:
+    """Whether the connected role owns the database (or administers the server): what
+    replacing its tables (a restore) needs."""
+    return bool(db.raw.execute(
+        "SELECT pg_has_role(datdba, 'MEMBER') OR (SELECT rolsuper FROM pg_roles WHERE "
+        "rolname = current_user) FROM pg_database WHERE datname = current_database()"
+    ).fetchone()[0])
 
 
 def _schema(db: PgDatabase) -> str:

@@ -53,6 +53,13 @@ class Store:
             return cls(pg.open_database(str(path)))  # type: ignore[arg-type]
         return cls(dbmod.open_database(Path(path)), Path(path))
 
+    def holdings(self) -> str:
+        """What clinic data the database holds, in words ("" when none: users, patients and
+        sessions are what a clinic starts with)."""
+        counts = [(self.users.count(), "user"), (self.patients.count(), "patient"),
+                  (self.sessions.count(), "session")]
+        return ", ".join(f"{n} {what}{'s' * (n != 1)}" for n, what in counts if n)
+
     def close(self) -> None:
         self.db.close()
 

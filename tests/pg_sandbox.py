@@ -157,5 +157,15 @@ class PgSandbox:
         self._admin(f"CREATE DATABASE {name} OWNER ptdoc_owner")
         return name
 
+    def cut_off(self, name: str) -> None:
+        """The server out of reach for the database ``name``, as after a dropped network:
+        every open connection ended, new ones refused until ``let_in``."""
+        self._admin(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false",
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{name}'")
+
+    def let_in(self, name: str) -> None:
+        self._admin(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+
     def drop(self, name: str) -> None:
         self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -34,9 +34,6 @@ log = logging.getLogger(__name__)
 
 # The order of ``ptdoc --help``.
 SUBJECTS = (database, sessions, billing, users, clinic, patients, paper)
-# What works on the database file itself (SQLite's backup API and integrity checks): not yet
-# on a PostgreSQL server.
-FILE_ONLY = frozenset({"demo", "backup", "restore"})
 
 
 def version_text() -> str:
@@ -86,9 +83,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.secrets = Secrets(getattr(args, "password_stdin", False))
         db_path = getattr(args, "db", None) or paths.default_db_path()
         command = args.command or "gui"
-        if paths.is_server_url(db_path) and command in FILE_ONLY:
-            raise UsageError(f"'ptdoc {command}' works on a database file; on a PostgreSQL "
-                             "server it is not available yet")
         return commands[command](args, db_path)
     except UsageError as exc:
         err(str(exc))

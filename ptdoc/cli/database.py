@@ -116,6 +116,8 @@ def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc import db as dbmod
     from ptdoc.demo import DEMO_TIME_ZONE, build_demo
 
+    if paths.is_server_url(db_path):
+        return _demo_on_server(str(db_path))
     if db_path.exists():
         if not args.force:
             raise UsageError(f"{db_path} already exists; use --force to replace it (it is "
@@ -133,11 +135,30 @@ def _cmd_demo(args: argparse.Namespace, db_path: Path) -> int:
     return EXIT_OK
 
 
+def _demo_on_server(url: str) -> int:
+    """The demo clinic in a server's database holding no clinic (never replacing one)."""
+    from ptdoc import pg
+    from ptdoc.demo import DEMO_TIME_ZONE, build_demo
+
+    try:
+        store = build_demo(url, clock.today(DEMO_TIME_ZONE))
+    except FileExistsError as exc:
+        raise UsageError(f"{exc}; nothing was changed (a server's clinic is never replaced "
+                         "by the demo)") from exc
+    with store:
+        print(f"Demo clinic created in {pg.shown(url)}: {store.patients.count()} patients, "
+              f"{store.sessions.count()} sessions. Users: admin, mchen (DPT), jokafor (PT), "
+              "lrivera (PTA), tnguyen (aide), pkim (front desk); password demo1234.")
+    return EXIT_OK
+
+
 def _cmd_backup(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc import db as dbmod
     from ptdoc.permissions import Permission
     from ptdoc.repositories import AuditAction
 
+    if paths.is_server_url(db_path):
+        return _backup_server(args, str(db_path))
     stamp = f"ptdoc-backup-{dt.datetime.now():%Y%m%d-%H%M%S}.sqlite3"
     dest = args.dest or paths.backup_dir(db_path) / stamp
     if dest.is_dir():
@@ -158,6 +179,8 @@ def _cmd_restore(args: argparse.Namespace, db_path: Path) -> int:
     from ptdoc.repositories import AuditAction
     from ptdoc.store import Store
 
+    if paths.is_server_url(db_path):
+        return _restore_server(args, str(db_path))
     dbmod.check_backup_file(args.file)
     admin = _administrator_of(db_path, args)
     if db_path.exists() and not args.force:
@@ -169,6 +192,78 @@ def _cmd_restore(args: argparse.Namespace, db_path: Path) -> int:
         store.audit.record(actor, AuditAction.RESTORE, detail=args.file.name)
     print(f"Restored {db_path} from {args.file}" +
           (f"; the previous database was kept at {kept}" if kept else ""))
+    return EXIT_OK
+
+
+def _backup_server(args: argparse.Namespace, url: str) -> int:
+    """pg_dump's custom format into a private file, read back before it is kept."""
+    from ptdoc import pg, pg_backup
+    from ptdoc.permissions import Permission
+    from ptdoc.repositories import AuditAction
+
+    database = url.split("?")[0].rsplit("/", 1)[-1] or "ptdoc"
+    stamp = f"ptdoc-backup-{database}-{dt.datetime.now():%Y%m%d-%H%M%S}.dump"
+    dest = args.dest or paths.server_backup_dir() / stamp
+    if dest.is_dir():
+        dest = dest / stamp
+    with signed_in(args, url) as ws:  # the connection and the user are checked first
+        ws.require(Permission.BACKUP)
+        try:
+            facts = pg_backup.dump(url, dest)
+        except OSError as exc:
+            raise UsageError(f"cannot write {dest}: {exc.strerror}") from exc
+        ws.store.audit.record(ws.actor, AuditAction.BACKUP, detail=dest.name)
+    print(f"Backed up {pg.shown(url)} to {dest} (pg_dump, custom format; schema "
+          f"{facts.version}, {len(facts.tables)} tables)")
+    return EXIT_OK
+
+
+def _restore_server(args: argparse.Namespace, url: str) -> int:
+    """Check the dump, say what it replaces and ask, restore in one transaction, then check
+    every signature and the audit chain as ``verify`` does."""
+    from ptdoc import pg, pg_backup
+    from ptdoc.permissions import Permission
+    from ptdoc.repositories import AuditAction
+    from ptdoc.services import Workspace
+    from ptdoc.store import Store
+
+    facts = pg_backup.check_dump(args.file)
+    db = pg.open_database(url, migrate=False)
+    try:
+        if not pg.owns_database(db):
+            raise UsageError(f"restoring replaces the tables of {pg.shown(url)}, which only "
+                             "the database's owner may do: give --db "
+                             "postgresql://OWNER@HOST/DBNAME (the role that owns it)")
+        admin = None
+        if db.schema_version():
+            store = Store(db)  # type: ignore[arg-type]
+            ws = sign_in(store, args)
+            ws.require(Permission.BACKUP)
+            admin = ws.actor
+            now = f"{store.sessions.count()} sessions, {store.patients.count()} patients"
+        else:
+            now = "no clinic yet"
+    finally:
+        db.close()
+    if not args.force:
+        _confirm(f"This replaces the clinic in {pg.shown(url)} ({now}) with "
+                 f"{facts.describe()}.")
+    pg_backup.restore(url, args.file)
+    with Store.open(url) as store:
+        pg.grant_application_role(store.db)  # type: ignore[arg-type]
+        chain, notes = Workspace(store, None).verify_records()
+        problems = list(chain.problems) + [f"session {sid}: {verdict.headline}"
+                                           for sid, verdict in notes if not verdict.ok]
+        actor = store.users.by_username(admin.username) if admin else None
+        store.audit.record(actor, AuditAction.RESTORE, detail=args.file.name)
+    print(f"Restored {pg.shown(url)} from {args.file}")
+    print(f"Signed notes: {len(notes)}; audit log: {chain.rows} rows, chain head {chain.head}")
+    for problem in problems:
+        print(f"PROBLEM {problem}")
+    if problems:
+        print("The restored database does not verify: report this before working in it.")
+        return EXIT_PROBLEM
+    print("Every signature verifies and the audit chain is intact.")
     return EXIT_OK
 
 
@@ -197,8 +292,12 @@ def _confirm_restore(db_path: Path, source: Path) -> None:
     """Restoring replaces a whole clinic: say what by what, and ask (y/N) on a terminal."""
     from ptdoc import db as dbmod
 
-    what = (f"This replaces {db_path} ({dbmod.contents(db_path)}) with {source} "
-            f"({dbmod.contents(source)}).")
+    _confirm(f"This replaces {db_path} ({dbmod.contents(db_path)}) with {source} "
+             f"({dbmod.contents(source)}).")
+
+
+def _confirm(what: str) -> None:
+    """Say what is replaced by what, and ask (y/N) on a terminal; refuse elsewhere."""
     if not sys.stdin.isatty():
         raise UsageError(f"{what} Run it on a terminal to confirm, or add --force.")
     # The question goes to stderr, so it is seen even when the output is redirected.

@@ -8,6 +8,7 @@ tentative value without saving, so the flags follow the keyboard.
 
 from __future__ import annotations
 
+import contextlib
 import html
 from collections.abc import Callable
 from dataclasses import replace
@@ -32,9 +33,11 @@ from ptdoc.clock import local, stamp
 from ptdoc.domain import AddendumKind, Session, SessionStatus
 from ptdoc.errors import (
     ChangedElsewhere,
+    DatabaseError,
     DatabaseLocked,
     KnownError,
     Problem,
+    ServerUnreachable,
     ValidationError,
 )
 from ptdoc.followup import follow
@@ -57,6 +60,8 @@ from ptdoc.ui.widgets import hbox
 SAVE_WAIT_MS = 300        # how long an edit waits for a busy database before retrying later
 RETRY_MS = 1500
 PLAIN_AFTER_RETRIES = 10  # then the status says plainly that nothing is being saved
+UNREACHABLE = ("Not saved: server unreachable. What you typed is kept here and saved when "
+               "the server is back; retrying")
 
 STEPS: tuple[type[Step], ...] = (VisitStep, SupervisionStep, ExercisesStep, CodesStep,
                                  ReviewStep, SignStep)
@@ -79,7 +84,9 @@ class SessionEditor(QWidget):
         self._refused_changes: dict[str, tuple[Callable[[Session], Session],
                                                tuple[str, str]]] = {}
         self.last_refusal = ""  # the reason of the last refused edit
-        self.unsaved = False  # what is on screen waits for a busy database
+        self.unsaved = False  # what is on screen waits for a busy or unreachable database
+        self.unreachable = False  # ...because the server cannot be reached
+        self._time_zone = workspace.time_zone()
         self._retries = 0
         self._retry = QTimer(self, interval=RETRY_MS)
         self._retry.timeout.connect(self._retry_save)
@@ -202,8 +209,15 @@ class SessionEditor(QWidget):
         action.triggered.connect(lambda _checked=False: slot())  # `checked` is not an argument
         self.addAction(action)
 
+    def time_zone(self) -> str | None:
+        """The clinic's zone, or as last read while the server is out of reach."""
+        if not self.unreachable:
+            with contextlib.suppress(DatabaseError):
+                self._time_zone = self.workspace.time_zone()
+        return self._time_zone
+
     def status(self, message: str) -> None:
-        shown = local(self.workspace.now(), self.workspace.time_zone())
+        shown = local(self.workspace.now(), self.time_zone())
         self.status_label.setText(f"{message} · {shown:%H:%M:%S}")
 
     def go(self, index: int) -> None:
@@ -214,7 +228,12 @@ class SessionEditor(QWidget):
         if index < 0:
             return
         self.stack.setCurrentIndex(index)
-        self.steps[index].load(self.session)
+        try:
+            self.steps[index].load(self.session)
+        except ServerUnreachable:
+            # What the step reads besides the note waits for the server; the note is here.
+            self.status(UNREACHABLE if self.unsaved else
+                        "The server cannot be reached: this step shows what is kept here")
         if self.isVisible():
             self.steps[index].entered()
         self.back_button.setEnabled(index > 0)
@@ -257,16 +276,18 @@ class SessionEditor(QWidget):
             # stays on screen, refused, until it is entered again on top of it.
             self.reload()
             return self._refuse(field, typed, [Problem(field, str(exc))], change)
-        except DatabaseLocked:
-            # Kept on screen and in memory, and saved whole as soon as the database is free.
+        except (DatabaseLocked, ServerUnreachable) as exc:
+            # Kept on screen and in memory, and saved whole as soon as the database is free
+            # (or the server is back: the store connects again, spacing out its attempts).
             self.session = new
-            self._mark_unsaved()
+            self._mark_unsaved(unreachable=isinstance(exc, ServerUnreachable))
             return True
         except ValidationError as exc:
             return self._refuse(field, typed, exc.problems, change)
         except KnownError as exc:
             return self._refuse(field, typed, [Problem(field, str(exc))], change)
-        self.unsaved = False
+        self.unsaved = self.unreachable = False
+        self._retries = 0
         self._retry.stop()
         self.session = self.stored = saved
         keep = {r.field.split("[")[0].split(".")[0] for r in self.open_refusals()}
@@ -297,7 +318,7 @@ class SessionEditor(QWidget):
     def reload(self) -> None:
         """Show the draft as it is stored now (saved elsewhere since it was read here)."""
         self.session = self.stored = self.workspace.store.sessions.get(self.session.id or 0)
-        self.unsaved = False
+        self.unsaved = self.unreachable = False
         self._retry.stop()
         self.context = self.workspace.rule_context(self.session, wait_for_codes=False)
         self._review = self.workspace.judge(self.context)
@@ -315,18 +336,24 @@ class SessionEditor(QWidget):
         self._review = self.workspace.judge(self.context)
         self._refresh()
 
-    def _mark_unsaved(self) -> None:
+    def _mark_unsaved(self, unreachable: bool = False) -> None:
         self.unsaved = True
+        self.unreachable = unreachable
         self._retries += 1
         self._review = self.workspace.judge(replace(self.context, session=self.session))
         self._show_flags(self.review)
-        if self._retries > PLAIN_AFTER_RETRIES:
+        if unreachable:
+            self.status(UNREACHABLE)
+        elif self._retries > PLAIN_AFTER_RETRIES:
             self.status("NOT SAVED: another program has held the database for a while. What "
                         "you typed is kept here; close the other ptdoc window or program. "
                         "Retrying")
         else:
             self.status("Not saved: the database is busy, retrying")
         self._retry.start()
+
+    def why_unsaved(self) -> str:
+        return "server cannot be reached" if self.unreachable else "database is busy"
 
     def _retry_save(self) -> None:
         if self.unsaved and not self.read_only:
@@ -432,8 +459,8 @@ class SessionEditor(QWidget):
         if self.unsaved:
             self._retry_save()
             if self.unsaved:
-                self.status("NOT CLOSED: the last edits are not saved yet (the database is "
-                            "busy); they are kept here and retried")
+                self.status("NOT CLOSED: the last edits are not saved yet (the "
+                            f"{self.why_unsaved()}); they are kept here and retried")
                 return
         self.closed.emit()
 
@@ -459,8 +486,9 @@ class SessionEditor(QWidget):
         if self.unsaved:
             self._retry_save()
             if self.unsaved:
-                raise KnownError("Not signed: the last edits are not saved yet (the database "
-                                 "is busy). They are kept here and saved as soon as it is free.")
+                raise KnownError("Not signed: the last edits are not saved yet (the "
+                                 f"{self.why_unsaved()}). They are kept here and saved as "
+                                 "soon as it can be reached.")
         proof = self.workspace.prove_signer(secret)
         try:
             self.session = self.workspace.sign(self.session.id or 0, proof, seen=self.session)

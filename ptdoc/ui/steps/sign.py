@@ -90,7 +90,7 @@ class SignStep(Step):
         actor = self.editor.workspace.actor
         review = self.editor.review
         signed = session.signature is not None
-        zone = self.editor.workspace.time_zone()
+        zone = self.editor.time_zone()
         self.signer.setText(f"Signing as: {actor.display}" + (f", NPI {actor.npi}"
                                                                if actor and actor.npi else "")
                             if actor else "Signing needs a signed-in clinician.")
@@ -112,7 +112,9 @@ class SignStep(Step):
                 self.blockers.addItem(item)
         elif review is not None:
             # Who may sign is part of what blocks: shown here, before the button refuses.
-            obstacles = self.editor.workspace.signing_obstacles(session)
+            # (Not asked while the server is out of reach: the unsaved edits block anyway.)
+            obstacles = ([] if self.editor.unreachable
+                         else self.editor.workspace.signing_obstacles(session))
             for reason in obstacles:
                 item = QListWidgetItem(severity_icon(Severity.BLOCKER), f"Blocker: {reason}")
                 item.setData(FIELD_ROLE, "signature")
@@ -125,7 +127,8 @@ class SignStep(Step):
             if self.editor.unsaved:
                 self.blockers.addItem(QListWidgetItem(
                     severity_icon(Severity.BLOCKER),
-                    "Blocker: the last edits are not saved yet (the database is busy)."))
+                    "Blocker: the last edits are not saved yet (the "
+                    f"{self.editor.why_unsaved()})."))
             blocked = len(obstacles) + len(review.blockers) + self.editor.unsaved
             if not blocked and not review.open_warnings:
                 self.state.setText("Nothing blocks: type your password or PIN and sign.")
@@ -171,6 +174,8 @@ class SignStep(Step):
 
     def _show_next_visit(self) -> None:
         ws = self.editor.workspace
+        if self.editor.unreachable:
+            return  # read again when the server is back
         self.next_visit_row.setVisible(ws.can(Permission.SCHEDULE))
         if ws.can(Permission.SCHEDULE):
             booked = ws.next_appointment(self.editor.patient.id or 0,
