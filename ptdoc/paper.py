@@ -30,7 +30,6 @@ from ptdoc.domain import (
     Episode,
     ExerciseChange,
     ExerciseEntry,
-    NoteType,
     Patient,
     Payer,
     Session,
@@ -417,8 +416,7 @@ def signature_statement(sig: Signature | None, zone: str | None) -> str:
 def note_data(session: Session, facts: NoteFacts) -> NoteData:
     review = facts.review
     # "Physical therapy daily note", "... progress report" (not "progress report note")
-    title = f"Physical therapy {session.note_type.value}" + (
-        " note" if session.note_type == NoteType.DAILY else "")
+    title = f"Physical therapy {session.note_type.named}"
     diagnoses = tuple((code, (facts.codes.description(code) if facts.codes else None)
                        or "") for code in session.diagnoses)
     exercise_codes = {e.code for e in session.exercises}

@@ -23,7 +23,8 @@ from ptdoc.services.core import WorkspaceCore
 class Paper(WorkspaceCore):
     def note_facts(self, session: Session, wait_for_codes: bool = True) -> NoteFacts:
         ctx = self.rule_context(session, wait_for_codes)
-        histories = {e.name: self.store.sessions.exercise_history(session.patient_id, e.name)
+        histories = {e.name: self.store.sessions.exercise_history(session.patient_id, e.name,
+                                                                    session.id)
                      for e in session.exercises
                      if e.change in (ExerciseChange.PROGRESSED, ExerciseChange.MODIFIED)}
         users = dict(ctx.users)

@@ -252,8 +252,7 @@ class Sessions(WorkspaceCore):
         clinician; with the visit they came from."""
         self.require(Permission.DOCUMENT, "session", session.id)
         self.require(Permission.VIEW_CLINICAL, "patient", session.patient_id)
-        source = self.store.sessions.previous_with_exercises(session.patient_id,
-                                                             session.date_of_service)
+        source = self.store.sessions.previous_with_exercises(session)
         if source is None:
             raise NotFound("This patient has no earlier signed visit with exercises to carry "
                            "forward.")
@@ -276,13 +275,14 @@ class Sessions(WorkspaceCore):
         """The exercises of the patient's last signed visit before this one (what carried rows
         are compared with); none for a first visit."""
         self.require(Permission.VIEW_CLINICAL, "patient", session.patient_id)
-        previous = self.store.sessions.previous_with_exercises(session.patient_id,
-                                                               session.date_of_service)
+        previous = self.store.sessions.previous_with_exercises(session)
         return previous.exercises if previous is not None else ()
 
-    def exercise_history(self, patient_id: int, name: str) -> list[dict]:
+    def exercise_history(self, patient_id: int, name: str,
+                         including: int | None = None) -> list[dict]:
+        """One exercise's signed performances, with the note ``including`` (the one open)."""
         self.require(Permission.VIEW_CLINICAL, "patient", patient_id)
-        return self.store.sessions.exercise_history(patient_id, name)
+        return self.store.sessions.exercise_history(patient_id, name, including)
 
     def day_overview(self, day: dt.date, wait_for_codes: bool = True
                      ) -> list[tuple[SessionListing, int | None, int | None]]:

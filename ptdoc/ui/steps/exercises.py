@@ -442,5 +442,6 @@ class ExercisesStep(Step):
 
         entry = self._current_entry()
         dialog = ProgressionDialog(self.editor.workspace, self.editor.patient,
-                                   entry.name if entry else None, self)
+                                   entry.name if entry else None, self,
+                                   self.editor.session.id)
         dialog.exec()

@@ -1,0 +1,106 @@
+"""A therapist's second look: a second note the same day, the chart of signed visits, carried
+minutes and the billing line, messages that follow the values they name, times as the clock
+shows them, and the progress report's words. Driven through the real window."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from conftest import TODAY, Clinic, sign
+from driving import in_modal, main_window
+from PySide6.QtCore import Qt
+from test_patient_screens import alt_click
+from test_what_you_sign import press, step
+
+from ptdoc.domain import ExerciseChange
+from ptdoc.ui.main_window import MainWindow
+from ptdoc.ui.new_session import NewSessionDialog
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+ALT = Qt.KeyboardModifier.AltModifier
+
+
+@pytest.fixture
+def window(qtbot, clinic: Clinic) -> Iterator[MainWindow]:
+    win = main_window(qtbot, clinic.as_("dpt"))
+    yield win
+    win.close()
+
+
+def with_load(clinic: Clinic, day: dt.date, pounds: str, username: str = "dpt"):
+    """A visit of ``day`` whose sit to stand was done with ``pounds`` lb (still a draft)."""
+    draft = clinic.complete_draft(username, day)
+    rows = tuple(replace(e, load=Decimal(pounds)) if e.name == "Sit to stand" else e
+                 for e in draft.exercises)
+    return clinic.as_(username).save_draft(replace(draft, exercises=rows))
+
+
+def test_a_second_note_the_same_day_carries_the_visit_signed_this_morning(
+        qtbot, window: MainWindow, clinic: Clinic, artifacts) -> None:
+    ws = clinic.as_("dpt")
+    sign(ws, with_load(clinic, TODAY - dt.timedelta(days=2), "4").id or 0)
+    this_morning = with_load(clinic, TODAY, "6")
+    sign(ws, this_morning.id or 0)
+    shown: dict[str, str] = {}
+
+    def start(dialog) -> None:
+        assert isinstance(dialog, NewSessionDialog)
+        qtbot.keyClicks(dialog.search, "Lee")
+        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        shown["same_day"] = dialog.same_day.text() if dialog.same_day.isVisible() else ""
+        dialog.grab().save(str(artifacts / "new-session-second-visit-same-day.png"))
+        qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
+
+    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start)
+    assert "Already signed this day: daily note at 18:00" in shown["same_day"]
+    assert "unusual" in shown["same_day"]
+    editor = window.editor
+    assert editor is not None and editor.session.id != this_morning.id
+    window.activateWindow()  # as the window manager does when a dialog closes
+    qtbot.waitUntil(window.isActiveWindow)
+    exercises = editor.steps[2]
+    step(qtbot, editor, 3)
+    alt_click(qtbot, Qt.Key.Key_Y, lambda: bool(editor.session.exercises))
+    assert exercises.carried_note.text().startswith(f"Carried from {TODAY.day} {TODAY:%b}")
+    carried = {e.name: e for e in editor.session.exercises}
+    assert carried["Sit to stand"].load == Decimal("6")
+    assert carried["Sit to stand"].change == ExerciseChange.CARRIED
+
+    # the note itself is never its own source, even once signed
+    again = ws.carry_forward(clinic.store.sessions.get(this_morning.id or 0))
+    assert again.source.id != this_morning.id and again.source.date_of_service < TODAY
+
+
+def test_a_new_session_on_a_day_without_a_signed_note_says_nothing_of_it(
+        qtbot, window: MainWindow, clinic: Clinic) -> None:
+    with_load(clinic, TODAY, "6")  # a draft today is not a signed visit
+    dialog = NewSessionDialog(window.workspace, TODAY, clinic.patient, window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.same_day.isVisible() and dialog.same_day.text() == ""
+
+
+def test_the_progression_chart_plots_signed_visits_and_the_note_itself(
+        qtbot, window: MainWindow, clinic: Clinic, tmp_path) -> None:
+    from pypdf import PdfReader
+
+    ws = clinic.as_("dpt")
+    sign(ws, with_load(clinic, TODAY - dt.timedelta(days=6), "4").id or 0)
+    with_load(clinic, TODAY - dt.timedelta(days=3), "9")  # someone's unfinished draft
+    note = with_load(clinic, TODAY, "6")
+    rows = tuple(replace(e, change=ExerciseChange.PROGRESSED, modification_reason="tolerated 4")
+                 if e.name == "Sit to stand" else e for e in note.exercises)
+    note = sign(ws, ws.save_draft(replace(note, exercises=rows)).id or 0)
+    history = ws.exercise_history(clinic.patient.id or 0, "Sit to stand", note.id)
+    assert [(h["date"], Decimal(str(h["load"]))) for h in history] == [
+        ((TODAY - dt.timedelta(days=6)).isoformat(), 4), (TODAY.isoformat(), 6)]
+    pdf = tmp_path / "note.pdf"
+    pdf.write_bytes(ws.note_pdf(note.id or 0))
+    text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert f"{TODAY - dt.timedelta(days=6):%m-%d}" in text and "max 6 lb" in text
+    assert f"{TODAY - dt.timedelta(days=3):%m-%d}" not in text and "max 9" not in text
