@@ -104,3 +104,38 @@ def test_the_progression_chart_plots_signed_visits_and_the_note_itself(
     text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert f"{TODAY - dt.timedelta(days=6):%m-%d}" in text and "max 6 lb" in text
     assert f"{TODAY - dt.timedelta(days=3):%m-%d}" not in text and "max 9" not in text
+
+
+@pytest.mark.parametrize("fix", ["minutes", "time out"])
+def test_carried_minutes_longer_than_the_visit_bill_once_corrected(
+        qtbot, window: MainWindow, clinic: Clinic, fix: str) -> None:
+    from test_editor import start_session
+    from test_followup_keys import flag_texts, type_time
+    from test_visit_round2 import pta_visit
+    from test_what_you_sign import type_in_cell
+
+    from ptdoc.ui.exercise_table import COLUMN
+
+    pta_visit(clinic, TODAY - dt.timedelta(days=3), minutes=(16, 15))
+    editor = start_session(qtbot, window)
+    type_time(qtbot, Qt.Key.Key_I, "2:00p")
+    type_time(qtbot, Qt.Key.Key_O, "2:30p")
+    step(qtbot, editor, 3)
+    alt_click(qtbot, Qt.Key.Key_Y, lambda: bool(editor.session.exercises))
+    assert not [s for s in editor.session.services if s.code == "97110"]
+    assert any("longer than the visit" in t for t in flag_texts(editor))
+    if fix == "minutes":  # the second row took 14 minutes today: 30 in all, the visit's length
+        type_in_cell(qtbot, editor.steps[2].table, 1, COLUMN["minutes"], "14")
+        billed = 30
+    else:  # the visit ended at 14:35
+        step(qtbot, editor, 1)
+        type_time(qtbot, Qt.Key.Key_O, "2:35p")
+        billed = 31
+    qtbot.waitUntil(lambda: any(s.code == "97110" for s in editor.session.services))
+    assert [(s.code, s.minutes) for s in editor.session.services] == [("97110", billed)]
+    assert not any("longer than the visit" in t for t in flag_texts(editor))
+    stored = clinic.store.sessions.get(editor.session.id or 0)
+    assert [(s.code, s.minutes) for s in stored.services] == [("97110", billed)]
+    step(qtbot, editor, 4)
+    shown = editor.steps[3].model
+    assert shown.index(0, 0).data() == "97110"
