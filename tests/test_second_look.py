@@ -13,6 +13,7 @@ import pytest
 from conftest import TODAY, Clinic, sign
 from driving import in_modal, main_window
 from PySide6.QtCore import Qt
+from test_followup_keys import flag_texts
 from test_patient_screens import alt_click
 from test_what_you_sign import press, step
 
@@ -139,3 +140,62 @@ def test_carried_minutes_longer_than_the_visit_bill_once_corrected(
     step(qtbot, editor, 4)
     shown = editor.steps[3].model
     assert shown.index(0, 0).data() == "97110"
+
+
+def late_window(qtbot, clinic: Clinic) -> MainWindow:
+    """The DPT's window at 22:52, for a visit in the late evening."""
+    from ptdoc.services import Workspace
+
+    ws = Workspace(clinic.store, clinic.users["dpt"], today=lambda: TODAY,
+                   now=lambda: dt.datetime(2026, 11, 26, 22, 52, tzinfo=dt.UTC),
+                   codes=clinic.codes)
+    return main_window(qtbot, ws)
+
+
+def test_a_refused_time_out_names_the_time_in_as_it_is_now_and_shows_as_the_clock_once_accepted(
+        qtbot, clinic: Clinic, artifacts) -> None:
+    from test_followup_keys import type_time
+    from test_what_you_sign import open_from_day
+
+    window = late_window(qtbot, clinic)
+    editor = open_from_day(qtbot, window, clinic.complete_draft("dpt").id or 0)
+    visit = editor.steps[0]
+    type_time(qtbot, Qt.Key.Key_I, "22:50")
+    type_time(qtbot, Qt.Key.Key_O, "1030p")
+    assert "must be after time in (22:50)" in visit.errors["time_out"].text()
+    type_time(qtbot, Qt.Key.Key_I, "2240")  # still after it: both refused, each says why
+    assert "must be after time in (22:40)" in visit.errors["time_out"].text()
+    assert "(22:50)" not in visit.errors["time_out"].text()
+    assert sum("(22:50)" in t for t in flag_texts(editor)) == 0
+    type_time(qtbot, Qt.Key.Key_I, "1000p")
+    # both accepted: shown as the clock shows them, not as typed, and no reason is left
+    assert (visit.time_in.text(), visit.time_out.text()) == ("22:00", "22:30")
+    assert (editor.session.time_in, editor.session.time_out) == (dt.time(22), dt.time(22, 30))
+    assert not visit.errors["time_out"].isVisible() and not visit.errors["time_in"].isVisible()
+    visit.grab().save(str(artifacts / "visit-times-accepted.png"))
+    window.close()
+
+
+def test_escape_on_refused_line_minutes_takes_their_reason_from_the_total_too(
+        qtbot, clinic: Clinic) -> None:
+    from test_followup_keys import type_time
+    from test_what_you_sign import click_cell, open_from_day, type_in_cell
+
+    from ptdoc.ui.service_table import ServiceTableModel
+
+    window = late_window(qtbot, clinic)
+    editor = open_from_day(qtbot, window, clinic.complete_draft("dpt").id or 0)
+    type_time(qtbot, Qt.Key.Key_I, "22:00")
+    type_time(qtbot, Qt.Key.Key_O, "22:30")
+    codes = editor.steps[3]
+    step(qtbot, editor, 4)
+    total = codes.errors["total_treatment_minutes"]
+    type_in_cell(qtbot, codes.table, 0, ServiceTableModel.COL_MINUTES, "45")
+    assert "billed 97110 45 min" in total.text() and total.isVisible()
+    click_cell(qtbot, codes.table, 0, ServiceTableModel.COL_MINUTES)
+    qtbot.keyClick(codes.table, Qt.Key.Key_Escape)
+    assert codes.model.index(0, ServiceTableModel.COL_MINUTES).data() == "23"
+    assert not total.isVisible() and "45" not in total.text()
+    assert not codes.table_error.isVisible()
+    assert not any("45 min" in t for t in flag_texts(editor))
+    window.close()

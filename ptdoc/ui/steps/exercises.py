@@ -301,7 +301,7 @@ class ExercisesStep(Step):
 
     def _refused(self, field: str, message: str) -> None:
         if not message:
-            self.table_error.clear_message()
+            self.editor.show_error(field, "")  # here and wherever else its reason was said
         else:
             row = int(field.split("[")[1].split("]")[0])
             self.table_error.show_message(f"Row {row + 1}: {message} (what you typed is kept "
