@@ -30,6 +30,7 @@ from ptdoc.domain import (
     Episode,
     ExerciseChange,
     ExerciseEntry,
+    NoteType,
     Patient,
     Payer,
     Session,
@@ -39,7 +40,7 @@ from ptdoc.domain import (
     place_of_service_text,
 )
 from ptdoc.review import Review, draft_status
-from ptdoc.rule_context import CodeSet
+from ptdoc.rule_context import CodeSet, since_report
 from ptdoc.rules import Finding, Severity
 from ptdoc.signature_check import DOES_NOT_VERIFY
 
@@ -216,6 +217,8 @@ class NoteFacts:
     next_appointment: str = "not scheduled"
     # The fee schedule of the date of service's year (what the lines charge).
     fees: Mapping[str, Decimal] = field(default_factory=dict)
+    # The note that began the progress-report period (last report, else evaluation).
+    reporting_start: tuple[NoteType, dt.date] | None = None
 
 
 def _text(value: object) -> str:
@@ -313,7 +316,9 @@ def supervision_statement(s: Session, users: Mapping[int, User]) -> str:
     return text + "."
 
 
-def plan_of_care(episode: Episode | None, day: dt.date, days: int | None) -> str:
+def plan_of_care(episode: Episode | None, day: dt.date, days: int | None,
+                 start: tuple[NoteType, dt.date] | None = None,
+                 note_type: NoteType = NoteType.DAILY) -> str:
     if episode is None:
         return "No plan of care attached to this session."
     through = episode.certified_through.isoformat() if episode.certified_through else "not set"
@@ -321,9 +326,15 @@ def plan_of_care(episode: Episode | None, day: dt.date, days: int | None) -> str
         "order on file" if episode.order_on_file else "certification pending")
     by = f" by {episode.physician_name}" if episode.physician_name else ""
     text = (f"Plan of care from {episode.start_date}, {cert}{by}, certified through {through}"
-            f"; {episode.frequency or 'frequency not recorded'}.")
-    if days is not None:
-        text += f" Treatment day {days + 1} since the last progress report."
+            f"; {episode.frequency or 'frequency not recorded'}"
+            f" for {episode.duration or 'a duration not recorded'}.")
+    if note_type == NoteType.PROGRESS_REPORT:
+        began = start[1] if start else episode.start_date
+        what = ("last progress report" if start and start[0] == NoteType.PROGRESS_REPORT
+                else start[0].value if start else "start of the plan of care")
+        text += f" Reporting period: {began} ({what}) to {day}."
+    elif days is not None:
+        text += f" Treatment day {days + 1} {since_report(start, episode)}."
     if episode.goals:
         text += " Goals: " + "; ".join(episode.goals) + "."
     return text
@@ -444,7 +455,8 @@ def note_data(session: Session, facts: NoteFacts) -> NoteData:
         header=header(facts.clinic, facts.patient, facts.payer, session.date_of_service),
         title=title, signed=sig is not None, diagnoses=diagnoses,
         plan_of_care=plan_of_care(facts.episode, session.date_of_service,
-                                  facts.treatment_days_since_progress_report),
+                                  facts.treatment_days_since_progress_report,
+                                  facts.reporting_start, session.note_type),
         supervision=supervision_statement(session, facts.users),
         exercises=tuple(exercise_row(e) for e in session.exercises), other_services=others,
         time_in_out=time_in_out(session),

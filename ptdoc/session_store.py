@@ -283,6 +283,21 @@ class SessionRepository:
                 break
         return len(days)
 
+    def reporting_start(self, episode_id: int, before: dt.date, exclude_id: int | None
+                        ) -> tuple[NoteType, dt.date] | None:
+        """The note that began the episode's current progress-report period before
+        ``before``, as ``reporting_days`` counts it: the last progress report, else the
+        evaluation or re-evaluation; None when neither is on record."""
+        rows = self.db.execute(
+            "SELECT date_of_service, note_type FROM sessions WHERE episode_id = ? AND "
+            "date_of_service <= ? AND id IS NOT ? AND note_type != 'daily'",
+            [episode_id, before.isoformat(), exclude_id]).fetchall()
+        starts = [(str(day), NoteType(kind)) for day, kind in rows]
+        if not starts:
+            return None
+        day, kind = max(starts, key=lambda r: (r[0], r[1] == NoteType.PROGRESS_REPORT))
+        return kind, dt.date.fromisoformat(day)
+
     def previous_with_exercises(self, session: Session) -> Session | None:
         """The patient's latest signed session with exercises before ``session`` (for
         carry-forward: a draft, someone's unfinished note, is not a record of what was done).

@@ -199,3 +199,77 @@ def test_escape_on_refused_line_minutes_takes_their_reason_from_the_total_too(
     assert not codes.table_error.isVisible()
     assert not any("45 min" in t for t in flag_texts(editor))
     window.close()
+
+
+def test_days_are_counted_since_the_evaluation_and_the_report_states_its_period(
+        qtbot, window: MainWindow, clinic: Clinic, artifacts) -> None:
+    from test_daily_note import flat, look, pdf_pages
+
+    from ptdoc.domain import NoteType
+
+    dpt = clinic.as_("dpt")
+    evaluated = TODAY - dt.timedelta(days=20)
+    evaluation = clinic.complete_draft("dpt", evaluated)
+    dpt.save_draft(replace(evaluation, note_type=NoteType.EVALUATION))
+    dpt.revise_episode(clinic.episode.id or 0, "certify", frequency="2x/week",
+                       duration="8 weeks")
+    clinic.complete_draft("dpt", TODAY - dt.timedelta(days=3))
+    shown: dict[str, str] = {}
+
+    def start(dialog) -> None:
+        qtbot.keyClicks(dialog.search, "Lee")
+        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        shown["why"] = dialog.note_reason.text()
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+
+    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start)
+    assert f"Treatment day 3 since the evaluation ({evaluated})" in shown["why"]
+    assert "progress report" not in shown["why"].split("(one is due")[0]
+
+    report = clinic.complete_draft("dpt")
+    report = dpt.save_draft(replace(report, note_type=NoteType.PROGRESS_REPORT))
+    pdf = dpt.note_pdf(report.id or 0)
+    text = flat(" ".join(pdf_pages(pdf)))
+    assert "2x/week for 8 weeks" in text
+    assert f"Reporting period: {evaluated} (evaluation) to {TODAY}" in text
+    look(pdf, artifacts, "progress-report-period")
+
+
+def test_a_shoulder_progress_report_at_1366_shows_the_diagnosis_whole_and_room_to_assess(
+        qtbot, clinic: Clinic, artifacts) -> None:
+    from test_what_you_sign import open_from_day
+
+    from ptdoc.domain import Episode, NoteType
+
+    dpt = clinic.as_("dpt")
+    shoulder = ("M75.41", "M25.511")
+    episode = clinic.admin.add_episode(Episode(
+        clinic.patient.id or 0, dt.date(2026, 10, 1), diagnoses=shoulder,
+        goals=("LTG: reach overhead shelf with right arm without pain in 6 weeks",),
+        certified_through=dt.date(2026, 12, 29), certified_on=dt.date(2026, 10, 6),
+        physician_name="Dr. Ada Park", physician_npi="1234567893"))
+    draft = clinic.complete_draft("dpt", episode=episode)
+    draft = dpt.save_draft(replace(draft, note_type=NoteType.PROGRESS_REPORT,
+                                   diagnoses=shoulder))
+    window = main_window(qtbot, dpt, (1366, 708))
+    editor = open_from_day(qtbot, window, draft.id or 0)
+    qtbot.wait(20)  # the layout settles as it does between two key presses
+    listing = editor.steps[0].diagnoses
+    item = listing.item(0)
+    assert item.text() == "M75.41  Impingement syndrome of right shoulder"
+    assert item.toolTip() == item.text()
+    rect = listing.visualItemRect(item)
+    assert listing.viewport().rect().contains(rect)  # wrapped whole, code first
+    assert rect.height() > listing.fontMetrics().lineSpacing() * 1.5
+    window.grab().save(str(artifacts / "progress-report-visit-1366.png"))
+
+    step(qtbot, editor, 3)
+    qtbot.wait(20)
+    exercises = editor.steps[2]
+    lines = exercises.assessment.fontMetrics().lineSpacing()
+    assert exercises.assessment.height() >= 6 * lines
+    table = exercises.table
+    assert table.viewport().height() >= 6 * table.verticalHeader().defaultSectionSize()
+    window.grab().save(str(artifacts / "progress-report-exercises-1366.png"))
+    window.close()

@@ -34,6 +34,7 @@ class Paper(WorkspaceCore):
             session.patient_id), payer=ctx.payer, episode=ctx.episode, users=users,
             review=self.judge(ctx),
             treatment_days_since_progress_report=ctx.treatment_days_since_progress_report,
+            reporting_start=ctx.reporting_start,
             printed_at=self.now(), codes=ctx.codes, histories=histories,
             next_appointment=self._appointment_text(self.store.appointments.next_after(
                 session.patient_id, session.date_of_service)),

@@ -31,6 +31,7 @@ from ptdoc.followup import rounded
 from ptdoc.library import carried
 from ptdoc.permissions import PT_ONLY_NOTES, Permission
 from ptdoc.repositories import AuditAction
+from ptdoc.rule_context import since_report
 from ptdoc.rulepack import rule_pack
 from ptdoc.services.core import WorkspaceCore
 from ptdoc.session_store import SessionListing
@@ -125,16 +126,17 @@ class Sessions(WorkspaceCore):
             return NoteType.DAILY, ""
         pack = rule_pack()
         day_number = self.store.sessions.reporting_days(episode.id or 0, day, None) + 1
+        since = since_report(self.store.sessions.reporting_start(episode.id or 0, day, None),
+                             episode)
         every = f"one is due at least every {pack.progress_report_days} treatment days"
         if day_number < pack.progress_report_days:
-            return NoteType.DAILY, (f"Treatment day {day_number} since the last progress report "
-                                    f"({every}).")
+            return NoteType.DAILY, f"Treatment day {day_number} {since} ({every})."
         patient = self.store.patients.get(patient_id)
         payer = self.store.payers.get(patient.payer_id) if patient.payer_id else None
         rule = f"{payer.name} requires it" if payer and payer.medicare else "it is expected"
         if therapist:
             return NoteType.PROGRESS_REPORT, (
-                f"Progress report: this is treatment day {day_number} since the last one; "
+                f"Progress report: this is treatment day {day_number} {since}; "
                 f"{every} ({rule}). State progress toward each goal in the assessment.")
         return NoteType.DAILY, (f"A progress report is due (treatment day {day_number}; {rule})"
                                 ": the supervising PT writes it, a PTA cannot.")
