@@ -191,7 +191,8 @@ def _exercise_minutes(lines: Iterable[Any], codes: set[str]) -> dict[str, int]:
 def follow(before: Session, after: Session) -> Session:
     """``after`` with what follows from an edit: the exercise codes' billed minutes from the
     exercises' minutes when rows are added or removed, while they still hold what ptdoc put
-    there (minutes the clinician typed on a line are theirs)."""
+    there (minutes the clinician typed on a line are theirs); otherwise an exercise code's
+    missing line once the exercises fit the visit (``_missing_lines``)."""
     # Rows added or removed (carry forward, Add exercise) bring their minutes to the billed
     # lines; a minute typed in a row waits for Fill minutes from exercises.
     if len(after.exercises) != len(before.exercises) and after.services == before.services:
