@@ -72,6 +72,12 @@ class NoteType(StrEnum):
     RE_EVALUATION = "re-evaluation"
     PROGRESS_REPORT = "progress report"
 
+    @property
+    def named(self) -> str:
+        """As a sentence names it: "daily note", "progress report" (not "progress report
+        note")."""
+        return f"{self.value} note" if self is NoteType.DAILY else self.value
+
 
 class DeliveryMode(StrEnum):
     ONE_ON_ONE = "one-on-one"

@@ -191,7 +191,8 @@ def _exercise_minutes(lines: Iterable[Any], codes: set[str]) -> dict[str, int]:
 def follow(before: Session, after: Session) -> Session:
     """``after`` with what follows from an edit: the exercise codes' billed minutes from the
     exercises' minutes when rows are added or removed, while they still hold what ptdoc put
-    there (minutes the clinician typed on a line are theirs)."""
+    there (minutes the clinician typed on a line are theirs); otherwise an exercise code's
+    missing line once the exercises fit the visit (``_missing_lines``)."""
     # Rows added or removed (carry forward, Add exercise) bring their minutes to the billed
     # lines; a minute typed in a row waits for Fill minutes from exercises.
     if len(after.exercises) != len(before.exercises) and after.services == before.services:
@@ -206,7 +207,28 @@ def follow(before: Session, after: Session) -> Session:
             visit = after.visit_minutes
             if not visit or all((s.minutes or 0) <= visit for s in lines):
                 after = replace(after, services=lines)
-    return after
+        return after
+    return _missing_lines(before, after)
+
+
+def _missing_lines(before: Session, after: Session) -> Session:
+    """``after`` with a billed line for each exercise code that has one-on-one minutes but no
+    line at all, once an edit of the exercises' minutes or of the visit's times makes them fit
+    the visit: carried rows longer than the visit came in without their line, and correcting
+    the minutes brings it, as adding the rows would have. A line with minutes the clinician
+    typed is never changed here (those wait for Fill minutes from exercises)."""
+    if after.services != before.services or not after.visit_minutes:
+        return after
+    minutes = [(e.code, e.minutes) for e in after.exercises]
+    if minutes == [(e.code, e.minutes) for e in before.exercises] and \
+            after.visit_minutes == before.visit_minutes:
+        return after
+    billed = {s.code for s in after.services}
+    missing = tuple(s for s in services_from_exercises(after)
+                    if s.code not in billed and s.minutes)
+    if not missing or any((s.minutes or 0) > after.visit_minutes for s in missing):
+        return after
+    return replace(after, services=after.services + missing)
 
 
 def rounded(moment: dt.time, step: int = 5) -> dt.time:

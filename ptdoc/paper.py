@@ -40,7 +40,7 @@ from ptdoc.domain import (
     place_of_service_text,
 )
 from ptdoc.review import Review, draft_status
-from ptdoc.rule_context import CodeSet
+from ptdoc.rule_context import CodeSet, since_report
 from ptdoc.rules import Finding, Severity
 from ptdoc.signature_check import DOES_NOT_VERIFY
 
@@ -220,6 +220,8 @@ class NoteFacts:
     next_appointment: str = "not scheduled"
     # The fee schedule of the date of service's year (what the lines charge).
     fees: Mapping[str, Decimal] = field(default_factory=dict)
+    # The note that began the progress-report period (last report, else evaluation).
+    reporting_start: tuple[NoteType, dt.date] | None = None
 
 
 def _text(value: object) -> str:
@@ -317,7 +319,9 @@ def supervision_statement(s: Session, users: Mapping[int, User]) -> str:
     return text + "."
 
 
-def plan_of_care(episode: Episode | None, day: dt.date, days: int | None) -> str:
+def plan_of_care(episode: Episode | None, day: dt.date, days: int | None,
+                 start: tuple[NoteType, dt.date] | None = None,
+                 note_type: NoteType = NoteType.DAILY) -> str:
     if episode is None:
         return "No plan of care attached to this session."
     through = episode.certified_through.isoformat() if episode.certified_through else "not set"
@@ -325,9 +329,15 @@ def plan_of_care(episode: Episode | None, day: dt.date, days: int | None) -> str
         "order on file" if episode.order_on_file else "certification pending")
     by = f" by {episode.physician_name}" if episode.physician_name else ""
     text = (f"Plan of care from {episode.start_date}, {cert}{by}, certified through {through}"
-            f"; {episode.frequency or 'frequency not recorded'}.")
-    if days is not None:
-        text += f" Treatment day {days + 1} since the last progress report."
+            f"; {episode.frequency or 'frequency not recorded'}"
+            f" for {episode.duration or 'a duration not recorded'}.")
+    if note_type == NoteType.PROGRESS_REPORT:
+        began = start[1] if start else episode.start_date
+        what = ("last progress report" if start and start[0] == NoteType.PROGRESS_REPORT
+                else start[0].value if start else "start of the plan of care")
+        text += f" Reporting period: {began} ({what}) to {day}."
+    elif days is not None:
+        text += f" Treatment day {days + 1} {since_report(start, episode)}."
     if episode.goals:
         text += " Goals: " + "; ".join(episode.goals) + "."
     return text
@@ -420,8 +430,7 @@ def signature_statement(sig: Signature | None, zone: str | None) -> str:
 def note_data(session: Session, facts: NoteFacts) -> NoteData:
     review = facts.review
     # "Physical therapy daily note", "... progress report" (not "progress report note")
-    title = f"Physical therapy {session.note_type.value}" + (
-        " note" if session.note_type == NoteType.DAILY else "")
+    title = f"Physical therapy {session.note_type.named}"
     diagnoses = tuple((code, (facts.codes.description(code) if facts.codes else None)
                        or "") for code in session.diagnoses)
     exercise_codes = {e.code for e in session.exercises}
@@ -449,7 +458,8 @@ def note_data(session: Session, facts: NoteFacts) -> NoteData:
         header=header(facts.clinic, facts.patient, facts.payer, session.date_of_service),
         title=title, signed=sig is not None, diagnoses=diagnoses,
         plan_of_care=plan_of_care(facts.episode, session.date_of_service,
-                                  facts.treatment_days_since_progress_report),
+                                  facts.treatment_days_since_progress_report,
+                                  facts.reporting_start, session.note_type),
         supervision=supervision_statement(session, facts.users),
         exercises=tuple(exercise_row(e) for e in session.exercises), other_services=others,
         time_in_out=time_in_out(session),

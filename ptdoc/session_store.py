@@ -283,24 +283,55 @@ class SessionRepository:
                 break
         return len(days)
 
-    def previous_with_exercises(self, patient_id: int, before: dt.date) -> Session | None:
-        """The patient's latest earlier signed session that has exercises (for carry-forward:
-        a draft, someone's unfinished note, is not a record of what was done)."""
-        row = self.db.execute(
-            "SELECT s.id FROM sessions s WHERE s.patient_id = ? AND s.status = 'signed' AND "
-            "s.date_of_service < ? AND "
-            "EXISTS (SELECT 1 FROM exercises e WHERE e.session_id = s.id) "
-            "ORDER BY s.date_of_service DESC, s.id DESC LIMIT 1",
-            [patient_id, before.isoformat()]).fetchone()
-        return self.get(row[0]) if row else None
+    def reporting_start(self, episode_id: int, before: dt.date, exclude_id: int | None
+                        ) -> tuple[NoteType, dt.date] | None:
+        """The note that began the episode's current progress-report period before
+        ``before``, as ``reporting_days`` counts it: the last progress report, else the
+        evaluation or re-evaluation; None when neither is on record."""
+        rows = self.db.execute(
+            "SELECT date_of_service, note_type FROM sessions WHERE episode_id = ? AND "
+            "date_of_service <= ? AND id IS NOT ? AND note_type != 'daily'",
+            [episode_id, before.isoformat(), exclude_id]).fetchall()
+        starts = [(str(day), NoteType(kind)) for day, kind in rows]
+        if not starts:
+            return None
+        day, kind = max(starts, key=lambda r: (r[0], r[1] == NoteType.PROGRESS_REPORT))
+        return kind, dt.date.fromisoformat(day)
 
-    def exercise_history(self, patient_id: int, name: str) -> list[dict[str, Any]]:
-        """Every performance of one exercise by one patient, oldest first (progression view)."""
+    def previous_with_exercises(self, session: Session) -> Session | None:
+        """The patient's latest signed session with exercises before ``session`` (for
+        carry-forward: a draft, someone's unfinished note, is not a record of what was done).
+
+        A visit signed earlier the same day counts: visits are ordered by day, time in, then
+        signing time; a same-day visit whose time in is after this note's is not before it.
+        The note itself never is.
+        """
+        rows = self.db.execute(
+            "SELECT s.id, s.date_of_service, s.time_in, s.signed_at FROM sessions s "
+            "WHERE s.patient_id = ? AND s.status = 'signed' AND s.date_of_service <= ? AND "
+            "s.id IS NOT ? AND EXISTS (SELECT 1 FROM exercises e WHERE e.session_id = s.id)",
+            [session.patient_id, session.date_of_service.isoformat(), session.id]).fetchall()
+        day, mine = session.date_of_service.isoformat(), session.time_in
+        visits = [(str(r[1]), dt.time.fromisoformat(str(r[2])) if r[2] else None, str(r[3]),
+                   r[0]) for r in rows]
+        earlier = [v for v in visits if v[0] < day or mine is None or v[1] is None
+                   or v[1] <= mine]
+        # Ordered here, not in SQL: the two backends sort a missing time in differently.
+        latest = max(earlier, key=lambda v: (v[0], v[1] or dt.time.min, v[2], v[3]),
+                     default=None)
+        return self.get(latest[3]) if latest else None
+
+    def exercise_history(self, patient_id: int, name: str,
+                         including: int | None = None) -> list[dict[str, Any]]:
+        """Every performance of one exercise by one patient in signed visits, oldest first
+        (progression chart), with the note ``including`` even while it is a draft: another
+        unfinished draft is not a visit that happened."""
         return list(self.db.query(
             "SELECT s.date_of_service AS date, e.sets, e.reps, e.load, e.load_unit, "
             "e.hold_seconds, e.duration_minutes FROM exercises e JOIN sessions s ON "
             "s.id = e.session_id WHERE s.patient_id = ? AND e.name = ? COLLATE NOCASE "
-            "AND e.change != 'held' ORDER BY s.date_of_service, s.id", [patient_id, name]))
+            "AND e.change != 'held' AND (s.status = 'signed' OR s.id = ?) "
+            "ORDER BY s.date_of_service, s.time_in, s.id", [patient_id, name, including]))
 
     def exercise_names(self, patient_id: int) -> list[str]:
         return [r[0] for r in self.db.execute(

@@ -27,7 +27,6 @@ from ptdoc.domain import (
     Acknowledgement,
     ExerciseChange,
     ExerciseEntry,
-    LoadUnit,
     Patient,
     ServiceLine,
 )
@@ -255,12 +254,11 @@ def test_date_labels_are_thinned() -> None:
 def test_progression_chart_has_labelled_axes_and_readable_dates(clinic: Clinic,
                                                                  artifacts: Path) -> None:
     pt = clinic.as_("pt")
-    for visit in range(16):
-        day = dt.date(2026, 10, 2) + dt.timedelta(days=3 * visit)
-        session = pt.new_session(clinic.patient.id or 0, day, clinic.episode.id)
-        pt.save_draft(replace(session, exercises=(ExerciseEntry(
-            "Sit to stand", sets=3, reps=8 + visit // 2, load=Decimal(2 + visit // 3),
-            load_unit=LoadUnit.LB, minutes=10),)))
+    for visit in range(9):  # signed visits (the chart plots what was done), before day 10
+        session = clinic.complete_draft("pt", dt.date(2026, 10, 2) + dt.timedelta(days=3 * visit))
+        sign(pt, pt.save_draft(replace(session, exercises=(replace(
+            session.exercises[0], sets=3, reps=8 + visit * 7 // 8, load=Decimal(2 + visit // 3)),
+            *session.exercises[1:]))).id or 0)
     draft = clinic.complete_draft()
     draft = pt.save_draft(replace(draft, exercises=(replace(
         draft.exercises[0], load=Decimal(8), change=ExerciseChange.PROGRESSED,

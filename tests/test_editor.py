@@ -524,8 +524,8 @@ def test_progression_chart(qtbot, clinic: Clinic, artifacts: Path):
     for days in (9, 6, 3):
         draft = clinic.complete_draft("pt", TODAY - dt.timedelta(days=days))
         ex = draft.exercises[0]
-        clinic.as_("pt").save_draft(replace(draft, exercises=(
-            replace(ex, reps=8 + days, load=ex.load + 10 - days), *draft.exercises[1:])))
+        sign(clinic.as_("pt"), clinic.as_("pt").save_draft(replace(draft, exercises=(
+            replace(ex, reps=8 + days, load=ex.load + 10 - days), *draft.exercises[1:]))).id)
     dialog = ProgressionDialog(clinic.as_("pt"), clinic.patient, "Sit to stand")
     qtbot.addWidget(dialog)
     dialog.show()

@@ -225,7 +225,7 @@ def test_a_patient_due_a_progress_report_is_proposed_one_and_its_plan_is_on_the_
 
     in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start)
     assert shown["type"] == "Progress report"
-    assert "treatment day 10 since the last one" in shown["why"]
+    assert "treatment day 10 since the plan of care began (2026-10-01)" in shown["why"]
     assert "Medicare Part B requires it" in shown["why"]
     editor = window.editor
     assert editor is not None and editor.session.note_type == NoteType.PROGRESS_REPORT

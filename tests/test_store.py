@@ -172,9 +172,11 @@ def test_queries_use_indexes(store: Store, backend: str) -> None:
 
 def test_a_patients_exercises_by_name_and_their_history(clinic: Clinic) -> None:
     first = clinic.complete_draft(day=TODAY - dt.timedelta(days=7))
-    clinic.complete_draft()
+    sign(clinic.as_("pt"), first.id or 0)
+    now = clinic.complete_draft()
+    clinic.complete_draft(day=TODAY - dt.timedelta(days=3))  # another draft: not a visit yet
     names = clinic.store.sessions.exercise_names(clinic.patient.id)
     assert names == sorted({e.name for e in first.exercises}, key=str.lower)
-    history = clinic.store.sessions.exercise_history(clinic.patient.id, "sit TO stand")
+    history = clinic.store.sessions.exercise_history(clinic.patient.id, "sit TO stand", now.id)
     assert [(h["date"], h["sets"], h["reps"]) for h in history] == [
         ((TODAY - dt.timedelta(days=7)).isoformat(), 3, 10), (TODAY.isoformat(), 3, 10)]

@@ -212,7 +212,8 @@ def exercise_minutes_longer(ctx: RuleContext) -> Iterator[Finding]:
             f"The exercises add up to {total} minutes, longer than the visit ({span} min "
             f"from {s.time_in:%H:%M} to {s.time_out:%H:%M}).", "exercises", MBPM_NOTE,
             "Correct the minutes of the rows done today (carried rows keep last visit's "
-            "minutes), or the time in and out.")
+            "minutes), or the time in and out; a billed line left out then follows the "
+            "exercises.")
 
 
 @rule("EXERCISE_MINUTES_MISMATCH")

@@ -50,7 +50,7 @@ def progress_report(ctx: RuleContext) -> Iterator[Finding]:
         return
     severity = Severity.BLOCKER if ctx.medicare else Severity.WARNING
     yield Finding("PROGRESS_REPORT_DUE", severity,
-                  f"This is treatment day {days + 1} since the last progress report; one is due "
+                  f"This is treatment day {days + 1} {ctx.since_report}; one is due "
                   f"at least every {interval} treatment days.", "note_type",
                   ctx.pack.progress_report_source,
                   "Have the PT write this visit as a progress report.")

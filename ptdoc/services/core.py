@@ -132,9 +132,11 @@ class WorkspaceCore:
         users = {uid: store.users.get(uid) for uid in ids if uid is not None}
         days = store.sessions.reporting_days(episode.id or 0, session.date_of_service,
                                              session.id) if episode else None
+        start = store.sessions.reporting_start(episode.id or 0, session.date_of_service,
+                                               session.id) if episode else None
         ctx = RuleContext(session=session, today=self.today(), patient=patient, payer=payer,
                           episode=episode, users=users,
-                          treatment_days_since_progress_report=days,
+                          treatment_days_since_progress_report=days, reporting_start=start,
                           same_day_sessions=store.sessions.same_day_count(
                               session.patient_id, session.date_of_service, session.id),
                           codes=self.codes if wait_for_codes else self._codes)

@@ -23,7 +23,8 @@ from ptdoc.services.core import WorkspaceCore
 class Paper(WorkspaceCore):
     def note_facts(self, session: Session, wait_for_codes: bool = True) -> NoteFacts:
         ctx = self.rule_context(session, wait_for_codes)
-        histories = {e.name: self.store.sessions.exercise_history(session.patient_id, e.name)
+        histories = {e.name: self.store.sessions.exercise_history(session.patient_id, e.name,
+                                                                    session.id)
                      for e in session.exercises
                      if e.change in (ExerciseChange.PROGRESSED, ExerciseChange.MODIFIED)}
         users = dict(ctx.users)
@@ -33,6 +34,7 @@ class Paper(WorkspaceCore):
             session.patient_id), payer=ctx.payer, episode=ctx.episode, users=users,
             review=self.judge(ctx),
             treatment_days_since_progress_report=ctx.treatment_days_since_progress_report,
+            reporting_start=ctx.reporting_start,
             printed_at=self.now(), codes=ctx.codes, histories=histories,
             next_appointment=self._appointment_text(self.store.appointments.next_after(
                 session.patient_id, session.date_of_service)),

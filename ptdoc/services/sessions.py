@@ -31,6 +31,7 @@ from ptdoc.followup import rounded
 from ptdoc.library import carried
 from ptdoc.permissions import PT_ONLY_NOTES, Permission
 from ptdoc.repositories import AuditAction
+from ptdoc.rule_context import since_report
 from ptdoc.rulepack import rule_pack
 from ptdoc.services.core import WorkspaceCore
 from ptdoc.session_store import SessionListing
@@ -125,16 +126,17 @@ class Sessions(WorkspaceCore):
             return NoteType.DAILY, ""
         pack = rule_pack()
         day_number = self.store.sessions.reporting_days(episode.id or 0, day, None) + 1
+        since = since_report(self.store.sessions.reporting_start(episode.id or 0, day, None),
+                             episode)
         every = f"one is due at least every {pack.progress_report_days} treatment days"
         if day_number < pack.progress_report_days:
-            return NoteType.DAILY, (f"Treatment day {day_number} since the last progress report "
-                                    f"({every}).")
+            return NoteType.DAILY, f"Treatment day {day_number} {since} ({every})."
         patient = self.store.patients.get(patient_id)
         payer = self.store.payers.get(patient.payer_id) if patient.payer_id else None
         rule = f"{payer.name} requires it" if payer and payer.medicare else "it is expected"
         if therapist:
             return NoteType.PROGRESS_REPORT, (
-                f"Progress report: this is treatment day {day_number} since the last one; "
+                f"Progress report: this is treatment day {day_number} {since}; "
                 f"{every} ({rule}). State progress toward each goal in the assessment.")
         return NoteType.DAILY, (f"A progress report is due (treatment day {day_number}; {rule})"
                                 ": the supervising PT writes it, a PTA cannot.")
@@ -252,8 +254,7 @@ class Sessions(WorkspaceCore):
         clinician; with the visit they came from."""
         self.require(Permission.DOCUMENT, "session", session.id)
         self.require(Permission.VIEW_CLINICAL, "patient", session.patient_id)
-        source = self.store.sessions.previous_with_exercises(session.patient_id,
-                                                             session.date_of_service)
+        source = self.store.sessions.previous_with_exercises(session)
         if source is None:
             raise NotFound("This patient has no earlier signed visit with exercises to carry "
                            "forward.")
@@ -276,13 +277,14 @@ class Sessions(WorkspaceCore):
         """The exercises of the patient's last signed visit before this one (what carried rows
         are compared with); none for a first visit."""
         self.require(Permission.VIEW_CLINICAL, "patient", session.patient_id)
-        previous = self.store.sessions.previous_with_exercises(session.patient_id,
-                                                               session.date_of_service)
+        previous = self.store.sessions.previous_with_exercises(session)
         return previous.exercises if previous is not None else ()
 
-    def exercise_history(self, patient_id: int, name: str) -> list[dict]:
+    def exercise_history(self, patient_id: int, name: str,
+                         including: int | None = None) -> list[dict]:
+        """One exercise's signed performances, with the note ``including`` (the one open)."""
         self.require(Permission.VIEW_CLINICAL, "patient", patient_id)
-        return self.store.sessions.exercise_history(patient_id, name)
+        return self.store.sessions.exercise_history(patient_id, name, including)
 
     def day_overview(self, day: dt.date, wait_for_codes: bool = True
                      ) -> list[tuple[SessionListing, int | None, int | None]]:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ptdoc.domain import NoteType, Patient, Session
+from ptdoc.domain import NoteType, Patient, Session, SessionStatus
 from ptdoc.errors import KnownError
 from ptdoc.services import Workspace
 
@@ -47,12 +47,20 @@ class NewSessionDialog(QDialog):
         self._follow_clock()
         self.date.setDate(QDate(day.year, day.month, day.day))
         self.date.installEventFilter(self)
+        # A second visit the same day is unusual: said under the date, before it is started.
+        self.same_day = QLabel(objectName="new_same_day")
+        self.same_day.setWordWrap(True)
+        self.same_day.setStyleSheet("QLabel { color: #8a5300; }")
+        self.same_day.hide()
         self.episode = QComboBox(objectName="new_episode")
         self.note_type = QComboBox(objectName="new_note_type")
         for t in NoteType:
             self.note_type.addItem(t.value.capitalize(), t.value)
         self.note_reason = QLabel(objectName="new_note_reason")  # why this note type
         self.note_reason.setWordWrap(True)
+        # Two lines held for the reason: the form lays a wrapped label out as one line and the
+        # patient list takes the rest, which cut the reason in half.
+        self.note_reason.setMinimumHeight(3 * self.note_reason.fontMetrics().lineSpacing())
         self._proposed: str | None = None  # the note type last proposed
         self._why = ""  # and why
         self.message = QLabel(objectName="new_message")
@@ -60,7 +68,8 @@ class NewSessionDialog(QDialog):
         self.message.setStyleSheet("QLabel { color: #b00020; }")
         form = QFormLayout()
         for text, widget in (("&Patient:", self.search), ("", self.results),
-                             ("&Date of service:", self.date), ("&Episode:", self.episode),
+                             ("&Date of service:", self.date), ("", self.same_day),
+                             ("&Episode:", self.episode),
                              ("Note &type:", self.note_type), ("", self.note_reason)):
             if text:
                 label = QLabel(text)
@@ -91,7 +100,7 @@ class NewSessionDialog(QDialog):
         self.date.dateChanged.connect(lambda _date: self._propose())
         self.episode.activated.connect(lambda _index: self._propose())
         self.note_type.currentIndexChanged.connect(lambda _index: self._say_why())
-        self.resize(560, 420)
+        self.resize(560, 480)
         self._find(patient.mrn if patient else "")
         if patient is not None:
             self.search.setText(patient.mrn)
@@ -144,6 +153,7 @@ class NewSessionDialog(QDialog):
         """The note type the patient is due (an evaluation, a progress report, a daily note),
         and why, under the choice; a type the user chose stays theirs."""
         item = self.results.currentItem()
+        self._say_same_day()
         if item is None:
             self.note_reason.clear()
             return
@@ -156,6 +166,24 @@ class NewSessionDialog(QDialog):
         self._proposed = note_type.value
         self._why = why
         self._say_why()
+
+    def _say_same_day(self) -> None:
+        """When the patient already has a signed note on the date chosen (time in, type)."""
+        item = self.results.currentItem()
+        q = self.date.date()
+        signed = [] if item is None else self.workspace.sessions(
+            date=dt.date(q.year(), q.month(), q.day()), patient_mrn=item.data(PATIENT_ROLE).mrn,
+            status=SessionStatus.SIGNED)
+        if not signed:
+            self.same_day.clear()
+            self.same_day.hide()
+            return
+        visits = "; ".join(
+            f"{s.note_type.named}{f' at {s.time_in:%H:%M}' if s.time_in else ''}"
+            f"{f' by {s.clinician}' if s.clinician else ''}" for s in signed)
+        self.same_day.setText(f"Already signed this day: {visits}. A second visit the same "
+                              "day is unusual.")
+        self.same_day.show()
 
     def _say_why(self) -> None:
         """Why the proposed type; once another is chosen, that it differs from the proposal

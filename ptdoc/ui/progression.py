@@ -80,10 +80,11 @@ class ProgressionChart(QWidget):
 
 class ProgressionDialog(QDialog):
     def __init__(self, workspace: Workspace, patient: Patient, exercise: str | None,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, session_id: int | None = None):
         super().__init__(parent)
         self.workspace = workspace
         self.patient = patient
+        self.session_id = session_id  # the note open: plotted with the signed visits
         self.setWindowTitle(f"Progression — {patient.display_name}")
         self.exercise = QComboBox(objectName="progression_exercise")
         self.exercise.addItems(workspace.store.sessions.exercise_names(patient.id or 0))
@@ -106,6 +107,7 @@ class ProgressionDialog(QDialog):
         self._show(self.exercise.currentText())
 
     def _show(self, name: str) -> None:
-        rows = self.workspace.exercise_history(self.patient.id or 0, name) if name else []
+        rows = self.workspace.exercise_history(self.patient.id or 0, name,
+                                               self.session_id) if name else []
         self.chart.set_rows(rows)
         self.table.setText(self.chart.accessibleDescription() or "No visits yet.")

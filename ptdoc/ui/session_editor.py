@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -81,6 +81,9 @@ class SessionEditor(QWidget):
         self.read_only = not self._may_edit(session)
         self.stored = session  # the draft as last read or saved here
         self.refused: dict[str, Refusal] = {}  # typed text the note refused, by field
+        # Fields whose red line gives the reason another input was refused (a line's minutes
+        # refused as longer than the visit, said under Total treatment time too), by that input
+        self._reasons_elsewhere: dict[str, set[str]] = {}
         self._refused_changes: dict[str, tuple[Callable[[Session], Session],
                                                tuple[str, str]]] = {}
         self.last_refusal = ""  # the reason of the last refused edit
@@ -300,20 +303,41 @@ class SessionEditor(QWidget):
         self._retry_refused(field)
         return True
 
-    def _retry_refused(self, saved_field: str) -> None:
+    def _retry_refused(self, saved_field: str, save: bool = True) -> None:
         """A value refused only because of another field (a time in after the old time out)
-        may fit now that the other one is saved: what is on screen is saved when it fits."""
+        may fit now that the other one is saved: what is on screen is saved when it fits
+        (unless ``save`` is False), and otherwise its reason is given again as the note is
+        now (it names the other value)."""
         for field, (change, typed) in list(self._refused_changes.items()):
             if field == saved_field or field not in self.refused:
                 continue
             try:
-                change(self.session)
-            except (ValidationError, KnownError):
+                new = follow(self.session, change(self.session))
+                apply_claim(new, build_claim(replace(self.context, session=new)))
+            except ValidationError as exc:
+                self._say_again(field, reason(exc.problems))
+                continue
+            except KnownError as exc:
+                self._say_again(field, reason([Problem(field, str(exc))]))
+                continue
+            if not save:
                 continue
             # Saved, or already as saved (the pair was judged together): no longer refused,
-            # and the field shows the saved value ("2130" as 21:30).
+            # and the field shows the saved value ("2130" as 21:30, not as typed), even with
+            # the cursor in it.
+            for step in self.steps:
+                step.typing_done(field)
             if self.apply(change, field, typed):
                 self._refresh()
+
+    def _say_again(self, field: str, message: str) -> None:
+        """A refused value's reason as the note is now: it names other values (time in, the
+        visit's length), and one of them was saved or restored since."""
+        refusal = self.refused[field]
+        if message != refusal.message:
+            self.refused[field] = replace(refusal, message=message)
+            self.show_error(field, message)
+            self._show_flags(self.review)
 
     def reload(self) -> None:
         """Show the draft as it is stored now (saved elsewhere since it was read here)."""
@@ -362,7 +386,7 @@ class SessionEditor(QWidget):
     def _refuse(self, field: str, typed: tuple[str, str] | None,
                 problems: list[Problem] | tuple[Problem, ...],
                 change: Callable[[Session], Session] | None = None) -> bool:
-        self.last_refusal = " ".join(p.message.rstrip(".") + "." for p in problems)
+        self.last_refusal = reason(problems)
         if typed is not None:
             # What was typed is refused, whichever field a reason names: it goes under the
             # field typed in, where the red text is (not under time out for a time in).
@@ -370,11 +394,15 @@ class SessionEditor(QWidget):
         else:
             for problem in problems:
                 self.show_error(problem.field or field, problem.message)
+            root = field.split("[")[0].split(".")[0]
+            self._reasons_elsewhere.setdefault(root, set()).update(
+                p.field for p in problems if p.field and p.field.split("[")[0] != root)
         if typed is not None:
             label, text = typed
             self.refused[field] = Refusal(field, label, text, self.last_refusal)
             if change is not None:
                 self._refused_changes[field] = (change, typed)
+            self._retry_refused(field, save=False)  # their reasons may name this value
         # Inputs that cannot keep a refused value (lists, choices) show the saved one again.
         self._refresh()
         return False
@@ -387,6 +415,7 @@ class SessionEditor(QWidget):
         self.refused.pop(field, None)
         self._refused_changes.pop(field, None)
         self.show_error(field, "")
+        self._retry_refused(field)  # the others, judged with this one's saved value again
         self._show_flags(self.review)
 
     def open_refusals(self) -> list[Refusal]:
@@ -413,7 +442,7 @@ class SessionEditor(QWidget):
         try:
             tentative = follow(self.session, change(self.session))
         except ValidationError as exc:
-            message = " ".join(p.message.rstrip(".") + "." for p in exc.problems)
+            message = reason(exc.problems)
             self._show_flags(self._with_refusals(self._review, Refusal(field, label, text,
                                                                        message), field))
             return
@@ -421,6 +450,9 @@ class SessionEditor(QWidget):
         self._show_flags(self._with_refusals(judged, field=field))
 
     def show_error(self, field: str, message: str) -> None:
+        if not message:  # the reason goes from every field it was said under
+            for other in self._reasons_elsewhere.pop(field.split("[")[0].split(".")[0], ()):
+                self.show_error(other, "")
         for step in self.steps:
             if step.owns_field(field):
                 step.show_error(field, message)
@@ -573,3 +605,8 @@ class SessionEditor(QWidget):
         state = "✓ complete" if done else (f"{len(mine)} flag{'s' * (len(mine) != 1)}"
                                            if mine else "to do")
         return f"{i + 1}. {step.title} — {state}"
+
+
+def reason(problems: Iterable[Problem]) -> str:
+    """Why a value was refused, every problem said once, as a sentence each."""
+    return " ".join(p.message.rstrip(".") + "." for p in problems)

@@ -98,6 +98,16 @@ class Step(QWidget):
         """Refused values this step holds beyond its text fields (its tables' red cells)."""
         return []
 
+    def typing_done(self, field: str) -> None:
+        """What is in ``field`` is no longer being typed: the next load shows the saved value
+        there even while it has the focus (a refused time accepted once the other one
+        changed)."""
+        widget = self.text_fields.get(field)
+        if isinstance(widget, QLineEdit):
+            widget.setModified(False)
+        elif widget is not None:
+            widget.document().setModified(False)
+
     def show_text(self, field: str, widget: QLineEdit | TextArea, stored: str) -> None:
         """Show the stored value, unless the user is typing there or typed a refused value."""
         typed = widget.isModified() if isinstance(widget, QLineEdit) else \

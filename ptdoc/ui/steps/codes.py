@@ -135,11 +135,11 @@ class CodesStep(Step):
         if not self.editor.apply(lambda s: replace(s, services=rows), "services"):
             self.model.refuse_last_edit(self.editor.last_refusal)
 
-    def _refused(self, _field: str, message: str) -> None:
+    def _refused(self, field: str, message: str) -> None:
         if message:
             self.table_error.show_message(message)
         else:
-            self.table_error.clear_message()
+            self.editor.show_error(field, "")  # here and wherever else its reason was said
         self.editor.refresh_flags()
 
     def focus_field(self, field: str) -> bool:

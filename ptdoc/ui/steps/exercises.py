@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ptdoc.domain import ExerciseChange, ExerciseEntry, Session
+from ptdoc.domain import ExerciseChange, ExerciseEntry, NoteType, Session
 from ptdoc.errors import KnownError
 from ptdoc.followup import (
     confirm_as_before,
@@ -238,6 +238,12 @@ class ExercisesStep(Step):
 
     def load(self, session: Session) -> None:
         self.model.read_only = self.editor.read_only
+        # A progress report's assessment states the progress toward each goal: room for
+        # seven lines there, the flowsheet keeping six rows on a 1366x768 screen.
+        lines = self.assessment.fontMetrics().lineSpacing()
+        report = session.note_type in (NoteType.PROGRESS_REPORT, NoteType.RE_EVALUATION)
+        self.assessment.setMaximumHeight((7 if report else 3) * lines + 14)
+        self.assessment.setMinimumHeight((5 if report else 2) * lines + 12)
         self.model.set_rows(session.exercises)
         for field, box, value in (("patient_response", self.response, session.patient_response),
                                   ("assessment", self.assessment, session.assessment),
@@ -301,7 +307,7 @@ class ExercisesStep(Step):
 
     def _refused(self, field: str, message: str) -> None:
         if not message:
-            self.table_error.clear_message()
+            self.editor.show_error(field, "")  # here and wherever else its reason was said
         else:
             row = int(field.split("[")[1].split("]")[0])
             self.table_error.show_message(f"Row {row + 1}: {message} (what you typed is kept "
@@ -442,5 +448,6 @@ class ExercisesStep(Step):
 
         entry = self._current_entry()
         dialog = ProgressionDialog(self.editor.workspace, self.editor.patient,
-                                   entry.name if entry else None, self)
+                                   entry.name if entry else None, self,
+                                   self.editor.session.id)
         dialog.exec()

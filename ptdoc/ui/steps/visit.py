@@ -112,6 +112,11 @@ class VisitStep(Step):
         self.diagnoses = QListWidget(objectName="field_diagnoses")
         self.diagnoses.setAccessibleName("Diagnoses")
         self.diagnoses.setMaximumHeight(110)
+        # A long description wraps under its code, whole, beside the plan on a 1366 px screen
+        # ("Impingement syndrome of right shoulder", not "... of right should").
+        self.diagnoses.setWordWrap(True)
+        self.diagnoses.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.diagnoses.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.results = QListWidget(objectName="diagnosis_results")
         self.results.setAccessibleName("ICD-10-CM search results")
         self.results.setMaximumHeight(150)
@@ -226,9 +231,10 @@ class VisitStep(Step):
                                                 else "not yet certified")
             day = (days or 0) + 1
             if session.note_type == NoteType.PROGRESS_REPORT:
-                count = f"This progress report is written on treatment day {day} since the last."
+                count = (f"This progress report is written on treatment day {day} "
+                         f"{ctx.since_report}.")
             else:
-                count = f"This visit is treatment day {day} since the last progress report."
+                count = f"This visit is treatment day {day} {ctx.since_report}."
                 if day >= ctx.pack.progress_report_days and \
                         session.note_type == NoteType.DAILY:
                     count += " A progress report is due: choose it as the Note type (Alt+T)."
@@ -251,6 +257,7 @@ class VisitStep(Step):
             description = codes.description(code) if codes is not None else None
             item = QListWidgetItem(f"{code}  {description or ''}".strip())
             item.setData(CODE_ROLE, code)
+            item.setToolTip(item.text())
             self.diagnoses.addItem(item)
 
     def focus_field(self, field: str) -> bool:
