@@ -121,14 +121,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """PostgreSQL variants of window tests are left out (they drive the same store through
-    Qt: twice the time for the same queries) unless PTDOC_PG_GUI=1; and each backend left
-    out by --backend."""
+    Qt: twice the time for the same queries) unless PTDOC_PG_GUI=1 or they are marked
+    ``server_too`` (what only a server does: locks and notifications between workstations);
+    and each backend left out by --backend."""
     chosen = config.getoption("--backend")
     gui_too = os.environ.get("PTDOC_PG_GUI") == "1"
     keep, dropped = [], []
     for item in items:
         backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")
-        window = "qtbot" in getattr(item, "fixturenames", ())
+        window = "qtbot" in getattr(item, "fixturenames", ()) and \
+            item.get_closest_marker("server_too") is None
         left_out = backend == "postgres" and window and not gui_too
         (dropped if left_out or (backend and chosen not in ("both", backend)) else keep
          ).append(item)
