@@ -407,7 +407,7 @@ def _process_alive(pid: int) -> bool:
 
 def workstation() -> str:
     """This computer's name, as other workstations show it ("FRONT-2")."""
-    return os.environ.get("PTDOC_WORKSTATION") or socket.gethostname() or "this computer"
+    return socket.gethostname() or "this computer"
 
 
 @dataclass(frozen=True)
@@ -435,7 +435,8 @@ class DraftLocks:
     so two workstations never both take a draft. On a server the row names the holder's
     connection (its server process), which the server ends with the client, and the holder
     keeps a session-level advisory lock on the draft, which ends with it too (both visible to
-    the server's administrator in ``pg_locks``): a killed workstation's draft is free at once.
+    the server's administrator): a killed workstation's draft is free at once, its row is
+    ignored and replaced by the next taker.
     On a file, a row whose process is gone (same computer) is stale. A row with no save for
     LOCK_IDLE_MINUTES is stale on both."""
 
@@ -456,10 +457,9 @@ class DraftLocks:
             if row is not None and row["holder"] == self.holder:
                 self.touch(session_id, now)
                 return None
-            if row is not None:
-                other = self._holder(row, now)
-                if not (stale_too and other.stale):
-                    return other
+            other = self.other(session_id, now)
+            if other is not None and not (stale_too and other.stale):
+                return other
             stamp = to_plain(now)
             self.db.execute(
                 "INSERT INTO draft_locks (session_id, holder, user_id, host, pid, connection, "
@@ -481,12 +481,15 @@ class DraftLocks:
         return self._connection
 
     def other(self, session_id: int, now: dt.datetime) -> DraftHolder | None:
-        """Who holds the draft elsewhere (live or stale), None when nobody or this one."""
+        """Who holds the draft elsewhere (live or stale), None when nobody, this one, or (on a
+        server) a connection that has ended."""
         row = self._row(session_id)
         if row is None or row["holder"] == self.holder:
             return None
         self._unlock(session_id)  # taken over from here: the advisory lock goes too
-        return self._holder(row, now)
+        holder = self._holder(row, now)
+        # A server ended the holder's connection: released, only its row is left.
+        return None if self.server and holder.gone else holder
 
     def touch(self, session_id: int, now: dt.datetime) -> None:
         """A save: the lock is not idle."""
