@@ -117,15 +117,7 @@ class SessionRepository:
         return session
 
     def _announce(self, session_id: int | None, day: dt.date | None) -> None:
-        """Tell other workstations' lists, in the transaction of the change (sent at its
-        commit, never for a change rolled back). A file needs nothing: its readers see
-        ``PRAGMA data_version`` move (``Changes``)."""
-        if not getattr(self.db, "server", False):
-            return
-        if day is None:
-            day = dt.date.fromisoformat(self.db.execute(
-                "SELECT date_of_service FROM sessions WHERE id = ?", [session_id]).fetchone()[0])
-        self.db.execute("SELECT pg_notify(?, ?)", [CHANNEL, f"{session_id} {day.isoformat()}"])
+        announce(self.db, session_id, day)
 
     def _write_rows(self, table: str, columns: list[str], session_id: int,
                     rows: list[tuple]) -> None:
@@ -391,6 +383,21 @@ LOCK_IDLE_MINUTES = 20  # a draft open with no save for this long may be taken o
 CHANNEL = "ptdoc"  # the server's notification channel: "<session id> <date of service>"
 
 
+def announce(db: Database, session_id: int | None, day: dt.date | None) -> None:
+    """Tell other workstations a session changed (saved, signed, or closed for editing), in
+    the transaction of the change (sent at its commit, never for a change rolled back). A file
+    needs nothing: its readers see ``PRAGMA data_version`` move (``Changes``)."""
+    if not getattr(db, "server", False):
+        return
+    if day is None:
+        row = db.execute("SELECT date_of_service FROM sessions WHERE id = ?",
+                         [session_id]).fetchone()
+        if row is None:
+            return
+        day = dt.date.fromisoformat(row[0])
+    db.execute("SELECT pg_notify(?, ?)", [CHANNEL, f"{session_id} {day.isoformat()}"])
+
+
 def _process_alive(pid: int) -> bool:
     """Whether a process of this computer still runs (on Windows, where a signal would end
     the process, it is assumed to: only the idle rule frees its drafts)."""
@@ -497,9 +504,11 @@ class DraftLocks:
                         "holder = ?", [to_plain(now), session_id, self.holder])
 
     def release(self, session_id: int) -> None:
+        """Free the draft; a window showing it read-only elsewhere learns it (``Changes``)."""
         with self.db.atomic():
-            self.db.execute("DELETE FROM draft_locks WHERE session_id = ? AND holder = ?",
-                            [session_id, self.holder])
+            if self.db.execute("DELETE FROM draft_locks WHERE session_id = ? AND holder = ?",
+                               [session_id, self.holder]).rowcount:
+                announce(self.db, session_id, None)
         self._unlock(session_id)
 
     def release_all(self) -> None:

@@ -37,7 +37,7 @@ def status_text(window, row: int = 0) -> str:
 def test_a_draft_open_elsewhere_opens_read_only_and_a_stale_one_can_be_taken_over(
         qtbot, clinic: Clinic, db_target, monkeypatch, artifacts: Path):
     draft = clinic.complete_draft("pt")
-    there = other_workstation(clinic, db_target, "dpt")
+    there = other_workstation(clinic, db_target, "pt")  # the same therapist, another computer
     asleep = other_workstation(clinic, db_target, "pt", -(LOCK_IDLE_MINUTES + 5))
     win = main_window(qtbot, clinic.as_("pt"))
     try:
@@ -46,15 +46,25 @@ def test_a_draft_open_elsewhere_opens_read_only_and_a_stale_one_can_be_taken_ove
         editor = win.editor
         assert editor is not None and editor.read_only
         since = f"{local(NOW, clinic.store.clinic.time_zone()):%H:%M}"
-        assert f"read only: Open on {workstation()} by DPT User, DPT since {since}" in \
+        assert f"read only: Open on {workstation()} by PT User, PT since {since}" in \
             editor.banner.text()
         assert editor.steps[0].isVisible() and not editor.take_over_button.isVisible()
         win.grab().save(str(artifacts / "draft-open-elsewhere.png"))
+        # What the other workstation saves shows here; once it closes the note, it is
+        # editable here, within seconds and without reopening it.
+        there.save_draft(replace(draft, assessment="Typed on the other workstation."))
+        box = editor.steps[2].assessment
+        qtbot.waitUntil(lambda: box.toPlainText() == "Typed on the other workstation.",
+                        timeout=5000)
+        assert editor.read_only and box.isReadOnly()
+        there.release_draft(draft.id)
+        qtbot.waitUntil(lambda: not editor.read_only, timeout=5000)
+        assert "draft, saved as you go" in editor.banner.text() and not box.isReadOnly()
+        assert there.open_for_editing(draft.id) is not None  # held here now
         qtbot.keyClick(editor, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
         assert win.editor is None
 
-        # The other workstation closes the note; one that then went idle holds it.
-        there.release_draft(draft.id)
+        # One that then went idle holds it.
         assert asleep.open_for_editing(draft.id) is None
         qtbot.keyClick(win.table, Qt.Key.Key_Return)
         editor = win.editor
@@ -119,3 +129,4 @@ def test_a_note_signed_on_another_workstation_shows_in_the_day_view(
         win.grab().save(str(artifacts / "day-view-signed-elsewhere.png"))
     finally:
         win.close()
+

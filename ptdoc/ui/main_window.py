@@ -324,9 +324,14 @@ class MainWindow(QMainWindow):
             self.expected.addItem("Nobody booked this day is without a note.")
 
     def _changed_elsewhere(self, days: list) -> None:
-        """Another workstation saved or signed a note: the day shown is listed again when it is
-        among the days changed (the lists are refreshed on unlocking anyway)."""
-        if self.locked or not (None in days or self.day in days):
+        """Another workstation saved, signed or closed a note: the day shown is listed again
+        when it is among the days changed (the lists are refreshed on unlocking anyway), and a
+        note shown read-only because it was open there opens for editing once it is closed."""
+        if self.locked:
+            return
+        if self.editor is not None:  # a draft open elsewhere may have been closed there
+            self.editor.follow_holder()
+        if not (None in days or self.day in days):
             return
         self.refresh()
         if self.patient_view is not None and self.pages.currentWidget() is self.patient_view:

@@ -221,6 +221,36 @@ class SessionEditor(QWidget):
                                                    if writer_needed else ""))
         self.step_list.setFocus()
 
+    def follow_holder(self) -> None:
+        """Something changed elsewhere: while another workstation has this draft open, what it
+        saves shows here; once it has closed it, it opens for editing here (as stored now)."""
+        sid = self.session.id
+        if self.holder is None or sid is None:
+            return
+        holder = self.workspace.draft_holder(sid)
+        if holder is not None:  # still open there: what it saved shows here
+            changed = holder != self.holder
+            self.holder = holder
+            if self.workspace.store.sessions.get(sid) != self.session:
+                self.reload()
+            elif changed:
+                self._refresh()
+            return
+        self.holder = None
+        stored = self.workspace.store.sessions.get(sid)
+        if stored.status != SessionStatus.DRAFT or not self._may_edit(stored):
+            self.reload()  # signed there, or another clinician's: read-only still
+            return
+        self.holder = self.workspace.open_for_editing(sid)
+        if self.holder is not None:  # another workstation was quicker
+            self._refresh()
+            return
+        self.reload()
+        self.read_only = False
+        self._set_read_only(False)
+        self._refresh(all_steps=True)
+        self.status("Closed on the other workstation: you can edit it here now")
+
     def release(self) -> None:
         """The editor closes: the draft is free for other workstations."""
         if self.session.id is not None and not self._released:  # signed here too: it goes
