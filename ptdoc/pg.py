@@ -132,7 +132,11 @@ class _Listener:
         return self.raw.fileno()
 
     def received(self) -> list[str]:
-        return [n.payload for n in self.raw.notifies(timeout=0) if n.pid != self._own]
+        try:
+            return [n.payload for n in self.raw.notifies(timeout=0) if n.pid != self._own]
+        except psycopg.Error as exc:
+            raise DatabaseError(f"Notifications from the server stopped "
+                                f"({_first_line(exc)}).") from exc
 
     def close(self) -> None:
         self.raw.close()

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import NOW, PASSWORD, TODAY, Clinic
+from conftest import NOW, PASSWORD, TODAY, Clinic, sign
 from driving import main_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
@@ -130,3 +130,24 @@ def test_a_note_signed_on_another_workstation_shows_in_the_day_view(
     finally:
         win.close()
 
+
+def test_a_lost_listening_connection_is_made_again(qtbot, clinic: Clinic, db_target,
+                                                   backend: str, monkeypatch):
+    if backend != "postgres":
+        pytest.skip("a file has no listening connection")
+    monkeypatch.setattr("ptdoc.ui.live.RECONNECT_MS", 200)
+    draft = clinic.complete_draft("pt")
+    win = main_window(qtbot, clinic.as_("desk"))
+    there = other_workstation(clinic, db_target, "pt")
+    try:
+        listener = win.live.changes._listener.raw.info.backend_pid
+        there.store.db.execute("SELECT pg_terminate_backend(?)", [listener])
+        # The window neither crashes nor spins on the dead socket; it listens again.
+        qtbot.waitUntil(lambda: win.live.changes is not None and
+                        win.live.changes._listener.raw.info.backend_pid != listener,
+                        timeout=5000)
+        sign(there, draft.id)
+        qtbot.waitUntil(lambda: status_text(win) == "Signed", timeout=5000)
+    finally:
+        win.close()
+        there.store.close()
