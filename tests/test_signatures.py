@@ -350,7 +350,7 @@ def test_a_forged_or_unsignable_file_is_refused_with_its_reason(two_copies, name
 
 
 def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
-        capsys, clinic: Clinic, db_path: Path, tmp_path: Path) -> None:
+        capsys, clinic: Clinic, db_target: object, tmp_path: Path) -> None:
     """`ptdoc check FILE` on a signed export: who signed and when, the warnings accepted with
     their reasons; the same file altered after signing is a finding (exit 1), not bad input."""
     import json
@@ -363,7 +363,7 @@ def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
         Acknowledgement("DUPLICATE_SESSION", "date_of_service", "Second visit: aquatic group"),)))
     signed = sign(pt, draft.id)
     note = tmp_path / "note.json"
-    code, _, err = run(capsys, "session", "export", "--db", str(db_path), str(signed.id), "-o",
+    code, _, err = run(capsys, "session", "export", "--db", str(db_target), str(signed.id), "-o",
                        str(note))
     assert code == 0, err
     said = f"Electronically signed by PT User, PT, NPI {clinic.users['pt'].npi}, on "
@@ -377,11 +377,11 @@ def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
     assert "Warnings accepted:\n  A duplicate session warning, not raised by this check. " \
         "Reason: Second visit: aquatic group" in out
     # the stored note, checked with the signer's key, verifies
-    code, out, _ = run(capsys, "check", "--db", str(db_path), "--session", str(signed.id))
+    code, out, _ = run(capsys, "check", "--db", str(db_target), "--session", str(signed.id))
     assert code == 0 and out.startswith("Status: " + said)
     assert "The signature verifies with the signer's key." in out
     # so does the file compared with it
-    code, out, _ = run(capsys, "check", str(note), "--db", str(db_path), "--session",
+    code, out, _ = run(capsys, "check", str(note), "--db", str(db_target), "--session",
                        str(signed.id))
     assert code == 0 and out.startswith("Status: " + said)
     assert "The signature verifies with the signer's key." in out
@@ -417,12 +417,12 @@ def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
     assert data["acknowledged"][0]["message"] == ("A duplicate session warning, not raised by "
                                                   "this check.")
     # importing it is still refused: a file altered after signing is never stored as signed
-    code, _, err = run(capsys, "session", "import", "--db", str(db_path), str(altered))
+    code, _, err = run(capsys, "session", "import", "--db", str(db_target), str(altered))
     assert code == 2 and "changed after signing" in err
 
 
 def test_check_says_what_a_file_signature_covers_and_finds_what_it_does_not(
-        capsys, clinic: Clinic, db_path: Path, tmp_path: Path) -> None:
+        capsys, clinic: Clinic, db_target: object, tmp_path: Path) -> None:
     """What a tester changed in an exported note: the details outside the signature are
     said to be outside it and, against the database, found; content and hash rewritten
     together are not read as verified; a change that breaks a field's limit is still a
@@ -437,7 +437,7 @@ def test_check_says_what_a_file_signature_covers_and_finds_what_it_does_not(
     clinic.admin.save_clinic(ClinicSettings("Prairie Physical Therapy",
                                             time_zone="America/Chicago"))
     note = tmp_path / "note.json"
-    code, _, err = run(capsys, "session", "export", "--db", str(db_path), str(signed.id), "-o",
+    code, _, err = run(capsys, "session", "export", "--db", str(db_target), str(signed.id), "-o",
                        str(note))
     assert code == 0, err
     exported = json.loads(note.read_text())
@@ -457,7 +457,7 @@ def test_check_says_what_a_file_signature_covers_and_finds_what_it_does_not(
     code, out, _ = run(capsys, "check", str(changed))
     assert code == 0 and "are as written in the file and are not covered by the signature" \
         in out
-    code, out, _ = run(capsys, "check", str(changed), "--db", str(db_path), "--session",
+    code, out, _ = run(capsys, "check", str(changed), "--db", str(db_target), "--session",
                        str(signed.id))
     assert code == 1
     first, status = out.splitlines()[:2]
@@ -486,7 +486,7 @@ def test_check_says_what_a_file_signature_covers_and_finds_what_it_does_not(
     code, out, _ = run(capsys, "check", str(forged))
     assert code == 0 and "Electronically signed" not in out
     assert "The signature was NOT checked against the signer's key" in out
-    code, out, _ = run(capsys, "check", str(forged), "--db", str(db_path), "--session",
+    code, out, _ = run(capsys, "check", str(forged), "--db", str(db_target), "--session",
                        str(signed.id))
     assert code == 1 and out.startswith(DOES_NOT_VERIFY)
 
@@ -499,7 +499,7 @@ def test_check_says_what_a_file_signature_covers_and_finds_what_it_does_not(
     assert "not a valid session file" in out and "total_treatment_minutes" in \
         out.splitlines()[2]
     # the signing time in the clinic's zone, with its abbreviation, when the file is compared
-    code, out, _ = run(capsys, "check", str(note), "--db", str(db_path), "--session",
+    code, out, _ = run(capsys, "check", str(note), "--db", str(db_target), "--session",
                        str(signed.id))
     assert code == 0 and " CST." in out.splitlines()[0]
     code, out, _ = run(capsys, "check", str(note), "--time-zone", "America/Chicago")
