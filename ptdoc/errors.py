@@ -77,6 +77,10 @@ class RecordLocked(KnownError):
     """The session is signed: it can only be corrected by an addendum."""
 
 
+class DraftOpenElsewhere(RecordLocked):
+    """The draft is open for editing on another workstation (or in another window)."""
+
+
 class DatabaseError(KnownError):
     """The database file cannot be used as it is; the message names the way out."""
 

@@ -449,6 +449,24 @@ def m015_session_place_of_service(db: Database) -> None:
     db.execute(f"ALTER TABLE sessions ADD COLUMN place_of_service TEXT DEFAULT '{code}'")
 
 
+def m016_draft_locks(db: Database) -> None:
+    """Who has each draft open for editing, on which workstation and since when, so another
+    workstation shows it read-only with its holder. ``holder`` names one opened database
+    (a window or a command); ``pid`` and ``host`` tell a file's holder that has died; on a
+    server ``connection`` is the holder's server process, which ends with its connection."""
+    db.execute("""
+        CREATE TABLE draft_locks (
+            session_id INTEGER PRIMARY KEY,
+            holder TEXT NOT NULL,
+            user_id INTEGER,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            connection INTEGER,
+            taken_at TEXT NOT NULL,
+            touched_at TEXT NOT NULL
+        )""")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
@@ -460,5 +478,6 @@ MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m012_draft_flags,
                                                 m013_service_detail,
                                                 m014_place_of_service,
-                                                m015_session_place_of_service]
+                                                m015_session_place_of_service,
+                                                m016_draft_locks]
 LATEST_VERSION = len(MIGRATIONS)

@@ -133,7 +133,34 @@ class _Connection:
             self._db.raw.cursor().executemany(statement.sql, rows)
 
 
+class _Listener:
+    """A connection of its own that LISTENs on a channel: ``received`` gives the payloads
+    that arrived (never waits), ``fileno`` the socket that becomes readable when one does.
+    The notifications of ``own`` (the workstation's main connection) are left out."""
+
+    def __init__(self, url: str, channel: str, own: int):
+        self.raw = psycopg.connect(url, autocommit=True, connect_timeout=10,
+                                   application_name="ptdoc listener")
+        self.raw.execute(f"LISTEN {channel}")
+        self._own = own
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def received(self) -> list[str]:
+        try:
+            return [n.payload for n in self.raw.notifies(timeout=0) if n.pid != self._own]
+        except psycopg.Error as exc:
+            raise DatabaseError(f"Notifications from the server stopped "
+                                f"({_first_line(exc)}).") from exc
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 class PgDatabase:
+    server = True  # a server's locks and notifications (ptdoc.session_store)
+
     def __init__(self, raw: psycopg.Connection, url: str):
         self.raw = raw
         self.url = url
@@ -277,6 +304,14 @@ class PgDatabase:
 
     def close(self) -> None:
         self.raw.close()
+
+    def listener(self, channel: str) -> _Listener:
+        """Notifications on ``channel`` from other workstations (see ``_Listener``)."""
+        try:
+            return _Listener(self.url, channel, self.raw.info.backend_pid)
+        except psycopg.Error as exc:
+            raise DatabaseError(f"The server of {shown(self.url)} cannot be reached "
+                                f"({_first_line(exc)}).") from exc
 
     # --- the schema ----------------------------------------------------------------------
 

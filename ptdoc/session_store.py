@@ -1,4 +1,6 @@
-"""Sessions in SQLite: drafts saved on every edit, signing, addenda, day lists.
+"""Sessions in SQLite (or on a server): drafts saved on every edit, signing, addenda, day
+lists; who has a draft open for editing (``DraftLocks``); whether another workstation changed
+sessions since last asked (``Changes``).
 
 A draft is saved in one transaction (its row, then those of its exercise and service rows that
 differ from the stored ones), so a crash leaves either the previous or the new version, never
@@ -11,7 +13,10 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import os
+import socket
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,7 +25,7 @@ from sqlite_utils import Database
 
 from ptdoc.codec import to_plain
 from ptdoc.domain import Addendum, ExerciseEntry, NoteType, Session, SessionStatus, Signature
-from ptdoc.errors import NotFound, RecordLocked
+from ptdoc.errors import DatabaseError, NotFound, RecordLocked
 from ptdoc.migrations import LOCKED
 from ptdoc.repositories import load_rows
 
@@ -106,9 +111,13 @@ class SessionRepository:
                 self._write_rows("services", _SERVICE_COLUMNS, session.id, [
                     (s.code, s.minutes, s.units, json.dumps(list(s.modifiers)), s.detail)
                     for s in session.services])
+                self._announce(session.id, session.date_of_service)
         except sqlite3.IntegrityError as exc:
             raise _locked(exc) from exc
         return session
+
+    def _announce(self, session_id: int | None, day: dt.date | None) -> None:
+        announce(self.db, session_id, day)
 
     def _write_rows(self, table: str, columns: list[str], session_id: int,
                     rows: list[tuple]) -> None:
@@ -157,6 +166,7 @@ class SessionRepository:
                 if cur.rowcount != 1:
                     raise RecordLocked(f"Session {session_id} is already signed or does not "
                                        "exist.")
+                self._announce(session_id, None)
                 # Its count is gone, and the patient's other drafts see another year-to-date.
                 self.db.execute(
                     "DELETE FROM draft_flags WHERE session_id IN (SELECT id FROM sessions "
@@ -403,3 +413,223 @@ class DraftFlags:
     def forget_all(self) -> None:
         """A payer's rules or the fee schedule changed: every draft is judged again."""
         self.db.execute("DELETE FROM draft_flags")
+
+
+# --- several workstations -------------------------------------------------------------------
+
+DRAFT_LOCK_CLASS = 0x50544444  # "PTDD": the first key of a draft's advisory lock on a server
+LOCK_IDLE_MINUTES = 20  # a draft open with no save for this long may be taken over
+CHANNEL = "ptdoc"  # the server's notification channel: "<session id> <date of service>"
+
+
+def announce(db: Database, session_id: int | None, day: dt.date | None) -> None:
+    """Tell other workstations a session changed (saved, signed, or closed for editing), in
+    the transaction of the change (sent at its commit, never for a change rolled back). A file
+    needs nothing: its readers see ``PRAGMA data_version`` move (``Changes``)."""
+    if not getattr(db, "server", False):
+        return
+    if day is None:
+        row = db.execute("SELECT date_of_service FROM sessions WHERE id = ?",
+                         [session_id]).fetchone()
+        if row is None:
+            return
+        day = dt.date.fromisoformat(row[0])
+    db.execute("SELECT pg_notify(?, ?)", [CHANNEL, f"{session_id} {day.isoformat()}"])
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process of this computer still runs (on Windows, where a signal would end
+    the process, it is assumed to: only the idle rule frees its drafts)."""
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def workstation() -> str:
+    """This computer's name, as other workstations show it ("FRONT-2")."""
+    return socket.gethostname() or "this computer"
+
+
+@dataclass(frozen=True)
+class DraftHolder:
+    """Who has a draft open for editing elsewhere, where and since when; ``gone``: their
+    program or connection has ended, ``idle``: no save for LOCK_IDLE_MINUTES (either way
+    the lock is stale and may be taken over)."""
+
+    user_id: int | None
+    host: str
+    pid: int
+    taken_at: dt.datetime
+    touched_at: dt.datetime
+    gone: bool
+    idle: bool
+
+    @property
+    def stale(self) -> bool:
+        return self.gone or self.idle
+
+
+class DraftLocks:
+    """One opened database's draft locks (``holder`` names it): a row per draft open for
+    editing, with who, where and when for others to show. Taking one is a write transaction,
+    so two workstations never both take a draft. On a server the row names the holder's
+    connection (its server process), which the server ends with the client, and the holder
+    keeps a session-level advisory lock on the draft, which ends with it too (both visible to
+    the server's administrator): a killed workstation's draft is free at once, its row is
+    ignored and replaced by the next taker.
+    On a file, a row whose process is gone (same computer) is stale. A row with no save for
+    LOCK_IDLE_MINUTES is stale on both."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.holder = uuid.uuid4().hex
+        self.host = workstation()
+        self.pid = os.getpid()
+        self.server = bool(getattr(db, "server", False))
+        self._connection: int | None = None
+
+    def take(self, session_id: int, user_id: int | None, now: dt.datetime,
+             stale_too: bool = False) -> DraftHolder | None:
+        """Open the draft for editing here: None when it is now held here, else whoever holds
+        it elsewhere (a stale holder is replaced only with ``stale_too``)."""
+        with self.db.atomic():
+            row = self._row(session_id)
+            if row is not None and row["holder"] == self.holder:
+                self.touch(session_id, now)
+                return None
+            other = self.other(session_id, now)
+            if other is not None and not (stale_too and other.stale):
+                return other
+            stamp = to_plain(now)
+            self.db.execute(
+                "INSERT INTO draft_locks (session_id, holder, user_id, host, pid, connection, "
+                "taken_at, touched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) "
+                "DO UPDATE SET holder = excluded.holder, user_id = excluded.user_id, "
+                "host = excluded.host, pid = excluded.pid, connection = excluded.connection, "
+                "taken_at = excluded.taken_at, touched_at = excluded.touched_at",
+                [session_id, self.holder, user_id, self.host, self.pid, self.connection(),
+                 stamp, stamp])
+            if self.server:  # an idle holder taken over may keep its own until it notices
+                self.db.execute("SELECT pg_try_advisory_lock(?, ?)",
+                                [DRAFT_LOCK_CLASS, session_id])
+        return None
+
+    def connection(self) -> int | None:
+        """This database connection's server process (None on a file)."""
+        if self.server and self._connection is None:
+            self._connection = self.db.execute("SELECT pg_backend_pid()").fetchone()[0]
+        return self._connection
+
+    def other(self, session_id: int, now: dt.datetime) -> DraftHolder | None:
+        """Who holds the draft elsewhere (live or stale), None when nobody, this one, or (on a
+        server) a connection that has ended."""
+        row = self._row(session_id)
+        if row is None or row["holder"] == self.holder:
+            return None
+        self._unlock(session_id)  # taken over from here: the advisory lock goes too
+        holder = self._holder(row, now)
+        # A server ended the holder's connection: released, only its row is left.
+        return None if self.server and holder.gone else holder
+
+    def touch(self, session_id: int, now: dt.datetime) -> None:
+        """A save: the lock is not idle."""
+        self.db.execute("UPDATE draft_locks SET touched_at = ? WHERE session_id = ? AND "
+                        "holder = ?", [to_plain(now), session_id, self.holder])
+
+    def release(self, session_id: int) -> None:
+        """Free the draft; a window showing it read-only elsewhere learns it (``Changes``)."""
+        with self.db.atomic():
+            if self.db.execute("DELETE FROM draft_locks WHERE session_id = ? AND holder = ?",
+                               [session_id, self.holder]).rowcount:
+                announce(self.db, session_id, None)
+        self._unlock(session_id)
+
+    def release_all(self) -> None:
+        """Every draft held here (the database is being closed)."""
+        with contextlib.suppress(DatabaseError, sqlite3.Error):
+            for row in list(self.db.query("SELECT session_id FROM draft_locks WHERE holder = ?",
+                                          [self.holder])):
+                self.release(row["session_id"])
+
+    def _unlock(self, session_id: int) -> None:
+        """This connection's advisory locks on the draft, if it holds any."""
+        if self.server:
+            self.db.execute(
+                "SELECT pg_advisory_unlock(?1, ?2) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND classid::bigint = ?1 AND objid::bigint = ?2 AND objsubid = 2 AND "
+                "pid = pg_backend_pid() AND granted", [DRAFT_LOCK_CLASS, session_id])
+
+    def _row(self, session_id: int) -> dict[str, Any] | None:
+        for row in self.db.query(
+                "SELECT session_id, holder, user_id, host, pid, connection, taken_at, "
+                "touched_at FROM draft_locks WHERE session_id = ?", [session_id]):
+            return row
+        return None
+
+    def _holder(self, row: dict[str, Any], now: dt.datetime) -> DraftHolder:
+        touched = _moment(row["touched_at"])
+        return DraftHolder(row["user_id"], row["host"], row["pid"], _moment(row["taken_at"]),
+                           touched, not self._alive(row),
+                           now - touched >= dt.timedelta(minutes=LOCK_IDLE_MINUTES))
+
+    def _alive(self, row: dict[str, Any]) -> bool:
+        if self.server:  # the holder's server process serves its connection still
+            return row["connection"] is not None and bool(self.db.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ?",
+                [row["connection"]]).fetchone()[0])
+        return row["host"] != self.host or _process_alive(row["pid"])
+
+
+def _moment(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class Changes:
+    """Whether sessions were changed by another connection since last asked, cheaply. On a
+    file: ``PRAGMA data_version``, which moves when another connection commits. On a server:
+    notifications on CHANNEL (sent in the transaction of each save and signature) received by
+    a connection of its own, whose socket ``fileno`` a window can watch."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._version: int | None = None
+        self._listener: Any = None
+        if getattr(db, "server", False):
+            self._listener = db.listener(CHANNEL)  # type: ignore[attr-defined]
+        else:
+            self._version = self._data_version()
+
+    def fileno(self) -> int | None:
+        """The socket to watch for notifications, None for a file (ask on a timer)."""
+        return self._listener.fileno() if self._listener is not None else None
+
+    def changed_days(self) -> list[dt.date | None]:
+        """The days of service changed since last asked (None: some day, unknown)."""
+        if self._listener is not None:
+            days = []
+            for payload in self._listener.received():
+                _id, _sep, day = payload.partition(" ")
+                try:
+                    days.append(dt.date.fromisoformat(day))
+                except ValueError:
+                    days.append(None)
+            return days
+        version = self._data_version()
+        if version == self._version:
+            return []
+        self._version = version
+        return [None]
+
+    def _data_version(self) -> int:
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None

@@ -21,7 +21,7 @@ from ptdoc.repositories import (
     PayerRepository,
     UserRepository,
 )
-from ptdoc.session_store import DraftFlags, SessionRepository
+from ptdoc.session_store import Changes, DraftFlags, DraftLocks, SessionRepository
 
 
 class Store:
@@ -37,6 +37,7 @@ class Store:
         self.appointments = AppointmentRepository(db)
         self.sessions = SessionRepository(db)
         self.draft_flags = DraftFlags(db)
+        self.draft_locks = DraftLocks(db)
         self.fees = FeeScheduleRepository(db)
         self.clinic_exercises = ClinicExerciseRepository(db)
         self.audit = AuditLog(db)
@@ -60,7 +61,12 @@ class Store:
                   (self.sessions.count(), "session")]
         return ", ".join(f"{n} {what}{'s' * (n != 1)}" for n, what in counts if n)
 
+    def changes(self) -> Changes:
+        """What another workstation changes, asked cheaply (a window's live lists)."""
+        return Changes(self.db)
+
     def close(self) -> None:
+        self.draft_locks.release_all()
         self.db.close()
 
     def __enter__(self) -> Store:

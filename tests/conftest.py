@@ -121,8 +121,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """PostgreSQL variants of window tests are left out (they drive the same store through
-    Qt: twice the time for the same queries) unless PTDOC_PG_GUI=1 or they are about the
-    server itself (marked ``server``); and each backend left out by --backend."""
+    Qt: twice the time for the same queries) unless PTDOC_PG_GUI=1 or they are about what
+    only a server does (marked ``server``: a dropped network, locks and notifications between
+    workstations); and each backend left out by --backend."""
     chosen = config.getoption("--backend")
     gui_too = os.environ.get("PTDOC_PG_GUI") == "1"
     keep, dropped = [], []

@@ -12,8 +12,9 @@ from conftest import NOW, PASSWORD, TODAY, Clinic
 from driving import main_window
 from pg_sandbox import attack, busy_writer
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QMessageBox, QWidget
 
+from ptdoc.session_store import LOCK_IDLE_MINUTES
 from ptdoc.ui.exercise_table import COLUMN, COLUMNS, display
 from ptdoc.ui.main_window import MainWindow
 from ptdoc.ui.models import SessionListModel
@@ -541,17 +542,25 @@ def test_escape_while_editing_a_cell_cancels_the_edit(qtbot, window, clinic):
 
 
 def test_a_note_changed_in_another_window_is_never_signed_or_overwritten_unseen(
-        qtbot, window, clinic, db_target):
+        qtbot, window, clinic, db_target, monkeypatch):
     from ptdoc.services import Workspace
     from ptdoc.store import Store
 
     draft = clinic.complete_draft("pt")
     editor = open_from_day(qtbot, window, draft.id)
     with Store.open(db_target) as other_store:  # a second window, or another workstation
+        # Opened read-only while this window has it; the other one takes it over once this
+        # one has gone idle (what it shows is then stale).
+        later = NOW + dt.timedelta(minutes=LOCK_IDLE_MINUTES)
         ws = Workspace(other_store, other_store.users.by_username("pt"), today=lambda: TODAY,
-                       now=lambda: NOW, codes=clinic.codes)
+                       now=lambda: later, codes=clinic.codes)
         elsewhere = main_window(qtbot, ws)
         second = open_from_day(qtbot, elsewhere, draft.id)
+        assert second.read_only and "not saved there since" in second.banner.text()
+        monkeypatch.setattr(QMessageBox, "question",
+                            lambda *_a: QMessageBox.StandardButton.Yes)
+        qtbot.mouseClick(second.take_over_button, Qt.MouseButton.LeftButton)
+        assert not second.read_only
         step(qtbot, second, 3)
         type_in_cell(qtbot, second.steps[2].table, 0, COLUMN["sets"], "4")
         assert other_store.sessions.get(draft.id).exercises[0].sets == 4

@@ -11,7 +11,7 @@ from decimal import Decimal
 from ptdoc import charges, clock
 from ptdoc.claim import build_claim
 from ptdoc.domain import Clinic, NoteType, Session, User
-from ptdoc.errors import AccountDisabled, NotFound, PermissionDenied
+from ptdoc.errors import AccountDisabled, DraftOpenElsewhere, NotFound, PermissionDenied
 from ptdoc.icd_index import IcdIndex
 from ptdoc.interchange import SessionContext, SessionDocument
 from ptdoc.permissions import PT_ONLY_NOTES, Permission, allowed, describe
@@ -19,6 +19,7 @@ from ptdoc.repositories import AuditAction
 from ptdoc.review import Review, review_context
 from ptdoc.rule_context import CodeSet, RuleContext
 from ptdoc.rulepack import rules_stamp
+from ptdoc.session_store import LOCK_IDLE_MINUTES, DraftHolder
 from ptdoc.signature_check import KeyFacts, SignatureCheck, check, signature_finding
 from ptdoc.store import Store
 
@@ -222,3 +223,26 @@ class WorkspaceCore:
                              key=lambda u: u.username))
         return SessionDocument(session=session, patient=patient, clinicians=users, payer=payer,
                                episode=episode, context=context or SessionContext())
+
+    # --- drafts open on other workstations -------------------------------------------
+
+    def require_not_open_elsewhere(self, session_id: int, what: str) -> None:
+        """Refuse (``what``: "Not saved") while another workstation, live and not idle, has
+        the draft open for editing: nobody writes over what is being typed there."""
+        holder = self.store.draft_locks.other(session_id, self.now())
+        if holder is not None and not holder.stale:
+            raise DraftOpenElsewhere(f"{what}: {self.holder_text(holder)}.")
+
+    def holder_text(self, holder: DraftHolder) -> str:
+        """"Open on FRONT-2 by Maria Chen, PT since 10:42", and why it may be taken over."""
+        who = self.store.users.get(holder.user_id).display if holder.user_id else \
+            "the command line"
+        since = clock.local(holder.taken_at, self.time_zone())
+        text = f"Open on {holder.host} by {who} since {since:%H:%M}"
+        if holder.gone:
+            return f"{text}; that window is no longer running"
+        if holder.idle:
+            touched = clock.local(holder.touched_at, self.time_zone())
+            return (f"{text}; not saved there since {touched:%H:%M} (over {LOCK_IDLE_MINUTES} "
+                    "minutes)")
+        return text

@@ -34,7 +34,7 @@ from ptdoc.repositories import AuditAction
 from ptdoc.rule_context import since_report
 from ptdoc.rulepack import rule_pack
 from ptdoc.services.core import WorkspaceCore
-from ptdoc.session_store import SessionListing
+from ptdoc.session_store import DraftHolder, SessionListing
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,9 @@ class Sessions(WorkspaceCore):
         # The edit and its audit row commit together: no edit without its row, or the reverse.
         self._require_scope_of(session)  # before the transaction: a denial stays audited
         with self.store.db.atomic():
+            if session.id is not None:
+                self.require_not_open_elsewhere(session.id, "Not saved")
+                self.store.draft_locks.touch(session.id, self.now())
             if expected is not None and session.id is not None and \
                     self.store.sessions.get(session.id) != expected:
                 raise ChangedElsewhere("This note was changed in another window or on another "
@@ -167,6 +170,23 @@ class Sessions(WorkspaceCore):
             saved = self._store_draft(session)
             self.store.audit.record(self.actor, AuditAction.EDIT, "session", saved.id)
         return saved
+
+    # --- draft locks: one workstation edits a draft, the others read it -------------------
+
+    def open_for_editing(self, session_id: int, stale_too: bool = False) -> DraftHolder | None:
+        """Hold the draft for editing on this workstation until ``release_draft`` (or the
+        program ends, or it goes idle): None when held here now, else who holds it elsewhere,
+        whose draft stays read-only here. ``stale_too`` takes over a stale holder's lock."""
+        self.require(Permission.DOCUMENT, "session", session_id)
+        actor = self.actor.id if self.actor else None
+        return self.store.draft_locks.take(session_id, actor, self.now(), stale_too)
+
+    def draft_holder(self, session_id: int) -> DraftHolder | None:
+        """Who has the draft open for editing elsewhere (None: nobody, or this workstation)."""
+        return self.store.draft_locks.other(session_id, self.now())
+
+    def release_draft(self, session_id: int) -> None:
+        self.store.draft_locks.release(session_id)
 
     def writes(self, session_id: int) -> bool:
         """Whether the actor writes this draft (made it or took it over); anyone else opens it

@@ -57,6 +57,7 @@ class Signing(WorkspaceCore):
         if obstacles:
             raise self._deny(obstacles[0], "session", session_id, "NOT_TREATING")
         with self.store.sessions.durable():
+            self.require_not_open_elsewhere(session_id, "Not signed")
             if self.store.sessions.get(session_id) != (seen or session):
                 raise ChangedElsewhere(
                     "Not signed: this note was changed in another window or on another "

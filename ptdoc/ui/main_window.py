@@ -31,6 +31,7 @@ from ptdoc.errors import AccountDisabled, KnownError
 from ptdoc.permissions import Permission
 from ptdoc.services import Workspace
 from ptdoc.ui.admin_window import AdminWindow
+from ptdoc.ui.live import LiveDays
 from ptdoc.ui.lock import LOCKED, IdleWatcher, LockScreen
 from ptdoc.ui.models import SessionListModel
 from ptdoc.ui.new_session import PATIENT_ROLE, NewSessionDialog, patient_line
@@ -50,6 +51,7 @@ def from_qdate(day: QDate) -> dt.date:
 
 
 NATIVE = QKeySequence.SequenceFormat.NativeText
+ROW_SELECTED = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
 
 
 class MainWindow(QMainWindow):
@@ -222,6 +224,9 @@ class MainWindow(QMainWindow):
         self._page_before_lock: QWidget = self.day_page
         self._apply_user()
         self.refresh()
+        # Signatures and drafts saved on other workstations show here within seconds.
+        self.live = LiveDays(workspace.store, self)
+        self.live.changed.connect(self._changed_elsewhere)
         self._restore_geometry()
         self.table.setFocus()  # the first thing after signing in is the day's list
 
@@ -288,14 +293,26 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         rows = self.workspace.day_overview(self.day, wait_for_codes=False)
         title = f"{self.day:%A %d %B %Y}"
+        # The row the keyboard is on and the rows chosen for printing stay so through a
+        # refresh (another workstation's change refreshes the list under the user).
+        current = self.table.currentIndex()
+        current_id = self.model.row_at(current.row()).id if current.isValid() else None
+        chosen = {self.model.row_at(i.row()).id
+                  for i in self.table.selectionModel().selectedRows()}
         self.model.set_rows(rows)
         self._fit_columns()
-        self._name_print_actions()
         if rows:  # a current row, not a selection: Enter opens it, Ctrl+P still prints all
             first = next(c for c in range(self.model.columnCount())
                          if not self.table.isColumnHidden(c))
-            self.table.selectionModel().setCurrentIndex(
-                self.model.index(0, first), QItemSelectionModel.SelectionFlag.NoUpdate)
+            ids = [r.id for r, _b, _w in rows]
+            at = ids.index(current_id) if current_id in ids else 0
+            selection = self.table.selectionModel()
+            selection.setCurrentIndex(self.model.index(at, first),
+                                      QItemSelectionModel.SelectionFlag.NoUpdate)
+            for i, sid in enumerate(ids):
+                if sid in chosen:
+                    selection.select(self.model.index(i, first), ROW_SELECTED)
+        self._name_print_actions()
         drafts = sum(r.status == SessionStatus.DRAFT for r, _b, _w in rows)
         judged = [b for _r, b, _w in rows if b is not None]
         blocked = f" ({sum(1 for b in judged if b)} with blockers)" if judged else ""
@@ -311,6 +328,20 @@ class MainWindow(QMainWindow):
             self.expected.addItem(item)
         if not self.expected.count():
             self.expected.addItem("Nobody booked this day is without a note.")
+
+    def _changed_elsewhere(self, days: list) -> None:
+        """Another workstation saved, signed or closed a note: the day shown is listed again
+        when it is among the days changed (the lists are refreshed on unlocking anyway), and a
+        note shown read-only because it was open there opens for editing once it is closed."""
+        if self.locked:
+            return
+        if self.editor is not None:  # a draft open elsewhere may have been closed there
+            self.editor.follow_holder()
+        if not (None in days or self.day in days):
+            return
+        self.refresh()
+        if self.patient_view is not None and self.pages.currentWidget() is self.patient_view:
+            self.patient_view.refresh()
 
     def _fit_columns(self) -> None:
         """Each column as wide as its widest text, measured once for the rows just listed
@@ -474,6 +505,7 @@ class MainWindow(QMainWindow):
         if self.editor is None:
             return False
         editor, self.editor = self.editor, None
+        editor.release()
         self.pages.setCurrentWidget(self.day_page)
         self.pages.removeWidget(editor)
         editor.deleteLater()
@@ -656,6 +688,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.editor is not None:
             self.editor.commit_pending()
+            self.editor.release()
+        self.live.stop()
         QSettings().setValue("main/geometry", self.saveGeometry())
         self.idle.stop()
         super().closeEvent(event)

@@ -35,6 +35,7 @@ from ptdoc.errors import (
     ChangedElsewhere,
     DatabaseError,
     DatabaseLocked,
+    DraftOpenElsewhere,
     KnownError,
     Problem,
     ServerUnreachable,
@@ -45,6 +46,7 @@ from ptdoc.permissions import Permission
 from ptdoc.review import Review
 from ptdoc.rules import Finding, Severity
 from ptdoc.services import Workspace
+from ptdoc.session_store import DraftHolder
 from ptdoc.ui.flags import FlagsPanel
 from ptdoc.ui.pdf_preview import PdfPreview, show_pdf
 from ptdoc.ui.refusals import Refusal
@@ -79,6 +81,14 @@ class SessionEditor(QWidget):
         self.context = workspace.rule_context(session, wait_for_codes=False)
         self._review: Review | None = self.workspace.judge(self.context)
         self.read_only = not self._may_edit(session)
+        # Who has this draft open for editing on another workstation: read-only here.
+        self.holder: DraftHolder | None = None
+        self._released = False
+        if not self.read_only and session.id is not None:
+            self.holder = workspace.open_for_editing(session.id)
+            self.read_only = self.holder is not None
+        elif session.status == SessionStatus.DRAFT and session.id is not None:
+            self.holder = workspace.draft_holder(session.id)
         self.stored = session  # the draft as last read or saved here
         self.refused: dict[str, Refusal] = {}  # typed text the note refused, by field
         # Fields whose red line gives the reason another input was refused (a line's minutes
@@ -182,26 +192,81 @@ class SessionEditor(QWidget):
         return session.id is None or self.workspace.writes(session.id)
 
     def take_over(self) -> None:
-        """Make this draft the signed-in clinician's to write (audited), then edit it."""
-        writer = self.workspace.writer(self.session.id or 0)
+        """Edit this draft here: another clinician's (audited), or one whose editing
+        workstation went idle or stopped running."""
+        sid = self.session.id or 0
+        writer_needed = not self.workspace.writes(sid)
+        if self.holder is not None:
+            question = (f"{self.workspace.holder_text(self.holder)}. Take it over here? That "
+                        "workstation then sees it read-only; anything typed there and not "
+                        "saved is lost.")
+        else:
+            writer = self.workspace.writer(sid)
+            question = (f"{writer} is writing this draft. Take it over? You will write it from "
+                        f"now on, {writer} will see it read-only, and the audit log records it.")
         answer = QMessageBox.question(
-            self, "Take over this draft",
-            f"{writer} is writing this draft. Take it over? You will write it from now on, "
-            f"{writer} will see it read-only, and the audit log records it.",
+            self, "Take over this draft", question,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            self.session = self.stored = self.workspace.take_over(self.session.id or 0)
+            self.holder = self.workspace.open_for_editing(sid, stale_too=True)
+            if self.holder is not None:  # taken again there meanwhile
+                self._refresh()
+                self.status(self.workspace.holder_text(self.holder))
+                return
+            if writer_needed:
+                self.session = self.stored = self.workspace.take_over(sid)
+            else:
+                self.session = self.stored = self.workspace.store.sessions.get(sid)
         except KnownError as exc:
             self.status(str(exc))
             return
         self.read_only = False
         self._set_read_only(False)
         self._refresh(all_steps=True)
-        self.status("You took over this draft; the audit log records it")
+        self.status("You took over this draft" + ("; the audit log records it"
+                                                   if writer_needed else ""))
         self.step_list.setFocus()
+
+    def follow_holder(self) -> None:
+        """Something changed elsewhere: while another workstation has this draft open, what it
+        saves shows here; once it has closed it, it opens for editing here (as stored now)."""
+        sid = self.session.id
+        if self.holder is None or sid is None:
+            return
+        holder = self.workspace.draft_holder(sid)
+        if holder is not None:  # still open there: what it saved shows here
+            changed = holder != self.holder
+            self.holder = holder
+            if self.workspace.store.sessions.get(sid) != self.session:
+                self.reload()
+            elif changed:
+                self._refresh()
+            return
+        self.holder = None
+        stored = self.workspace.store.sessions.get(sid)
+        if stored.status != SessionStatus.DRAFT or not self._may_edit(stored):
+            self.reload()  # signed there, or another clinician's: read-only still
+            return
+        self.holder = self.workspace.open_for_editing(sid)
+        if self.holder is not None:  # another workstation was quicker
+            self._refresh()
+            return
+        self.reload()
+        self.read_only = False
+        self._set_read_only(False)
+        self._refresh(all_steps=True)
+        self.status("Closed on the other workstation: you can edit it here now")
+
+    def release(self) -> None:
+        """The editor closes: the draft is free for other workstations."""
+        if self.session.id is not None and not self._released:  # signed here too: it goes
+            self._released = True
+            # A lost server drops the lock with the connection anyway.
+            with contextlib.suppress(KnownError):
+                self.workspace.release_draft(self.session.id)
 
     def _action(self, text: str, keys: str, slot: Callable[[], object]) -> None:
         action = QAction(text, self)
@@ -274,6 +339,12 @@ class SessionEditor(QWidget):
             # A short wait: the GUI must not freeze while another program holds the database.
             with self.workspace.store.db.waiting(SAVE_WAIT_MS):
                 saved = self.workspace.save_draft(new, expected=self.stored)
+        except DraftOpenElsewhere as exc:
+            # Taken over on another workstation (this one had gone idle): read-only here.
+            self.holder = self.workspace.draft_holder(self.session.id or 0)
+            self.read_only = True
+            self._set_read_only(True)
+            return self._refuse(field, typed, [Problem(field, str(exc))], change)
         except ChangedElsewhere as exc:
             # Saved elsewhere since it was read here: show that version; what was typed here
             # stays on screen, refused, until it is entered again on top of it.
@@ -568,13 +639,17 @@ class SessionEditor(QWidget):
                                 f"Locked: corrections are addenda.{warning}")
         else:
             mode = "draft, saved as you go"
-            if self.read_only and s.id is not None and not self.workspace.writes(s.id):
+            if self.read_only and self.holder is not None:
+                mode = f"read only: {html.escape(self.workspace.holder_text(self.holder))}"
+            elif self.read_only and s.id is not None and not self.workspace.writes(s.id):
                 mode = f"read only: {self.workspace.writer(s.id)} is writing this draft"
             elif self.read_only:
                 mode = "read only"
             self.banner.setText(f"<b>{self.patient.display_name}</b> · MRN {self.patient.mrn} "
                                 f"· {s.date_of_service} · {s.note_type.value} — {mode}")
-        self.take_over_button.setVisible(self.read_only and self.workspace.may_take_over(s))
+        free = self.holder is None or self.holder.stale
+        self.take_over_button.setVisible(self.read_only and free and (
+            self.workspace.may_take_over(s) or self._may_edit(s)))
         for i, step in enumerate(self.steps):
             if all_steps or i == self.current:
                 step.load(s)

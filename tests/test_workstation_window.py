@@ -1,0 +1,153 @@
+"""Two workstations on one clinic, seen in the window: a draft open elsewhere opens read-only
+with who and where, a stale one is taken over with the button, and a note signed by another
+process shows in the day view within seconds. On the file and on the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import NOW, PASSWORD, TODAY, Clinic, sign
+from driving import main_window
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+from test_workstations import other_workstation
+
+from ptdoc.clock import local
+from ptdoc.domain import Patient
+from ptdoc.errors import DraftOpenElsewhere
+from ptdoc.session_store import LOCK_IDLE_MINUTES, workstation
+from ptdoc.ui.models import SessionListModel
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.server
+
+
+def status_text(window, row: int = 0) -> str:
+    model = window.model
+    return model.data(model.index(row, SessionListModel.COL_STATUS))
+
+
+def test_a_draft_open_elsewhere_opens_read_only_and_a_stale_one_can_be_taken_over(
+        qtbot, clinic: Clinic, db_target, monkeypatch, artifacts: Path):
+    draft = clinic.complete_draft("pt")
+    there = other_workstation(clinic, db_target, "pt")  # the same therapist, another computer
+    asleep = other_workstation(clinic, db_target, "pt", -(LOCK_IDLE_MINUTES + 5))
+    win = main_window(qtbot, clinic.as_("pt"))
+    try:
+        assert there.open_for_editing(draft.id) is None
+        qtbot.keyClick(win.table, Qt.Key.Key_Return)
+        editor = win.editor
+        assert editor is not None and editor.read_only
+        since = f"{local(NOW, clinic.store.clinic.time_zone()):%H:%M}"
+        assert f"read only: Open on {workstation()} by PT User, PT since {since}" in \
+            editor.banner.text()
+        assert editor.steps[0].isVisible() and not editor.take_over_button.isVisible()
+        win.grab().save(str(artifacts / "draft-open-elsewhere.png"))
+        # What the other workstation saves shows here; once it closes the note, it is
+        # editable here, within seconds and without reopening it.
+        there.save_draft(replace(draft, assessment="Typed on the other workstation."))
+        box = editor.steps[2].assessment
+        qtbot.waitUntil(lambda: box.toPlainText() == "Typed on the other workstation.",
+                        timeout=5000)
+        assert editor.read_only and box.isReadOnly()
+        there.release_draft(draft.id)
+        qtbot.waitUntil(lambda: not editor.read_only, timeout=5000)
+        assert "draft, saved as you go" in editor.banner.text() and not box.isReadOnly()
+        assert there.open_for_editing(draft.id) is not None  # held here now
+        qtbot.keyClick(editor, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+        assert win.editor is None
+
+        # One that then went idle holds it.
+        assert asleep.open_for_editing(draft.id) is None
+        qtbot.keyClick(win.table, Qt.Key.Key_Return)
+        editor = win.editor
+        assert editor.read_only and editor.take_over_button.isVisible()
+        assert "not saved there since" in editor.banner.text()
+        asked = []
+        monkeypatch.setattr(QMessageBox, "question", lambda _parent, _title, text, *_a:
+                            asked.append(text) or QMessageBox.StandardButton.Yes)
+        qtbot.mouseClick(editor.take_over_button, Qt.MouseButton.LeftButton)
+        assert asked and asked[0].startswith(f"Open on {workstation()} by PT User, PT")
+        assert not editor.read_only and "draft, saved as you go" in editor.banner.text()
+        assert not editor.take_over_button.isVisible()
+        # What the idle workstation still has on screen is no longer saved over it.
+        with pytest.raises(DraftOpenElsewhere):
+            asleep.save_draft(asleep.store.sessions.get(draft.id))
+        qtbot.keyClick(editor, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+        assert win.editor is None
+        assert there.open_for_editing(draft.id) is None  # closing the note released it
+    finally:
+        win.close()
+        there.store.close()
+        asleep.store.close()
+
+
+SIGNER = """
+import datetime as dt, sys
+from ptdoc.store import Store
+from ptdoc.services import Workspace
+store = Store.open(sys.argv[1])
+today, now = dt.date.fromisoformat(sys.argv[3]), dt.datetime.fromisoformat(sys.argv[4])
+ws = Workspace(store, store.users.by_username("pt"), today=lambda: today, now=lambda: now)
+ws.sign(int(sys.argv[2]), ws.prove_signer(sys.stdin.readline().strip()))
+store.close()
+"""
+
+
+@pytest.mark.slow
+def test_a_note_signed_on_another_workstation_shows_in_the_day_view(
+        qtbot, clinic: Clinic, db_target, artifacts: Path):
+    draft = clinic.complete_draft("pt")
+    other = clinic.admin.add_patient(Patient("MRN-2", "Bo", "Park", dt.date(1960, 1, 2),
+                                             clinic.payer.id))
+    plan = clinic.admin.add_episode(replace(clinic.episode, id=None, patient_id=other.id))
+    clinic.complete_draft("dpt", patient=other, episode=plan)  # a row that stays as it was
+    win = main_window(qtbot, clinic.as_("desk"))
+    try:
+        ids = [win.model.row_at(r).id for r in range(win.model.rowCount())]
+        row = ids.index(draft.id)
+        before = status_text(win, row)
+        assert before != "Signed"
+        win.table.setCurrentIndex(win.model.index(1 - row, 0))  # the desk is on the other row
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        subprocess.run([sys.executable, "-c", SIGNER, str(db_target), str(draft.id),
+                        TODAY.isoformat(), NOW.isoformat()], input=PASSWORD + "\n",
+                       text=True, env=env, check=True, timeout=60)
+        started = dt.datetime.now()
+        qtbot.waitUntil(lambda: status_text(win, row) == "Signed", timeout=5000)
+        assert (dt.datetime.now() - started).total_seconds() < 5
+        assert status_text(win, 1 - row) == before
+        assert win.table.currentIndex().row() == 1 - row  # the keyboard stayed where it was
+        assert "1 signed, 1 draft" in win.summary.text()
+        win.grab().save(str(artifacts / "day-view-signed-elsewhere.png"))
+    finally:
+        win.close()
+
+
+def test_a_lost_listening_connection_is_made_again(qtbot, clinic: Clinic, db_target,
+                                                   backend: str, monkeypatch):
+    if backend != "postgres":
+        pytest.skip("a file has no listening connection")
+    monkeypatch.setattr("ptdoc.ui.live.RECONNECT_MS", 200)
+    draft = clinic.complete_draft("pt")
+    win = main_window(qtbot, clinic.as_("desk"))
+    there = other_workstation(clinic, db_target, "pt")
+    try:
+        listener = win.live.changes._listener.raw.info.backend_pid
+        there.store.db.execute("SELECT pg_terminate_backend(?)", [listener])
+        # The window neither crashes nor spins on the dead socket; it listens again.
+        qtbot.waitUntil(lambda: win.live.changes is not None and
+                        win.live.changes._listener.raw.info.backend_pid != listener,
+                        timeout=5000)
+        sign(there, draft.id)
+        qtbot.waitUntil(lambda: status_text(win) == "Signed", timeout=5000)
+    finally:
+        win.close()
+        there.store.close()
