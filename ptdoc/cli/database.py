@@ -7,10 +7,15 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ptdoc import clock, paths
 from ptdoc.cli.common import EXIT_OK, EXIT_PROBLEM, UsageError, sign_in, signed_in
 from ptdoc.errors import KnownError
+
+if TYPE_CHECKING:
+    from ptdoc.repositories import ChainCheck
+    from ptdoc.signature_check import SignatureCheck
 
 
 def register(sub, common: argparse.ArgumentParser) -> dict:
@@ -68,12 +73,8 @@ def _cmd_migrate(args: argparse.Namespace, _db_path: Path) -> int:
         before = source.audit.check_chain()
         with Store.open(args.target) as target:
             counts = pg.copy_clinic(source.db, target.db)  # type: ignore[arg-type]
-            server = Workspace(target, None)
-            notes = [(sid, server.check_signature(target.sessions.get(sid)))
-                     for sid in target.sessions.signed_ids()]
-            chain = target.audit.check_chain()
-            problems = list(chain.problems) + [f"session {sid}: {verdict.headline}"
-                                               for sid, verdict in notes if not verdict.ok]
+            chain, notes = Workspace(target, None).verify_records()
+            problems = _record_problems(chain, notes)
             if chain.head != before.head or chain.rows != before.rows:
                 problems.append(f"the audit chain ends at row {chain.rows} ({chain.head}) on "
                                 f"the server, at row {before.rows} ({before.head}) in the file")
@@ -83,13 +84,29 @@ def _cmd_migrate(args: argparse.Namespace, _db_path: Path) -> int:
     print(f"Copied {sum(counts.values())} rows from {args.source} to {pg.shown(args.target)}: "
           + ", ".join(f"{counts[t]} {t}" for t in ("patients", "sessions", "audit")
                       if t in counts))
+    return _report_records(chain, notes, problems,
+                           "The server's copy does not verify: keep using the file and report "
+                           "this.",
+                           "Every signature verifies and the audit chain is intact on the "
+                           "server.")
+
+
+def _record_problems(chain: ChainCheck, notes: list[tuple[int, SignatureCheck]]) -> list[str]:
+    """What does not verify: breaks in the audit chain, then each signed note that fails."""
+    return list(chain.problems) + [f"session {sid}: {verdict.headline}"
+                                   for sid, verdict in notes if not verdict.ok]
+
+
+def _report_records(chain: ChainCheck, notes: list[tuple[int, SignatureCheck]],
+                    problems: list[str], failed: str, verified: str) -> int:
+    """The verification after a copy or a restore, and its exit code."""
     print(f"Signed notes: {len(notes)}; audit log: {chain.rows} rows, chain head {chain.head}")
     for problem in problems:
         print(f"PROBLEM {problem}")
     if problems:
-        print("The server's copy does not verify: keep using the file and report this.")
+        print(failed)
         return EXIT_PROBLEM
-    print("Every signature verifies and the audit chain is intact on the server.")
+    print(verified)
     return EXIT_OK
 
 
@@ -97,8 +114,7 @@ def _cmd_verify(args: argparse.Namespace, db_path: Path) -> int:
     with signed_in(args, db_path) as ws:
         chain, notes = ws.verify_records()
     legacy = sum(1 for _, verdict in notes if verdict.legacy)
-    problems = list(chain.problems) + [f"session {sid}: {verdict.headline}"
-                                       for sid, verdict in notes if not verdict.ok]
+    problems = _record_problems(chain, notes)
     print(f"Audit log: {chain.rows} rows, chain head {chain.head}")
     print(f"Signed notes: {len(notes)}" + (f" ({legacy} signed before keyed signatures, "
                                            "checked by SHA-256 only)" if legacy else ""))
@@ -252,19 +268,14 @@ def _restore_server(args: argparse.Namespace, url: str) -> int:
     with Store.open(url) as store:
         pg.grant_application_role(store.db)  # type: ignore[arg-type]
         chain, notes = Workspace(store, None).verify_records()
-        problems = list(chain.problems) + [f"session {sid}: {verdict.headline}"
-                                           for sid, verdict in notes if not verdict.ok]
+        problems = _record_problems(chain, notes)
         actor = store.users.by_username(admin.username) if admin else None
         store.audit.record(actor, AuditAction.RESTORE, detail=args.file.name)
     print(f"Restored {pg.shown(url)} from {args.file}")
-    print(f"Signed notes: {len(notes)}; audit log: {chain.rows} rows, chain head {chain.head}")
-    for problem in problems:
-        print(f"PROBLEM {problem}")
-    if problems:
-        print("The restored database does not verify: report this before working in it.")
-        return EXIT_PROBLEM
-    print("Every signature verifies and the audit chain is intact.")
-    return EXIT_OK
+    return _report_records(chain, notes, problems,
+                           "The restored database does not verify: report this before working "
+                           "in it.",
+                           "Every signature verifies and the audit chain is intact.")
 
 
 def _administrator_of(db_path: Path, args: argparse.Namespace):  # -> User | None
