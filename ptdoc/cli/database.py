@@ -81,9 +81,9 @@ def _cmd_migrate(args: argparse.Namespace, _db_path: Path) -> int:
             if not problems:
                 target.audit.record(admin.actor, AuditAction.ADMIN, "clinic",
                                     detail=f"moved from {args.source.name}")
+    named = (("patients", "patients"), ("sessions", "sessions"), ("audit", "audit log rows"))
     print(f"Copied {sum(counts.values())} rows from {args.source} to {pg.shown(args.target)}: "
-          + ", ".join(f"{counts[t]} {t}" for t in ("patients", "sessions", "audit")
-                      if t in counts))
+          + ", ".join(f"{counts[t]} {words}" for t, words in named if t in counts))
     return _report_records(chain, notes, problems,
                            "The server's copy does not verify: keep using the file and report "
                            "this.",
