@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import TODAY, Clinic, sign
-from driving import main_window
+from driving import in_modal, main_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox
 from test_editor import start_session
@@ -21,6 +21,8 @@ from test_what_you_sign import press, step
 from ptdoc.domain import ExerciseChange, ExerciseEntry, Provider, Session
 from ptdoc.ui.exercise_table import COLUMN
 from ptdoc.ui.main_window import MainWindow
+from ptdoc.ui.new_session import NewSessionDialog
+from ptdoc.ui.session_editor import SessionEditor
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 ALT = Qt.KeyboardModifier.AltModifier
@@ -44,6 +46,20 @@ def pta_visit(clinic: Clinic, day: dt.date, minutes: tuple[int, ...] = (12, 11),
                                                  total_treatment_minutes=sum(minutes)))
     return sign(clinic.as_("pta"), draft.id or 0) if signed else draft
 
+
+
+def start_proposed_note(qtbot, window: MainWindow) -> SessionEditor:
+    """Ctrl+N, Lee, Enter on the match, Ctrl+Enter: the note type the form proposes."""
+    def start(dialog) -> None:
+        assert isinstance(dialog, NewSessionDialog)
+        qtbot.keyClicks(dialog.search, "Lee")
+        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
+
+    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start)
+    assert window.editor is not None
+    return window.editor
 
 def test_carry_forward_takes_the_last_signed_visit_delivered_by_this_note(
         qtbot, window: MainWindow, clinic: Clinic, artifacts) -> None:
@@ -167,10 +183,8 @@ LONG_GOALS = (
 
 
 def test_every_page_fits_a_1366_screen(qtbot, clinic: Clinic, artifacts) -> None:
-    from driving import in_modal
 
     from ptdoc.domain import NoteType
-    from ptdoc.ui.new_session import NewSessionDialog
 
     episode = clinic.admin.store.episodes.get(clinic.episode.id or 0)
     clinic.as_("pt").revise_episode(episode.id or 0, "progress report", goals=LONG_GOALS,
@@ -182,16 +196,8 @@ def test_every_page_fits_a_1366_screen(qtbot, clinic: Clinic, artifacts) -> None
     window = main_window(qtbot, clinic.as_("pt"))
     assert window.minimumSizeHint().width() <= 1366, widest(window)[:5]
 
-    def start(dialog) -> None:
-        assert isinstance(dialog, NewSessionDialog)
-        qtbot.keyClicks(dialog.search, "Lee")
-        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
-        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
-        qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
-
-    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start)
-    editor = window.editor
-    assert editor is not None and editor.session.note_type == NoteType.PROGRESS_REPORT
+    editor = start_proposed_note(qtbot, window)
+    assert editor.session.note_type == NoteType.PROGRESS_REPORT
     for number in range(1, 7):
         step(qtbot, editor, number)
         qtbot.wait(10)
@@ -258,10 +264,8 @@ def test_a_progress_report_signed_today_restarts_the_count(qtbot, window: MainWi
 
 def test_a_progress_report_must_state_progress_toward_the_goals(
         qtbot, window: MainWindow, clinic: Clinic) -> None:
-    from driving import in_modal
 
     from ptdoc.domain import NoteType
-    from ptdoc.ui.new_session import NewSessionDialog
 
     clinic.as_("pt").revise_episode(clinic.episode.id or 0, "progress report", goals=(
         "STG: ascend 12 stairs reciprocally with one rail in 3 weeks",
@@ -269,16 +273,8 @@ def test_a_progress_report_must_state_progress_toward_the_goals(
     for weeks_ago in range(9, 0, -1):
         clinic.complete_draft("pt", TODAY - dt.timedelta(days=3 * weeks_ago))
 
-    def start(dialog) -> None:
-        assert isinstance(dialog, NewSessionDialog)
-        qtbot.keyClicks(dialog.search, "Lee")
-        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
-        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
-        qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
-
-    in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start)
-    editor = window.editor
-    assert editor is not None and editor.session.note_type == NoteType.PROGRESS_REPORT
+    editor = start_proposed_note(qtbot, window)
+    assert editor.session.note_type == NoteType.PROGRESS_REPORT
     step(qtbot, editor, 3)
 
     def assess(text: str) -> list[str]:

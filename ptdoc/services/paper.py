@@ -4,6 +4,7 @@ paper leaving ptdoc."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 from ptdoc.domain import Appointment, ExerciseChange, Session
 from ptdoc.paper import (
@@ -58,11 +59,7 @@ class Paper(WorkspaceCore):
 
     def summary_data(self, session_ids: list[int]) -> list[SummaryData]:
         self.require(Permission.PRINT_SUMMARY)
-        out = []
-        for sid in session_ids:
-            session = self.store.sessions.get(sid)
-            out.append(summary_data(session, self.note_facts(session)))
-        return out
+        return [summary_data(s, self.note_facts(s)) for s in self._sessions(session_ids)]
 
     def summaries_pdf(self, session_ids: list[int], per_page: int = 2) -> bytes:
         """Session summaries for the front desk: two to a page to cut apart, or one."""
@@ -72,11 +69,10 @@ class Paper(WorkspaceCore):
 
     def superbill_data(self, session_ids: list[int]) -> list[SuperbillData]:
         self.require(Permission.BILLING)
-        out = []
-        for sid in session_ids:
-            session = self.store.sessions.get(sid)
-            out.append(superbill_data(session, self.note_facts(session)))
-        return out
+        return [superbill_data(s, self.note_facts(s)) for s in self._sessions(session_ids)]
+
+    def _sessions(self, session_ids: list[int]) -> Iterator[Session]:
+        return (self.store.sessions.get(sid) for sid in session_ids)
 
     def superbills_pdf(self, session_ids: list[int]) -> bytes:
         """A superbill page per session (an unsigned one says so, watermarked)."""
