@@ -402,9 +402,15 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".!?)" else text + "."
 
 
-def finding_text(f: Finding) -> FindingText:
+def finding_text(f: Finding, signed: bool = False) -> FindingText:
+    """A finding as paper and ``ptdoc check`` word it. A signed note is past signing: its
+    blocker is what signing would have refused, and a signature that does not verify makes
+    the note unbillable."""
     label = {Severity.BLOCKER: "Blocks signing", Severity.WARNING: "Warning"}.get(
         f.severity, "For information")
+    if signed and f.severity == Severity.BLOCKER:
+        label = "Not billable" if f.code == signature_check.FINDING_CODE \
+            else "Would have blocked signing"
     return FindingText(label, _sentence(f.message), _sentence(f.source), _sentence(f.fix))
 
 
@@ -441,14 +447,14 @@ def note_data(session: Session, facts: NoteFacts) -> NoteData:
                     for m in line.modifiers)
     by_key = {(f.code, f.field): f for f in review.findings}
     acknowledged = tuple(acknowledged_text(a, by_key) for a in session.acknowledgements)
+    sig = session.signature
     # A signed note lists only what says its signature does not verify; an accepted warning
     # is listed once, with its reason.
-    open_findings = tuple(finding_text(f) for f in review.findings
+    open_findings = tuple(finding_text(f, sig is not None) for f in review.findings
                           if f.severity != Severity.INFO
                           and (f.code, f.field) not in review.acknowledged and (
                               session.status != SessionStatus.SIGNED or
                               f.code == signature_check.FINDING_CODE))
-    sig = session.signature
     zone = _zone(facts.clinic)
     signature = signature_statement(sig, zone)
     addenda = tuple((f"{a.kind.value.capitalize()} — {a.author_name}, "

@@ -154,13 +154,15 @@ def test_a_tampered_signed_note_does_not_verify_wherever_it_is_loaded(
     code, out, _ = run(capsys, "verify", "--db", db)
     assert code == 1 and f"PROBLEM session {sid}: {DOES_NOT_VERIFY}" in out and reason in out
     code, out, _ = run(capsys, "check", "--db", db, "--session", str(sid))
-    assert code == 1 and f"Would have blocked signing: {DOES_NOT_VERIFY}" in out
+    assert code == 1 and f"Not billable: {DOES_NOT_VERIFY}" in out
     code, _, err = run(capsys, "session", "export", "--db", db, str(sid))
     assert code == 2 and DOES_NOT_VERIFY in err and "not exported" in err
     note = tmp_path / "note.pdf"
     assert run(capsys, "export", "--db", db, "--session", str(sid), "-o", str(note))[0] == 0
     text = pdf_text(note.read_bytes())
     assert text.count(DOES_NOT_VERIFY) >= 2 and reason.split(" (")[0] in " ".join(text.split())
+    # Past signing: the paper says what the broken signature means for the bill.
+    assert f"Not billable. {DOES_NOT_VERIFY}" in text and "Blocks signing" not in text
     for extra in ([], ["--day-sheet"]):
         sheet = tmp_path / f"day{len(extra)}.pdf"
         assert run(capsys, "summaries", "--db", db, "--date", TODAY.isoformat(), "-o",
@@ -403,7 +405,7 @@ def test_check_reports_a_signed_file_and_finds_one_altered_after_signing(
         f'"...{signed_assessment[-12:]} Discharge next visit.")' in first
     assert status.startswith("Status: " + said) and status.endswith(f"{DOES_NOT_VERIFY} "
                                                                      "(why above).")
-    assert f"Would have blocked signing: {DOES_NOT_VERIFY}: the note was changed" in out
+    assert f"Not billable: {DOES_NOT_VERIFY}: the note was changed" in out
     assert "Blocks signing" not in out  # the note is signed: past signing
     # the units the file states, ptdoc's figure beside them; modifiers as on paper
     code_ = doc["session"]["services"][0]["code"]

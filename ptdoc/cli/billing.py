@@ -245,11 +245,8 @@ def _print_check(status: dict, notes: list[str], session, judged,
         print(note)
     signed = session.signature is not None
     for f in judged.findings:
-        said = finding_text(f)
-        # A signed note is past signing: a blocker says what it would have done.
-        label = "Would have blocked signing" if signed and said.label == "Blocks signing" \
-            else said.label
-        print(f"{label}: {said.message} {said.then}".rstrip())
+        said = finding_text(f, signed)
+        print(f"{said.label}: {said.message} {said.then}".rstrip())
     if not judged.findings:
         print("No findings.")
     if acknowledged:
