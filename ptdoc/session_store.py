@@ -343,10 +343,13 @@ class SessionRepository:
             "AND e.change != 'held' AND (s.status = 'signed' OR s.id = ?) "
             "ORDER BY s.date_of_service, s.time_in, s.id", [patient_id, name, including]))
 
-    def exercise_names(self, patient_id: int) -> list[str]:
+    def exercise_names(self, patient_id: int, including: int | None = None) -> list[str]:
+        """The names ``exercise_history`` has points for: signed visits and the note
+        ``including`` (a draft elsewhere is nobody's record yet)."""
         return [r[0] for r in self.db.execute(
             "SELECT DISTINCT e.name FROM exercises e JOIN sessions s ON s.id = e.session_id "
-            "WHERE s.patient_id = ? ORDER BY e.name COLLATE NOCASE", [patient_id])]
+            "WHERE s.patient_id = ? AND e.change != 'held' AND (s.status = 'signed' OR "
+            "s.id = ?) ORDER BY e.name COLLATE NOCASE", [patient_id, including])]
 
     def same_day_count(self, patient_id: int, day: dt.date, exclude_id: int | None) -> int:
         return self.db.execute(

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from pg_sandbox import REFUSED, raw_execute
 from strategies import drafts
 
-from ptdoc.domain import AddendumKind, SessionStatus
+from ptdoc.domain import AddendumKind, ExerciseEntry, SessionStatus
 from ptdoc.errors import RecordLocked
 from ptdoc.repositories import AuditAction
 from ptdoc.store import Store
@@ -174,9 +174,14 @@ def test_a_patients_exercises_by_name_and_their_history(clinic: Clinic) -> None:
     first = clinic.complete_draft(day=TODAY - dt.timedelta(days=7))
     sign(clinic.as_("pt"), first.id or 0)
     now = clinic.complete_draft()
-    clinic.complete_draft(day=TODAY - dt.timedelta(days=3))  # another draft: not a visit yet
+    other = clinic.complete_draft(day=TODAY - dt.timedelta(days=3))  # not a visit yet
+    ws = clinic.as_("pt")
+    for draft, name in ((other, "Marching, other draft"), (now, "Bridges, this note")):
+        ws.save_draft(replace(draft, exercises=(*draft.exercises, ExerciseEntry(name))))
     names = clinic.store.sessions.exercise_names(clinic.patient.id)
     assert names == sorted({e.name for e in first.exercises}, key=str.lower)
+    assert clinic.store.sessions.exercise_names(clinic.patient.id, now.id) == sorted(
+        [*names, "Bridges, this note"], key=str.lower)
     history = clinic.store.sessions.exercise_history(clinic.patient.id, "sit TO stand", now.id)
     assert [(h["date"], h["sets"], h["reps"]) for h in history] == [
         ((TODAY - dt.timedelta(days=7)).isoformat(), 3, 10), (TODAY.isoformat(), 3, 10)]

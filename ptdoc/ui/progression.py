@@ -87,7 +87,8 @@ class ProgressionDialog(QDialog):
         self.session_id = session_id  # the note open: plotted with the signed visits
         self.setWindowTitle(f"Progression — {patient.display_name}")
         self.exercise = QComboBox(objectName="progression_exercise")
-        self.exercise.addItems(workspace.store.sessions.exercise_names(patient.id or 0))
+        self.exercise.addItems(workspace.store.sessions.exercise_names(patient.id or 0,
+                                                                     session_id))
         label = QLabel("&Exercise:")
         label.setBuddy(self.exercise)
         self.chart = ProgressionChart()
