@@ -187,7 +187,22 @@ def run_setup(qtbot, wizard: SetupWizard, artifacts: Path, monkeypatch: pytest.M
     shot(wizard, artifacts, "4-payers")
     enter(qtbot)
 
-    # 5. Patients (optional): the old system's list, or nothing; Enter finishes.
+    # 5. Fees (optional): the table has the keyboard; an amount typed in 97110's row is saved.
+    assert wizard.currentPage() is wizard.fees_page
+    assert_unique_alt_keys(wizard, "setup: fees")
+    fees = wizard.fees_page.tab
+    assert fees is not None
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is fees.table)
+    for _ in range(fees.codes.index("97110")):
+        qtbot.keyClick(fees.table, Qt.Key.Key_Down)
+    type_keys(qtbot, "31.25")
+    enter(qtbot)
+    year = wizard.workspace.today().year
+    assert fees.message.text() == f"✓ 97110 {year}: $31.25 saved."
+    shot(wizard, artifacts, "5-fees")
+    enter(qtbot)
+
+    # 6. Patients (optional): the old system's list, or nothing; Enter finishes.
     assert wizard.currentPage() is wizard.patients_page
     assert_unique_alt_keys(wizard, "setup: patients")
     if patients is not None:
@@ -195,7 +210,7 @@ def run_setup(qtbot, wizard: SetupWizard, artifacts: Path, monkeypatch: pytest.M
             lambda *_a, **_k: (str(patients), "CSV files (*.csv *.txt)")))
         alt(qtbot, "i", button=True)
         assert_unique_alt_keys(wizard, "setup: patients imported")
-    shot(wizard, artifacts, f"5-patients-{'imported' if patients else 'skipped'}")
+    shot(wizard, artifacts, f"6-patients-{'imported' if patients else 'skipped'}")
     enter(qtbot)
     qtbot.waitUntil(lambda: not wizard.isVisible())
     assert wizard.result() == SetupWizard.DialogCode.Accepted
@@ -227,6 +242,8 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
     assert login(store, "jdoe", "jane-password", temporary_ok=True).username == "jdoe"
     assert not store.users.must_change_password(users["owner"].id)  # the owner chose theirs
     assert store.patients.count() == 0  # the optional step was skipped
+    assert store.fees.for_year(wizard.workspace.today().year) == {"97110": Decimal("31.25")}
+    assert ("owner", "admin", "fee_schedule", "97110") in log
 
     # Sign in as the new administrator, preselected.
     dialog = LoginDialog(store, clinic.name)
@@ -345,7 +362,7 @@ def test_a_new_clinic_is_set_up_and_administered_by_keyboard(qtbot, wizard: Setu
     assert "97110" in fees.message.accessibleName() and "'ten'" in fees.message.accessibleName()
     shot(admin, artifacts, "admin-fee-refused")
     year = window.workspace.today().year
-    assert "97110" not in store.fees.for_year(year)
+    assert store.fees.for_year(year)["97110"] == Decimal("31.25")  # the setup's, kept
     fees.table.setCurrentCell(row, fees.COL_AMOUNT)
     type_keys(qtbot, "29.50")
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)

@@ -290,6 +290,10 @@ class FeesTab(QWidget):
         self.year.setRange(int(fields.YEAR.low), int(fields.YEAR.high))
         self.year.setValue(workspace.today().year)
         self.table = _table("fee_table", ["Code", "Description", "Amount ($)"])
+        # Code and amount always in view; a long description is cut, not the table scrolled.
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.message = FieldError("fees")
         layout = QVBoxLayout(self)
         layout.addLayout(hbox(_labelled("Ye&ar:", self.year), self.year, None))
@@ -342,6 +346,7 @@ class FeesTab(QWidget):
         item.setText(str(amount))
         self.table.blockSignals(False)
         self.message.show_done(f"{code} {self.year.value()}: ${amount} saved.")
+        self.table.scrollToItem(item)  # the message below may have taken the row's room
 
 
 class AdminWindow(QDialog):

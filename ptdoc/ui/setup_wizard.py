@@ -1,6 +1,6 @@
 """First run: a clinic's database with no users is set up here, step by step: the clinic,
-its first administrator, its users, its payers, and (optional) its patient list from the old
-system. Then the normal sign-in follows.
+its first administrator, its users, its payers, (optional) its fees, and (optional) its
+patient list from the old system. Then the normal sign-in follows.
 
 Each step saves through the services when it is left with Next: the administrator is created
 by ``first_administrator`` (the step cannot be gone back to: the account exists), and
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
@@ -26,6 +27,7 @@ from ptdoc.errors import KnownError, ValidationError
 from ptdoc.services import Workspace
 from ptdoc.store import Store
 from ptdoc.ui.admin_forms import ClinicForm, Form, PayerForm, UserForm
+from ptdoc.ui.admin_window import FeesTab
 from ptdoc.ui.patient_import import ImportPanel
 from ptdoc.ui.widgets import FieldError, hbox
 
@@ -95,9 +97,10 @@ class SetupWizard(QWizard):
         self.admin_page = AdminPage(self)
         self.users_page = UsersPage(self)
         self.payers_page = PayersPage(self)
+        self.fees_page = FeesPage(self)
         self.patients_page = PatientsPage(self)
         for page in (self.clinic_page, self.admin_page, self.users_page, self.payers_page,
-                     self.patients_page):
+                     self.fees_page, self.patients_page):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Create administrator")
         self.resize(720, 620)  # fits a 1366x768 screen with its frame
@@ -182,6 +185,32 @@ class PayersPage(_ListPage):
             self.form.name.setFocus()
             return True
         return False
+
+
+class FeesPage(QWizardPage):
+    """This year's charge per unit for each code, typed now or later under File ▸
+    Administration ▸ Fee schedule; superbills and the charges export list a code without a
+    fee as missing, never guess it."""
+
+    def __init__(self, wizard: SetupWizard):
+        super().__init__()
+        self.wizard_ = wizard
+        self.setTitle("Fees (optional)")
+        self.setSubTitle("The clinic's charge per unit for each code, printed on superbills "
+                         "and the charges export. Type an amount and press Enter; Next goes "
+                         "on. Fees can be changed later under File ▸ Administration.")
+        self.tab: FeesTab | None = None
+        self.layout_ = QVBoxLayout(self)
+
+    def initializePage(self) -> None:
+        # The schedule is saved as the new administrator, who exists from step 2.
+        if self.tab is None and self.wizard_.workspace is not None:
+            self.tab = FeesTab(self.wizard_.workspace)
+            self.layout_.addWidget(self.tab)
+        if self.tab is not None:
+            self.tab.table.setCurrentCell(0, FeesTab.COL_AMOUNT)
+            # After the wizard has given the page's first field (the year) the focus.
+            QTimer.singleShot(0, self.tab.table.setFocus)
 
 
 class PatientsPage(QWizardPage):
