@@ -506,7 +506,8 @@ def test_pta_sees_a_pt_draft_read_only(qtbot, clinic: Clinic):
 
 
 def test_patient_search_opens_the_patients_page(qtbot, window: MainWindow, clinic: Clinic):
-    clinic.complete_draft("pt", TODAY - dt.timedelta(days=5))
+    older = clinic.complete_draft("pt", TODAY - dt.timedelta(days=5))
+    clinic.as_("pt").save_draft(replace(older, exercises=()))  # a gap that blocks signing
     clinic.complete_draft("pt", TODAY - dt.timedelta(days=2))
     window.search.setFocus()
     qtbot.keyClicks(window.search, "1950-03-04")
@@ -516,6 +517,10 @@ def test_patient_search_opens_the_patients_page(qtbot, window: MainWindow, clini
     assert window.pages.currentWidget() is page and page.visits.hasFocus()
     dates = [page.visits_model.row_at(r).date_of_service for r in range(2)]
     assert page.visits_model.rowCount() == 2 and dates[0] > dates[1]  # newest first
+    # each draft's status as the day view says it, its open flags counted
+    newer_status, older_status = page.visits_model.column_texts(page.visits_model.COL_STATUS)
+    assert newer_status == "Awaiting signature"
+    assert older_status.startswith("Open flags (") and "blocker" in older_status
     qtbot.mouseClick(page.back_button, Qt.MouseButton.LeftButton)
     assert window.patient_view is None and window.pages.currentWidget() is window.day_page
 

@@ -311,7 +311,12 @@ class Sessions(WorkspaceCore):
         """The day's sessions with the blockers and open warnings of each draft (None where
         they are not judged: signed notes, and users who neither open notes nor print the
         day's paper). The front desk sees the counts its day sheet prints, not the findings."""
-        rows = self.sessions(date=day)
+        return self.with_flags(self.sessions(date=day), wait_for_codes)
+
+    def with_flags(self, rows: list[SessionListing], wait_for_codes: bool = True
+                   ) -> list[tuple[SessionListing, int | None, int | None]]:
+        """Listed sessions with each draft's blockers and open warnings, as ``day_overview``
+        gives them (a patient's visits list the same)."""
         if not (self.can(Permission.VIEW_CLINICAL) or self.can(Permission.PRINT_SUMMARY)):
             return [(row, None, None) for row in rows]
         if wait_for_codes:

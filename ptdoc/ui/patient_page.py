@@ -155,7 +155,8 @@ class PatientPageView(QWidget):
             self.episodes.addItem("No plan of care yet.")
         self.episodes.setCurrentRow(0)
         self.open_episode_button.setEnabled(bool(page.episodes))
-        self.visits_model.set_rows([(v, None, None) for v in page.visits])
+        self.visits_model.set_rows(self.workspace.with_flags(list(page.visits),
+                                                             wait_for_codes=False))
         if page.visits:
             self.visits.selectRow(0)
 
