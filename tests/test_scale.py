@@ -35,7 +35,7 @@ def _statements_to_open_the_day(qtbot, clinic: Clinic) -> tuple[int, MainWindow]
 
 def _flags_shown(window: MainWindow) -> list[str]:
     model = window.table.model()
-    return [model.index(r, SessionListModel.COL_FLAGS).data() for r in range(model.rowCount())]
+    return [model.index(r, SessionListModel.COL_STATUS).data() for r in range(model.rowCount())]
 
 
 def _draft_of_a_new_patient(clinic: Clinic, n: int) -> None:

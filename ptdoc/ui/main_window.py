@@ -110,9 +110,11 @@ class MainWindow(QMainWindow):
                                               self.superbills_action)
 
         self.search = QLineEdit(objectName="patient_search")
-        self.search.setPlaceholderText("Name, MRN or date of birth")
+        # Short enough to read in the room a 1366-pixel screen leaves; the tip says it whole.
+        self.search.setPlaceholderText("Name, MRN, DOB")
+        self.search.setToolTip("Find a patient by name, MRN or date of birth")
         self.search.setClearButtonEnabled(True)
-        search_label = QLabel("Find pa&tient:")
+        search_label = QLabel("Pa&tient:")
         search_label.setBuddy(self.search)
         self.patients = QListWidget(objectName="patient_results")
         self.patients.setAccessibleName("Patients found")
@@ -144,7 +146,6 @@ class MainWindow(QMainWindow):
         # Booked today and not documented yet: who is coming, and whose note is missing.
         self.expected = QListWidget(objectName="expected_patients")
         self.expected.setAccessibleName("Expected, not documented")
-        self.expected.setMaximumHeight(110)
         self.expected_label = QLabel("E&xpected, not documented (Enter opens the patient):")
         self.expected_label.setBuddy(self.expected)
         self.notice = QLabel(notice, objectName="notice")
@@ -328,6 +329,10 @@ class MainWindow(QMainWindow):
             self.expected.addItem(item)
         if not self.expected.count():
             self.expected.addItem("Nobody booked this day is without a note.")
+        # As tall as its lines, up to four: the day's sessions keep the room.
+        lines = min(self.expected.count(), 4)
+        self.expected.setFixedHeight(lines * self.expected.sizeHintForRow(0)
+                                     + 2 * self.expected.frameWidth())
 
     def _changed_elsewhere(self, days: list) -> None:
         """Another workstation saved, signed or closed a note: the day shown is listed again

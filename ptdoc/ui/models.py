@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from ptdoc.review import draft_status, flag_counts
+from ptdoc.review import draft_status
 from ptdoc.session_store import SessionListing
 
 Index = QModelIndex | QPersistentModelIndex
@@ -43,17 +43,14 @@ def status_text(listing: SessionListing, blockers: int | None, warnings: int | N
     return draft_status(blockers, warnings or 0)
 
 
-def flags_text(blockers: int | None, warnings: int | None) -> str:
-    return flag_counts(blockers or 0, warnings or 0) or "—"
-
-
 class SessionListModel(RowsModel):
-    """Sessions with their status and open flags; no clinical text (the front desk sees it)."""
+    """Sessions with their status, a draft's open flags counted in it as the day sheet prints
+    it; no clinical text (the front desk sees it)."""
 
     COL_DATE, COL_TIME, COL_PATIENT, COL_MRN, COL_PAYER, COL_MEMBER, COL_CLINICIAN, COL_TYPE, \
-        COL_STATUS, COL_FLAGS = range(10)
+        COL_STATUS = range(9)
     HEADERS = ("Date", "Time", "Patient", "MRN", "Payer", "Member ID", "Clinician", "Note",
-               "Status", "Open flags")
+               "Status")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -83,8 +80,6 @@ class SessionListModel(RowsModel):
         r, blockers, warnings = row
         if col == self.COL_DATE:
             return r.date_of_service.isoformat()
-        if col == self.COL_FLAGS:
-            return flags_text(blockers, warnings)
         if col == self.COL_TIME:
             return r.time_in.strftime("%H:%M") if r.time_in else "—"
         if col == self.COL_PATIENT:

@@ -79,8 +79,7 @@ class PatientPageView(QWidget):
         self.visits.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.visits.verticalHeader().setVisible(False)
         for col in (SessionListModel.COL_PATIENT, SessionListModel.COL_MRN,
-                    SessionListModel.COL_PAYER, SessionListModel.COL_MEMBER,
-                    SessionListModel.COL_FLAGS):
+                    SessionListModel.COL_PAYER, SessionListModel.COL_MEMBER):
             self.visits.setColumnHidden(col, True)
         header = self.visits.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
