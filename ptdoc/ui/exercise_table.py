@@ -298,6 +298,11 @@ class ExerciseTable(FirstColumnFrozen):
                             self.fontMetrics().horizontalAdvance("carried forward") + 16)
         for key in ("modification", "modification_reason", "response"):
             self.setColumnWidth(COLUMN[key], 180)
+        # Each heading in full ("Duration (min)" was cut at both ends).
+        metrics = self.horizontalHeader().fontMetrics()
+        for i, column in enumerate(COLUMNS):
+            self.setColumnWidth(i, max(self.columnWidth(i),
+                                       metrics.horizontalAdvance(column.header) + 16))
         self._lent_to_editor = False  # the keyboard is in this table's own cell editor
 
     # Qt repaints the whole sheet whenever the table gains or loses the keyboard: half of a
