@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ptdoc import clock, paths
-from ptdoc.cli.common import EXIT_OK, EXIT_PROBLEM, UsageError, sign_in, signed_in
+from ptdoc.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    USER_ENV,
+    UsageError,
+    sign_in,
+    signed_in,
+)
 from ptdoc.errors import KnownError
 
 if TYPE_CHECKING:
@@ -346,4 +353,15 @@ def _cmd_gui(args: argparse.Namespace, db_path: Path) -> int:
         raise KnownError(missing)
     from ptdoc.ui.app import run
 
-    return run(db_path, demo_if_missing=not getattr(args, "no_demo", False))
+    # A kiosk: --user chooses who signs in; with --password-stdin they are signed in (the
+    # password from standard input, never the command line) and the window opens as theirs.
+    user = (getattr(args, "user", None) or os.environ.get(USER_ENV, "")).strip() or None
+    if args.secrets.from_stdin and user is None:
+        raise UsageError(f"--password-stdin signs a user in to the window: give --user NAME "
+                         f"(or set {USER_ENV})")
+
+    def signed_in_user(store):  # -> User, refused in one line as every command's sign-in
+        return sign_in(store, args).actor
+
+    return run(db_path, demo_if_missing=not getattr(args, "no_demo", False), user=user,
+               sign_in=signed_in_user if args.secrets.from_stdin else None)
