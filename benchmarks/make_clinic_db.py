@@ -34,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ptdoc.demo import DEMO_TIME_ZONE, build_demo
+from ptdoc.fields import search_key
 from ptdoc.repositories import AuditLog
 
 SYLLABLES = ("an", "bel", "car", "dor", "el", "fen", "gar", "hal", "ing", "jor", "kel", "lin",
@@ -126,9 +127,11 @@ def _patients(conn: sqlite3.Connection, rng: random.Random, count: int,
         pid, eid = first_id + n, first_episode + n
         born = dt.date(1930, 1, 1) + dt.timedelta(days=rng.randrange(80 * 365))
         payer = rng.choice(payers)
-        patients.append((pid, f"RPT-{pid:07d}", rng.choice(FIRST), last_name(rng),
+        first, last = rng.choice(FIRST), last_name(rng)
+        patients.append((pid, f"RPT-{pid:07d}", first, last,
                          born.isoformat(), payer, f"M{rng.randrange(10**7, 10**8)}",
-                         rng.choice(("female", "male")), f"555-{rng.randrange(10**4):04d}"))
+                         rng.choice(("female", "male")), f"555-{rng.randrange(10**4):04d}",
+                         search_key(first), search_key(last)))
         start = today - dt.timedelta(days=40)
         episodes.append({**episode, "id": eid, "patient_id": pid,
                          "start_date": start.isoformat(),
@@ -136,7 +139,8 @@ def _patients(conn: sqlite3.Connection, rng: random.Random, count: int,
                          "certified_through": (start + dt.timedelta(days=88)).isoformat(),
                          "discharged_on": None})
     conn.executemany("INSERT INTO patients (id, mrn, first_name, last_name, date_of_birth, "
-                     "payer_id, member_id, sex, phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "payer_id, member_id, sex, phone, first_key, last_key) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      patients)
     _insert(conn, "episodes", episodes)
     return [(p[0], e["id"], p[5]) for p, e in zip(patients, episodes, strict=True)]

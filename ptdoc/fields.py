@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -243,3 +244,23 @@ def _clock(text: str) -> dt.time | None:
 def clip(text: str, limit: int = 40) -> str:
     """What the user typed, shortened for a one-line message."""
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def search_key(text: str) -> str:
+    """A name as patient search compares it: without case or accents, so the front desk
+    finds José typing "jose", "JOSE" or "José", and Straße typing "strasse". Each patient's
+    names are stored with theirs (``m017_name_search_keys``), so both backends compare the
+    same text, decided here, and an index finds a beginning."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """``[low, high)``: the texts that begin with ``prefix`` (not empty), in code-point order
+    (SQLite's BINARY, PostgreSQL's "C"), as a range an index reads."""
+    following = ord(prefix[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are no characters: skip them
+        following = 0xE000
+    if following > 0x10FFFF:  # nothing follows the last code point: its own prefix's range
+        return (prefix, prefix_range(prefix[:-1])[1]) if len(prefix) > 1 else (prefix, prefix)
+    return prefix, prefix[:-1] + chr(following)

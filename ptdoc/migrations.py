@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
+from ptdoc.fields import search_key
+
 LOCKED = "signed session is locked: corrections go in an addendum"
 
 
@@ -467,6 +469,24 @@ def m016_draft_locks(db: Database) -> None:
         )""")
 
 
+def m017_name_search_keys(db: Database) -> None:
+    """Patient search finds the beginning of a name through an index on both backends, and
+    without regard to case or accents on both (``fields.search_key``: "jose" finds José).
+    Each patient's first and last name are kept also as their search keys, compared in
+    code-point order (BINARY; PostgreSQL's "C" collation), where a prefix is a range of the
+    index. Until now the server translated the search to an ILIKE that no index serves and
+    read every patient, and a file ignored the case of ASCII letters only."""
+    for column in ("first_key", "last_key"):
+        db.execute(f"ALTER TABLE patients ADD COLUMN {column} TEXT COLLATE BINARY NOT NULL "
+                   "DEFAULT ''")
+    keys = [(search_key(first), search_key(last), pid) for pid, first, last in
+            db.execute("SELECT id, first_name, last_name FROM patients").fetchall()]
+    db.conn.executemany("UPDATE patients SET first_key = ?, last_key = ? WHERE id = ?", keys)
+    db.execute("CREATE INDEX patients_last_key ON patients(last_key, first_key)")
+    db.execute("CREATE INDEX patients_first_key ON patients(first_key, last_key)")
+    db.execute("DROP INDEX patients_first_name")  # m012's, for the search these replace
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
@@ -479,5 +499,6 @@ MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m013_service_detail,
                                                 m014_place_of_service,
                                                 m015_session_place_of_service,
-                                                m016_draft_locks]
+                                                m016_draft_locks,
+                                                m017_name_search_keys]
 LATEST_VERSION = len(MIGRATIONS)

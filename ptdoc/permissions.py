@@ -22,11 +22,12 @@ class Permission(Enum):
     MANAGE_USERS = auto()
     MANAGE_CLINIC = auto()
     BACKUP = auto()
+    VERIFY = auto()             # signatures and the audit chain checked: ids, dates, verdicts
 
 
 _CLINICAL = {Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY, Permission.BILLING,
              Permission.VIEW_CLINICAL, Permission.DOCUMENT, Permission.SIGN,
-             Permission.ADDENDUM, Permission.EXPORT_NOTE}
+             Permission.ADDENDUM, Permission.EXPORT_NOTE, Permission.VERIFY}
 
 # Registering patients and booking them is front-desk work that clinicians do too.
 _FRONT = {Permission.MANAGE_PATIENTS, Permission.SCHEDULE}
@@ -40,7 +41,8 @@ ROLE_PERMISSIONS: dict[Credential, frozenset[Permission]] = {
                                       Permission.BILLING, *_FRONT}),
     Credential.ADMIN: frozenset({Permission.VIEW_SCHEDULE, Permission.PRINT_SUMMARY,
                                  Permission.BILLING, *_FRONT, Permission.MANAGE_USERS,
-                                 Permission.MANAGE_CLINIC, Permission.BACKUP}),
+                                 Permission.MANAGE_CLINIC, Permission.BACKUP,
+                                 Permission.VERIFY}),
 }
 
 # Notes only a physical therapist may write (reference §5: a PTA cannot write these).
@@ -62,6 +64,7 @@ _DESCRIPTIONS = {
     Permission.MANAGE_USERS: "manage users",
     Permission.MANAGE_CLINIC: "change clinic settings",
     Permission.BACKUP: "back up or restore the database",
+    Permission.VERIFY: "verify the signatures and the audit log",
 }
 
 

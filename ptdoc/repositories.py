@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from ptdoc import fields
 from ptdoc.codec import decoder, to_plain
 from ptdoc.domain import Appointment, Clinic, Credential, Episode, Patient, Payer, User
 from ptdoc.errors import DatabaseCorrupt, NotFound, ValidationError
@@ -237,15 +238,20 @@ class PatientRepository:
     def __init__(self, db: Database):
         self.db = db
 
+    # Written with the names they are made from (what patient search compares, m017).
+    _KEYS = ("first_key", "last_key")
+
     def _params(self, patient: Patient) -> list:
         plain = to_plain(patient)
-        return [plain[name] for name in self._WRITTEN]
+        return [*(plain[name] for name in self._WRITTEN),
+                fields.search_key(patient.first_name), fields.search_key(patient.last_name)]
 
     def add(self, patient: Patient) -> Patient:
+        written = (*self._WRITTEN, *self._KEYS)
         try:
             cur = self.db.execute(
-                f"INSERT INTO patients ({', '.join(self._WRITTEN)}) "
-                f"VALUES ({', '.join('?' * len(self._WRITTEN))})", self._params(patient))
+                f"INSERT INTO patients ({', '.join(written)}) "
+                f"VALUES ({', '.join('?' * len(written))})", self._params(patient))
         except sqlite3.IntegrityError as exc:
             raise _unique(exc, "mrn", f"MRN {patient.mrn} belongs to another patient") from exc
         return replace(patient, id=cur.lastrowid)
@@ -257,7 +263,8 @@ class PatientRepository:
     def update(self, patient: Patient) -> None:
         try:
             self.db.execute(
-                f"UPDATE patients SET {', '.join(f'{n}=?' for n in self._WRITTEN)} WHERE id=?",
+                f"UPDATE patients SET "
+                f"{', '.join(f'{n}=?' for n in (*self._WRITTEN, *self._KEYS))} WHERE id=?",
                 [*self._params(patient), patient.id])
         except sqlite3.IntegrityError as exc:
             raise _unique(exc, "mrn", f"MRN {patient.mrn} belongs to another patient") from exc
@@ -294,23 +301,26 @@ class PatientRepository:
         return int(row[0] or 0)
 
     def search(self, text: str, limit: int = 50) -> list[Patient]:
-        """By MRN, last or first name prefix, or date of birth (YYYY-MM-DD), as typed."""
+        """By MRN, the beginning of the last or first name (any case, any accents: see
+        ``fields.search_key``), or date of birth (YYYY-MM-DD), as typed."""
         text = text.strip()
         if not text:
             return self._load("ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE "
                               "LIMIT ?", [limit])
-        like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        # One indexed lookup per kind (an OR of them scans the name index on a miss): the
-        # MRN, the date of birth, and the first ``limit`` by each name's prefix.
-        order = "ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE"
-        return self._load(
-            "WHERE id IN (SELECT id FROM patients WHERE mrn = ? "
-            "UNION ALL SELECT id FROM patients WHERE date_of_birth = ? "
-            f"UNION ALL SELECT * FROM (SELECT id FROM patients WHERE last_name LIKE ? "
-            f"ESCAPE '\\' {order} LIMIT ?) "
-            f"UNION ALL SELECT * FROM (SELECT id FROM patients WHERE first_name LIKE ? "
-            f"ESCAPE '\\' {order} LIMIT ?)) {order} LIMIT ?",
-            [text, text, like, limit, like, limit, limit])
+        key = fields.search_key(text)
+        # Nothing of a name left (only accents typed): no name begins with it.
+        low, high = fields.prefix_range(key) if key else ("", "")
+        return self._load(self.SEARCH, [text, text, low, high, limit, low, high, limit, limit])
+
+    # One indexed lookup per kind (an OR of them scans a name index on a miss): the MRN, the
+    # date of birth, and the first LIMIT by each name's key, a range of its index.
+    SEARCH = ("WHERE id IN (SELECT id FROM patients WHERE mrn = ? "
+              "UNION ALL SELECT id FROM patients WHERE date_of_birth = ? "
+              "UNION ALL SELECT * FROM (SELECT id FROM patients WHERE last_key >= ? AND "
+              "last_key < ? ORDER BY last_key, first_key LIMIT ?) "
+              "UNION ALL SELECT * FROM (SELECT id FROM patients WHERE first_key >= ? AND "
+              "first_key < ? ORDER BY first_key, last_key LIMIT ?)) "
+              "ORDER BY last_key, first_key, id LIMIT ?")
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM patients").fetchone()[0]

@@ -36,6 +36,8 @@ psycopg = pytest.importorskip("psycopg")
      "SELECT id FROM t WHERE id IN (SELECT * FROM (SELECT id FROM p LIMIT %s) AS _q1 UNION "
      "ALL SELECT 1)"),
     ("SELECT 'a%' || ? FROM t", "SELECT 'a%%' || %s FROM t"),
+    ("ALTER TABLE p ADD COLUMN k TEXT COLLATE BINARY NOT NULL DEFAULT ''",
+     "ALTER TABLE p ADD COLUMN k TEXT COLLATE \"C\" NOT NULL DEFAULT ''"),
     ("SELECT DISTINCT e.name FROM e JOIN s ON s.id = e.sid WHERE s.p = ? ORDER BY e.name "
      "COLLATE NOCASE",
      "SELECT * FROM (SELECT DISTINCT e.name FROM e JOIN s ON s.id = e.sid WHERE s.p = %s) AS "

@@ -28,12 +28,13 @@ from ptdoc.signature_check import DOES_NOT_VERIFY
 from ptdoc.store import Store
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    """A command run by the clinic's PT, who types their password on standard input."""
+def run(capsys, *args: str, user: str = "pt") -> tuple[int, str, str]:
+    """A command run by the clinic's PT (or ``user``), who types their password on standard
+    input."""
     stdin = sys.stdin
     sys.stdin = io.StringIO(f"{PASSWORD}\n")
     try:
-        code = cli.main([*args, "--user", "pt", "--password-stdin"])
+        code = cli.main([*args, "--user", user, "--password-stdin"])
     finally:
         sys.stdin = stdin
     out = capsys.readouterr()
@@ -152,7 +153,8 @@ def test_a_tampered_signed_note_does_not_verify_wherever_it_is_loaded(
     assert not verdict.ok and reason in verdict.reason
     db = str(db_target)
     code, out, _ = run(capsys, "verify", "--db", db)
-    assert code == 1 and f"PROBLEM session {sid}: {DOES_NOT_VERIFY}" in out and reason in out
+    assert code == 1 and f"PROBLEM session {sid} (visit {TODAY.isoformat()}, signed " in out
+    assert f"): {DOES_NOT_VERIFY}: " in out and reason in out
     code, out, _ = run(capsys, "check", "--db", db, "--session", str(sid))
     assert code == 1 and f"Not billable: {DOES_NOT_VERIFY}" in out
     code, _, err = run(capsys, "session", "export", "--db", db, str(sid))
@@ -168,6 +170,40 @@ def test_a_tampered_signed_note_does_not_verify_wherever_it_is_loaded(
         assert run(capsys, "summaries", "--db", db, "--date", TODAY.isoformat(), "-o",
                    str(sheet), *extra)[0] == 0
         assert DOES_NOT_VERIFY in pdf_text(sheet.read_bytes())
+
+
+def test_the_administrator_verifies_the_records_seeing_ids_dates_and_verdicts_only(
+        capsys, clinic: Clinic, db_target) -> None:
+    """Verifying reads no note for display: the administrator (who moves and restores the
+    clinic) may run it, and is told which note fails and when, never what it says."""
+    sid = signed_note(clinic)
+    other = sign(clinic.as_("dpt"), clinic.complete_draft(
+        "dpt", day=TODAY - dt.timedelta(days=1)).id).id
+    db = str(db_target)
+    code, out, err = run(capsys, "verify", "--db", db, user="boss")
+    assert code == 0 and "Everything verifies." in out and "Signed notes: 2" in out, err
+    attack(db_target, f"UPDATE exercises SET minutes = 45, name = 'Secret drill' WHERE "
+                      f"session_id = {sid} AND position = 0")
+    code, out, err = run(capsys, "verify", "--db", db, user="boss")
+    assert code == 1 and err == ""
+    problems = [line for line in out.splitlines() if line.startswith("PROBLEM")]
+    signed_at = clinic.store.sessions.get(sid).signature.signed_at
+    from ptdoc import clock
+
+    when = clock.stamp(signed_at, clinic.store.clinic.time_zone())
+    assert problems == [f"PROBLEM session {sid} (visit {TODAY.isoformat()}, signed {when}): "
+                        f"{DOES_NOT_VERIFY} (a clinician reads why with 'ptdoc check "
+                        f"--session {sid}')"]
+    for said in ("minutes", "45", "Secret drill", "Sit to stand", "Lee", "Ann", "MRN-1"):
+        assert said not in out, said
+    assert f"session {other}" not in out
+    # the clinician who may open the note is told why
+    code, out, _ = run(capsys, "verify", "--db", db)
+    assert code == 1 and "exercises[0].minutes (signed 12, now 45)" in out
+    # the front desk neither opens notes nor looks after the clinic's records
+    code, out, err = run(capsys, "verify", "--db", db, user="desk")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "may not verify the signatures and the audit log" in err
 
 
 def test_an_untouched_clinic_verifies_and_the_day_sheet_anchors_the_chain_head(

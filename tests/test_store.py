@@ -154,6 +154,85 @@ def test_day_listing_and_patient_search(clinic: Clinic) -> None:
     assert clinic.store.patients.search("%") == []
 
 
+def test_the_front_desk_finds_a_name_whatever_its_case_and_accents(clinic: Clinic) -> None:
+    """A front desk types names as they sound ("jose", "nunez"): the same patients are
+    found on both backends, with or without the accents and capitals of the record."""
+    from ptdoc.domain import Patient
+
+    born = dt.date(1961, 5, 6)
+    for mrn, first, last in (("J-1", "José", "Núñez"), ("J-2", "Jose", "Nunez"),
+                             ("J-3", "JOSÉ", "ÑANDÚ"), ("J-4", "Zoë", "Straße"),
+                             ("J-5", "Josh", "Núñ%ez")):
+        clinic.admin.add_patient(Patient(mrn, first, last, born, clinic.payer.id))
+    desk = clinic.as_("desk")
+
+    def found(text: str) -> list[str]:
+        return [p.mrn for p in desk.search_patients(text, 20)]
+
+    for typed in ("jose", "JOSE", "José", "josé", "JOSÉ", "jOsÉ"):
+        assert found(typed) == ["J-3", "J-1", "J-2"], typed
+    for typed in ("nunez", "Núñez", "NUNEZ"):
+        assert found(typed) == ["J-1", "J-2"], typed
+    assert found("nún") == ["J-5", "J-1", "J-2"]  # "nun%ez" sorts before "nunez"
+    assert found("nandu") == found("Ñandú") == ["J-3"]
+    assert found("strasse") == found("STRAẞE") == found("zoe") == ["J-4"]
+    assert found("núñ%") == ["J-5"]  # a % is a letter typed, not a wildcard
+    assert found("%") == found("_") == found("\u0301") == found("josex") == []
+    # a corrected name is found by its new spelling only
+    jose = clinic.store.patients.by_mrn("J-2")
+    clinic.admin.update_patient(replace(jose, first_name="Joaquín"))
+    assert found("joaquin") == ["J-2"] and "J-2" not in found("jose")
+
+
+def test_patients_registered_before_the_search_keys_are_found_after_upgrading(
+        empty_db: object, backend: str) -> None:
+    from ptdoc import db as dbmod
+    from ptdoc import pg
+
+    before = 16  # the schema before m017_name_search_keys
+    if backend == "sqlite":
+        empty_db.parent.mkdir(parents=True)  # type: ignore[attr-defined]
+        old = dbmod.connect(empty_db)  # type: ignore[arg-type]
+        old.execute(f"PRAGMA application_id = {dbmod.APPLICATION_ID}")
+        dbmod.migrate_to_latest(old, None, target=before)
+    else:
+        old = pg.open_database(str(empty_db), migrate=False)
+        pg.migrate_to_latest(old, target=before)
+    with old.atomic():
+        old.execute("INSERT INTO patients (mrn, first_name, last_name, date_of_birth) VALUES "
+                    "('A1', 'José', 'Peña', '1950-01-01'), ('A2', 'Ann', 'Lee', '1950-01-02')")
+    old.close()
+    with Store.open(empty_db) as store:  # type: ignore[arg-type]
+        assert [p.mrn for p in store.patients.search("jose")] == ["A1"]
+        assert [p.mrn for p in store.patients.search("PENA")] == ["A1"]
+        assert [p.mrn for p in store.patients.search("le")] == ["A2"]
+
+
+def test_name_search_reads_its_index_on_both_backends(store: Store, backend: str) -> None:
+    """Each name prefix is a range of its key's index, on the file and on the server (where
+    an ILIKE on the case-insensitive collation read every patient)."""
+    low, high = "lee", "lef"
+    search = f"SELECT id FROM patients {store.patients.SEARCH}"
+    params = ["lee", "lee", low, high, 20, low, high, 20, 20]
+    if backend == "sqlite":
+        rows = store.db.execute(f"EXPLAIN QUERY PLAN {search}", params).fetchall()
+        plan = " ".join(r[-1] for r in rows)
+        assert "INDEX patients_last_key (last_key>? AND last_key<?)" in plan, plan
+        assert "INDEX patients_first_key (first_key>? AND first_key<?)" in plan, plan
+        assert "SCAN patients" not in plan, plan
+        return
+    # The server chooses by the table's size: asked not to read the table whole, it reads
+    # each range as an index condition (an ILIKE could only filter a whole index).
+    with store.db.atomic():
+        store.db.execute("SET LOCAL enable_seqscan = off")
+        plan = " ".join(r[0] for r in store.db.execute(f"EXPLAIN {search}", params))
+    for index, column in (("patients_last_key", "last_key"),
+                          ("patients_first_key", "first_key")):
+        assert f"Index Only Scan using {index}" in plan or f"Index Scan using {index}" in plan
+        assert f"Index Cond: (({column} >= " in plan, plan
+    assert "Seq Scan on patients" not in plan, plan
+
+
 def test_queries_use_indexes(store: Store, backend: str) -> None:
     if backend != "sqlite":
         pytest.skip("SQLite's query plans (PostgreSQL chooses its own by the table's size)")

@@ -10,12 +10,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ptdoc import clock, paths
-from ptdoc.cli.common import EXIT_OK, EXIT_PROBLEM, UsageError, sign_in, signed_in
+from ptdoc.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEM,
+    USER_ENV,
+    UsageError,
+    sign_in,
+    signed_in,
+)
 from ptdoc.errors import KnownError
 
 if TYPE_CHECKING:
     from ptdoc.repositories import ChainCheck
-    from ptdoc.signature_check import SignatureCheck
+    from ptdoc.services.signing import NoteVerdict
 
 
 def register(sub, common: argparse.ArgumentParser) -> dict:
@@ -73,8 +80,10 @@ def _cmd_migrate(args: argparse.Namespace, _db_path: Path) -> int:
         before = source.audit.check_chain()
         with Store.open(args.target) as target:
             counts = pg.copy_clinic(source.db, target.db)  # type: ignore[arg-type]
-            chain, notes = Workspace(target, None).verify_records()
-            problems = _record_problems(chain, notes)
+            # Told to an administrator: each note's verdict, not what it says.
+            server = Workspace(target, None)
+            chain, notes = server.verify_records(why=False)
+            problems = _record_problems(chain, notes, server.time_zone())
             if chain.head != before.head or chain.rows != before.rows:
                 problems.append(f"the audit chain ends at row {chain.rows} ({chain.head}) on "
                                 f"the server, at row {before.rows} ({before.head}) in the file")
@@ -91,13 +100,27 @@ def _cmd_migrate(args: argparse.Namespace, _db_path: Path) -> int:
                            "server.")
 
 
-def _record_problems(chain: ChainCheck, notes: list[tuple[int, SignatureCheck]]) -> list[str]:
-    """What does not verify: breaks in the audit chain, then each signed note that fails."""
-    return list(chain.problems) + [f"session {sid}: {verdict.headline}"
-                                   for sid, verdict in notes if not verdict.ok]
+def _record_problems(chain: ChainCheck, notes: list[NoteVerdict],
+                     zone: str | None) -> list[str]:
+    """What does not verify: breaks in the audit chain, then each signed note that fails, by
+    its id and dates, and why only for whoever may open notes (``verify_records``)."""
+    from ptdoc.signature_check import DOES_NOT_VERIFY
+
+    def verdict(note: NoteVerdict) -> str:
+        if note.check.reason:
+            return note.check.headline
+        return (f"{DOES_NOT_VERIFY} (a clinician reads why with 'ptdoc check --session "
+                f"{note.session_id}')")
+
+    def dates(note: NoteVerdict) -> str:
+        signed = f", signed {clock.stamp(note.signed_at, zone)}" if note.signed_at else ""
+        return f"visit {note.date_of_service.isoformat()}{signed}"
+
+    return list(chain.problems) + [f"session {n.session_id} ({dates(n)}): {verdict(n)}"
+                                   for n in notes if not n.check.ok]
 
 
-def _report_records(chain: ChainCheck, notes: list[tuple[int, SignatureCheck]],
+def _report_records(chain: ChainCheck, notes: list[NoteVerdict],
                     problems: list[str], failed: str, verified: str) -> int:
     """The verification after a copy or a restore, and its exit code."""
     print(f"Signed notes: {len(notes)}; audit log: {chain.rows} rows, chain head {chain.head}")
@@ -113,8 +136,8 @@ def _report_records(chain: ChainCheck, notes: list[tuple[int, SignatureCheck]],
 def _cmd_verify(args: argparse.Namespace, db_path: Path) -> int:
     with signed_in(args, db_path) as ws:
         chain, notes = ws.verify_records()
-    legacy = sum(1 for _, verdict in notes if verdict.legacy)
-    problems = _record_problems(chain, notes)
+        problems = _record_problems(chain, notes, ws.time_zone())
+    legacy = sum(1 for note in notes if note.check.legacy)
     print(f"Audit log: {chain.rows} rows, chain head {chain.head}")
     print(f"Signed notes: {len(notes)}" + (f" ({legacy} signed before keyed signatures, "
                                            "checked by SHA-256 only)" if legacy else ""))
@@ -267,8 +290,9 @@ def _restore_server(args: argparse.Namespace, url: str) -> int:
     pg_backup.restore(url, args.file)
     with Store.open(url) as store:
         pg.grant_application_role(store.db)  # type: ignore[arg-type]
-        chain, notes = Workspace(store, None).verify_records()
-        problems = _record_problems(chain, notes)
+        restored = Workspace(store, None)  # told to its owner: verdicts, not what notes say
+        chain, notes = restored.verify_records(why=False)
+        problems = _record_problems(chain, notes, restored.time_zone())
         actor = store.users.by_username(admin.username) if admin else None
         store.audit.record(actor, AuditAction.RESTORE, detail=args.file.name)
     print(f"Restored {pg.shown(url)} from {args.file}")
@@ -329,4 +353,15 @@ def _cmd_gui(args: argparse.Namespace, db_path: Path) -> int:
         raise KnownError(missing)
     from ptdoc.ui.app import run
 
-    return run(db_path, demo_if_missing=not getattr(args, "no_demo", False))
+    # A kiosk: --user chooses who signs in; with --password-stdin they are signed in (the
+    # password from standard input, never the command line) and the window opens as theirs.
+    user = (getattr(args, "user", None) or os.environ.get(USER_ENV, "")).strip() or None
+    if args.secrets.from_stdin and user is None:
+        raise UsageError(f"--password-stdin signs a user in to the window: give --user NAME "
+                         f"(or set {USER_ENV})")
+
+    def signed_in_user(store):  # -> User, refused in one line as every command's sign-in
+        return sign_in(store, args).actor
+
+    return run(db_path, demo_if_missing=not getattr(args, "no_demo", False), user=user,
+               sign_in=signed_in_user if args.secrets.from_stdin else None)

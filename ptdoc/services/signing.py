@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import datetime as dt
+from dataclasses import dataclass, replace
 
 from ptdoc import keys
 from ptdoc.access import SignerProof, reauthenticate
@@ -92,12 +93,34 @@ class Signing(WorkspaceCore):
         """Whether a signed session is what its signer signed (see ``check_signature``)."""
         return session.signature is not None and self.check_signature(session).ok
 
-    def verify_records(self) -> tuple[ChainCheck, list[tuple[int, SignatureCheck]]]:
-        """The audit log's hash chain, and the verdict on every signed note."""
-        self.require(Permission.VIEW_CLINICAL)
-        notes = [(sid, self.check_signature(self.store.sessions.get(sid)))
-                 for sid in self.store.sessions.signed_ids()]
+    def verify_records(self, why: bool = True) -> tuple[ChainCheck, list[NoteVerdict]]:
+        """The audit log's hash chain, and the verdict on every signed note. Whoever may open
+        notes or back up the clinic (its administrator, who moves and restores it) may ask:
+        no note is shown. Why a note does not verify can quote it ("assessment (signed ...,
+        now ...)"), so only those who may open notes are told, and only when they ask
+        (``why``); the others get its verdict."""
+        self.require(Permission.VERIFY)
+        told_why = why and self.can(Permission.VIEW_CLINICAL)
+        notes = []
+        for sid in self.store.sessions.signed_ids():
+            session = self.store.sessions.get(sid)
+            verdict = self.check_signature(session)
+            if not told_why and not verdict.ok:
+                verdict = replace(verdict, reason="")
+            notes.append(NoteVerdict(sid, session.date_of_service,
+                                     session.signature.signed_at if session.signature else None,
+                                     verdict))
         return self.store.audit.check_chain(), notes
+
+
+@dataclass(frozen=True)
+class NoteVerdict:
+    """A signed note's verdict, with what names the note without showing it."""
+
+    session_id: int
+    date_of_service: dt.date
+    signed_at: dt.datetime | None
+    check: SignatureCheck
 
 
 def signer_obstacles(user: User, session: Session) -> list[str]:

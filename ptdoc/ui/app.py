@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -25,7 +25,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
 from ptdoc import clock, logfile, paths
 from ptdoc import db as dbmod
-from ptdoc.errors import AccountDisabled, DatabaseError, KnownError
+from ptdoc.domain import User
+from ptdoc.errors import AccountDisabled, DatabaseError, KnownError, NotFound
 from ptdoc.store import Store
 from ptdoc.ui.background import run_in_background
 from ptdoc.ui.login import LoginDialog
@@ -172,7 +173,11 @@ def start_daily_backup(window: MainWindow, db_path: Path) -> None:
     run_in_background(lambda: dbmod.daily_backup(db_path, today), done, failed)
 
 
-def run(db_path: Path | str, demo_if_missing: bool = True) -> int:
+def run(db_path: Path | str, demo_if_missing: bool = True, user: str | None = None,
+        sign_in: Callable[[Store], User] | None = None) -> int:
+    """The window. ``user`` is chosen in the sign-in; ``sign_in`` (the command line's, with
+    the password from standard input) signs them in instead of the form, so a kiosk starts
+    signed in. A refusal there (a wrong password, an unknown user) raises, with no window."""
     log_file = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("ptdoc")
@@ -192,23 +197,50 @@ def run(db_path: Path | str, demo_if_missing: bool = True) -> int:
             return 0 if quitter.received else 1
         if paths.is_server_url(db_path):
             # The server keeps its data whole: no marker, page check or daily backup file here.
-            return _signed_in_window(app, store, None, notice, False, quitter)
+            return _signed_in_window(app, store, None, notice, False, quitter, user, sign_in)
         with marked_running(db_path) as unclean_exit:  # type: ignore[arg-type]
-            return _signed_in_window(app, store, db_path, notice, unclean_exit, quitter)
+            return _signed_in_window(app, store, db_path, notice, unclean_exit, quitter, user,
+                                     sign_in)
 
 
 def _signed_in_window(app: QApplication, store: Store, db_path: Path | None, notice: str,
-                      unclean_exit: bool, quitter: QuitOnSignals) -> int:
-    preselect = None
-    if not store.users.count():  # a new clinic: set it up in the window
-        from ptdoc.ui.setup_wizard import SetupWizard
+                      unclean_exit: bool, quitter: QuitOnSignals, user: str | None,
+                      sign_in: Callable[[Store], User] | None) -> int:
+    try:
+        signed = _signed_in(store, quitter, user, sign_in)
+    except BaseException:
+        store.close()
+        raise
+    if signed is None:
+        store.close()
+        return 0
+    return _window(app, store, signed, db_path, notice, unclean_exit)
+
+
+def _signed_in(store: Store, quitter: QuitOnSignals, user: str | None,
+               sign_in: Callable[[Store], User] | None) -> User | None:
+    """Who works in the window: signed in by ``sign_in``, or in the sign-in form (after the
+    setup steps of a clinic with no users yet); None when the form is left."""
+    preselect = user
+    if not store.users.count():
+        if user:
+            raise NotFound(f"This database has no users yet, so '{user}' cannot sign in: set "
+                           "the clinic up in the window first (without --user), or add its "
+                           "administrator with 'ptdoc user add'")
+        from ptdoc.ui.setup_wizard import SetupWizard  # a new clinic: set it up in the window
 
         wizard = SetupWizard(store)
         accepted = wizard.exec() == QDialog.DialogCode.Accepted
         if quitter.received or (not accepted and wizard.admin is None):
-            store.close()
-            return 0
+            return None
         preselect = wizard.admin.username if wizard.admin else None
+    elif user:
+        found = store.users.by_username(user)
+        if found is None or not found.active:
+            raise NotFound(f"No active user '{user}' in this clinic: --user (or PTDOC_USER) "
+                           "names who signs in to the window; see 'ptdoc users'")
+    if sign_in is not None:
+        return sign_in(store)
     clinic = store.clinic.get()
     dialog = LoginDialog(store, clinic.name if clinic else "ptdoc")
     if preselect:
@@ -218,13 +250,17 @@ def _signed_in_window(app: QApplication, store: Store, db_path: Path | None, not
     QTimer.singleShot(250, preload)
     if (dialog.exec() != QDialog.DialogCode.Accepted or dialog.user is None
             or quitter.received):
-        store.close()
-        return 0
+        return None
+    return dialog.user
+
+
+def _window(app: QApplication, store: Store, user: User, db_path: Path | None, notice: str,
+            unclean_exit: bool) -> int:
     from ptdoc.icd_index import IcdIndex
     from ptdoc.services import Workspace
     from ptdoc.ui.main_window import MainWindow
 
-    window = MainWindow(Workspace(store, dialog.user), notice.strip())
+    window = MainWindow(Workspace(store, user), notice.strip())
     window.show()
     if db_path is not None:
         start_health_check(window, db_path, unclean_exit)
