@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,16 @@ class ClinicDatabase(Database):
         except BaseException:
             self.rollback()
             raise
+
+    @contextlib.contextmanager
+    def traced(self, seen: Callable[[str], object]) -> Iterator[None]:
+        """``seen`` called with each statement SQLite runs on this connection while inside
+        (its trace callback; ``pg.PgDatabase.traced`` on a server)."""
+        self.conn.set_trace_callback(seen)
+        try:
+            yield
+        finally:
+            self.conn.set_trace_callback(None)
 
     @contextlib.contextmanager
     def waiting(self, milliseconds: int) -> Iterator[None]:
