@@ -14,7 +14,7 @@ import logging
 import os
 import sqlite3
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,16 @@ class ClinicDatabase(Database):
         except BaseException:
             self.rollback()
             raise
+
+    @contextlib.contextmanager
+    def traced(self, seen: Callable[[str], object]) -> Iterator[None]:
+        """``seen`` called with each statement SQLite runs on this connection while inside
+        (its trace callback; ``pg.PgDatabase.traced`` on a server)."""
+        self.conn.set_trace_callback(seen)
+        try:
+            yield
+        finally:
+            self.conn.set_trace_callback(None)
 
     @contextlib.contextmanager
     def waiting(self, milliseconds: int) -> Iterator[None]:
@@ -451,9 +461,37 @@ def restore(path: Path, source: Path) -> Path | None:
     The current database is kept first: backed up when it opens, moved aside when it is
     damaged. Returns where the previous database was kept, if there was one.
     """
-    check_backup_file(source)
-    kept = keep_current(path, "restore")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    version = check_backup_file(source)
+    # A backup from an older ptdoc is brought to the current schema in a copy of its own
+    # first: a step that fails leaves the clinic's database as it was, never half replaced.
+    staged = path.with_name(f".{path.name}.restoring")
+    try:
+        _copy(f"file:{source}?mode=ro", staged)
+        try:
+            db = connect(staged)
+            try:
+                migrate_to_latest(db)
+            finally:
+                db.close()
+        except (sqlite3.Error, DatabaseError) as exc:
+            raise DatabaseError(
+                f"The backup {source} (schema {version}) could not be brought to this ptdoc's "
+                f"schema {LATEST_VERSION} ({exc}); nothing was restored: {path} is as it was. "
+                "Choose another backup, or keep this one and report it.") from exc
+        kept = keep_current(path, "restore")
+        _copy(f"file:{staged}?mode=ro", path)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(str(staged) + suffix).unlink()
+    open_database(path).close()
+    return kept
+
+
+def _copy(source_uri: str, path: Path) -> None:
+    """The database at ``source_uri`` into ``path`` through the backup API (the pages of a
+    database in WAL mode may still be in its -wal file: a file copy could miss them)."""
+    src = sqlite3.connect(source_uri, uri=True)
     try:
         target = connect(path)
         try:
@@ -462,5 +500,3 @@ def restore(path: Path, source: Path) -> Path | None:
             target.close()
     finally:
         src.close()
-    open_database(path).close()  # migrates an older backup to the current schema
-    return kept

@@ -31,7 +31,7 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -130,6 +130,8 @@ class _Connection:
         if not rows:
             return
         with self._db.translated():
+            for _row in rows:
+                self._db.sent(statement.sql)
             self._db.raw.cursor().executemany(statement.sql, rows)
 
 
@@ -172,6 +174,7 @@ class PgDatabase:
         self._backoff = 0.0
         self._next_attempt = 0.0
         self._lost = ""  # why the last reconnection failed
+        self._trace: Callable[[str], object] | None = None
 
     def __repr__(self) -> str:
         return f"<PgDatabase {shown(self.url)}>"
@@ -246,6 +249,21 @@ class PgDatabase:
         """What was read from the catalog is read again (after migrations)."""
         self._id_tables = self._never_null = None
 
+    def sent(self, sql: str) -> None:
+        """Told of each statement on its way to the server (see ``traced``)."""
+        if self._trace is not None:
+            self._trace(sql)
+
+    @contextlib.contextmanager
+    def traced(self, seen: Callable[[str], object]) -> Iterator[None]:
+        """``seen`` called with each statement sent to the server while inside, as SQLite's
+        trace callback is (``db.ClinicDatabase.traced``)."""
+        self._trace = seen
+        try:
+            yield
+        finally:
+            self._trace = None
+
     def execute(self, sql: str, parameters: Any = None) -> _Result:
         statement = self.translate(sql)
         returning = statement.insert_into is not None and \
@@ -253,8 +271,10 @@ class PgDatabase:
         with self.translated():
             cursor = self.raw.cursor()
             for extra in statement.statements()[:-1]:
+                self.sent(extra)
                 cursor.execute(extra)
             last = statement.statements()[-1] if statement.statements() else "SELECT 1"
+            self.sent(last)
             if returning:
                 cursor.execute(f"{last} RETURNING id", statement.params(parameters))
                 return _Result(cursor, cursor.fetchone()[0])
@@ -265,6 +285,7 @@ class PgDatabase:
         statement = self.translate(sql)
         with self.translated():
             cursor = self.raw.cursor(row_factory=dict_row)
+            self.sent(statement.sql)
             cursor.execute(statement.sql, statement.params(params))
             rows = cursor.fetchall()
         yield from rows
@@ -281,6 +302,7 @@ class PgDatabase:
             self._depth += 1
             try:
                 if not nested:
+                    self.sent("SELECT pg_advisory_xact_lock(%s)")
                     self.raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
                 yield self
             finally:

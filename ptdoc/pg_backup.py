@@ -4,8 +4,9 @@
 it back with ``pg_restore --list`` before it is kept. ``check_dump`` is what a restore checks
 before it replaces anything: pg_restore can read the file, it holds ptdoc's tables, and its
 schema mark and version (the row of ``ptdoc_schema``) are ptdoc's and not newer than this
-ptdoc. ``restore`` replaces the database's tables with the dump's in one transaction
-(``pg_restore --single-transaction``): a failure leaves the database as it was.
+ptdoc. ``restore`` replaces the database's tables with the dump's in one transaction (the
+schema emptied, then pg_restore's script run by ``psql --single-transaction``): a failure
+leaves the database as it was.
 
 The password is never on a command line (other users of the computer can read those): the
 tools get the URL without it and the password in ``PGPASSWORD``; their messages are cut to one
@@ -43,7 +44,7 @@ def split_password(url: str) -> tuple[str, str | None]:
 
 
 def tool(name: str) -> str:
-    """Where ``pg_dump`` or ``pg_restore`` is: on PATH, or the newest Debian server's."""
+    """Where ``pg_dump``, ``pg_restore`` or ``psql`` is: on PATH, or the newest Debian server's."""
     found = shutil.which(name)
     if found:
         return found
@@ -139,9 +140,58 @@ def dump(url: str, dest: Path) -> DumpFacts:
     return DumpFacts(dest, facts.database, facts.created, facts.version, facts.tables)
 
 
+# Run first, in the restore's transaction: every table and function of the schema goes, not
+# only those the dump holds. A dump from an older ptdoc lacks what later schema steps made
+# (a table, a trigger's function); left in place, the step that makes it again after the
+# restore would find it there and fail, leaving the clinic half upgraded.
+_EMPTY_THE_SCHEMA = """DO $empty$ DECLARE r record; BEGIN
+  FOR r IN SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace
+           AND relkind IN ('r', 'p') LOOP
+    EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', r.relname);
+  END LOOP;
+  FOR r IN SELECT oid::regprocedure AS f FROM pg_proc
+           WHERE pronamespace = current_schema()::regnamespace LOOP
+    EXECUTE format('DROP FUNCTION IF EXISTS %s CASCADE', r.f);
+  END LOOP;
+END $empty$;
+"""
+
+
 def restore(url: str, path: Path) -> None:
     """Replace ptdoc's tables at ``url`` (connected as the database's owner) with the dump's,
-    in one transaction. Owners and grants are the restoring server's (``ptdoc.pg`` grants the
-    workstations' role again when the database is opened)."""
-    _run("pg_restore", ["--clean", "--if-exists", "--no-owner", "--no-privileges",
-                        "--single-transaction", "--exit-on-error", str(path)], url)
+    in one transaction: the schema emptied, then the dump's script (pg_restore) run by psql.
+    Owners and grants are the restoring server's (``ptdoc.pg`` grants the workstations' role
+    again when the database is opened)."""
+    bare, password = split_password(url)
+    env = dict(os.environ)
+    if password is not None:
+        env["PGPASSWORD"] = password
+    script = subprocess.Popen(
+        [tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+         "--file=-", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    with tempfile.TemporaryFile() as said:
+        runner = subprocess.Popen(
+            [tool("psql"), "--no-password", "--no-psqlrc", "--quiet", "--single-transaction",
+             "--set=ON_ERROR_STOP=1", "--output=/dev/null", f"--dbname={bare}"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=said, env=env)
+        assert script.stdout is not None and runner.stdin is not None
+        try:
+            runner.stdin.write(_EMPTY_THE_SCHEMA.encode())
+            shutil.copyfileobj(script.stdout, runner.stdin)
+            runner.stdin.close()
+        except BrokenPipeError:
+            pass  # psql stopped at an error: said below
+        script.stdout.close()
+        failed = [(name, code, text) for name, code, text in (
+            ("pg_restore", script.wait(), script.stderr.read().decode(errors="replace")
+             if script.stderr else ""),
+            ("psql", runner.wait(), (said.seek(0), said.read().decode(errors="replace"))[1]))
+            if code != 0]
+    if failed:
+        name, code, text = failed[-1]
+        lines = [line for line in text.splitlines() if line.strip()]
+        why = next((line for line in lines if "error" in line.lower()),
+                   lines[0] if lines else f"exit status {code}")
+        why = re.sub(rf"^{re.escape(name)}:\S* (error: )?", "", why)
+        raise DatabaseError(f"{name} failed: {paths.without_password(why)}; the database "
+                            "was left as it was")

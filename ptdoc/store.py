@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -60,6 +62,15 @@ class Store:
         counts = [(self.users.count(), "user"), (self.patients.count(), "patient"),
                   (self.sessions.count(), "session")]
         return ", ".join(f"{n} {what}{'s' * (n != 1)}" for n, what in counts if n)
+
+    @contextlib.contextmanager
+    def statements(self) -> Iterator[list[str]]:
+        """The statements sent to the database while inside, in order, on either backend:
+        what a screen or a save costs, whatever the data (a count that grows with the rows is
+        a query per row)."""
+        seen: list[str] = []
+        with self.db.traced(seen.append):  # type: ignore[attr-defined]
+            yield seen
 
     def changes(self) -> Changes:
         """What another workstation changes, asked cheaply (a window's live lists)."""

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pg_sandbox import PgSandbox
+from pg_sandbox import PgSandbox, as_superuser
 
 from ptdoc import auth
 from ptdoc.catalog import payer_from_profile
@@ -52,12 +52,18 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 @contextlib.contextmanager
 def rows_written(store: Store, table: str) -> Iterator[list[tuple[str, int]]]:
     """(INSERT, UPDATE or DELETE, row id) of each row of ``table`` written while inside, as
-    SQLite sees it: temporary triggers on this connection only, dropped after."""
-    conn = store.db.conn
+    the database sees it: on a file, temporary triggers on this connection only; on a
+    server, a trigger its superuser adds to the test's own database (read when leaving)."""
     seen: list[tuple[str, int]] = []
+    events = {"INSERT": "NEW", "UPDATE": "NEW", "DELETE": "OLD"}
+    if store.path is None:
+        with _server_rows_written(store, table) as read:
+            yield seen
+            seen.extend(read())
+        return
+    conn = store.db.conn
     conn.create_function("test_row_written", 2, lambda event, rowid: seen.append((event,
                                                                                  rowid)))
-    events = {"INSERT": "NEW", "UPDATE": "NEW", "DELETE": "OLD"}
     for event, ref in events.items():
         conn.execute(f"CREATE TEMP TRIGGER written_{event.lower()} AFTER {event} ON "
                      f"main.{table} BEGIN SELECT test_row_written('{event}', {ref}.id); END")
@@ -66,6 +72,29 @@ def rows_written(store: Store, table: str) -> Iterator[list[tuple[str, int]]]:
     finally:
         for event in events:
             conn.execute(f"DROP TRIGGER temp.written_{event.lower()}")
+
+
+@contextlib.contextmanager
+def _server_rows_written(store: Store, table: str) -> Iterator[object]:
+    import psycopg
+
+    with psycopg.connect(as_superuser(store.db.url), autocommit=True) as admin:
+        admin.execute("CREATE TABLE test_written (n serial, event text, row_id bigint)")
+        admin.execute(
+            "CREATE FUNCTION test_row_written() RETURNS trigger LANGUAGE plpgsql "
+            "SECURITY DEFINER SET search_path = public AS $$ BEGIN "
+            "IF TG_OP = 'DELETE' THEN INSERT INTO test_written (event, row_id) "
+            "VALUES (TG_OP, OLD.id); ELSE INSERT INTO test_written (event, row_id) "
+            "VALUES (TG_OP, NEW.id); END IF; RETURN NULL; END $$")
+        admin.execute(f"CREATE TRIGGER test_written AFTER INSERT OR UPDATE OR DELETE ON "
+                      f"{table} FOR EACH ROW EXECUTE FUNCTION test_row_written()")
+        try:
+            yield lambda: admin.execute("SELECT event, row_id FROM test_written "
+                                        "ORDER BY n").fetchall()
+        finally:
+            admin.execute(f"DROP TRIGGER test_written ON {table}")
+            admin.execute("DROP FUNCTION test_row_written()")
+            admin.execute("DROP TABLE test_written")
 
 
 def sign(ws: Workspace, session_id: int) -> Session:
@@ -120,12 +149,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL variants of window tests are left out (they drive the same store through
-    Qt: twice the time for the same queries) unless PTDOC_PG_GUI=1 or they are about what
-    only a server does (marked ``server``: a dropped network, locks and notifications between
-    workstations); and each backend left out by --backend."""
+    """Each backend left out by --backend. PTDOC_PG_GUI=0 also leaves out the PostgreSQL
+    variants of window tests (they drive the same store through Qt: a quicker run while
+    developing on a busy machine), except those about what only a server does (marked
+    ``server``: a dropped network, locks and notifications between workstations)."""
     chosen = config.getoption("--backend")
-    gui_too = os.environ.get("PTDOC_PG_GUI") == "1"
+    gui_too = os.environ.get("PTDOC_PG_GUI") != "0"
     keep, dropped = [], []
     for item in items:
         backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")

@@ -2,7 +2,7 @@
 pt, open the draft from the day view, type into its assessment and stay in the field. Run by
 tests/test_quit_signal.py, which then sends the signal a logout or Ctrl+C sends.
 
-Arguments: the database path, the draft's id, the text to type, the password.
+Arguments: the database (a path or a server's URL), the draft's id, the text to type, the password.
 Prints "typed" once the text is in the field (not yet saved: the field has not been left).
 """
 
@@ -13,12 +13,11 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMainWindow
 
+from ptdoc import paths
 from ptdoc.ui.app import run
 from ptdoc.ui.models import SessionListModel
 
@@ -26,8 +25,8 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 def main() -> int:
-    db_path, draft_id, text, password = (Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3],
-                                         sys.argv[4])
+    db_path, draft_id, text, password = (paths.db_target(sys.argv[1]), int(sys.argv[2]),
+                                         sys.argv[3], sys.argv[4])
     app = QApplication(sys.argv[:1])
 
     def when(ready, act) -> None:  # act(found) once ready() finds it; the loop runs meanwhile

@@ -1,5 +1,5 @@
 """The installable ptdoc: ``packaging/build --check`` on this checkout, then its tarball installed
-the way the README says, into a temporary HOME.
+the way the README says, into a temporary HOME, and its folder run on the PostgreSQL sandbox.
 
 Building takes about 1 minute with the build environment in place (3 or more the first time,
 which installs PyInstaller from PyPI), so the default run skips it: ``PTDOC_TEST_BUILD=1
@@ -8,11 +8,14 @@ packaging/test -k build`` runs it.
 
 import os
 import shutil
+import signal
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
+from pg_sandbox import PgSandbox, as_superuser
 
 ROOT = Path(__file__).resolve().parent.parent
 ID = "org.ptdoc.ptdoc"
@@ -95,3 +98,87 @@ def test_the_tarball_installs_for_the_user_and_uninstalls_leaving_the_data(
     assert not (local / "share" / "applications" / f"{ID}.desktop").exists()
     assert not (icons / "48x48" / "apps" / f"{ID}.png").exists()
     assert database.exists()  # the clinic's data is never the installer's to remove
+
+
+def _wait_for(condition, seconds: float, child: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and child.poll() is None:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return condition()
+
+
+def test_the_built_folder_works_a_clinic_on_a_server(built: Path, tmp_path: Path,
+                                                     pg_server: PgSandbox) -> None:
+    """The folder, unpacked outside the clone and run with a clean environment, on the sandbox
+    server: the demo made in an empty database as its owner, verified, a note's addendum
+    signed at the command line and verified again, and the window started on the URL (with
+    the folder's own libpq) and quit on SIGTERM."""
+    import psycopg
+
+    with tarfile.open(built) as tar:
+        tar.extractall(tmp_path, filter="tar")
+    program = tmp_path / built.name.removesuffix(".tar.gz") / "ptdoc" / "ptdoc"
+    home = tmp_path / "home"
+    home.mkdir()
+    name = pg_server.empty_database()
+    owner, url = pg_server.url(name, "ptdoc_owner"), pg_server.url(name)
+
+    def ptdoc(*args: str, user: str = "mchen") -> subprocess.CompletedProcess:
+        return clean_run([str(program), *args, "--db", url, "--user", user,
+                          "--password-stdin"], home, input="demo1234\n")
+
+    try:
+        demo = clean_run([str(program), "demo", "--db", owner], home)
+        assert demo.returncode == 0, demo.stderr
+        assert demo.stdout.startswith("Demo clinic created in postgresql://")
+        verified = ptdoc("verify")
+        assert verified.returncode == 0 and "Everything verifies." in verified.stdout, \
+            verified.stdout + verified.stderr
+
+        # Signing at the command line: an addendum, signed with the author's password.
+        listed = ptdoc("sessions", "--status", "signed")
+        assert listed.returncode == 0, listed.stderr
+        mine = next(line.split()[0] for line in listed.stdout.splitlines()
+                    if "Maria Chen" in line)
+        added = ptdoc("session", "addendum", mine, "--kind", "late entry", "--reason",
+                      "Phone call", "--text", "No soreness the next day.")
+        assert added.returncode == 0 and f"added to session {mine}" in added.stdout, \
+            added.stderr
+        exported = ptdoc("session", "export", mine, "-o", str(tmp_path / "note.json"))
+        assert exported.returncode == 0, exported.stderr
+        assert "No soreness the next day." in (tmp_path / "note.json").read_text()
+        again = ptdoc("verify")
+        assert again.returncode == 0 and "Everything verifies." in again.stdout, again.stdout
+
+        # The window on the URL: its sign-in shown (Qt offscreen says it cannot pass the
+        # window's size hints on), connected as the workstations' role, then SIGTERM.
+        err = tmp_path / "gui.err"
+        env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+               "QT_QPA_PLATFORM": "offscreen"}
+        with err.open("w") as stderr:
+            child = subprocess.Popen([str(program), "gui", "--db", url], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            assert _wait_for(lambda: "propagateSizeHints" in err.read_text(), 60, child), \
+                err.read_text()[-2000:]
+            with psycopg.connect(as_superuser(url)) as admin:
+                connected = admin.execute(
+                    "SELECT usename FROM pg_stat_activity WHERE datname = %s AND "
+                    "application_name = 'ptdoc'", [name]).fetchall()
+            assert ("ptdoc_app",) in connected
+            maps = Path(f"/proc/{child.pid}/maps").read_text()
+            libpq = {line.split()[-1] for line in maps.splitlines() if "/libpq" in line}
+            assert libpq and all(path.startswith(str(tmp_path)) for path in libpq), libpq
+            child.send_signal(signal.SIGTERM)
+            assert child.wait(timeout=60) == 0, err.read_text()[-2000:]
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        assert "Traceback" not in err.read_text()
+        log = (home / ".local" / "state" / "ptdoc" / "log" / "ptdoc.log").read_text()
+        assert "quitting on SIGTERM" in log and "Traceback" not in log
+    finally:
+        pg_server.drop(name)

@@ -262,7 +262,7 @@ def test_superbills_and_summaries_from_the_command_line(capsys, clinic: Clinic, 
 
 
 def test_the_place_of_service_set_in_administration_is_billed(
-        qtbot, capsys, clinic: Clinic, db_path: Path, artifacts: Path):
+        qtbot, capsys, clinic: Clinic, db_target, artifacts: Path):
     ids = a_day_to_bill(clinic)
     window = main_window(qtbot, clinic.as_("boss"))
     qtbot.keyClick(window.table, Qt.Key.Key_A,
@@ -295,7 +295,7 @@ def test_the_place_of_service_set_in_administration_is_billed(
                                         "DUPLICATE_SESSION", "date_of_service",
                                         "Second visit: aquatic group"),)))
     sign(dpt, second.id)
-    code, out, err = run(capsys, "desk", "charges", "--db", str(db_path), "--date",
+    code, out, err = run(capsys, "desk", "charges", "--db", str(db_target), "--date",
                          TODAY.isoformat())
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out, newline="")))

@@ -63,7 +63,7 @@ def spreadsheet(qtbot, rows: list[dict[str, str]], path: Path) -> None:
 
 
 def test_every_paper_of_a_day_from_the_command_line(qtbot, capsys, clinic: Clinic,
-                                                    db_path: Path, artifacts: Path):
+                                                    db_target, artifacts: Path):
     folder = artifacts / "paper"
     folder.mkdir(exist_ok=True)
     for old in folder.iterdir():
@@ -86,7 +86,7 @@ def test_every_paper_of_a_day_from_the_command_line(qtbot, capsys, clinic: Clini
     pt.add_addendum(long_one, AddendumKind.LATE_ENTRY, "Phone call", "No soreness next day.",
                     pt.prove_signer(PASSWORD))
     day = sorted({*ids.values(), long_one})
-    db = str(db_path)
+    db = str(db_target)
 
     # the daily note (a clinician)
     note = folder / "note.pdf"
@@ -140,7 +140,7 @@ def test_every_paper_of_a_day_from_the_command_line(qtbot, capsys, clinic: Clini
         mine = [(r["cpt_code"], int(r["units"]), r["modifiers"].split())
                 for r in rows if int(r["session_id"]) == sid]
         assert mine == [(line["code"], line["units"], line["modifiers"])
-                        for line in checked_lines(capsys, db_path, sid) if line["units"]]
+                        for line in checked_lines(capsys, db_target, sid) if line["units"]]
     for r in rows:
         assert Decimal(r["charge"]) == Decimal(FEES[r["cpt_code"]]) * int(r["units"])
     spreadsheet(qtbot, rows, folder / "charges-csv.png")

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD, TODAY, Clinic, sign
+from conftest import PASSWORD, TODAY, Clinic, only_sqlite, sign
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
 
@@ -90,7 +90,9 @@ def test_screenshot(window: MainWindow, artifacts: Path) -> None:
     assert window.grab().save(str(artifacts / "main_window.png"))
 
 
-def test_daily_backup_runs_off_the_gui_thread(qtbot, window: MainWindow, db_path: Path) -> None:
+def test_daily_backup_runs_off_the_gui_thread(qtbot, window: MainWindow, db_path: Path,
+                                              backend: str) -> None:
+    only_sqlite(backend, "the daily backup copies the SQLite file; a server's is pg_dump")
     from ptdoc import paths
     from ptdoc.ui.app import start_daily_backup
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import sys
 from pathlib import Path
@@ -287,15 +288,37 @@ def _restore_server(args: argparse.Namespace, url: str) -> int:
     if not args.force:
         _confirm(f"This replaces the clinic in {pg.shown(url)} ({now}) with "
                  f"{facts.describe()}.")
+    kept = None
+    if admin is not None:  # the clinic replaced is kept first, as a file's restore keeps it
+        database = url.split("?")[0].rsplit("/", 1)[-1] or "ptdoc"
+        kept = pg_backup.dump(url, paths.server_backup_dir() / f"ptdoc-before-restore-"
+                              f"{database}-{dt.datetime.now():%Y%m%d-%H%M%S}.dump").path
     pg_backup.restore(url, args.file)
-    with Store.open(url) as store:
+    try:
+        store = Store.open(url)  # an older dump is brought to the current schema here
+    except Exception as exc:  # whatever stopped the upgrade is undone the same way
+        # Never left half upgraded: the clinic that was there comes back whole.
+        logging.getLogger(__name__).exception("upgrading the restored %s", args.file)
+        if kept is not None:
+            pg_backup.restore(url, kept)
+            with Store.open(url) as back:  # the schema of now: nothing to upgrade
+                pg.grant_application_role(back.db)  # type: ignore[arg-type]
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise KnownError(
+            f"The dump {args.file} (schema {facts.version}) could not be brought to this "
+            f"ptdoc's schema ({why}); " + (f"the clinic that was there is back as it was "
+                                           f"(kept at {kept})" if kept else
+                                           "the database holds it at its old schema") +
+            ". Choose another backup, or keep this one and report it.") from exc
+    with store:
         pg.grant_application_role(store.db)  # type: ignore[arg-type]
         restored = Workspace(store, None)  # told to its owner: verdicts, not what notes say
         chain, notes = restored.verify_records(why=False)
         problems = _record_problems(chain, notes, restored.time_zone())
         actor = store.users.by_username(admin.username) if admin else None
         store.audit.record(actor, AuditAction.RESTORE, detail=args.file.name)
-    print(f"Restored {pg.shown(url)} from {args.file}")
+    print(f"Restored {pg.shown(url)} from {args.file}" +
+          (f"; the previous clinic was kept at {kept}" if kept else ""))
     return _report_records(chain, notes, problems,
                            "The restored database does not verify: report this before working "
                            "in it.",
