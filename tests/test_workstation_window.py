@@ -1,6 +1,9 @@
 """Two workstations on one clinic, seen in the window: a draft open elsewhere opens read-only
-with who and where, a stale one is taken over with the button, and a note signed by another
-process shows in the day view within seconds. On the file and on the server."""
+with who and where, a stale one is taken over with the button, one whose holder is killed
+becomes editable without reopening it, and a note signed by another process shows in the day
+view within seconds. On the file and on the server; on the server also a window that stays
+open across a restart (it holds its draft again) and one whose draft was taken while it could
+not reach the server (read-only, what was typed kept)."""
 
 from __future__ import annotations
 
@@ -20,7 +23,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 from test_what_you_sign import open_from_day, retype, step
-from test_workstations import HOLDER, other_workstation
+from test_workstations import (
+    HOLDER,
+    connected_again,
+    drop_every_connection,
+    other_workstation,
+)
 
 from ptdoc.clock import local
 from ptdoc.domain import Patient
@@ -211,6 +219,32 @@ def test_a_killed_holder_frees_the_draft_shown_read_only(qtbot, clinic: Clinic, 
             child.kill()
             child.wait(timeout=10)
         win.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_window_open_across_a_server_restart_holds_its_draft_again(
+        qtbot, clinic: Clinic, db_target, pg_server):
+    draft = clinic.complete_draft("pt")
+    win = main_window(qtbot, clinic.as_("pt"))
+    there = other_workstation(clinic, db_target, "pt")
+    try:
+        editor = open_from_day(qtbot, win, draft.id)
+        assert not editor.read_only and there.draft_holder(draft.id) is not None
+        drop_every_connection(pg_server, db_target)  # the window's connection ends too
+        connected_again(there)
+        # Without a word from anyone, the window connects again and holds the draft again
+        # (until then the draft reads as free: its holder's connection has ended).
+        qtbot.waitUntil(lambda: there.draft_holder(draft.id) is not None, timeout=15000)
+        holder = there.open_for_editing(draft.id)
+        assert holder is not None and not holder.stale
+        assert not editor.read_only
+        step(qtbot, editor, 3)
+        retype(qtbot, editor.steps[2].assessment, "Typed after the restart.")
+        assert editor.status_label.text().startswith("Saved")
+        assert there.store.sessions.get(draft.id).assessment == "Typed after the restart."
+    finally:
+        win.close()
+        there.store.close()
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
