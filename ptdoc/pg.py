@@ -21,7 +21,10 @@ wrong in ptdoc's words.
   (nothing of it was kept: a transaction cut off is rolled back by the server). The next
   statement outside a transaction connects again; while the server stays out of reach, the
   attempts are spaced out (1, 2, 4, then every 8 seconds) and the calls between them are
-  refused at once, so a window retrying its save never freezes on a dead address.
+  refused at once, so a window retrying its save never freezes on a dead address. What the
+  old connection held on the server (its advisory locks, its process id) ended with it: the
+  callbacks in ``reconnected`` run once the new one is made, before the statement that made
+  it (``ptdoc.session_store.DraftLocks`` takes its drafts again there).
 """
 
 from __future__ import annotations
@@ -175,6 +178,8 @@ class PgDatabase:
         self._next_attempt = 0.0
         self._lost = ""  # why the last reconnection failed
         self._trace: Callable[[str], object] | None = None
+        # Run after a lost connection was replaced (each handles its own errors).
+        self.reconnected: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         return f"<PgDatabase {shown(self.url)}>"
@@ -206,6 +211,8 @@ class PgDatabase:
             raise self._unreachable(self._lost) from exc
         log.info("connected again to %s", shown(self.url))
         self.raw, self._backoff, self._next_attempt, self._lost = raw, 0.0, 0.0, ""
+        for callback in list(self.reconnected):
+            callback()
 
     @contextlib.contextmanager
     def translated(self) -> Iterator[None]:

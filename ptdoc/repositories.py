@@ -41,6 +41,7 @@ class AuditAction(StrEnum):
     RESTORE = "restore"
     ADMIN = "admin"
     TAKE_OVER = "take over"
+    LOCK_TAKEN = "lock taken"  # a draft's editing lock taken from a stale or ended holder
 
 
 def load_rows(cls: type, rows: list[dict[str, Any]]) -> list:

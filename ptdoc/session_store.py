@@ -13,11 +13,12 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import socket
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,6 +46,8 @@ _EXERCISE_FIELDS = [f.name for f in dataclasses.fields(ExerciseEntry)]
 # "position" is the row order in the table, so the body position is stored as body_position.
 _EXERCISE_COLUMNS = ["body_position" if n == "position" else n for n in _EXERCISE_FIELDS]
 _SERVICE_COLUMNS = ["code", "minutes", "units", "modifiers", "detail"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -485,7 +488,10 @@ class DraftLocks:
     connection (its server process), which the server ends with the client, and the holder
     keeps a session-level advisory lock on the draft, which ends with it too (both visible to
     the server's administrator): a killed workstation's draft is free at once, its row is
-    ignored and replaced by the next taker.
+    ignored and replaced by the next taker. A connection to the server that was lost and made
+    again (a restart, a dropped network) is a new server process: every draft held here is
+    held again under it (``_retake``), except one another workstation took meanwhile, which
+    ``holds`` then says is no longer held here.
     On a file, a row whose process is gone (same computer) is stale. A row with no save for
     LOCK_IDLE_MINUTES is stale on both."""
 
@@ -496,19 +502,28 @@ class DraftLocks:
         self.pid = os.getpid()
         self.server = bool(getattr(db, "server", False))
         self._connection: int | None = None
+        self._held: set[int] = set()  # the drafts taken here and not released
+        self._retake_pending = False  # the last reconnection's retake failed: try again
+        if self.server:
+            db.reconnected.append(self._retake)  # type: ignore[attr-defined]
 
     def take(self, session_id: int, user_id: int | None, now: dt.datetime,
-             stale_too: bool = False) -> DraftHolder | None:
+             stale_too: bool = False,
+             replacing: Callable[[DraftHolder], None] | None = None) -> DraftHolder | None:
         """Open the draft for editing here: None when it is now held here, else whoever holds
-        it elsewhere (a stale holder is replaced only with ``stale_too``)."""
+        it elsewhere (a stale holder is replaced only with ``stale_too``). ``replacing`` is
+        told, in the same transaction, whose lock is replaced (stale, or ended on a server)."""
         with self.db.atomic():
             row = self._row(session_id)
             if row is not None and row["holder"] == self.holder:
                 self.touch(session_id, now)
+                self._held.add(session_id)
                 return None
             other = self.other(session_id, now)
             if other is not None and not (stale_too and other.stale):
                 return other
+            if row is not None and replacing is not None:
+                replacing(self._holder(row, now))
             stamp = to_plain(now)
             self.db.execute(
                 "INSERT INTO draft_locks (session_id, holder, user_id, host, pid, connection, "
@@ -521,7 +536,43 @@ class DraftLocks:
             if self.server:  # an idle holder taken over may keep its own until it notices
                 self.db.execute("SELECT pg_try_advisory_lock(?, ?)",
                                 [DRAFT_LOCK_CLASS, session_id])
+        self._held.add(session_id)
         return None
+
+    def holds(self, session_id: int) -> bool:
+        """Whether the draft is still held here (one indexed row): not once another
+        workstation took it over (idle here, or while this one could not reach the server)."""
+        if self._retake_pending:
+            self._retake()
+        row = self._row(session_id)
+        return row is not None and row["holder"] == self.holder
+
+    def _retake(self) -> None:
+        """The connection to the server was made again: the old one's server process ended,
+        and with it the advisory locks and what made this workstation's rows live. Each draft
+        held here is held again under the new one (its process id, its advisory lock), unless
+        another workstation took it meanwhile: that one keeps it."""
+        self._connection = None  # the old process id would read as a holder that is gone
+        self._retake_pending = bool(self._held)
+        if not self._retake_pending:
+            return
+        try:
+            with self.db.atomic():
+                for session_id in sorted(self._held):
+                    if self.db.execute(
+                            "UPDATE draft_locks SET connection = ? WHERE session_id = ? AND "
+                            "holder = ?", [self.connection(), session_id, self.holder]
+                    ).rowcount:
+                        self.db.execute("SELECT pg_try_advisory_lock(?, ?)",
+                                        [DRAFT_LOCK_CLASS, session_id])
+                    else:
+                        self._held.discard(session_id)
+        except DatabaseError as exc:  # lost again, or busy: tried again by the next ``holds``
+            log.warning("the drafts open here could not be held again yet: %s", exc)
+            return
+        self._retake_pending = False
+        if self._held:
+            log.info("drafts %s held again after connecting again", sorted(self._held))
 
     def connection(self) -> int | None:
         """This database connection's server process (None on a file)."""
@@ -535,6 +586,7 @@ class DraftLocks:
         row = self._row(session_id)
         if row is None or row["holder"] == self.holder:
             return None
+        self._held.discard(session_id)
         self._unlock(session_id)  # taken over from here: the advisory lock goes too
         holder = self._holder(row, now)
         # A server ended the holder's connection: released, only its row is left.
@@ -551,6 +603,7 @@ class DraftLocks:
             if self.db.execute("DELETE FROM draft_locks WHERE session_id = ? AND holder = ?",
                                [session_id, self.holder]).rowcount:
                 announce(self.db, session_id, None)
+        self._held.discard(session_id)
         self._unlock(session_id)
 
     def release_all(self) -> None:

@@ -1,22 +1,34 @@
 """Two workstations on one clinic, seen in the window: a draft open elsewhere opens read-only
-with who and where, a stale one is taken over with the button, and a note signed by another
-process shows in the day view within seconds. On the file and on the server."""
+with who and where, a stale one is taken over with the button, one whose holder is killed
+becomes editable without reopening it, and a note signed by another process shows in the day
+view within seconds. On the file and on the server; on the server also a window that stays
+open across a restart (it holds its draft again) and one whose draft was taken while it could
+not reach the server (read-only, what was typed kept)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import NOW, PASSWORD, TODAY, Clinic, sign
 from driving import main_window
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
-from test_workstations import other_workstation
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox
+from test_what_you_sign import open_from_day, retype, step
+from test_workstations import (
+    HOLDER,
+    connected_again,
+    drop_every_connection,
+    other_workstation,
+)
 
 from ptdoc.clock import local
 from ptdoc.domain import Patient
@@ -151,3 +163,133 @@ def test_a_lost_listening_connection_is_made_again(qtbot, clinic: Clinic, db_tar
     finally:
         win.close()
         there.store.close()
+
+
+def looks_read_only(box) -> bool:
+    """Whether a text field (or a table's empty part) is painted as read-only (the window's
+    colour) rather than as a field to type in (the base colour): read from its pixels, away
+    from its text."""
+    image = box.grab().toImage()
+    inside = image.pixelColor(box.width() - 12, box.height() - 8)
+    palette = QApplication.palette()  # the field's own follows the style sheet
+    window, base = (palette.color(role) for role in (QPalette.ColorRole.Window,
+                                                     QPalette.ColorRole.Base))
+    assert window != base and inside in (window, base)
+    return inside == window
+
+
+@pytest.mark.slow
+def test_a_killed_holder_frees_the_draft_shown_read_only(qtbot, clinic: Clinic, db_target,
+                                                          backend: str, artifacts: Path):
+    draft = clinic.complete_draft("pt")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(db_target), str(draft.id)],
+                             stdout=subprocess.PIPE, text=True, env=env)
+    win = main_window(qtbot, clinic.as_("pt"))
+    try:
+        assert child.stdout.readline().strip() == "holding"
+        editor = open_from_day(qtbot, win, draft.id)
+        box = editor.steps[2].assessment
+        assert editor.read_only and box.isReadOnly()
+        assert f"read only: Open on {workstation()} by PT User" in editor.banner.text()
+        step(qtbot, editor, 3)
+        table = editor.steps[2].table
+        assert looks_read_only(box) and looks_read_only(table.viewport())
+        win.grab().save(str(artifacts / f"draft-held-elsewhere-{backend}.png"))
+        child.send_signal(signal.SIGKILL)  # no word sent: the window finds out by asking
+        child.wait(timeout=10)
+        qtbot.waitUntil(lambda: not editor.read_only, timeout=15000)
+        assert "draft, saved as you go" in editor.banner.text()
+        assert editor.status_label.text().startswith(
+            f"No longer open on {workstation()} (closed or stopped there): you can edit it "
+            "here now")
+        assert not box.isReadOnly() and not looks_read_only(box)
+        assert not looks_read_only(table.viewport())
+        win.grab().save(str(artifacts / f"draft-free-after-kill-{backend}.png"))
+        retype(qtbot, box, "Written here after the other window stopped.")
+        assert clinic.store.sessions.get(draft.id).assessment == \
+            "Written here after the other window stopped."
+        detail = clinic.store.db.execute(
+            "SELECT detail FROM audit WHERE action = 'lock taken' AND entity_id = ?",
+            [draft.id]).fetchone()[0]
+        assert detail.startswith(f"from pt on {workstation()} (process {child.pid}; held since")
+        assert detail.endswith(f"taken on {workstation()}")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        win.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_window_open_across_a_server_restart_holds_its_draft_again(
+        qtbot, clinic: Clinic, db_target, pg_server):
+    draft = clinic.complete_draft("pt")
+    win = main_window(qtbot, clinic.as_("pt"))
+    there = other_workstation(clinic, db_target, "pt")
+    try:
+        editor = open_from_day(qtbot, win, draft.id)
+        assert not editor.read_only and there.draft_holder(draft.id) is not None
+        drop_every_connection(pg_server, db_target)  # the window's connection ends too
+        connected_again(there)
+        # Without a word from anyone, the window connects again and holds the draft again
+        # (until then the draft reads as free: its holder's connection has ended).
+        qtbot.waitUntil(lambda: there.draft_holder(draft.id) is not None, timeout=15000)
+        holder = there.open_for_editing(draft.id)
+        assert holder is not None and not holder.stale
+        assert not editor.read_only
+        step(qtbot, editor, 3)
+        retype(qtbot, editor.steps[2].assessment, "Typed after the restart.")
+        assert editor.status_label.text().startswith("Saved")
+        assert there.store.sessions.get(draft.id).assessment == "Typed after the restart."
+    finally:
+        win.close()
+        there.store.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_draft_taken_while_the_server_was_away_turns_read_only_keeping_what_was_typed(
+        qtbot, clinic: Clinic, db_target, pg_server, artifacts: Path):
+    draft = clinic.complete_draft("pt")
+    win = main_window(qtbot, clinic.as_("pt"))
+    name = urlsplit(str(db_target)).path.lstrip("/")
+    there = None
+    try:
+        editor = open_from_day(qtbot, win, draft.id)
+        assert not editor.read_only
+        step(qtbot, editor, 3)
+        box = editor.steps[2].assessment
+        pg_server.cut_off(name)
+        try:
+            retype(qtbot, box, "Typed while the server was away.")
+            assert editor.status_label.text().startswith("Not saved: server unreachable")
+        finally:
+            pg_server.let_in(name)
+        # Before this window reaches the server again, another workstation takes the draft.
+        there = other_workstation(clinic, db_target, "pt")
+        assert there.open_for_editing(draft.id) is None
+        qtbot.waitUntil(lambda: editor.read_only, timeout=20000)
+        assert f"read only: Open on {workstation()} by PT User" in editor.banner.text()
+        assert "Read-only here; what you typed and was not saved stays on screen in red" in \
+            editor.status_label.text()
+        assert box.toPlainText() == "Typed while the server was away."
+        assert box.isReadOnly() and box.property("refused")
+        assert any(f.code == "VALUE_REFUSED" and "Typed while the server" in f.message
+                   for f in editor.review.findings)
+        win.grab().save(str(artifacts / "draft-taken-while-away.png"))
+        assert there.store.sessions.get(draft.id).assessment == draft.assessment
+        # Still held there: this window does not take it back.
+        qtbot.wait(3500)
+        assert there.holds_draft(draft.id) and editor.read_only
+        # Closing asks before what was typed here goes.
+        asked = []
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(QMessageBox, "question", lambda _parent, _title, text, *_a:
+                          asked.append(text) or QMessageBox.StandardButton.No)
+            qtbot.keyClick(editor, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+        assert asked and "Typed while the server was away." in asked[0]
+        assert win.editor is editor
+    finally:
+        win.close()
+        if there is not None:
+            there.store.close()

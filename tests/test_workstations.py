@@ -5,6 +5,7 @@ Store of its own (its own connection), on the file and on the server."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -13,12 +14,13 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import NOW, TODAY, Clinic, sign
 
 from ptdoc.clock import local
-from ptdoc.errors import DraftOpenElsewhere
+from ptdoc.errors import DraftOpenElsewhere, ServerUnreachable
 from ptdoc.services import Workspace
 from ptdoc.session_store import LOCK_IDLE_MINUTES, workstation
 from ptdoc.store import Store
@@ -150,3 +152,75 @@ def test_changes_made_elsewhere_are_told_by_day(clinic: Clinic, db_target, backe
     finally:
         there.store.close()
         changes.close()
+
+
+def drop_every_connection(pg_server, url: str) -> None:
+    """Every connection to the clinic's database ended, as by a server restart; new ones are
+    let in at once."""
+    name = urlsplit(url).path.lstrip("/")
+    pg_server.cut_off(name)
+    pg_server.let_in(name)
+
+
+def connected_again(ws: Workspace) -> None:
+    """The first statement after a lost connection fails (it finds it lost); the next makes a
+    new one, as the window's next save or lock check does."""
+    with contextlib.suppress(ServerUnreachable):
+        ws.store.sessions.count()
+    ws.store.sessions.count()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_drafts_held_across_a_lost_connection_are_held_again(clinic: Clinic, db_target,
+                                                              pg_server):
+    draft = clinic.complete_draft("pt")
+    here = clinic.as_("pt")
+    assert here.open_for_editing(draft.id) is None
+    before = here.store.draft_locks.connection()
+    drop_every_connection(pg_server, db_target)
+    connected_again(here)
+    assert here.holds_draft(draft.id)
+    there = other_workstation(clinic, db_target, "pt")
+    try:
+        # A second holder cannot take it: the row names the new connection, which is alive.
+        holder = there.open_for_editing(draft.id)
+        assert holder is not None and not holder.stale
+        assert here.store.draft_locks.connection() != before
+        # A draft opened after the reconnection is held under the new connection too.
+        second = clinic.complete_draft("pt")
+        assert here.open_for_editing(second.id) is None
+        assert there.open_for_editing(second.id) is not None
+        with pytest.raises(DraftOpenElsewhere):
+            there.save_draft(replace(draft, assessment="Typed on the second workstation"))
+        here.save_draft(replace(draft, assessment="Typed here after the restart"))
+    finally:
+        there.store.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_draft_taken_elsewhere_while_the_connection_was_lost_stays_there(
+        clinic: Clinic, db_target, pg_server):
+    draft = clinic.complete_draft("pt")
+    here = clinic.as_("pt")
+    assert here.open_for_editing(draft.id) is None
+    drop_every_connection(pg_server, db_target)
+    there = other_workstation(clinic, db_target, "pt")
+    try:
+        # Meanwhile this workstation's connection has ended: the other one may take it.
+        assert there.open_for_editing(draft.id) is None
+        connected_again(here)
+        assert not here.holds_draft(draft.id)
+        holder = here.draft_holder(draft.id)
+        assert holder is not None and not holder.stale
+        assert here.holder_text(holder).startswith(f"Open on {workstation()} by PT User")
+        with pytest.raises(DraftOpenElsewhere):
+            here.save_draft(replace(draft, assessment="Typed here while away"))
+        assert there.holds_draft(draft.id)
+        # Whose lock it took, and where, is in the audit log.
+        row = here.store.db.execute(
+            "SELECT actor, detail FROM audit WHERE action = 'lock taken' AND entity_id = ?",
+            [draft.id]).fetchone()
+        assert row[0] == "pt" and row[1].startswith(f"from pt on {workstation()} (process ")
+        assert "its connection to the server had ended" in row[1]
+    finally:
+        there.store.close()

@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from ptdoc.access import SignerProof
+from ptdoc.codec import to_plain
 from ptdoc.domain import (
     Addendum,
     AddendumKind,
@@ -34,7 +35,7 @@ from ptdoc.repositories import AuditAction
 from ptdoc.rule_context import since_report
 from ptdoc.rulepack import rule_pack
 from ptdoc.services.core import WorkspaceCore
-from ptdoc.session_store import DraftHolder, SessionListing
+from ptdoc.session_store import LOCK_IDLE_MINUTES, DraftHolder, SessionListing
 
 
 @dataclass(frozen=True)
@@ -179,11 +180,34 @@ class Sessions(WorkspaceCore):
         whose draft stays read-only here. ``stale_too`` takes over a stale holder's lock."""
         self.require(Permission.DOCUMENT, "session", session_id)
         actor = self.actor.id if self.actor else None
-        return self.store.draft_locks.take(session_id, actor, self.now(), stale_too)
+
+        def replacing(holder: DraftHolder) -> None:  # in the lock's transaction
+            self.store.audit.record(self.actor, AuditAction.LOCK_TAKEN, "session", session_id,
+                                    self._lock_taken(holder))
+
+        return self.store.draft_locks.take(session_id, actor, self.now(), stale_too, replacing)
+
+    def _lock_taken(self, holder: DraftHolder) -> str:
+        """The audit's words for a lock taken from another workstation: from whom, where, and
+        why it could be (times in UTC, as the log's own)."""
+        who = self.store.users.get(holder.user_id).username if holder.user_id else "cli"
+        if not holder.gone:
+            why = f"no save for over {LOCK_IDLE_MINUTES} minutes"
+        elif self.store.draft_locks.server:
+            why = "its connection to the server had ended"
+        else:
+            why = "its program was no longer running"
+        return (f"from {who} on {holder.host} (process {holder.pid}; held since "
+                f"{to_plain(holder.taken_at)}, last saved {to_plain(holder.touched_at)}): "
+                f"{why}; taken on {self.store.draft_locks.host}")
 
     def draft_holder(self, session_id: int) -> DraftHolder | None:
         """Who has the draft open for editing elsewhere (None: nobody, or this workstation)."""
         return self.store.draft_locks.other(session_id, self.now())
+
+    def holds_draft(self, session_id: int) -> bool:
+        """Whether this workstation still holds the draft it opened for editing (one row)."""
+        return self.store.draft_locks.holds(session_id)
 
     def release_draft(self, session_id: int) -> None:
         self.store.draft_locks.release(session_id)

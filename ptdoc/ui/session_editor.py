@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -18,12 +19,15 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -59,9 +63,12 @@ from ptdoc.ui.steps.supervision import SupervisionStep
 from ptdoc.ui.steps.visit import VisitStep
 from ptdoc.ui.widgets import hbox
 
+log = logging.getLogger(__name__)
+
 SAVE_WAIT_MS = 300        # how long an edit waits for a busy database before retrying later
 RETRY_MS = 1500
 PLAIN_AFTER_RETRIES = 10  # then the status says plainly that nothing is being saved
+LOCK_CHECK_MS = 3000  # how often a draft shown here asks about its lock (one row)
 UNREACHABLE = ("Not saved: server unreachable. What you typed is kept here and saved when "
                "the server is back; retrying")
 
@@ -86,6 +93,8 @@ class SessionEditor(QWidget):
         self._released = False
         if not self.read_only and session.id is not None:
             self.holder = workspace.open_for_editing(session.id)
+            if self.holder is not None and self.holder.gone:  # see ``follow_holder``
+                self.holder = workspace.open_for_editing(session.id, stale_too=True)
             self.read_only = self.holder is not None
         elif session.status == SessionStatus.DRAFT and session.id is not None:
             self.holder = workspace.draft_holder(session.id)
@@ -103,10 +112,16 @@ class SessionEditor(QWidget):
         self._retries = 0
         self._retry = QTimer(self, interval=RETRY_MS)
         self._retry.timeout.connect(self._retry_save)
+        # A killed workstation sends no word, and one that lost its connection to the server
+        # learns only by asking whether its lock is still its own: a draft shown here asks.
+        self._lock_check = QTimer(self, interval=LOCK_CHECK_MS)
+        self._lock_check.timeout.connect(self.check_lock)
+        if session.status == SessionStatus.DRAFT and session.id is not None:
+            self._lock_check.start()
 
-        # Read-only text fields look read-only, not like white boxes that ignore typing.
-        self.setStyleSheet('QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"] '
-                           "{ background: palette(window); }")
+        # Read-only fields and tables look read-only, not like white boxes that ignore typing.
+        self.setStyleSheet('QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"], '
+                           'QTableView[readOnly="true"] { background: palette(window); }')
         self.banner = QLabel(objectName="editor_banner")
         self.banner.setWordWrap(True)
         self.take_over_button = QPushButton("Ta&ke over this draft", objectName="take_over")
@@ -232,25 +247,36 @@ class SessionEditor(QWidget):
 
     def follow_holder(self) -> None:
         """Something changed elsewhere: while another workstation has this draft open, what it
-        saves shows here; once it has closed it, it opens for editing here (as stored now)."""
+        saves shows here (and when it goes idle, the take-over is offered); once it has closed
+        it or stopped running, it opens for editing here (as stored now).
+
+        A holder that stopped (killed, switched off: its connection ended on a server, its
+        process gone from this computer on a file) is taken from without asking, as one that
+        closed the note: nothing more can be typed there, and nothing is typed in a read-only
+        view here, so there is nothing to decide. An idle holder is only offered (the button,
+        Alt+K, asks first): its clinician may still be at that workstation."""
         sid = self.session.id
         if self.holder is None or sid is None:
             return
         holder = self.workspace.draft_holder(sid)
-        if holder is not None:  # still open there: what it saved shows here
+        if holder is not None and not holder.gone:  # still open there: its saves show here
             changed = holder != self.holder
             self.holder = holder
             if self.workspace.store.sessions.get(sid) != self.session:
                 self.reload()
             elif changed:
                 self._refresh()
+            if changed and holder.idle:
+                self.status(f"{self.workspace.holder_text(holder)}: take it over (Alt+K) to "
+                            "edit it here")
             return
+        previous = self.holder
         self.holder = None
         stored = self.workspace.store.sessions.get(sid)
         if stored.status != SessionStatus.DRAFT or not self._may_edit(stored):
             self.reload()  # signed there, or another clinician's: read-only still
             return
-        self.holder = self.workspace.open_for_editing(sid)
+        self.holder = self.workspace.open_for_editing(sid, stale_too=holder is not None)
         if self.holder is not None:  # another workstation was quicker
             self._refresh()
             return
@@ -258,10 +284,75 @@ class SessionEditor(QWidget):
         self.read_only = False
         self._set_read_only(False)
         self._refresh(all_steps=True)
-        self.status("Closed on the other workstation: you can edit it here now")
+        self.status(f"No longer open on {previous.host} (closed or stopped there): you can "
+                    "edit it here now")
+
+    def check_lock(self) -> None:
+        """Every LOCK_CHECK_MS while a draft is shown, one row: a draft edited here is still
+        held here (it may have been taken while the server could not be reached); one shown
+        read-only because it is open elsewhere is followed when its holder lets go, goes idle
+        or stops running."""
+        sid = self.session.id
+        if sid is None or self._released or self.session.status != SessionStatus.DRAFT:
+            self._lock_check.stop()
+            return
+        try:
+            if not self.read_only:
+                if not self.workspace.holds_draft(sid):
+                    holder = self.workspace.open_for_editing(sid)  # free: held here again
+                    if holder is not None:
+                        self._lose_lock(holder)
+            elif self.holder is not None and self.isVisible():  # not behind the lock screen
+                holder = self.workspace.draft_holder(sid)
+                if holder != self.holder or (holder is not None and holder.gone):
+                    self.follow_holder()
+        except KnownError as exc:  # the server out of reach: asked again at the next tick
+            log.debug("the lock of draft %s was not checked: %s", sid, exc)
+
+    def _lose_lock(self, holder: DraftHolder | None) -> None:
+        """Another workstation took this draft while it was open here (idle here, or while
+        this one could not reach the server): it turns read-only as stored now, saying who
+        has it, and what was typed here and not saved stays on screen in red, listed as
+        refused values are (not silently dropped), until the note is closed."""
+        self._refresh(all_steps=True)  # what was typed here, saved or not
+        typed = self._on_screen()
+        self.holder = holder
+        self.read_only = True
+        self._set_read_only(True)
+        self.commit_pending()  # a field being typed in shows the stored text too (not saved)
+        self.reload()
+        shown = self._on_screen()
+        who = self.workspace.holder_text(holder) if holder is not None else \
+            "Another workstation has it open"
+        message = f"{who}; it was taken there while this note was open here"
+        kept = 0
+        for field, (label, text) in typed.items():
+            if shown.get(field, (label, text))[1] != text and field not in self.refused:
+                self.refused[field] = Refusal(field, label, text, message)
+                kept += 1
+        self._refresh(all_steps=True)
+        self.status(f"No longer open for editing here: {who}. Read-only here" + (
+            "; what you typed and was not saved stays on screen in red (copy it before "
+            "closing the note)" if kept else ""))
+
+    def _on_screen(self) -> dict[str, tuple[str, str]]:
+        """Each text field's label and text, and each table's rows as text, by field."""
+        seen: dict[str, tuple[str, str]] = {}
+        for step in self.steps:
+            for field, widget in step.text_fields.items():
+                text = widget.text() if isinstance(widget, QLineEdit) else widget.toPlainText()
+                seen[field] = (step.text_labels.get(field, field), text)
+            model = getattr(step, "model", None)
+            if model is not None and step.owns:
+                rows = (" · ".join(str(model.data(model.index(r, c)) or "")
+                                   for c in range(model.columnCount()))
+                        for r in range(model.rowCount()))
+                seen[step.owns[0]] = (f"{step.title} rows", "\n".join(rows))
+        return seen
 
     def release(self) -> None:
         """The editor closes: the draft is free for other workstations."""
+        self._lock_check.stop()
         if self.session.id is not None and not self._released:  # signed here too: it goes
             self._released = True
             # A lost server drops the lock with the connection anyway.
@@ -340,11 +431,12 @@ class SessionEditor(QWidget):
             with self.workspace.store.db.waiting(SAVE_WAIT_MS):
                 saved = self.workspace.save_draft(new, expected=self.stored)
         except DraftOpenElsewhere as exc:
-            # Taken over on another workstation (this one had gone idle): read-only here.
-            self.holder = self.workspace.draft_holder(self.session.id or 0)
-            self.read_only = True
-            self._set_read_only(True)
-            return self._refuse(field, typed, [Problem(field, str(exc))], change)
+            # Taken over on another workstation (this one had gone idle, or could not reach
+            # the server): read-only here, what was typed kept on screen.
+            if typed is not None:
+                self._refuse(field, typed, [Problem(field, str(exc))], change)
+            self._lose_lock(self.workspace.draft_holder(self.session.id or 0))
+            return False
         except ChangedElsewhere as exc:
             # Saved elsewhere since it was read here: show that version; what was typed here
             # stays on screen, refused, until it is entered again on top of it.
@@ -546,7 +638,7 @@ class SessionEditor(QWidget):
     def close_editor(self) -> None:
         self.commit_pending()
         refusals = self.open_refusals()
-        if refusals and not self.read_only:
+        if refusals:  # read-only too: typed here before another workstation took the draft
             count = len(refusals)
             answer = QMessageBox.question(
                 self, "Values not saved",
@@ -613,6 +705,7 @@ class SessionEditor(QWidget):
         self.refused.clear()
         self.read_only = True
         self._set_read_only(True)
+        self._lock_check.stop()
         self._refresh(all_steps=True)
         self.step_list.setFocus()
         self.status(message)
@@ -623,6 +716,15 @@ class SessionEditor(QWidget):
     def _set_read_only(self, read_only: bool) -> None:
         for step in self.steps:
             step.set_read_only(read_only)
+        tables = self.stack.findChildren(QTableView)
+        for table in tables:  # still scrollable and selectable, but not to type in
+            table.setProperty("readOnly", read_only)
+        # The style sheet picks the look by the readOnly property once, when a widget is
+        # polished: polished again, an editable field looks editable after a take-over.
+        for widget in (*self.findChildren(QLineEdit), *self.findChildren(QPlainTextEdit),
+                       *tables):
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
 
     def _refresh(self, all_steps: bool = False) -> None:
         s = self.session

@@ -45,6 +45,7 @@ class Step(QWidget):
         self.inputs: dict[str, QWidget] = {}
         self._reverting: str | None = None
         self.text_fields: dict[str, QLineEdit | TextArea] = {}
+        self.text_labels: dict[str, str] = {}  # what the user calls each text field
 
     def owns_field(self, field: str) -> bool:
         root = field.split("[")[0].split(".")[0]
@@ -147,6 +148,7 @@ class Step(QWidget):
             show_stored()
 
         self.text_fields[field] = widget
+        self.text_labels[field] = label
         widget.editingFinished.connect(finished)
         if isinstance(widget, QLineEdit):
             widget.textEdited.connect(typing)
