@@ -61,6 +61,11 @@ class Store:
                   (self.sessions.count(), "session")]
         return ", ".join(f"{n} {what}{'s' * (n != 1)}" for n, what in counts if n)
 
+    def reach(self) -> None:
+        """One trivial statement: raises ``ServerUnreachable`` while a server is out of reach
+        (and connects again when it is back, as any statement does)."""
+        self.db.execute("SELECT 1").fetchone()
+
     def changes(self) -> Changes:
         """What another workstation changes, asked cheaply (a window's live lists)."""
         return Changes(self.db)

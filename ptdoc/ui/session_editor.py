@@ -47,6 +47,7 @@ from ptdoc.review import Review
 from ptdoc.rules import Finding, Severity
 from ptdoc.services import Workspace
 from ptdoc.session_store import DraftHolder
+from ptdoc.ui import outage
 from ptdoc.ui.flags import FlagsPanel
 from ptdoc.ui.pdf_preview import PdfPreview, show_pdf
 from ptdoc.ui.refusals import Refusal
@@ -99,6 +100,7 @@ class SessionEditor(QWidget):
         self.last_refusal = ""  # the reason of the last refused edit
         self.unsaved = False  # what is on screen waits for a busy or unreachable database
         self.unreachable = False  # ...because the server cannot be reached
+        self._close_refused = False  # closing was asked while unsaved: said until saved
         self._time_zone = workspace.time_zone()
         self._retries = 0
         self._retry = QTimer(self, interval=RETRY_MS)
@@ -355,12 +357,13 @@ class SessionEditor(QWidget):
             # (or the server is back: the store connects again, spacing out its attempts).
             self.session = new
             self._mark_unsaved(unreachable=isinstance(exc, ServerUnreachable))
+            outage.report(exc)  # the window says it too, until the server is back
             return True
         except ValidationError as exc:
             return self._refuse(field, typed, exc.problems, change)
         except KnownError as exc:
             return self._refuse(field, typed, [Problem(field, str(exc))], change)
-        self.unsaved = self.unreachable = False
+        self.unsaved = self.unreachable = self._close_refused = False
         self._retries = 0
         self._retry.stop()
         self.session = self.stored = saved
@@ -413,7 +416,7 @@ class SessionEditor(QWidget):
     def reload(self) -> None:
         """Show the draft as it is stored now (saved elsewhere since it was read here)."""
         self.session = self.stored = self.workspace.store.sessions.get(self.session.id or 0)
-        self.unsaved = self.unreachable = False
+        self.unsaved = self.unreachable = self._close_refused = False
         self._retry.stop()
         self.context = self.workspace.rule_context(self.session, wait_for_codes=False)
         self._review = self.workspace.judge(self.context)
@@ -437,7 +440,9 @@ class SessionEditor(QWidget):
         self._retries += 1
         self._review = self.workspace.judge(replace(self.context, session=self.session))
         self._show_flags(self.review)
-        if unreachable:
+        if self._close_refused:  # the retries keep saying why the note stayed open
+            self.status(self._not_closed())
+        elif unreachable:
             self.status(UNREACHABLE)
         elif self._retries > PLAIN_AFTER_RETRIES:
             self.status("NOT SAVED: another program has held the database for a while. What "
@@ -446,6 +451,11 @@ class SessionEditor(QWidget):
         else:
             self.status("Not saved: the database is busy, retrying")
         self._retry.start()
+
+    def _not_closed(self) -> str:
+        return (f"NOT CLOSED: the last edits are not saved yet (the {self.why_unsaved()}). "
+                "They stay here and are saved as soon as it can; then close the note. "
+                "Retrying")
 
     def why_unsaved(self) -> str:
         return "server cannot be reached" if self.unreachable else "database is busy"
@@ -561,9 +571,9 @@ class SessionEditor(QWidget):
                 return
         if self.unsaved:
             self._retry_save()
-            if self.unsaved:
-                self.status("NOT CLOSED: the last edits are not saved yet (the "
-                            f"{self.why_unsaved()}); they are kept here and retried")
+            if self.unsaved:  # closing would lose them: the note stays, saying why
+                self._close_refused = True
+                self.status(self._not_closed())
                 return
         self.closed.emit()
 
