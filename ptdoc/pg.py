@@ -22,6 +22,10 @@ wrong in ptdoc's words.
   statement outside a transaction connects again; while the server stays out of reach, the
   attempts are spaced out (1, 2, 4, then every 8 seconds) and the calls between them are
   refused at once, so a window retrying its save never freezes on a dead address.
+- A network that goes silent (a cable pulled, a switch off) sends no error at all: every
+  connection asks the operating system for TCP keepalives and a user timeout (``SILENCE``)
+  so that a statement waiting for an answer, or an idle connection, is found dead in about
+  ten seconds instead of the system's quarter of an hour. A URL's own values are kept.
 """
 
 from __future__ import annotations
@@ -60,6 +64,10 @@ SCHEMA_TABLE = "ptdoc_schema"
 RECONNECT_FIRST_S = 1.0  # the wait after a failed reconnection, doubled each time...
 RECONNECT_MAX_S = 8.0    # ...up to this
 RECONNECT_TIMEOUT_S = 3  # a reconnection waits no longer for a silent network (the window waits)
+# libpq's parameters for a silent network: an idle connection is probed after 5 s, found dead
+# after 3 unanswered probes 2 s apart; data left unacknowledged 8 s ends the connection.
+SILENCE = {"keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2",
+           "keepalives_count": "3", "tcp_user_timeout": "8000"}
 
 
 def shown(url: str) -> str:
@@ -78,9 +86,11 @@ def server_name(url: str) -> str:
 
 
 def _open(url: str, timeout: int, name: str) -> psycopg.Connection:
-    """A connection in autocommit mode."""
+    """A connection in autocommit mode, with ``SILENCE`` unless the URL sets its own."""
+    given = conninfo_to_dict(url)
+    silence = {key: value for key, value in SILENCE.items() if key not in given}
     return psycopg.connect(url, autocommit=True, connect_timeout=timeout,
-                           application_name=name)
+                           application_name=name, **silence)
 
 
 def _unique_columns(diag: Any) -> str:

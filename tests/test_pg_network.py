@@ -3,6 +3,9 @@ reported saved, and saved once the server can be reached again."""
 
 from __future__ import annotations
 
+import subprocess
+import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,6 +13,7 @@ from conftest import NOW, TODAY, Clinic
 from driving import main_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from silent_network import NoNamespace, SilentNetwork
 from test_what_you_sign import open_from_day, retype, step
 
 from ptdoc.clock import local
@@ -152,3 +156,77 @@ def test_a_note_is_not_closed_while_its_edits_wait_for_the_server(qtbot, clinic:
     assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 44
     assert opened == []
     window.close()
+
+
+@pytest.fixture
+def silent(pg_server) -> Iterator[SilentNetwork]:
+    """The test's own loopback with a proxy to the sandbox server that can go silent."""
+    sockets = [p for p in pg_server.folder.glob(".s.PGSQL.*") if p.suffix != ".lock"]
+    try:
+        network = SilentNetwork(sockets[0])
+    except (NoNamespace, OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"no network namespace for a silent network: {exc}")
+    try:
+        yield network
+    finally:
+        network.speak_again()
+        network.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_silent_network_is_noticed_in_seconds_and_the_note_saved_once_it_speaks_again(
+        qtbot, clinic: Clinic, db_target, silent: SilentNetwork, artifacts):
+    draft = clinic.complete_draft("pt")
+    # This workstation reaches the server over TCP, through the proxy; the test's own
+    # connection (clinic.store) does not.
+    with Store.open(silent.url(database_name(str(db_target)))) as store:
+        ws = Workspace(store, clinic.users["pt"], today=lambda: TODAY, now=lambda: NOW,
+                       codes=clinic.codes)
+        window = main_window(qtbot, ws)
+        assert window.live.notifier is not None  # the notifications' connection, idle
+        editor = open_from_day(qtbot, window, draft.id)
+        codes = editor.steps[3]
+        step(qtbot, editor, 4)
+        retype(qtbot, codes.total, "40")
+        assert editor.status_label.text().startswith("Saved")
+
+        silent.go_silent()  # nothing answers any more, nothing is refused either
+        started = time.monotonic()
+        retype(qtbot, codes.total, "44")  # the save waits for an answer that never comes
+        noticed = time.monotonic() - started
+        assert editor.status_label.text().startswith("Not saved: server unreachable")
+        assert noticed < 12, f"the save noticed the silence after {noticed:.0f} s"
+        assert codes.total.text() == "44" and editor.unsaved
+        assert window.banner.isVisible()
+        # The idle notifications' connection is found dead by its keepalives.
+        qtbot.waitUntil(lambda: window.live.notifier is None, timeout=16000)
+        assert time.monotonic() - started < 16
+        window.grab().save(str(artifacts / "silent-network-editor.png"))
+
+        silent.speak_again()
+        qtbot.waitUntil(lambda: not editor.unsaved, timeout=30000)
+        assert editor.status_label.text().startswith("Saved")
+        assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 44
+        qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=10000)
+        qtbot.waitUntil(lambda: window.live.notifier is not None, timeout=15000)
+        window.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_every_connection_asks_for_keepalives_unless_the_url_says_otherwise(db_target):
+    from ptdoc import pg
+
+    db = pg.connect(str(db_target))
+    own = pg.connect(f"{db_target}&keepalives_idle=30&tcp_user_timeout=20000")
+    listening = db.listener("ptdoc")
+    try:
+        for raw in (db.raw, listening.raw):
+            given = raw.info.get_parameters()
+            assert {k: given.get(k) for k in pg.SILENCE} == pg.SILENCE
+        given = own.raw.info.get_parameters()
+        assert (given["keepalives_idle"], given["tcp_user_timeout"]) == ("30", "20000")
+        assert given["keepalives_count"] == pg.SILENCE["keepalives_count"]
+    finally:
+        listening.close()
+        own.close()
+        db.close()
