@@ -124,7 +124,7 @@ def test_outside_the_editor_the_outage_is_one_plain_banner_and_the_day_stays_lis
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_a_note_is_not_closed_while_its_edits_wait_for_the_server(qtbot, clinic: Clinic,
                                                                    db_target, pg_server,
-                                                                   monkeypatch):
+                                                                   monkeypatch, artifacts):
     opened = no_boxes(monkeypatch)
     draft = clinic.complete_draft("pt")
     window = main_window(qtbot, clinic.as_("pt"))
@@ -139,8 +139,9 @@ def test_a_note_is_not_closed_while_its_edits_wait_for_the_server(qtbot, clinic:
         qtbot.keyClick(codes.total, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
         assert window.editor is editor and window.pages.currentWidget() is editor
         said = editor.status_label.text()
-        assert said.startswith("NOT CLOSED: the last edits are not saved yet (the server "
+        assert said.startswith("NOT CLOSED: your last edits are not saved yet (the server "
                                "cannot be reached)") and "then close the note" in said
+        window.grab().save(str(artifacts / "server-unreachable-not-closed.png"))
         qtbot.wait(3500)  # the retries meet the outage again, and keep saying why
         assert editor.status_label.text().startswith("NOT CLOSED")
         assert window.editor is editor and codes.total.text() == "44"

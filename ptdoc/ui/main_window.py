@@ -244,7 +244,8 @@ class MainWindow(QMainWindow):
         self.refresh()
         # Signatures and drafts saved on other workstations show here within seconds.
         self.live = LiveDays(workspace.store, self)
-        self.live.changed.connect(self._changed_elsewhere)
+        self.live.changed.connect(lambda days: self._guarded(
+            lambda: self._changed_elsewhere(days)))
         self._restore_geometry()
         self.table.setFocus()  # the first thing after signing in is the day's list
 
@@ -398,6 +399,8 @@ class MainWindow(QMainWindow):
             return
         if self.editor is not None:  # a draft open elsewhere may have been closed there
             self.editor.follow_holder()
+            if None in days:  # some day: a backup restored elsewhere, perhaps
+                self.editor.follow_stored()
         if not (None in days or self.day in days):
             return
         self.refresh()
