@@ -103,4 +103,12 @@ class NotAPtdocDatabase(DatabaseError):
 
 class ServerUnreachable(DatabaseError):
     """The database server cannot be reached (a dropped network, a stopped server): nothing
-    was written; the same call may succeed once the connection is back."""
+    was written; the same call may succeed once the connection is back. The message is for
+    anyone at the front desk: the server's name, not the driver's words (``why``, for the
+    log)."""
+
+    def __init__(self, server: str, why: str = ""):
+        self.server = server
+        self.why = why
+        super().__init__(f"The clinic's server {server} cannot be reached. Nothing saved is "
+                         "lost, and ptdoc keeps trying to reach it.")

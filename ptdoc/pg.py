@@ -25,6 +25,10 @@ wrong in ptdoc's words.
   old connection held on the server (its advisory locks, its process id) ended with it: the
   callbacks in ``reconnected`` run once the new one is made, before the statement that made
   it (``ptdoc.session_store.DraftLocks`` takes its drafts again there).
+- A network that goes silent (a cable pulled, a switch off) sends no error at all: every
+  connection asks the operating system for TCP keepalives and a user timeout (``SILENCE``)
+  so that a statement waiting for an answer, or an idle connection, is found dead in about
+  ten seconds instead of the system's quarter of an hour. A URL's own values are kept.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pgerrors
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
@@ -61,11 +66,34 @@ WRITER_LOCK = APPLICATION_ID  # the advisory lock every write transaction takes 
 SCHEMA_TABLE = "ptdoc_schema"
 RECONNECT_FIRST_S = 1.0  # the wait after a failed reconnection, doubled each time...
 RECONNECT_MAX_S = 8.0    # ...up to this
+RECONNECT_TIMEOUT_S = 3  # a reconnection waits no longer for a silent network (the window waits)
+# libpq's parameters for a silent network: an idle connection is probed after 5 s, found dead
+# after 3 unanswered probes 2 s apart; data left unacknowledged 8 s ends the connection.
+SILENCE = {"keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2",
+           "keepalives_count": "3", "tcp_user_timeout": "8000"}
 
 
 def shown(url: str) -> str:
     """The URL without its password: what messages and logs may say."""
     return paths.without_password(url)
+
+
+def server_name(url: str) -> str:
+    """The server as the clinic knows it: its host name ("this computer" for a local socket)."""
+    try:
+        host = conninfo_to_dict(url).get("host") or ""
+    except psycopg.Error:
+        host = ""
+    first = str(host).split(",")[0]
+    return "on this computer" if not first or first.startswith("/") else first
+
+
+def _open(url: str, timeout: int, name: str) -> psycopg.Connection:
+    """A connection in autocommit mode, with ``SILENCE`` unless the URL sets its own."""
+    given = conninfo_to_dict(url)
+    silence = {key: value for key, value in SILENCE.items() if key not in given}
+    return psycopg.connect(url, autocommit=True, connect_timeout=timeout,
+                           application_name=name, **silence)
 
 
 def _unique_columns(diag: Any) -> str:
@@ -144,8 +172,7 @@ class _Listener:
     The notifications of ``own`` (the workstation's main connection) are left out."""
 
     def __init__(self, url: str, channel: str, own: int):
-        self.raw = psycopg.connect(url, autocommit=True, connect_timeout=10,
-                                   application_name="ptdoc listener")
+        self.raw = _open(url, RECONNECT_TIMEOUT_S, "ptdoc listener")
         self.raw.execute(f"LISTEN {channel}")
         self._own = own
 
@@ -187,7 +214,8 @@ class PgDatabase:
     # --- running statements --------------------------------------------------------------
 
     def _unreachable(self, why: str) -> ServerUnreachable:
-        return ServerUnreachable(f"The server of {shown(self.url)} cannot be reached ({why}).")
+        # libpq's words are in the log (``translated``, ``_reconnect``), not in the message.
+        return ServerUnreachable(server_name(self.url), why)
 
     def _reconnect(self) -> None:
         """A new connection for a lost one, no sooner than the backoff allows."""
@@ -199,8 +227,7 @@ class PgDatabase:
         if now < self._next_attempt:
             raise self._unreachable(self._lost or "connection lost")
         try:
-            raw = psycopg.connect(self.url, autocommit=True, connect_timeout=5,
-                                  application_name="ptdoc")
+            raw = _open(self.url, RECONNECT_TIMEOUT_S, "ptdoc")
             raw.execute(f"SET lock_timeout = {self._lock_timeout}")
         except psycopg.Error as exc:
             self._backoff = min(max(2 * self._backoff, RECONNECT_FIRST_S), RECONNECT_MAX_S)
@@ -335,12 +362,15 @@ class PgDatabase:
         self.raw.close()
 
     def listener(self, channel: str) -> _Listener:
-        """Notifications on ``channel`` from other workstations (see ``_Listener``)."""
+        """Notifications on ``channel`` from other workstations (see ``_Listener``). While the
+        main connection is lost, none is attempted between its reconnections (each attempt
+        may wait for a silent network)."""
+        self._reconnect()
         try:
             return _Listener(self.url, channel, self.raw.info.backend_pid)
         except psycopg.Error as exc:
-            raise DatabaseError(f"The server of {shown(self.url)} cannot be reached "
-                                f"({_first_line(exc)}).") from exc
+            log.warning("no notifications from %s: %s", shown(self.url), _first_line(exc))
+            raise self._unreachable(_first_line(exc)) from exc
 
     # --- the schema ----------------------------------------------------------------------
 
@@ -364,8 +394,7 @@ def _first_line(exc: BaseException) -> str:
 def connect(url: str) -> PgDatabase:
     """A connection to the server at ``url``, no checks."""
     try:
-        raw = psycopg.connect(url, autocommit=True, connect_timeout=10,
-                              application_name="ptdoc")
+        raw = _open(url, 10, "ptdoc")
     except psycopg.Error as exc:
         raise DatabaseError(f"The PostgreSQL server of {shown(url)} cannot be reached or "
                             f"refused the connection ({_first_line(exc)}). Check the address "

@@ -426,6 +426,7 @@ class DraftFlags:
 DRAFT_LOCK_CLASS = 0x50544444  # "PTDD": the first key of a draft's advisory lock on a server
 LOCK_IDLE_MINUTES = 20  # a draft open with no save for this long may be taken over
 CHANNEL = "ptdoc"  # the server's notification channel: "<session id> <date of service>"
+RESTORED = "restored"  # ...or this: the whole database was replaced by a backup
 
 
 def announce(db: Database, session_id: int | None, day: dt.date | None) -> None:
@@ -441,6 +442,13 @@ def announce(db: Database, session_id: int | None, day: dt.date | None) -> None:
             return
         day = dt.date.fromisoformat(row[0])
     db.execute("SELECT pg_notify(?, ?)", [CHANNEL, f"{session_id} {day.isoformat()}"])
+
+
+def announce_restore(db: Database) -> None:
+    """Tell the windows open elsewhere that every day may have changed: a backup replaced the
+    database under them (on a file, ``PRAGMA data_version`` moves for them anyway)."""
+    if getattr(db, "server", False):
+        db.execute("SELECT pg_notify(?, ?)", [CHANNEL, RESTORED])
 
 
 def _process_alive(pid: int) -> bool:
@@ -670,6 +678,9 @@ class Changes:
         if self._listener is not None:
             days = []
             for payload in self._listener.received():
+                if payload == RESTORED:
+                    days.append(None)
+                    continue
                 _id, _sep, day = payload.partition(" ")
                 try:
                     days.append(dt.date.fromisoformat(day))

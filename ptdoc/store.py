@@ -72,6 +72,11 @@ class Store:
         with self.db.traced(seen.append):  # type: ignore[attr-defined]
             yield seen
 
+    def reach(self) -> None:
+        """One trivial statement: raises ``ServerUnreachable`` while a server is out of reach
+        (and connects again when it is back, as any statement does)."""
+        self.db.execute("SELECT 1").fetchone()
+
     def changes(self) -> Changes:
         """What another workstation changes, asked cheaply (a window's live lists)."""
         return Changes(self.db)

@@ -265,6 +265,7 @@ def _restore_server(args: argparse.Namespace, url: str) -> int:
     from ptdoc.permissions import Permission
     from ptdoc.repositories import AuditAction
     from ptdoc.services import Workspace
+    from ptdoc.session_store import announce_restore
     from ptdoc.store import Store
 
     facts = pg_backup.check_dump(args.file)
@@ -317,6 +318,7 @@ def _restore_server(args: argparse.Namespace, url: str) -> int:
         problems = _record_problems(chain, notes, restored.time_zone())
         actor = store.users.by_username(admin.username) if admin else None
         store.audit.record(actor, AuditAction.RESTORE, detail=args.file.name)
+        announce_restore(store.db)  # windows left open list their day again
     print(f"Restored {pg.shown(url)} from {args.file}" +
           (f"; the previous clinic was kept at {kept}" if kept else ""))
     return _report_records(chain, notes, problems,

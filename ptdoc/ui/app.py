@@ -28,6 +28,7 @@ from ptdoc import db as dbmod
 from ptdoc.domain import User
 from ptdoc.errors import AccountDisabled, DatabaseError, KnownError, NotFound
 from ptdoc.store import Store
+from ptdoc.ui import outage
 from ptdoc.ui.background import run_in_background
 from ptdoc.ui.login import LoginDialog
 from ptdoc.ui.quit_signals import QuitOnSignals, quitting_on_signals
@@ -66,6 +67,8 @@ def install_crash_hook(log_file: Path) -> None:
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if isinstance(exc, AccountDisabled):
             return  # the window has gone back to the sign-in screen, which says why
+        if outage.report(exc):
+            return  # the window's banner says it once, and goes when the server is back
         if isinstance(exc, KnownError):
             QMessageBox.warning(None, "ptdoc", str(exc))
             return

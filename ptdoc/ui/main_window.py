@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, Qt, QTimer
+from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ptdoc.clock import local
 from ptdoc.domain import Patient, SessionStatus, User
-from ptdoc.errors import AccountDisabled, KnownError
+from ptdoc.errors import AccountDisabled, KnownError, ServerUnreachable
 from ptdoc.permissions import Permission
 from ptdoc.services import Workspace
+from ptdoc.ui import outage
 from ptdoc.ui.admin_window import AdminWindow
 from ptdoc.ui.live import LiveDays
 from ptdoc.ui.lock import LOCKED, IdleWatcher, LockScreen
@@ -63,6 +65,13 @@ class MainWindow(QMainWindow):
         self.patient_view: PatientPageView | None = None
         clinic = workspace.clinic()
         self.clinic_name = clinic.name if clinic else "ptdoc"
+        self._zone = clinic.time_zone if clinic else None
+        # The server out of reach, said once above every page (ptdoc.ui.outage).
+        self.banner = outage.ServerBanner(workspace.store)
+        self.banner.back.connect(self._server_back)
+        outage.attach(self.banner)
+        self._listed: tuple[dt.date, dt.datetime] | None = None  # the day listed, and when
+        self._summary_text = ""
         self.setWindowTitle(f"ptdoc — {self.clinic_name}")
         self.setObjectName("main_window")
 
@@ -143,6 +152,7 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(SessionListModel.COL_PATIENT, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnHidden(SessionListModel.COL_DATE, True)
         self.summary = QLabel(objectName="day_summary")
+        self.summary.setWordWrap(True)
         # Booked today and not documented yet: who is coming, and whose note is missing.
         self.expected = QListWidget(objectName="expected_patients")
         self.expected.setAccessibleName("Expected, not documented")
@@ -179,7 +189,12 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget(objectName="pages")
         self.pages.addWidget(self.day_page)
         self.pages.addWidget(self.lock_screen)
-        self.setCentralWidget(self.pages)
+        central = QWidget(objectName="central")
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.addWidget(self.banner)
+        central_layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
         for a, b in ((self.date_edit, self.prev_button), (self.prev_button, self.next_button),
                      (self.next_button, self.today_button), (self.today_button, self.search),
                      (self.search, self.new_button), (self.new_button, self.new_patient_button),
@@ -210,11 +225,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.signed_in)
         self.date_edit.setDate(to_qdate(workspace.today()))  # before it refreshes on change
         self.date_edit.dateChanged.connect(self.refresh)
-        self.search.textEdited.connect(self._find_patients)
-        self.search.returnPressed.connect(self._show_first_patient)
-        self.patients.itemActivated.connect(self._show_patient)
-        self.expected.itemActivated.connect(self._show_patient)
-        self.table.activated.connect(lambda _index: self.open_selected())
+        self.search.textEdited.connect(lambda text: self._guarded(
+            lambda: self._find_patients(text)))
+        self.search.returnPressed.connect(lambda: self._guarded(self._show_first_patient))
+        self.patients.itemActivated.connect(lambda item: self._guarded(
+            lambda: self._show_patient(item)))
+        self.expected.itemActivated.connect(lambda item: self._guarded(
+            lambda: self._show_patient(item)))
+        self.table.activated.connect(lambda _index: self._guarded(self.open_selected))
         self.table.selectionModel().selectionChanged.connect(
             lambda _on, _off: self._name_print_actions())
         self.lock_screen.form.signed_in.connect(self._unlocked)
@@ -227,7 +245,8 @@ class MainWindow(QMainWindow):
         self.refresh()
         # Signatures and drafts saved on other workstations show here within seconds.
         self.live = LiveDays(workspace.store, self)
-        self.live.changed.connect(self._changed_elsewhere)
+        self.live.changed.connect(lambda days: self._guarded(
+            lambda: self._changed_elsewhere(days)))
         self._restore_geometry()
         self.table.setFocus()  # the first thing after signing in is the day's list
 
@@ -239,9 +258,17 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         action.setShortcut(QKeySequence(shortcut))
         # triggered(bool) would hand `checked` to a slot's optional parameter: call it bare.
-        action.triggered.connect(lambda _checked=False: slot())
+        action.triggered.connect(lambda _checked=False: self._guarded(slot))
         self.addAction(action)
         return action
+
+    def _guarded(self, slot: Callable[[], object]) -> None:
+        """What the user asked for, with the server out of reach said in the banner (not in
+        a box); nothing was changed."""
+        try:
+            slot()
+        except ServerUnreachable as exc:
+            self.banner.report(exc)
 
     def _button(self, text: str, name: str, action: QAction) -> QPushButton:
         button = QPushButton(text, objectName=name)
@@ -292,7 +319,14 @@ class MainWindow(QMainWindow):
     # --- the day and the patient --------------------------------------------------------
 
     def refresh(self) -> None:
-        rows = self.workspace.day_overview(self.day, wait_for_codes=False)
+        try:
+            rows = self.workspace.day_overview(self.day, wait_for_codes=False)
+            expected = self.workspace.expected_without_note(self.day)
+        except ServerUnreachable as exc:
+            self._keep_list(exc)
+            return
+        self._listed = (self.day, self.workspace.now())
+        self.summary.setStyleSheet("")
         title = f"{self.day:%A %d %B %Y}"
         # The row the keyboard is on and the rows chosen for printing stay so through a
         # refresh (another workstation's change refreshes the list under the user).
@@ -317,11 +351,12 @@ class MainWindow(QMainWindow):
         drafts = sum(r.status == SessionStatus.DRAFT for r, _b, _w in rows)
         judged = [b for _r, b, _w in rows if b is not None]
         blocked = f" ({sum(1 for b in judged if b)} with blockers)" if judged else ""
-        self.summary.setText(f"{len(rows)} session{'s' * (len(rows) != 1)} — {title}: "
-                             f"{len(rows) - drafts} signed, {drafts} draft"
-                             f"{'s' * (drafts != 1)}{blocked}")
+        self._summary_text = (f"{len(rows)} session{'s' * (len(rows) != 1)} — {title}: "
+                              f"{len(rows) - drafts} signed, {drafts} draft"
+                              f"{'s' * (drafts != 1)}{blocked}")
+        self.summary.setText(self._summary_text)
         self.expected.clear()
-        for e in self.workspace.expected_without_note(self.day):
+        for e in expected:
             time = e.appointment.time.strftime("%H:%M") if e.appointment.time else "--:--"
             item = QListWidgetItem(f"{time}  {patient_line(e.patient)}"
                                    f"{' · with ' + e.clinician if e.clinician else ''}")
@@ -334,6 +369,33 @@ class MainWindow(QMainWindow):
         self.expected.setFixedHeight(lines * self.expected.sizeHintForRow(0)
                                      + 2 * self.expected.frameWidth())
 
+    def _keep_list(self, exc: ServerUnreachable) -> None:
+        """The server is out of reach: the day last listed stays (another day asked for is
+        not shown, so the date goes back to it), saying as of when; listed again when the
+        server is back (``_server_back``)."""
+        self.banner.report(exc)
+        self.summary.setStyleSheet("QLabel { color: #9b1c15; font-weight: bold; }")
+        if self._listed is None:
+            self.summary.setText("The server cannot be reached: the day is listed as soon as "
+                                 "it is back.")
+            return
+        day, at = self._listed
+        if day != self.day:
+            with QSignalBlocker(self.date_edit):
+                self.date_edit.setDate(to_qdate(day))
+        self.summary.setText(f"As of {local(at, self._zone):%H:%M}: the server cannot be "
+                             "reached, so later changes (and other days) show when it is "
+                             f"back. {self._summary_text}")
+
+    def _server_back(self) -> None:
+        """The banner saw the server answer again: what is shown is read again."""
+        self.statusBar().showMessage("The server can be reached again.", 10_000)
+        if self.locked:
+            return
+        self._guarded(self.refresh)
+        if self.patient_view is not None:
+            self._guarded(self.patient_view.refresh)
+
     def _changed_elsewhere(self, days: list) -> None:
         """Another workstation saved, signed or closed a note: the day shown is listed again
         when it is among the days changed (the lists are refreshed on unlocking anyway), and a
@@ -342,6 +404,8 @@ class MainWindow(QMainWindow):
             return
         if self.editor is not None:  # a draft open elsewhere may have been closed there
             self.editor.follow_holder()
+            if None in days:  # some day: a backup restored elsewhere, perhaps
+                self.editor.follow_stored()
         if not (None in days or self.day in days):
             return
         self.refresh()
@@ -409,6 +473,9 @@ class MainWindow(QMainWindow):
         try:
             view = PatientPageView(self.workspace, patient)
         except AccountDisabled:
+            return
+        except ServerUnreachable as exc:
+            self.banner.report(exc)
             return
         except KnownError as exc:
             self.notice.setText(str(exc))
@@ -480,6 +547,9 @@ class MainWindow(QMainWindow):
             session = self.workspace.open_session(session_id)
         except AccountDisabled:
             return  # the sign-in screen says why
+        except ServerUnreachable as exc:
+            self.banner.report(exc)
+            return
         except KnownError as exc:
             self.notice.setText(str(exc))
             self.notice.show()
@@ -695,6 +765,8 @@ class MainWindow(QMainWindow):
             self.editor.commit_pending()
             self.editor.release()
         self.live.stop()
+        self.banner.stop()
+        outage.attach(None)
         QSettings().setValue("main/geometry", self.saveGeometry())
         self.idle.stop()
         super().closeEvent(event)

@@ -41,6 +41,7 @@ from ptdoc.errors import (
     DatabaseLocked,
     DraftOpenElsewhere,
     KnownError,
+    NotFound,
     Problem,
     ServerUnreachable,
     ValidationError,
@@ -51,6 +52,7 @@ from ptdoc.review import Review
 from ptdoc.rules import Finding, Severity
 from ptdoc.services import Workspace
 from ptdoc.session_store import DraftHolder
+from ptdoc.ui import outage
 from ptdoc.ui.flags import FlagsPanel
 from ptdoc.ui.pdf_preview import PdfPreview, show_pdf
 from ptdoc.ui.refusals import Refusal
@@ -108,6 +110,10 @@ class SessionEditor(QWidget):
         self.last_refusal = ""  # the reason of the last refused edit
         self.unsaved = False  # what is on screen waits for a busy or unreachable database
         self.unreachable = False  # ...because the server cannot be reached
+        self._close_refused = False  # closing was asked while unsaved: said until saved
+        # The stored draft changed under unsaved typing (a backup restored elsewhere): what
+        # is on screen is kept and not saved until the next edit saves it all.
+        self._replaced = False
         self._time_zone = workspace.time_zone()
         self._retries = 0
         self._retry = QTimer(self, interval=RETRY_MS)
@@ -438,6 +444,10 @@ class SessionEditor(QWidget):
             self._lose_lock(self.workspace.draft_holder(self.session.id or 0))
             return False
         except ChangedElsewhere as exc:
+            if self.unsaved:  # earlier edits wait too: all of them stay on screen
+                self.session = new
+                self._keep_typing(self._stored_now())
+                return True
             # Saved elsewhere since it was read here: show that version; what was typed here
             # stays on screen, refused, until it is entered again on top of it.
             self.reload()
@@ -447,12 +457,13 @@ class SessionEditor(QWidget):
             # (or the server is back: the store connects again, spacing out its attempts).
             self.session = new
             self._mark_unsaved(unreachable=isinstance(exc, ServerUnreachable))
+            outage.report(exc)  # the window says it too, until the server is back
             return True
         except ValidationError as exc:
             return self._refuse(field, typed, exc.problems, change)
         except KnownError as exc:
             return self._refuse(field, typed, [Problem(field, str(exc))], change)
-        self.unsaved = self.unreachable = False
+        self.unsaved = self.unreachable = self._close_refused = self._replaced = False
         self._retries = 0
         self._retry.stop()
         self.session = self.stored = saved
@@ -502,10 +513,11 @@ class SessionEditor(QWidget):
             self.show_error(field, message)
             self._show_flags(self.review)
 
-    def reload(self) -> None:
+    def reload(self, why: str = "this note was changed in another window or on another "
+               "workstation") -> None:
         """Show the draft as it is stored now (saved elsewhere since it was read here)."""
         self.session = self.stored = self.workspace.store.sessions.get(self.session.id or 0)
-        self.unsaved = self.unreachable = False
+        self.unsaved = self.unreachable = self._close_refused = self._replaced = False
         self._retry.stop()
         self.context = self.workspace.rule_context(self.session, wait_for_codes=False)
         self._review = self.workspace.judge(self.context)
@@ -513,8 +525,7 @@ class SessionEditor(QWidget):
             self.read_only = True
             self._set_read_only(True)
         self._refresh(all_steps=True)
-        self.status("Reloaded: this note was changed in another window or on another "
-                    "workstation")
+        self.status(f"Reloaded: {why}")
 
     def plan_changed(self) -> None:
         """The attached plan of care was edited (from an evaluation): judge the note again
@@ -529,7 +540,9 @@ class SessionEditor(QWidget):
         self._retries += 1
         self._review = self.workspace.judge(replace(self.context, session=self.session))
         self._show_flags(self.review)
-        if unreachable:
+        if self._close_refused:  # the retries keep saying why the note stayed open
+            self.status(self._not_closed())
+        elif unreachable:
             self.status(UNREACHABLE)
         elif self._retries > PLAIN_AFTER_RETRIES:
             self.status("NOT SAVED: another program has held the database for a while. What "
@@ -539,11 +552,59 @@ class SessionEditor(QWidget):
             self.status("Not saved: the database is busy, retrying")
         self._retry.start()
 
+    def follow_stored(self) -> None:
+        """Something changed elsewhere, on some day: a draft written here is changed by
+        nobody else (it is held open here), so a stored draft unlike the one last read or
+        saved here was put back by a restore. It is shown, saying so; unsaved typing stays on
+        screen instead, not saved (``_keep_typing``)."""
+        sid = self.session.id
+        if sid is None or self.read_only or self.holder is not None or \
+                self.session.status != SessionStatus.DRAFT:
+            return
+        stored = self._stored_now()
+        if stored == self.stored or stored == self.session:
+            return
+        if self.unsaved or stored is None:
+            self._keep_typing(stored)
+            return
+        self.reload("this note was changed elsewhere while it was open here (a backup "
+                    "restored?); this is the note as stored now")
+
+    def _stored_now(self) -> Session | None:
+        """The draft as stored now; None when it is no longer there."""
+        try:
+            return self.workspace.store.sessions.get(self.session.id or 0)
+        except NotFound:
+            return None
+
+    def _keep_typing(self, stored: Session | None) -> None:
+        """The stored draft is not the one this screen was typed on: what is shown stays, is
+        not saved, and is not retried (a retry would replace the stored one unasked). The next
+        edit saves what is shown; closing asks before dropping it."""
+        self._retry.stop()
+        self.unsaved, self.unreachable, self._replaced = True, False, True
+        if stored is not None:
+            self.stored = stored
+        self._show_flags(self.review)
+        if stored is None:
+            self.status("NOT SAVED: this note is no longer in the database (a backup "
+                        "restored?). What you see is here only: copy what you need before "
+                        "closing")
+            return
+        self.status("NOT SAVED: the note changed elsewhere while your edits waited (a backup "
+                    "restored?). Edit a field to save all you see; closing drops it")
+
+    def _not_closed(self) -> str:
+        return (f"NOT CLOSED: your last edits are not saved yet (the {self.why_unsaved()}); "
+                "they stay here, retried until saved, then close the note")
+
     def why_unsaved(self) -> str:
+        if self._replaced:
+            return "note changed elsewhere meanwhile"
         return "server cannot be reached" if self.unreachable else "database is busy"
 
     def _retry_save(self) -> None:
-        if self.unsaved and not self.read_only:
+        if self.unsaved and not self.read_only and not self._replaced:
             self._save(self.session, "", None)
 
     def _refuse(self, field: str, typed: tuple[str, str] | None,
@@ -651,11 +712,23 @@ class SessionEditor(QWidget):
             if answer != QMessageBox.StandardButton.Yes:
                 self.focus_field(refusals[0].field)
                 return
+        if self._replaced and not self.read_only:
+            answer = QMessageBox.question(
+                self, "Edits not saved",
+                "This note was changed elsewhere while your last edits waited (a backup "
+                "restored?), and what you see is not saved.\n\nClose it and drop what is "
+                "shown? (No keeps it here: an edit saves it all as shown.)",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            self.closed.emit()
+            return
         if self.unsaved:
             self._retry_save()
-            if self.unsaved:
-                self.status("NOT CLOSED: the last edits are not saved yet (the "
-                            f"{self.why_unsaved()}); they are kept here and retried")
+            if self.unsaved:  # closing would lose them: the note stays, saying why
+                self._close_refused = True
+                self.status(self._not_closed())
                 return
         self.closed.emit()
 
