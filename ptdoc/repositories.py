@@ -236,11 +236,11 @@ class PatientRepository:
     _WRITTEN = ("mrn", "first_name", "last_name", "date_of_birth", "payer_id", "member_id",
                 "sex", "phone", "address", "secondary_payer_id", "secondary_member_id")
 
-    def __init__(self, db: Database):
-        self.db = db
-
     # Written with the names they are made from (what patient search compares, m017).
     _KEYS = ("first_key", "last_key")
+
+    def __init__(self, db: Database):
+        self.db = db
 
     def _params(self, patient: Patient) -> list:
         plain = to_plain(patient)

@@ -2,9 +2,10 @@
 run by tests/test_kiosk.py. Once a window or the sign-in shows, prints one line and closes it,
 as its user would (the main window's close button, the sign-in's Cancel):
 
-- ``window: TEXT`` the main window, with what its line "Signed in as ..." says; its picture
-  is saved to the file named by $PTDOC_KIOSK_SHOT when set;
+- ``window: TEXT`` the main window, with what its line "Signed in as ..." says;
 - ``sign-in: NAME`` the sign-in form, with the user it has chosen.
+
+Its picture is saved to the file named by $PTDOC_KIOSK_SHOT when set.
 
 The exit code is ptdoc's.
 """
@@ -38,6 +39,9 @@ def main() -> int:
             print(f"window: {window.signed_in.text()}", flush=True)
             window.close()
         elif isinstance(dialog, LoginDialog):
+            QTest.qWaitForWindowExposed(dialog)
+            if os.environ.get("PTDOC_KIOSK_SHOT"):
+                dialog.grab().save(os.environ["PTDOC_KIOSK_SHOT"])
             print(f"sign-in: {dialog.form.user_box.currentText()}", flush=True)
             QTest.mouseClick(dialog.form.cancel_button, Qt.MouseButton.LeftButton)
         else:

@@ -79,11 +79,12 @@ def test_a_kiosk_start_that_cannot_sign_in_says_why_in_one_line(
         assert why in refused.stderr, refused.stderr
 
 
-def test_the_user_alone_is_chosen_in_the_sign_in_form(clinic: Clinic, db_target: object
-                                                       ) -> None:
+def test_the_user_alone_is_chosen_in_the_sign_in_form(clinic: Clinic, db_target: object,
+                                                      artifacts: Path, backend: str) -> None:
     listed = [u.display for u in clinic.store.users.all(active_only=True)]
     chosen = next(u for u in clinic.users.values() if u.display != listed[0])
-    shown = gui(db_target, "--user", chosen.username)
+    shown = gui(db_target, "--user", chosen.username,
+                shot=artifacts / f"kiosk-sign-in-chosen-{backend}.png")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout == f"sign-in: {chosen.display}\n"  # its password is typed there
     assert gui(db_target).stdout == f"sign-in: {listed[0]}\n"
