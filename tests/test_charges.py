@@ -324,7 +324,8 @@ def test_notes_signed_before_the_upgrade_keep_the_clinics_place_of_service(
     # the same database as it was at schema 14: no place of service on its sessions
     with sqlite3.connect(db_path) as raw:
         raw.execute("ALTER TABLE sessions DROP COLUMN place_of_service")
-        raw.execute("DROP TABLE draft_locks")  # made by a later step
+        raw.execute("DROP TABLE draft_locks")  # made by later steps
+        raw.execute("ALTER TABLE clinic DROP COLUMN draft_idle_minutes")
         raw.execute(f"PRAGMA user_version = {MIGRATIONS.index(m015_session_place_of_service)}")
     raw.close()
     with Store.open(db_path) as store:

@@ -22,6 +22,7 @@ from driving import main_window
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
+from test_setup import alt, fill
 from test_what_you_sign import open_from_day, retype, step
 from test_workstations import (
     HOLDER,
@@ -292,4 +293,37 @@ def test_a_draft_taken_while_the_server_was_away_turns_read_only_keeping_what_wa
     finally:
         win.close()
         if there is not None:
+            there.store.close()
+
+
+def test_the_open_draft_idle_time_is_a_clinic_setting(qtbot, clinic: Clinic, db_target,
+                                                      artifacts: Path):
+    window = main_window(qtbot, clinic.as_("boss"))
+    try:
+        qtbot.keyClick(window.table, Qt.Key.Key_A,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        admin = window.admin_window
+        admin.activateWindow()
+        qtbot.waitUntil(admin.isActiveWindow)
+        alt(qtbot, "c")
+        form = admin.clinic.form
+        assert form.draft_idle.value() == LOCK_IDLE_MINUTES  # ptdoc's rule until set
+        fill(qtbot, "m", "Lakeside Physical Therapy")
+        assert fill(qtbot, "r", "45") is form.draft_idle
+        alt(qtbot, "v", button=True)
+        assert admin.clinic.message.text() == "✓ Clinic settings saved."
+        admin.grab().save(str(artifacts / "admin-clinic-draft-idle.png"))
+        assert clinic.store.clinic.get().draft_idle_minutes == 45
+        admin.close()
+    finally:
+        window.close()
+    # A draft left open elsewhere 44 minutes ago is not idle any more; 45 minutes ago it is.
+    draft = clinic.complete_draft("pt")
+    for minutes, idle in ((44, False), (45, True)):
+        there = other_workstation(clinic, db_target, "pt", -minutes)
+        try:
+            assert there.open_for_editing(draft.id, stale_too=True) is None
+            holder = clinic.as_("dpt").draft_holder(draft.id)
+            assert holder is not None and holder.idle == idle
+        finally:
             there.store.close()
