@@ -228,6 +228,8 @@ class Clinic(_Validated):
     time_zone: str = field(default_factory=clock.workstation_zone)
     # Where the clinic's services are billed as furnished: every charge line and superbill.
     place_of_service: str = OFFICE
+    # A draft open elsewhere with no save for this long may be taken over (with a question).
+    draft_idle_minutes: int = f.DRAFT_IDLE_DEFAULT
 
     def _check(self, check: f.Checker) -> None:
         check.text("name", "Clinic name", self.name, required=True)
@@ -235,6 +237,7 @@ class Clinic(_Validated):
         check.text("phone", "Phone", self.phone, limit=f.CODE_TEXT)
         _check_npi(check, "npi", "Clinic NPI", self.npi)
         check.number("idle_lock_minutes", self.idle_lock_minutes, f.IDLE_LOCK)
+        check.number("draft_idle_minutes", self.draft_idle_minutes, f.DRAFT_IDLE)
         if not isinstance(self.time_zone, str) or not clock.is_zone(self.time_zone):
             check.add("time_zone", f"Time zone must be {clock.ZONE_EXAMPLE} "
                                    f"(got '{self.time_zone}')")

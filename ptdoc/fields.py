@@ -41,6 +41,9 @@ MINUTES = Range("Minutes", 0, 480)
 TOTAL_MINUTES = Range("Total treatment time", 1, 480, "minutes")
 GROUP_SIZE = Range("Group size", 2, 20, "patients")
 IDLE_LOCK = Range("Idle lock", 1, 240, "minutes")
+# A draft open on a workstation that has not saved it for this long may be taken over.
+DRAFT_IDLE = Range("Open draft idle", 5, 240, "minutes")
+DRAFT_IDLE_DEFAULT = 20
 
 VISIT_MINUTES = Range("Visit", 1, 1440, "minutes (a day)")
 TREATMENT_DAYS = Range("Treatment days", 0, 1000)

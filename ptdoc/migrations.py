@@ -487,6 +487,12 @@ def m017_name_search_keys(db: Database) -> None:
     db.execute("DROP INDEX patients_first_name")  # m012's, for the search these replace
 
 
+def m018_draft_idle_minutes(db: Database) -> None:
+    """How long a draft open on another workstation may go without a save before it may be
+    taken over: the clinic's setting, 20 minutes (ptdoc's rule until now) unless changed."""
+    db.execute("ALTER TABLE clinic ADD COLUMN draft_idle_minutes INTEGER NOT NULL DEFAULT 20")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
@@ -500,5 +506,6 @@ MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m014_place_of_service,
                                                 m015_session_place_of_service,
                                                 m016_draft_locks,
-                                                m017_name_search_keys]
+                                                m017_name_search_keys,
+                                                m018_draft_idle_minutes]
 LATEST_VERSION = len(MIGRATIONS)

@@ -72,7 +72,8 @@ class ClinicRepository:
 
     def get(self) -> Clinic | None:
         rows = list(self.db.query("SELECT name, address, phone, npi, idle_lock_minutes, "
-                                  "time_zone, place_of_service FROM clinic WHERE id = 1"))
+                                  "time_zone, place_of_service, draft_idle_minutes FROM clinic "
+                                  "WHERE id = 1"))
         return load_rows(Clinic, rows)[0] if rows else None
 
     def time_zone(self) -> str | None:
@@ -83,12 +84,14 @@ class ClinicRepository:
     def save(self, clinic: Clinic) -> None:
         self.db.execute(
             "INSERT INTO clinic (id, name, address, phone, npi, idle_lock_minutes, time_zone, "
-            "place_of_service) VALUES (1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "place_of_service, draft_idle_minutes) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET "
             "name=excluded.name, address=excluded.address, phone=excluded.phone, "
             "npi=excluded.npi, idle_lock_minutes=excluded.idle_lock_minutes, "
-            "time_zone=excluded.time_zone, place_of_service=excluded.place_of_service",
+            "time_zone=excluded.time_zone, place_of_service=excluded.place_of_service, "
+            "draft_idle_minutes=excluded.draft_idle_minutes",
             [clinic.name, clinic.address, clinic.phone, clinic.npi, clinic.idle_lock_minutes,
-             clinic.time_zone, clinic.place_of_service])
+             clinic.time_zone, clinic.place_of_service, clinic.draft_idle_minutes])
 
 
 class UserRepository:

@@ -27,6 +27,7 @@ from sqlite_utils import Database
 from ptdoc.codec import to_plain
 from ptdoc.domain import Addendum, ExerciseEntry, NoteType, Session, SessionStatus, Signature
 from ptdoc.errors import DatabaseError, NotFound, RecordLocked
+from ptdoc.fields import DRAFT_IDLE_DEFAULT
 from ptdoc.migrations import LOCKED
 from ptdoc.repositories import load_rows
 
@@ -424,7 +425,7 @@ class DraftFlags:
 # --- several workstations -------------------------------------------------------------------
 
 DRAFT_LOCK_CLASS = 0x50544444  # "PTDD": the first key of a draft's advisory lock on a server
-LOCK_IDLE_MINUTES = 20  # a draft open with no save for this long may be taken over
+LOCK_IDLE_MINUTES = DRAFT_IDLE_DEFAULT  # unless the clinic sets another (draft_idle_minutes)
 CHANNEL = "ptdoc"  # the server's notification channel: "<session id> <date of service>"
 RESTORED = "restored"  # ...or this: the whole database was replaced by a backup
 
@@ -473,8 +474,8 @@ def workstation() -> str:
 @dataclass(frozen=True)
 class DraftHolder:
     """Who has a draft open for editing elsewhere, where and since when; ``gone``: their
-    program or connection has ended, ``idle``: no save for LOCK_IDLE_MINUTES (either way
-    the lock is stale and may be taken over)."""
+    program or connection has ended, ``idle``: no save for ``idle_minutes`` (the clinic's
+    setting; either way the lock is stale and may be taken over)."""
 
     user_id: int | None
     host: str
@@ -483,6 +484,7 @@ class DraftHolder:
     touched_at: dt.datetime
     gone: bool
     idle: bool
+    idle_minutes: int = LOCK_IDLE_MINUTES
 
     @property
     def stale(self) -> bool:
@@ -501,7 +503,7 @@ class DraftLocks:
     held again under it (``_retake``), except one another workstation took meanwhile, which
     ``holds`` then says is no longer held here.
     On a file, a row whose process is gone (same computer) is stale. A row with no save for
-    LOCK_IDLE_MINUTES is stale on both."""
+    the clinic's ``draft_idle_minutes`` is stale on both."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -638,9 +640,16 @@ class DraftLocks:
 
     def _holder(self, row: dict[str, Any], now: dt.datetime) -> DraftHolder:
         touched = _moment(row["touched_at"])
+        idle = self._idle_minutes()
         return DraftHolder(row["user_id"], row["host"], row["pid"], _moment(row["taken_at"]),
                            touched, not self._alive(row),
-                           now - touched >= dt.timedelta(minutes=LOCK_IDLE_MINUTES))
+                           now - touched >= dt.timedelta(minutes=idle), idle)
+
+    def _idle_minutes(self) -> int:
+        """The clinic's idle time for an open draft (one row, read only when another
+        workstation's lock is judged)."""
+        row = self.db.execute("SELECT draft_idle_minutes FROM clinic WHERE id = 1").fetchone()
+        return int(row[0]) if row and row[0] else LOCK_IDLE_MINUTES
 
     def _alive(self, row: dict[str, Any]) -> bool:
         if self.server:  # the holder's server process serves its connection still

@@ -378,6 +378,15 @@ def test_clinic_settings_idle_lock(demo_db: Path, tmp_path: Path) -> None:
     assert data["idle_lock_minutes"] == 3 and data["name"] == "Riverside Physical Therapy"
     bad = as_user("admin", "--db", str(db), "clinic", "set", "--idle-lock", "0")
     assert bad.returncode == 2 and "Idle lock must be" in bad.stderr
+    assert data["draft_idle_minutes"] == 20  # ptdoc's rule until the clinic sets another
+    assert as_user("admin", "--db", str(db), "clinic", "set", "--draft-idle", "45"
+                   ).returncode == 0
+    shown = as_user("tnguyen", "--db", str(db), "clinic").stdout
+    assert "Open drafts idle after 45 minutes without a save" in shown
+    bad = as_user("admin", "--db", str(db), "clinic", "set", "--draft-idle", "2")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().endswith("Open draft idle must be a number from 5 to 240 minutes "
+                                       "(got 2)")
 
 
 def test_users_are_added_and_managed_from_the_command_line(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ from driving import main_window
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
-from test_what_you_sign import open_from_day, retype, step
+from test_setup import alt, fill
+from test_what_you_sign import click_cell, open_from_day, retype, step, type_in_cell
 from test_workstations import (
     HOLDER,
     connected_again,
@@ -37,6 +38,7 @@ from ptdoc.session_store import LOCK_IDLE_MINUTES, workstation
 from ptdoc.ui.models import SessionListModel
 
 ROOT = Path(__file__).resolve().parent.parent
+SETS = 2  # the flowsheet's column
 
 pytestmark = pytest.mark.server
 
@@ -259,9 +261,11 @@ def test_a_draft_taken_while_the_server_was_away_turns_read_only_keeping_what_wa
         assert not editor.read_only
         step(qtbot, editor, 3)
         box = editor.steps[2].assessment
+        table = editor.steps[2].table
         pg_server.cut_off(name)
         try:
             retype(qtbot, box, "Typed while the server was away.")
+            type_in_cell(qtbot, table, 0, SETS, "4")
             assert editor.status_label.text().startswith("Not saved: server unreachable")
         finally:
             pg_server.let_in(name)
@@ -270,12 +274,16 @@ def test_a_draft_taken_while_the_server_was_away_turns_read_only_keeping_what_wa
         assert there.open_for_editing(draft.id) is None
         qtbot.waitUntil(lambda: editor.read_only, timeout=20000)
         assert f"read only: Open on {workstation()} by PT User" in editor.banner.text()
-        assert "Read-only here; what you typed and was not saved stays on screen in red" in \
-            editor.status_label.text()
+        assert editor.status_label.text().startswith(
+            f"Read-only now: Open on {workstation()} by PT User, PT since ")
+        assert "; what you typed and was not saved stays in red" in editor.status_label.text()
         assert box.toPlainText() == "Typed while the server was away."
         assert box.isReadOnly() and box.property("refused")
         assert any(f.code == "VALUE_REFUSED" and "Typed while the server" in f.message
                    for f in editor.review.findings)
+        assert table.model().index(0, SETS).data() == "3"  # as stored; as typed here, in red:
+        assert editor.refused["exercises"].text.startswith("Sit to stand · new · 4 · 10 · 4 · lb")
+        assert "Step ups" not in editor.refused["exercises"].text  # that row is as stored
         win.grab().save(str(artifacts / "draft-taken-while-away.png"))
         assert there.store.sessions.get(draft.id).assessment == draft.assessment
         # Still held there: this window does not take it back.
@@ -288,8 +296,46 @@ def test_a_draft_taken_while_the_server_was_away_turns_read_only_keeping_what_wa
                           asked.append(text) or QMessageBox.StandardButton.No)
             qtbot.keyClick(editor, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
         assert asked and "Typed while the server was away." in asked[0]
+        assert "Exercises rows: 'Sit to stand · new · 4 · 10 · 4 · lb" in asked[0]
         assert win.editor is editor
+        # Escape in the table forgets the rows kept, as in a field it forgets what it holds.
+        click_cell(qtbot, table, 0, 0)
+        qtbot.keyClick(table, Qt.Key.Key_Escape)
+        assert "exercises" not in editor.refused and "assessment" in editor.refused
     finally:
         win.close()
         if there is not None:
+            there.store.close()
+
+
+def test_the_open_draft_idle_time_is_a_clinic_setting(qtbot, clinic: Clinic, db_target,
+                                                      artifacts: Path):
+    window = main_window(qtbot, clinic.as_("boss"))
+    try:
+        qtbot.keyClick(window.table, Qt.Key.Key_A,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        admin = window.admin_window
+        admin.activateWindow()
+        qtbot.waitUntil(admin.isActiveWindow)
+        alt(qtbot, "c")
+        form = admin.clinic.form
+        assert form.draft_idle.value() == LOCK_IDLE_MINUTES  # ptdoc's rule until set
+        fill(qtbot, "m", "Lakeside Physical Therapy")
+        assert fill(qtbot, "r", "45") is form.draft_idle
+        alt(qtbot, "v", button=True)
+        assert admin.clinic.message.text() == "✓ Clinic settings saved."
+        admin.grab().save(str(artifacts / "admin-clinic-draft-idle.png"))
+        assert clinic.store.clinic.get().draft_idle_minutes == 45
+        admin.close()
+    finally:
+        window.close()
+    # A draft left open elsewhere 44 minutes ago is not idle any more; 45 minutes ago it is.
+    draft = clinic.complete_draft("pt")
+    for minutes, idle in ((44, False), (45, True)):
+        there = other_workstation(clinic, db_target, "pt", -minutes)
+        try:
+            assert there.open_for_editing(draft.id, stale_too=True) is None
+            holder = clinic.as_("dpt").draft_holder(draft.id)
+            assert holder is not None and holder.idle == idle
+        finally:
             there.store.close()

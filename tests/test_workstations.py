@@ -20,6 +20,7 @@ import pytest
 from conftest import NOW, TODAY, Clinic, sign
 
 from ptdoc.clock import local
+from ptdoc.domain import Clinic as ClinicSettings
 from ptdoc.errors import DraftOpenElsewhere, ServerUnreachable
 from ptdoc.services import Workspace
 from ptdoc.session_store import LOCK_IDLE_MINUTES, workstation
@@ -81,6 +82,29 @@ def test_an_idle_lock_may_be_taken_over(clinic: Clinic, db_target):
         # The first workstation now sees it held by the one that took it over.
         taken = clinic.as_("pt").draft_holder(draft.id)
         assert taken is not None and taken.user_id == clinic.users["dpt"].id
+    finally:
+        soon.store.close()
+        later.store.close()
+
+
+def test_the_clinic_sets_how_long_an_open_draft_may_go_unsaved(clinic: Clinic, db_target):
+    clinic.admin.save_clinic(ClinicSettings("Lakeside Physical Therapy", time_zone="UTC",
+                                            draft_idle_minutes=5))
+    draft = clinic.complete_draft("pt")
+    assert clinic.as_("pt").open_for_editing(draft.id) is None
+    soon = other_workstation(clinic, db_target, "dpt", 4)
+    later = other_workstation(clinic, db_target, "dpt", 5)
+    try:
+        assert not soon.open_for_editing(draft.id, stale_too=True).stale
+        holder = later.open_for_editing(draft.id)
+        assert holder.idle and later.holder_text(holder).endswith("(over 5 minutes)")
+        assert later.open_for_editing(draft.id, stale_too=True) is None
+        detail = later.store.db.execute(
+            "SELECT detail FROM audit WHERE action = 'lock taken' AND entity_id = ?",
+            [draft.id]).fetchone()[0]
+        assert detail.startswith(f"from pt on {workstation()} (process {os.getpid()}; held "
+                                 f"since {NOW:%Y-%m-%dT%H:%M:%S}Z, last saved ")
+        assert detail.endswith(f"no save for over 5 minutes; taken on {workstation()}")
     finally:
         soon.store.close()
         later.store.close()

@@ -51,6 +51,9 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
     s.add_argument("--npi", help="the clinic's group NPI")
     s.add_argument("--idle-lock", type=int, metavar="MINUTES",
                    help="lock the window after this many idle minutes (1-240)")
+    s.add_argument("--draft-idle", type=int, metavar="MINUTES",
+                   help="a draft open on another workstation with no save for this many "
+                        "minutes may be taken over (5-240; 20 unless set)")
     s.add_argument("--time-zone", type=zone_arg, metavar="ZONE",
                    help="the clinic's IANA time zone, such as America/Chicago: signature and "
                         "print times are shown in it (a new clinic starts in this computer's)")
@@ -134,6 +137,7 @@ def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
             changes = {k: v for k, v in (("name", args.name), ("address", args.address),
                                          ("phone", args.phone), ("npi", args.npi),
                                          ("idle_lock_minutes", args.idle_lock),
+                                         ("draft_idle_minutes", args.draft_idle),
                                          ("time_zone", args.time_zone),
                                          ("place_of_service", args.place_of_service))
                        if v is not None}
@@ -146,6 +150,7 @@ def _cmd_clinic(args: argparse.Namespace, db_path: Path) -> int:
         print(f"{clinic.name}\n{clinic.address}\n{clinic.phone}\nNPI {clinic.npi or '-'}\n"
               f"Place of service {place_of_service_text(clinic.place_of_service)}\n"
               f"Idle lock after {clinic.idle_lock_minutes} minutes\n"
+              f"Open drafts idle after {clinic.draft_idle_minutes} minutes without a save\n"
               f"Time zone {clinic.time_zone} (now {now})")
     return EXIT_OK
 

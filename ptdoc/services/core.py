@@ -19,7 +19,7 @@ from ptdoc.repositories import AuditAction
 from ptdoc.review import Review, review_context
 from ptdoc.rule_context import CodeSet, RuleContext
 from ptdoc.rulepack import rules_stamp
-from ptdoc.session_store import LOCK_IDLE_MINUTES, DraftHolder
+from ptdoc.session_store import DraftHolder
 from ptdoc.signature_check import KeyFacts, SignatureCheck, check, signature_finding
 from ptdoc.store import Store
 
@@ -243,6 +243,6 @@ class WorkspaceCore:
             return f"{text}; that window is no longer running"
         if holder.idle:
             touched = clock.local(holder.touched_at, self.time_zone())
-            return (f"{text}; not saved there since {touched:%H:%M} (over {LOCK_IDLE_MINUTES} "
+            return (f"{text}; not saved there since {touched:%H:%M} (over {holder.idle_minutes} "
                     "minutes)")
         return text

@@ -35,7 +35,7 @@ from ptdoc.repositories import AuditAction
 from ptdoc.rule_context import since_report
 from ptdoc.rulepack import rule_pack
 from ptdoc.services.core import WorkspaceCore
-from ptdoc.session_store import LOCK_IDLE_MINUTES, DraftHolder, SessionListing
+from ptdoc.session_store import DraftHolder, SessionListing
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ class Sessions(WorkspaceCore):
         why it could be (times in UTC, as the log's own)."""
         who = self.store.users.get(holder.user_id).username if holder.user_id else "cli"
         if not holder.gone:
-            why = f"no save for over {LOCK_IDLE_MINUTES} minutes"
+            why = f"no save for over {holder.idle_minutes} minutes"
         elif self.store.draft_locks.server:
             why = "its connection to the server had ended"
         else:

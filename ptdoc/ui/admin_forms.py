@@ -89,7 +89,8 @@ def _npi(text: str) -> str | None:
 
 class ClinicForm(Form):
     """Name, address, phone, group NPI, place of service (a CMS code: chosen, or typed),
-    time zone (a searchable list of IANA names) and the idle-lock minutes."""
+    time zone (a searchable list of IANA names), the idle-lock minutes and how long a draft
+    open on another workstation may go unsaved before it may be taken over."""
 
     def __init__(self, clinic: Clinic | None = None):
         super().__init__("clinic_form")
@@ -111,6 +112,13 @@ class ClinicForm(Form):
         self.idle_lock.setRange(int(fields.IDLE_LOCK.low), int(fields.IDLE_LOCK.high))
         self.idle_lock.setValue(clinic.idle_lock_minutes if clinic else 10)
         self.idle_lock.setSuffix(" minutes")
+        self.draft_idle = QSpinBox(objectName="draft_idle")
+        self.draft_idle.setRange(int(fields.DRAFT_IDLE.low), int(fields.DRAFT_IDLE.high))
+        self.draft_idle.setValue(clinic.draft_idle_minutes if clinic else
+                                 fields.DRAFT_IDLE_DEFAULT)
+        self.draft_idle.setSuffix(" minutes without a save")
+        self.draft_idle.setToolTip("A draft open on another workstation and not saved there "
+                                   "for this long may be taken over (ptdoc asks first)")
         # Editable: "22" typed is enough; a code that is not one is refused beside the field.
         # No inline completion: it would take the Enter that goes on to the next step.
         self.place_of_service = QComboBox()
@@ -128,6 +136,7 @@ class ClinicForm(Form):
         self.field("P&lace of service:", self.place_of_service, "place_of_service")
         self.field("&Time zone:", self.time_zone, "time_zone")
         self.field("Idle loc&k after:", self.idle_lock, "idle_lock_minutes")
+        self.field("Open d&rafts idle after:", self.draft_idle, "draft_idle_minutes")
 
     def value(self) -> Clinic:
         """The clinic as typed (ValidationError naming each wrong field)."""
@@ -136,7 +145,8 @@ class ClinicForm(Form):
         place = typed.split(" ", 1)[0] if typed else ""
         return Clinic(self.name.text().strip(), self.address.text().strip(),
                       self.phone.text().strip(), _npi(self.npi.text()),
-                      self.idle_lock.value(), self.time_zone.currentText().strip(), place)
+                      self.idle_lock.value(), self.time_zone.currentText().strip(), place,
+                      self.draft_idle.value())
 
 
 class PasswordForm(Form):

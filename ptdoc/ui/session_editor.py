@@ -333,27 +333,36 @@ class SessionEditor(QWidget):
         message = f"{who}; it was taken there while this note was open here"
         kept = 0
         for field, (label, text) in typed.items():
-            if shown.get(field, (label, text))[1] != text and field not in self.refused:
+            now = shown.get(field, (label, text))[1]
+            if now != text and field not in self.refused:
+                if field in self._tables():  # the rows that differ, or all when rows went
+                    text = "\n".join(r for r in text.split("\n") if r not in now.split("\n")
+                                     ) or text
                 self.refused[field] = Refusal(field, label, text, message)
                 kept += 1
         self._refresh(all_steps=True)
-        self.status(f"No longer open for editing here: {who}. Read-only here" + (
-            "; what you typed and was not saved stays on screen in red (copy it before "
-            "closing the note)" if kept else ""))
+        self.status(f"Read-only now: {who}" + (
+            "; what you typed and was not saved stays in red" if kept else ""))
+
+    def _tables(self) -> dict[str, Step]:
+        """The steps with a table, by the field their rows are (exercises, services)."""
+        return {step.owns[0]: step for step in self.steps
+                if getattr(step, "model", None) is not None and step.owns}
 
     def _on_screen(self) -> dict[str, tuple[str, str]]:
-        """Each text field's label and text, and each table's rows as text, by field."""
+        """Each text field's label and text, and each table's rows as text (a line a row, its
+        filled cells), by field."""
         seen: dict[str, tuple[str, str]] = {}
         for step in self.steps:
             for field, widget in step.text_fields.items():
                 text = widget.text() if isinstance(widget, QLineEdit) else widget.toPlainText()
                 seen[field] = (step.text_labels.get(field, field), text)
-            model = getattr(step, "model", None)
-            if model is not None and step.owns:
-                rows = (" · ".join(str(model.data(model.index(r, c)) or "")
-                                   for c in range(model.columnCount()))
-                        for r in range(model.rowCount()))
-                seen[step.owns[0]] = (f"{step.title} rows", "\n".join(rows))
+        for field, step in self._tables().items():
+            model = step.model  # type: ignore[attr-defined]
+            rows = (" · ".join(text for c in range(model.columnCount())
+                               if (text := str(model.data(model.index(r, c)) or "")))
+                    for r in range(model.rowCount()))
+            seen[field] = (f"{step.title} rows", "\n".join(rows))
         return seen
 
     def release(self) -> None:

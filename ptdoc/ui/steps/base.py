@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Container
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QWidget
 
 from ptdoc.domain import Session
-from ptdoc.ui.refusals import REFUSED_BACKGROUND, REFUSED_TEXT, Refusal
+from ptdoc.ui.refusals import REFUSED_BACKGROUND, REFUSED_TEXT, Refusal, RefusedCells
 from ptdoc.ui.widgets import FieldError
 
 if TYPE_CHECKING:
@@ -98,6 +98,14 @@ class Step(QWidget):
     def refusals(self) -> list[Refusal]:
         """Refused values this step holds beyond its text fields (its tables' red cells)."""
         return []
+
+    def revert_cell(self, model: RefusedCells, index: QModelIndex) -> None:
+        """Escape on a table: a red cell goes back to its saved value; on any other cell, the
+        rows typed here and kept when another workstation took the note are forgotten."""
+        if (index.row(), index.column()) in model.pending:
+            model.forget_refused(index)
+        elif self.owns and self.owns[0] in self.editor.refused:
+            self.editor.revert(self.owns[0])
 
     def typing_done(self, field: str) -> None:
         """What is in ``field`` is no longer being typed: the next load shows the saved value

@@ -98,7 +98,7 @@ class CodesStep(Step):
             lambda s: replace(s, services=services_from_exercises(s)), "services"))
         self.model.edited.connect(self._lines_edited)
         self.model.refused.connect(self._refused)
-        revert_on_escape(self.table, self.model.forget_refused)
+        revert_on_escape(self.table, lambda index: self.revert_cell(self.model, index))
         self.tie.activated.connect(self._choose_tie)
         self.bind_text("total_treatment_minutes", self.total, lambda s, text: replace(
             s, total_treatment_minutes=f.parse_int(text, f.TOTAL_MINUTES,

@@ -225,7 +225,7 @@ class ExercisesStep(Step):
         self.table.remove_requested.connect(self._remove)
         self.model.edited.connect(self._rows_edited)
         self.model.refused.connect(self._refused)
-        revert_on_escape(self.table, self.model.forget_refused)
+        revert_on_escape(self.table, lambda index: self.revert_cell(self.model, index))
         undo = QAction("Undo remove", self, shortcut=QKeySequence.StandardKey.Undo)
         undo.triggered.connect(self._undo)
         self.table.addAction(undo)
