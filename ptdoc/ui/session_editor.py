@@ -604,6 +604,14 @@ class SessionEditor(QWidget):
         if widget is not None and self.isAncestorOf(widget):
             widget.clearFocus()
 
+    def saved_now(self) -> bool:
+        """Whether everything on screen is saved, the field being typed and a waiting save
+        tried once more first."""
+        self.commit_pending()
+        if self.unsaved:
+            self._retry_save()
+        return not self.unsaved
+
     def close_editor(self) -> None:
         self.commit_pending()
         refusals = self.open_refusals()
@@ -632,12 +640,10 @@ class SessionEditor(QWidget):
                 return
             self.closed.emit()
             return
-        if self.unsaved:
-            self._retry_save()
-            if self.unsaved:  # closing would lose them: the note stays, saying why
-                self._close_refused = True
-                self.status(self._not_closed())
-                return
+        if not self.saved_now():  # closing would lose them: the note stays, saying why
+            self._close_refused = True
+            self.status(self._not_closed())
+            return
         self.closed.emit()
 
     def note_preview(self) -> PdfPreview:
