@@ -364,6 +364,8 @@ class SessionEditor(QWidget):
             # Kept on screen and in memory, and saved whole as soon as the database is free
             # (or the server is back: the store connects again, spacing out its attempts).
             self.session = new
+            # An edit after a restore asked to save what is shown: retried as any other.
+            self._replaced = False
             self._mark_unsaved(unreachable=isinstance(exc, ServerUnreachable))
             outage.report(exc)  # the window says it too, until the server is back
             return True
@@ -500,7 +502,7 @@ class SessionEditor(QWidget):
                         "closing")
             return
         self.status("NOT SAVED: the note changed elsewhere while your edits waited (a backup "
-                    "restored?). Edit a field to save all you see; closing drops it")
+                    "restored?). Edit a field to save all you see, or close it to drop them")
 
     def _not_closed(self) -> str:
         return (f"NOT CLOSED: your last edits are not saved yet (the {self.why_unsaved()}); "
