@@ -146,6 +146,17 @@ def test_a_note_is_not_closed_while_its_edits_wait_for_the_server(qtbot, clinic:
         assert editor.status_label.text().startswith("NOT CLOSED")
         assert window.editor is editor and codes.total.text() == "44"
         assert window.banner.isVisible()
+        # Quitting would lose them too: it asks, and No keeps the window and the note.
+        asked: list[str] = []
+        monkeypatch.setattr(QMessageBox, "question", staticmethod(
+            lambda _parent, _title, text, *_a: asked.append(text)
+            or QMessageBox.StandardButton.No))
+        quit_action = next(a for a in window.actions() if a.text() == "&Quit")
+        quit_action.trigger()  # File > Quit (Ctrl+Q where the platform binds it)
+        assert len(asked) == 1 and asked[0].startswith(
+            "The last edits of the open note are not saved (the server cannot be reached)")
+        assert window.isVisible() and window.editor is editor
+        assert codes.total.text() == "44"
     finally:
         pg_server.let_in(name)
 

@@ -94,9 +94,15 @@ def test_a_restore_elsewhere_lists_the_day_again_and_the_open_note_follows_it(
     qtbot.mouseClick(editor.close_button, Qt.MouseButton.LeftButton)
     assert len(asked) == 1 and "not saved" in asked[0]
     assert window.editor is editor and codes.total.text() == "50"
-    # An edit saves everything shown over the restored note.
+    # An edit saves everything shown over the restored note (retried while the database is
+    # busy, as any edit).
     step(qtbot, editor, 4)
+    writer = busy_writer(db_target)
     retype(qtbot, codes.total, "52")
-    assert editor.status_label.text().startswith("Saved") and not editor.unsaved
+    assert editor.status_label.text().startswith("Not saved: the database is busy")
+    writer.rollback()
+    writer.close()
+    qtbot.waitUntil(lambda: not editor.unsaved, timeout=10000)
+    assert editor.status_label.text().startswith("Saved")
     assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 52
     window.close()

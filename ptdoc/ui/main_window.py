@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QDate, QItemSelectionModel, QSettings, QSignalBlocker, Qt, QTimer
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QStyle,
@@ -51,6 +53,8 @@ def to_qdate(day: dt.date) -> QDate:
 def from_qdate(day: QDate) -> dt.date:
     return dt.date(day.year(), day.month(), day.day())
 
+
+log = logging.getLogger(__name__)
 
 NATIVE = QKeySequence.SequenceFormat.NativeText
 ROW_SELECTED = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
@@ -211,7 +215,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.admin_action)
         file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.close))
+        file_menu.addAction(self._action("&Quit", QKeySequence.StandardKey.Quit, self.quit))
         print_menu = self.menuBar().addMenu("&Print")
         print_menu.addAction(self.summaries_action)
         print_menu.addAction(self.day_summaries_action)
@@ -760,9 +764,38 @@ class MainWindow(QMainWindow):
             self.resize(min(1280, screen.width() - 40) if screen else 1280,
                         min(760, screen.height() - 60) if screen else 760)
 
+    def quit(self) -> None:
+        """Ctrl+Q: close the window, unless the open note's last edits wait to be saved and
+        the user keeps it open."""
+        if self._may_drop_unsaved():
+            self.close()
+
+    def _may_drop_unsaved(self) -> bool:
+        """True unless the open note's last edits cannot be saved now (a busy database, a
+        server out of reach, a restore under them) and the user keeps the window open."""
+        editor = self.editor
+        if editor is None or editor.read_only or editor.saved_now():
+            return True
+        answer = QMessageBox.question(
+            self, "Edits not saved",
+            f"The last edits of the open note are not saved (the {editor.why_unsaved()}). "
+            "Quitting now loses them.\n\nQuit anyway? (No keeps ptdoc open: they are saved "
+            "as soon as they can be.)",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The window's close button asks as Ctrl+Q does; a close by the program (Ctrl+Q after
+        # asking, a logout's signal, which cannot wait for an answer) does not.
+        if event.spontaneous() and not self._may_drop_unsaved():
+            event.ignore()
+            return
         if self.editor is not None:
             self.editor.commit_pending()
+            if self.editor.unsaved:
+                log.warning("closed with the last edits of session %s not saved (%s)",
+                            self.editor.session.id, self.editor.why_unsaved())
             self.editor.release()
         self.live.stop()
         self.banner.stop()

@@ -465,6 +465,8 @@ class SessionEditor(QWidget):
             # Kept on screen and in memory, and saved whole as soon as the database is free
             # (or the server is back: the store connects again, spacing out its attempts).
             self.session = new
+            # An edit after a restore asked to save what is shown: retried as any other.
+            self._replaced = False
             self._mark_unsaved(unreachable=isinstance(exc, ServerUnreachable))
             outage.report(exc)  # the window says it too, until the server is back
             return True
@@ -601,7 +603,7 @@ class SessionEditor(QWidget):
                         "closing")
             return
         self.status("NOT SAVED: the note changed elsewhere while your edits waited (a backup "
-                    "restored?). Edit a field to save all you see; closing drops it")
+                    "restored?). Edit a field to save all you see, or close it to drop them")
 
     def _not_closed(self) -> str:
         return (f"NOT CLOSED: your last edits are not saved yet (the {self.why_unsaved()}); "
@@ -705,6 +707,14 @@ class SessionEditor(QWidget):
         if widget is not None and self.isAncestorOf(widget):
             widget.clearFocus()
 
+    def saved_now(self) -> bool:
+        """Whether everything on screen is saved, the field being typed and a waiting save
+        tried once more first."""
+        self.commit_pending()
+        if self.unsaved:
+            self._retry_save()
+        return not self.unsaved
+
     def close_editor(self) -> None:
         self.commit_pending()
         refusals = self.open_refusals()
@@ -733,12 +743,10 @@ class SessionEditor(QWidget):
                 return
             self.closed.emit()
             return
-        if self.unsaved:
-            self._retry_save()
-            if self.unsaved:  # closing would lose them: the note stays, saying why
-                self._close_refused = True
-                self.status(self._not_closed())
-                return
+        if not self.saved_now():  # closing would lose them: the note stays, saying why
+            self._close_refused = True
+            self.status(self._not_closed())
+            return
         self.closed.emit()
 
     def note_preview(self) -> PdfPreview:
