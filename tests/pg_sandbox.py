@@ -108,6 +108,7 @@ class PgSandbox:
         self.folder = folder
         self.template = f"ptdoc_template_{os.getpid()}"
         self._names = (f"ptdoc_test_{os.getpid()}_{n}" for n in itertools.count(1))
+        self._strategy = ""  # how a test's database is copied from the template
 
     def start(self) -> str:
         """Start the server; an empty string, or why it could not start."""
@@ -140,15 +141,23 @@ class PgSandbox:
                 conn.execute(sql)
 
     def make_template(self) -> None:
+        import psycopg
+
         from ptdoc import pg
 
         self._admin(f"DROP DATABASE IF EXISTS {self.template}",
                     f"CREATE DATABASE {self.template} OWNER ptdoc_owner")
         pg.open_database(self.url(self.template, "ptdoc_owner")).close()
+        # PostgreSQL 15 copies a template page by page through its write-ahead log unless
+        # told to copy its files: 87 ms against 16 ms a database here, for every test.
+        with psycopg.connect(self.url("postgres", "postgres")) as conn:
+            version = int(conn.execute("SHOW server_version_num").fetchone()[0])
+        self._strategy = " STRATEGY FILE_COPY" if version >= 150000 else ""
 
     def fresh_database(self) -> str:
         name = next(self._names)
-        self._admin(f"CREATE DATABASE {name} TEMPLATE {self.template} OWNER ptdoc_owner")
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {self.template} OWNER ptdoc_owner"
+                    f"{self._strategy}")
         return name
 
     def empty_database(self) -> str:
