@@ -133,8 +133,17 @@ def _initials(name: str) -> str:
 
 def fill(entry: ExerciseEntry, shorthand: Shorthand) -> ExerciseEntry:
     """``entry`` with the shorthand's values; what was not understood is kept in the
-    modification text (after any already there)."""
-    row = replace(entry, **shorthand.values)
+    modification text (after any already there).
+
+    ``N min`` is the time spent on the exercise (its Minutes, what 97110 counts); for an
+    exercise dosed by time (a bike, a walk: no sets x reps) it is its duration too. "bridge
+    3x12 12 min" gave a bridge a 12-minute duration and no minutes to bill."""
+    values = dict(shorthand.values)
+    if "duration_minutes" in values:
+        values["minutes"] = values["duration_minutes"]
+        if (values.get("sets") or entry.sets) and entry.duration_minutes is None:
+            del values["duration_minutes"]
+    row = replace(entry, **values)
     if shorthand.leftover:
         row = replace(row, modification=" ".join(
             p for p in (row.modification, shorthand.leftover) if p))

@@ -9,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import datetime as dt
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -47,6 +48,19 @@ FEES = {"97110": "29.50", "97112": "33.80", "97140": "27.40", "97530": "35.60",
 PASSWORD_HASH = auth.hash_secret(PASSWORD)
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def file_schema(path: Path) -> set[tuple[str, str]]:
+    """A SQLite file's tables, indexes, triggers and columns, by name."""
+    conn = sqlite3.connect(path)
+    try:
+        return {(r[0], r[1]) for r in conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")} | {
+            ("column", f"{t}.{c[1]}") for (t,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")
+            for c in conn.execute(f"PRAGMA table_info({t})")}
+    finally:
+        conn.close()
 
 
 @contextlib.contextmanager

@@ -98,3 +98,18 @@ def main_window(qtbot, workspace, size: tuple[int, int] = (1366, 768)):
     win.activateWindow()
     qtbot.waitUntil(win.isActiveWindow)
     return win
+
+
+def admin_clinic_tab(qtbot, window):
+    """Administration opened with Ctrl+Shift+A from the day view, on its Clinic tab (Alt+C):
+    the administration window."""
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClick(window.table, Qt.Key.Key_A,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    admin = window.admin_window
+    admin.activateWindow()
+    qtbot.waitUntil(admin.isActiveWindow)
+    qtbot.keyClick(QApplication.focusWidget() or admin, Qt.Key.Key_C,
+                   Qt.KeyboardModifier.AltModifier)
+    return admin

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 from conftest import FEES, PASSWORD, TODAY, Clinic, only_sqlite, sign
-from driving import main_window
+from driving import admin_clinic_tab, main_window
 from pypdf import PdfReader
-from PySide6.QtCore import Qt
 from test_paper import save_pngs
 from test_setup import alt, fill
 
@@ -265,12 +264,7 @@ def test_the_place_of_service_set_in_administration_is_billed(
         qtbot, capsys, clinic: Clinic, db_target, artifacts: Path):
     ids = a_day_to_bill(clinic)
     window = main_window(qtbot, clinic.as_("boss"))
-    qtbot.keyClick(window.table, Qt.Key.Key_A,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    admin = window.admin_window
-    admin.activateWindow()
-    qtbot.waitUntil(admin.isActiveWindow)
-    alt(qtbot, "c")
+    admin = admin_clinic_tab(qtbot, window)
     form = admin.clinic.form
     assert form.place_of_service.currentText() == "11 (office)"  # the default, as before
     fill(qtbot, "m", "Prairie Physical Therapy")

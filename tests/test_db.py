@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from conftest import file_schema
 
 from ptdoc import db as dbmod
 from ptdoc import paths
@@ -105,18 +106,6 @@ def test_a_locked_database_gets_a_clear_message(db_path: Path, monkeypatch) -> N
         holder.close()
 
 
-def _schema(db_file: Path) -> set[tuple[str, str]]:
-    conn = sqlite3.connect(db_file)
-    try:
-        return {(r[0], r[1]) for r in conn.execute(
-            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")} | {
-            ("column", f"{t}.{c[1]}") for (t,) in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")
-            for c in conn.execute(f"PRAGMA table_info({t})")}
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize("start", range(LATEST_VERSION))
 def test_migrating_from_every_older_version(tmp_path: Path, start: int) -> None:
     fresh = tmp_path / "fresh.sqlite3"
@@ -134,7 +123,7 @@ def test_migrating_from_every_older_version(tmp_path: Path, start: int) -> None:
     db = dbmod.open_database(old)
     assert dbmod.pragma(db, "user_version") == LATEST_VERSION
     db.close()
-    assert _schema(old) == _schema(fresh)
+    assert file_schema(old) == file_schema(fresh)
     if start >= 1:
         with Store.open(old) as store:
             assert store.patients.by_mrn("A1").last_name == "Lee"

@@ -92,6 +92,19 @@ def test_shorthand_fills_the_row(typed: str, name: str, values: dict) -> None:
     assert line.leftover == ""
 
 
+@pytest.mark.parametrize(("row", "typed", "minutes", "duration"), [
+    (ExerciseEntry("Glute bridges"), "bridge 3x12 hold 5 12 min", 12, None),
+    (ExerciseEntry("Recumbent bike"), "bike 10 min", 10, 10),
+    (ExerciseEntry("Scaption", sets=3, reps=10, minutes=8), "scaption 12 min", 12, None),
+    (ExerciseEntry("Recumbent bike", duration_minutes=8, minutes=8), "bike 12 min", 12, 12),
+])
+def test_minutes_typed_are_the_time_spent(row: ExerciseEntry, typed: str, minutes: int,
+                                          duration: int | None) -> None:
+    """What 97110 counts; a duration only for an exercise dosed by time."""
+    filled = fill(row, parse(typed))
+    assert (filled.minutes, filled.duration_minutes) == (minutes, duration)
+
+
 def test_shorthand_keeps_what_it_does_not_understand() -> None:
     line = parse("scaption 10 lb slow eccentric, mirror")
     assert line.values == {"load": Decimal(10), "load_unit": LoadUnit.LB}

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import PASSWORD, TODAY, Clinic, sign
+from conftest import PASSWORD, TODAY, Clinic, file_schema, sign
 from pg_sandbox import PgSandbox, as_superuser
 
 from ptdoc import cli, pg, pg_backup
@@ -46,17 +46,6 @@ def run(monkeypatch: pytest.MonkeyPatch, capsys, *args: str, user: str = "boss"
     out = capsys.readouterr()
     return status, out.out + out.err
 
-
-def _file_schema(path: Path) -> set[tuple[str, str]]:
-    conn = sqlite3.connect(path)
-    try:
-        return {(r[0], r[1]) for r in conn.execute(
-            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")} | {
-            ("column", f"{t}.{c[1]}") for (t,) in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")
-            for c in conn.execute(f"PRAGMA table_info({t})")}
-    finally:
-        conn.close()
 
 
 def _server_schema(url: str) -> set[tuple[str, str]]:
@@ -100,7 +89,7 @@ def _older_file_backup(tmp_path: Path, db_path: Path, undo: tuple[str, ...] = LA
     made.execute(f"PRAGMA application_id = {dbmod.APPLICATION_ID}")
     dbmod.migrate_to_latest(made, None, target=OLD)
     made.close()
-    assert (_file_schema(old) == _file_schema(reference)) == (undo == LATER)
+    assert (file_schema(old) == file_schema(reference)) == (undo == LATER)
     return old
 
 

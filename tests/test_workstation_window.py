@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import NOW, PASSWORD, TODAY, Clinic, sign
-from driving import main_window
+from driving import admin_clinic_tab, main_window
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -312,12 +312,7 @@ def test_the_open_draft_idle_time_is_a_clinic_setting(qtbot, clinic: Clinic, db_
                                                       artifacts: Path):
     window = main_window(qtbot, clinic.as_("boss"))
     try:
-        qtbot.keyClick(window.table, Qt.Key.Key_A,
-                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-        admin = window.admin_window
-        admin.activateWindow()
-        qtbot.waitUntil(admin.isActiveWindow)
-        alt(qtbot, "c")
+        admin = admin_clinic_tab(qtbot, window)
         form = admin.clinic.form
         assert form.draft_idle.value() == LOCK_IDLE_MINUTES  # ptdoc's rule until set
         fill(qtbot, "m", "Lakeside Physical Therapy")
