@@ -1,0 +1,82 @@
+"""What a new clinic's first day met in the forms: dates and amounts written the ways people
+write them, reasons that go once the field is corrected and can be read whole, Enter and Alt
+keys where the hands are, and titles and statuses that say enough. Driven by keyboard and
+mouse; the database is real."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from test_setup import enter, fill, type_keys, wizard  # noqa: F401 (the wizard fixture)
+
+from ptdoc.ui.setup_wizard import SetupWizard
+from ptdoc.ui.widgets import FieldError
+
+ALT = Qt.KeyboardModifier.AltModifier
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+def shot(widget: QWidget, artifacts: Path, name: str) -> None:
+    folder = artifacts / "forms"
+    folder.mkdir(exist_ok=True)
+    QApplication.processEvents()
+    widget.grab().save(str(folder / f"{name}.png"))
+
+
+def press(qtbot, key: Qt.Key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    qtbot.keyClick(QApplication.focusWidget(), key, modifiers)
+
+
+def assert_readable(error: FieldError, below: QWidget) -> None:
+    """The whole reason shows: the label has the height its wrapped text needs at its width,
+    and the next field starts below it (not over it, not squeezed under it)."""
+    QApplication.processEvents()
+    assert error.isVisible()
+    assert error.height() >= QLabel.heightForWidth(error, error.width()), (
+        error.height(), QLabel.heightForWidth(error, error.width()), error.text())
+    window = error.window()
+    bottom = error.mapTo(window, error.rect().bottomLeft()).y()
+    assert below.mapTo(window, below.rect().topLeft()).y() > bottom, error.text()
+    assert below.height() >= below.sizeHint().height(), (below.height(), below.sizeHint())
+
+
+def test_setup_reasons_go_when_their_field_is_corrected(qtbot, wizard: SetupWizard,  # noqa: F811
+                                                         artifacts: Path):
+    form = wizard.clinic_page.form
+    enter(qtbot)  # Next with nothing typed
+    assert wizard.currentPage() is wizard.clinic_page
+    assert "Clinic name is required" in form.error_text("name")
+    fill(qtbot, "m", "L")
+    assert form.error_text("name") == ""
+    qtbot.keyClicks(form.name, "akeside Physical Therapy")
+    fill(qtbot, "i", "1234567890")  # a wrong check digit
+    fill(qtbot, "l", "5")  # not a place-of-service code
+    enter(qtbot)
+    assert "check digit" in form.error_text("npi")
+    assert "place-of-service" in form.error_text("place_of_service")
+    fill(qtbot, "i", "123456789")  # still being typed: its reason has gone, the other stays
+    assert form.error_text("npi") == ""
+    assert "place-of-service" in form.error_text("place_of_service")
+    fill(qtbot, "l", "19")
+    assert form.error_text("place_of_service") == ""
+    qtbot.keyClicks(form.npi, "3")
+    enter(qtbot)
+    assert wizard.currentPage() is wizard.admin_page
+
+    # Two refusals on the administrator's step: every field keeps its height, every reason
+    # its lines.
+    admin = wizard.admin_page.form
+    fill(qtbot, "m", "Owner!")
+    enter(qtbot)
+    assert "User name" in admin.error_text("username")
+    assert "Full name is required" in admin.error_text("full_name")
+    assert "Password" in admin.passwords.error_text("password")
+    assert_readable(admin.errors["username"], admin.full_name)
+    assert_readable(admin.errors["full_name"], admin.credential)
+    assert_readable(admin.passwords.errors["password"], admin.passwords.again)
+    shot(wizard, artifacts, "setup-administrator-refused")
+    fill(qtbot, "w", "owner-password")
+    assert admin.passwords.error_text("password") == ""
+    assert "Full name is required" in admin.error_text("full_name")  # not corrected yet
