@@ -5,8 +5,11 @@ mouse; the database is real."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+from conftest import Clinic
+from driving import in_modal, main_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from test_setup import enter, fill, type_keys, wizard  # noqa: F401 (the wizard fixture)
@@ -40,6 +43,36 @@ def assert_readable(error: FieldError, below: QWidget) -> None:
     bottom = error.mapTo(window, error.rect().bottomLeft()).y()
     assert below.mapTo(window, below.rect().topLeft()).y() > bottom, error.text()
     assert below.height() >= below.sizeHint().height(), (below.height(), below.sizeHint())
+
+
+def test_new_patient_takes_a_us_date_of_birth(qtbot, clinic: Clinic, artifacts: Path):
+    window = main_window(qtbot, clinic.as_("desk"))
+
+    def register(dialog) -> None:
+        qtbot.keyClicks(dialog.first, "Rosa")
+        press(qtbot, Qt.Key.Key_Tab)
+        qtbot.keyClicks(QApplication.focusWidget(), "Diaz")
+        press(qtbot, Qt.Key.Key_B, ALT)
+        qtbot.keyClicks(QApplication.focusWidget(), "31/12/1950")  # a day-first date
+        error = dialog.errors["date_of_birth"]
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        assert "YYYY-MM-DD or MM/DD/YYYY" in error.text() and "31/12/1950" in error.text()
+        assert "the month first" in error.text()
+        assert_readable(error, dialog.sex)
+        shot(dialog, artifacts, "new-patient-refused-date")
+        # Correcting the date takes its reason away at the first key.
+        press(qtbot, Qt.Key.Key_B, ALT)
+        press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClicks(QApplication.focusWidget(), "3")
+        assert not error.isVisible()
+        qtbot.keyClicks(QApplication.focusWidget(), "/9/1951")
+        press(qtbot, Qt.Key.Key_S, ALT)
+        qtbot.waitUntil(lambda: not dialog.isVisible())
+
+    in_modal(lambda: qtbot.keyClick(window, Qt.Key.Key_N, CTRL_SHIFT), register)
+    found = clinic.as_("desk").search_patients("03/09/1951")  # searched as it was typed
+    assert [(p.first_name, p.last_name, p.date_of_birth) for p in found] == [
+        ("Rosa", "Diaz", dt.date(1951, 3, 9))]
 
 
 def test_setup_reasons_go_when_their_field_is_corrected(qtbot, wizard: SetupWizard,  # noqa: F811
