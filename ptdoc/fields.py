@@ -188,6 +188,24 @@ def parse_decimal(text: str, rng: Range, field: str) -> Decimal | None:
     return value
 
 
+# A dollar amount as people write it: $31.75, 1,250 or 1,250.00 (commas in threes only).
+_MONEY = re.compile(r"\$?\s*([0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?|[0-9]*(?:\.[0-9]*)?)")
+
+
+def parse_amount(text: str, field: str) -> Decimal | None:
+    """A fee in dollars, with or without its $ and thousands commas; empty is None."""
+    text = text.strip()
+    money = _MONEY.fullmatch(text)
+    plain = money.group(1).replace(",", "") if money and text.isascii() else text
+    if money and not plain:
+        plain = text  # "$" alone: refused below as what was typed
+    try:
+        return parse_decimal(plain, AMOUNT, field)
+    except ValidationError:
+        raise ValidationError.single(field, f"{AMOUNT.expected()}, such as 29.50, $31.75 or "
+                                            f"1,250 (got '{clip(text)}')") from None
+
+
 DATE_FORMS = "YYYY-MM-DD or MM/DD/YYYY"
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")

@@ -23,7 +23,7 @@ from ptdoc.domain import (
     check_dates,
 )
 from ptdoc.errors import ValidationError
-from ptdoc.fields import REPS, parse_date, parse_decimal, parse_int
+from ptdoc.fields import REPS, parse_amount, parse_date, parse_decimal, parse_int
 
 
 def problems(exc: pytest.ExceptionInfo[ValidationError]) -> dict[str, str]:
@@ -248,6 +248,17 @@ def test_a_typed_date_is_read_as_iso_or_as_us_systems_write_it():
     with pytest.raises(ValidationError) as exc:
         parse_date("1/2/1899", "Date of birth", "date_of_birth")
     assert "from 1900-01-01 to 2100-12-31" in problems(exc)["date_of_birth"]
+
+
+def test_an_amount_is_read_as_a_price_is_written():
+    for text, value in (("29.50", "29.50"), ("$31.75", "31.75"), ("1,250", "1250"),
+                        ("$ 1,250.00", "1250.00"), ("$1,000,000", "1000000"), ("0", "0")):
+        assert parse_amount(text, "amount") == Decimal(value)
+    assert parse_amount("  ", "amount") is None
+    for text in ("12,50", "1,2345", "$", "-5", "1,000,001", "lots", "$$3", "3$"):
+        with pytest.raises(ValidationError) as exc:
+            parse_amount(text, "amount")
+        assert f"such as 29.50, $31.75 or 1,250 (got '{text}')" in problems(exc)["amount"]
 
 
 def test_time_parser() -> None:

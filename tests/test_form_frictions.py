@@ -6,6 +6,7 @@ mouse; the database is real."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 from conftest import Clinic
@@ -14,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from test_setup import enter, fill, type_keys, wizard  # noqa: F401 (the wizard fixture)
 
+from ptdoc.ui.admin_window import FeesTab
 from ptdoc.ui.setup_wizard import SetupWizard
 from ptdoc.ui.widgets import FieldError
 
@@ -73,6 +75,58 @@ def test_new_patient_takes_a_us_date_of_birth(qtbot, clinic: Clinic, artifacts: 
     found = clinic.as_("desk").search_patients("03/09/1951")  # searched as it was typed
     assert [(p.first_name, p.last_name, p.date_of_birth) for p in found] == [
         ("Rosa", "Diaz", dt.date(1951, 3, 9))]
+
+
+def go_to_fee(qtbot, tab: FeesTab, code: str) -> None:
+    tab.table.setFocus()
+    tab.table.setCurrentCell(0, FeesTab.COL_AMOUNT)
+    for _ in range(tab.codes.index(code)):
+        qtbot.keyClick(tab.table, Qt.Key.Key_Down)
+
+
+def test_fee_amounts_take_a_dollar_sign_and_thousands_commas(qtbot, clinic: Clinic,
+                                                           artifacts: Path):
+    window = main_window(qtbot, clinic.as_("boss"))
+    press(qtbot, Qt.Key.Key_A, CTRL_SHIFT)
+    admin = window.admin_window
+    assert admin is not None
+    admin.activateWindow()
+    qtbot.waitUntil(admin.isActiveWindow)
+    press(qtbot, Qt.Key.Key_S, ALT)  # Fee &schedule
+    tab = admin.fees
+    assert admin.tabs.currentWidget() is tab
+    year = tab.year.value()
+    cell = {code: tab.table.item(tab.codes.index(code), FeesTab.COL_AMOUNT)
+            for code in ("97110", "97750")}
+
+    go_to_fee(qtbot, tab, "97110")
+    type_keys(qtbot, "$31.75")
+    enter(qtbot)
+    assert tab.message.text() == f"✓ 97110 {year}: $31.75 saved."
+    assert cell["97110"].text() == "31.75"
+    go_to_fee(qtbot, tab, "97750")
+    type_keys(qtbot, "1,250")
+    enter(qtbot)
+    assert tab.message.text() == f"✓ 97750 {year}: $1250 saved."
+    stored = clinic.store.fees.for_year
+    assert (stored(year)["97110"], stored(year)["97750"]) == (Decimal("31.75"), Decimal(1250))
+    assert "97012" not in stored(year)
+
+    # Nonsense is refused beside the table and the cell goes back to what is stored, so
+    # nothing on screen looks saved that is not.
+    go_to_fee(qtbot, tab, "97110")
+    type_keys(qtbot, "31,75")
+    enter(qtbot)
+    assert "'31,75' is not saved ($31.75 stays)" in tab.message.text()
+    assert "$31.75 or 1,250" in tab.message.text()
+    assert cell["97110"].text() == "31.75"
+    go_to_fee(qtbot, tab, "97012")
+    type_keys(qtbot, "lots")
+    enter(qtbot)
+    assert "'lots' is not saved (no fee is set)" in tab.message.text()
+    assert tab.table.item(tab.codes.index("97012"), FeesTab.COL_AMOUNT).text() == ""
+    assert stored(year)["97110"] == Decimal("31.75") and "97012" not in stored(year)
+    shot(admin, artifacts, "fee-refused")
 
 
 def test_setup_reasons_go_when_their_field_is_corrected(qtbot, wizard: SetupWizard,  # noqa: F811
