@@ -13,6 +13,7 @@ from conftest import Clinic
 from driving import in_modal, main_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from test_editor import assert_unique_alt_keys, start_session
 from test_setup import enter, fill, type_keys, wizard  # noqa: F401 (the wizard fixture)
 
 from ptdoc.ui.admin_window import FeesTab
@@ -167,3 +168,24 @@ def test_setup_reasons_go_when_their_field_is_corrected(qtbot, wizard: SetupWiza
     fill(qtbot, "w", "owner-password")
     assert admin.passwords.error_text("password") == ""
     assert "Full name is required" in admin.error_text("full_name")  # not corrected yet
+
+
+def test_enter_adds_the_chosen_code_and_alt_a_does_too(qtbot, clinic: Clinic):
+    window = main_window(qtbot, clinic.as_("pt"))
+    editor = start_session(qtbot, window)
+    press(qtbot, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    codes = editor.steps[3]
+    assert editor.current == 3
+    assert_unique_alt_keys(window, "Time and codes")
+    before = len(editor.session.services)
+    press(qtbot, Qt.Key.Key_D, ALT)  # Add co&de
+    assert codes.code_box.hasFocus()
+    qtbot.keyClicks(codes.code_box, "97530")  # the keyboard search of a closed list
+    assert codes.code_box.currentData() == "97530"
+    press(qtbot, Qt.Key.Key_Return)
+    assert [s.code for s in editor.session.services][before:] == ["97530"]
+    assert codes.table.hasFocus()  # on the new line's minutes
+    press(qtbot, Qt.Key.Key_D, ALT)
+    with qtbot.waitSignal(codes.add_button.clicked, timeout=3000):
+        press(qtbot, Qt.Key.Key_A, ALT)
+    assert [s.code for s in editor.session.services][before:] == ["97530", "97530"]
