@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import Clinic
+from conftest import PASSWORD, TODAY, Clinic
 from driving import in_modal, main_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
@@ -17,6 +17,7 @@ from test_editor import assert_unique_alt_keys, start_session
 from test_setup import enter, fill, type_keys, wizard  # noqa: F401 (the wizard fixture)
 
 from ptdoc.ui.admin_window import FeesTab
+from ptdoc.ui.appointment import AppointmentDialog
 from ptdoc.ui.setup_wizard import SetupWizard
 from ptdoc.ui.widgets import FieldError
 
@@ -189,3 +190,32 @@ def test_enter_adds_the_chosen_code_and_alt_a_does_too(qtbot, clinic: Clinic):
     with qtbot.waitSignal(codes.add_button.clicked, timeout=3000):
         press(qtbot, Qt.Key.Key_A, ALT)
     assert [s.code for s in editor.session.services][before:] == ["97530", "97530"]
+
+
+def test_a_signed_note_names_its_mrn_and_booking_shows_its_whole_title(qtbot, clinic: Clinic,
+                                                                       artifacts: Path):
+    window = main_window(qtbot, clinic.as_("pt"))
+    draft = clinic.complete_draft("pt", TODAY)
+    window.open_session(draft.id)
+    editor = window.editor
+    assert f"MRN {clinic.patient.mrn}" in editor.banner.text()
+    press(qtbot, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    sign = editor.steps[5]
+    sign.secret.setFocus()
+    qtbot.keyClicks(sign.secret, PASSWORD)
+    qtbot.keyClick(sign.secret, Qt.Key.Key_Return)
+    assert editor.session.signature is not None
+    assert "signed" in editor.banner.text()
+    assert f"MRN {clinic.patient.mrn}" in editor.banner.text()
+    shot(window, artifacts, "signed-note-header")
+
+    def book(dialog) -> None:
+        assert isinstance(dialog, AppointmentDialog)
+        assert dialog.windowTitle() == "Next appointment of Lee, Ann"
+        # The title bar holds the whole title beside its icon and buttons.
+        title = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
+        assert dialog.width() >= title + 150, (dialog.width(), title)
+        shot(dialog, artifacts, "booking")
+
+    in_modal(lambda: qtbot.mouseClick(sign.next_visit_button, Qt.MouseButton.LeftButton),
+             book)
