@@ -188,16 +188,54 @@ def parse_decimal(text: str, rng: Range, field: str) -> Decimal | None:
     return value
 
 
+# A dollar amount as people write it: $31.75, 1,250 or 1,250.00 (commas in threes only).
+_MONEY = re.compile(r"\$?\s*([0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?|[0-9]*(?:\.[0-9]*)?)")
+
+
+def parse_amount(text: str, field: str) -> Decimal | None:
+    """A fee in dollars, with or without its $ and thousands commas; empty is None."""
+    text = text.strip()
+    money = _MONEY.fullmatch(text)
+    plain = money.group(1).replace(",", "") if money and text.isascii() else text
+    if money and not plain:
+        plain = text  # "$" alone: refused below as what was typed
+    try:
+        return parse_decimal(plain, AMOUNT, field)
+    except ValidationError:
+        raise ValidationError.single(field, f"{AMOUNT.expected()}, such as 29.50, $31.75 or "
+                                            f"1,250 (got '{clip(text)}')") from None
+
+
+DATE_FORMS = "YYYY-MM-DD or MM/DD/YYYY"
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
 def parse_date(text: str, label: str, field: str) -> dt.date | None:
+    """A date as people type it: YYYY-MM-DD, or MM/DD/YYYY (M/D/YYYY too) as US systems and
+    forms write it. Empty means not recorded. The one reading of every typed date: fields,
+    command-line arguments and imported files."""
     text = text.strip()
     if not text:
         return None
+    # ASCII digits only: \d also matches other scripts' digits, which no one types here.
+    iso, us = _ISO_DATE.fullmatch(text), _US_DATE.fullmatch(text)
+    value = None
     try:
-        value = dt.date.fromisoformat(text)
-    except ValueError:
+        if iso and text.isascii():
+            value = dt.date(*(int(g) for g in iso.groups()))
+        elif us and text.isascii():
+            month, day, year = (int(g) for g in us.groups())
+            value = dt.date(year, month, day)
+    except ValueError:  # the shape of a date, but no such day (02/30/2026, 1950-13-04)
+        # 31/12/1950 is a day-first date: say which number is the month.
+        hint = ", the month first" if us and int(us.group(1)) > 12 else ""
         raise ValidationError.single(
-            field, f"{label} must be a date as YYYY-MM-DD (got '{clip(text)}')"
+            field, f"{label} '{clip(text)}' is not a date (written as {DATE_FORMS}{hint})"
         ) from None
+    if value is None:
+        raise ValidationError.single(
+            field, f"{label} must be a date as {DATE_FORMS} (got '{clip(text)}')")
     if not date_in_bounds(value):
         raise ValidationError.single(field, f"{date_expected(label)} (got {value})")
     return value

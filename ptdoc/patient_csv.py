@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,6 @@ REQUIRED = ("first_name", "last_name", "date_of_birth")
 MAX_BYTES = 5_000_000   # a clinic's whole patient list fits many times over
 MAX_ROWS = 20_000
 
-_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _SEX_WORDS = {"f": Sex.FEMALE, "m": Sex.MALE, "u": Sex.UNKNOWN, "o": Sex.OTHER}
 
 
@@ -51,25 +49,6 @@ class CsvProblem:
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
-
-
-def parse_date(text: str, label: str = "Date of birth") -> dt.date | None:
-    """YYYY-MM-DD or MM/DD/YYYY (as US systems export); empty is None."""
-    text = text.strip()
-    us = _US_DATE.match(text)
-    if us:
-        month, day, year = (int(g) for g in us.groups())
-        try:
-            text = dt.date(year, month, day).isoformat()
-        except ValueError:
-            raise ValidationError.single("date_of_birth", f"{label} '{text}' is not a date "
-                                                          "(MM/DD/YYYY)") from None
-    try:
-        return fields.parse_date(text, label, "date_of_birth")
-    except ValidationError:
-        raise ValidationError.single("date_of_birth", f"{label} must be a date as YYYY-MM-DD "
-                                                      f"or MM/DD/YYYY (got "
-                                                      f"'{fields.clip(text)}')") from None
 
 
 def parse_sex(text: str) -> Sex | None:
@@ -157,7 +136,7 @@ def _row(line: int, record: list[str], where: dict[str, int]) -> CsvPatient | Cs
         reasons.append("the date of birth is missing")
     else:
         try:
-            born = parse_date(cell("date_of_birth"))
+            born = fields.parse_date(cell("date_of_birth"), "Date of birth", "date_of_birth")
         except ValidationError as exc:
             reasons.append(exc.problems[0].message)
     try:

@@ -306,7 +306,7 @@ class PatientRepository:
 
     def search(self, text: str, limit: int = 50) -> list[Patient]:
         """By MRN, the beginning of the last or first name (any case, any accents: see
-        ``fields.search_key``), or date of birth (YYYY-MM-DD), as typed."""
+        ``fields.search_key``), or date of birth (as ``fields.parse_date`` reads it), as typed."""
         text = text.strip()
         if not text:
             return self._load("ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE "
@@ -314,7 +314,12 @@ class PatientRepository:
         key = fields.search_key(text)
         # Nothing of a name left (only accents typed): no name begins with it.
         low, high = fields.prefix_range(key) if key else ("", "")
-        return self._load(self.SEARCH, [text, text, low, high, limit, low, high, limit, limit])
+        try:
+            born = fields.parse_date(text, "Date of birth", "search")
+        except ValidationError:
+            born = None  # not a date: a name or an MRN
+        day = born.isoformat() if born else text
+        return self._load(self.SEARCH, [text, day, low, high, limit, low, high, limit, limit])
 
     # One indexed lookup per kind (an OR of them scans a name index on a miss): the MRN, the
     # date of birth, and the first LIMIT by each name's key, a range of its index.

@@ -366,7 +366,14 @@ def test_payer_rules_and_fee_schedule_are_clinic_editable(demo_db: Path, tmp_pat
     fees = json.loads(as_user("lrivera", "--db", str(db), "fees", "--year", "2026",
                               "--json").stdout)
     assert fees["97750"] == "41.20"
-    assert as_user("admin", "--db", str(db), "fees", "set", "97110", "lots").returncode == 2
+    # As a price is written: a dollar sign and a thousands comma.
+    assert as_user("admin", "--db", str(db), "fees", "set", "97750", "$1,041.20", "--year",
+                   "2026").returncode == 0
+    fees = json.loads(as_user("lrivera", "--db", str(db), "fees", "--year", "2026",
+                              "--json").stdout)
+    assert fees["97750"] == "1041.20"
+    refused = as_user("admin", "--db", str(db), "fees", "set", "97110", "lots")
+    assert refused.returncode == 2 and "$31.75 or 1,250 (got 'lots')" in refused.stderr
 
 
 def test_clinic_settings_idle_lock(demo_db: Path, tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from ptdoc.domain import (
     check_dates,
 )
 from ptdoc.errors import ValidationError
-from ptdoc.fields import REPS, parse_date, parse_decimal, parse_int
+from ptdoc.fields import REPS, parse_amount, parse_date, parse_decimal, parse_int
 
 
 def problems(exc: pytest.ExceptionInfo[ValidationError]) -> dict[str, str]:
@@ -227,7 +227,38 @@ def test_field_parsers_name_the_field_and_keep_the_text() -> None:
         parse_decimal("NaN", REPS, "load")
     with pytest.raises(ValidationError) as exc:
         parse_date("2026-02-30", "Date of service", "date_of_service")
-    assert "YYYY-MM-DD" in problems(exc)["date_of_service"]
+    assert "YYYY-MM-DD or MM/DD/YYYY" in problems(exc)["date_of_service"]
+    assert "'2026-02-30' is not a date" in problems(exc)["date_of_service"]
+
+
+def test_a_typed_date_is_read_as_iso_or_as_us_systems_write_it():
+    for text in ("1950-03-04", "03/04/1950", "3/4/1950", " 3/04/1950 "):
+        assert parse_date(text, "Date of birth", "date_of_birth") == dt.date(1950, 3, 4)
+    with pytest.raises(ValidationError) as exc:
+        parse_date("31/12/1950", "Date of birth", "date_of_birth")
+    assert problems(exc)["date_of_birth"] == ("Date of birth '31/12/1950' is not a date "
+                                              "(written as YYYY-MM-DD or MM/DD/YYYY, the "
+                                              "month first)")
+    # ISO without its zeros or dashes, ISO weeks, other scripts' digits, a two-digit year.
+    for text in ("1950-3-4", "19500304", "1950-W10-3", "３/4/1950", "3/4/50"):
+        with pytest.raises(ValidationError) as exc:
+            parse_date(text, "Date of birth", "date_of_birth")
+        assert problems(exc)["date_of_birth"] == (
+            f"Date of birth must be a date as YYYY-MM-DD or MM/DD/YYYY (got '{text.strip()}')")
+    with pytest.raises(ValidationError) as exc:
+        parse_date("1/2/1899", "Date of birth", "date_of_birth")
+    assert "from 1900-01-01 to 2100-12-31" in problems(exc)["date_of_birth"]
+
+
+def test_an_amount_is_read_as_a_price_is_written():
+    for text, value in (("29.50", "29.50"), ("$31.75", "31.75"), ("1,250", "1250"),
+                        ("$ 1,250.00", "1250.00"), ("$1,000,000", "1000000"), ("0", "0")):
+        assert parse_amount(text, "amount") == Decimal(value)
+    assert parse_amount("  ", "amount") is None
+    for text in ("12,50", "1,2345", "$", "-5", "1,000,001", "lots", "$$3", "3$"):
+        with pytest.raises(ValidationError) as exc:
+            parse_amount(text, "amount")
+        assert f"such as 29.50, $31.75 or 1,250 (got '{text}')" in problems(exc)["amount"]
 
 
 def test_time_parser() -> None:

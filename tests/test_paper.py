@@ -307,7 +307,12 @@ def print_and_save_by_hand(qtbot, preview) -> None:
 
     assert preview.images  # the pages are shown before anything leaves
     qtbot.mouseClick(preview.print_button, Qt.MouseButton.LeftButton)
-    assert "Sent" in preview.status.text()
+    # The printer is a file here (PaperOut): the status says where it went, not "to the
+    # printer".
+    status = preview.status.text()
+    assert status.startswith("Wrote ") and "to the printer" not in status, status
+    written = Path(status.split(" to ", 1)[1])
+    assert written.name.startswith("printed-") and written.is_file(), status
     preview.activateWindow()  # as the window manager does when the print dialog closes
     qtbot.waitUntil(preview.isActiveWindow)
     qtbot.mouseClick(preview.save_button, Qt.MouseButton.LeftButton)

@@ -195,7 +195,7 @@ def run_setup(qtbot, wizard: SetupWizard, artifacts: Path, monkeypatch: pytest.M
     qtbot.waitUntil(lambda: QApplication.focusWidget() is fees.table)
     for _ in range(fees.codes.index("97110")):
         qtbot.keyClick(fees.table, Qt.Key.Key_Down)
-    type_keys(qtbot, "31.25")
+    type_keys(qtbot, "$31.25")  # as a price is written
     enter(qtbot)
     year = wizard.workspace.today().year
     assert fees.message.text() == f"✓ 97110 {year}: $31.25 saved."

@@ -68,7 +68,7 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
     fsub = actions(p)
     s = fsub.add_parser("set", parents=[common], help="set one code's allowed amount")
     s.add_argument("code")
-    s.add_argument("amount", help="dollars, such as 29.50")
+    s.add_argument("amount", help="dollars, such as 29.50, $31.75 or 1,250")
     s.add_argument("--year", type=year_arg, default=None, help="default: this year")
     return {"payers": _cmd_payers, "payer": _cmd_payer, "clinic": _cmd_clinic,
             "fees": _cmd_fees}
@@ -159,7 +159,7 @@ def _cmd_fees(args: argparse.Namespace, db_path: Path) -> int:
     with signed_in(args, db_path) as ws:
         year = args.year or ws.today().year
         if args.action == "set":
-            amount = fields.parse_decimal(args.amount, fields.AMOUNT, "amount")
+            amount = fields.parse_amount(args.amount, "amount")
             if amount is None:
                 raise UsageError("give the amount in dollars, such as 29.50")
             ws.set_fee(args.code.upper(), year, amount)

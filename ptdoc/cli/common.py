@@ -39,7 +39,7 @@ def date_arg(text: str) -> dt.date | int:
     except ValidationError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     if value is None:
-        raise argparse.ArgumentTypeError("the date is empty (write YYYY-MM-DD)")
+        raise argparse.ArgumentTypeError(f"the date is empty (write {fields.DATE_FORMS})")
     return value
 
 

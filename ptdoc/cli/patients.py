@@ -24,14 +24,13 @@ from ptdoc.cli.common import (
 def _date(text: str) -> dt.date:
     """A date argument: YYYY-MM-DD (or MM/DD/YYYY, as US systems write it)."""
     from ptdoc.errors import ValidationError
-    from ptdoc.patient_csv import parse_date
 
     try:
-        value = parse_date(text, "The date")
+        value = fields.parse_date(text, "The date", "date")
     except ValidationError as exc:
         raise argparse.ArgumentTypeError(exc.problems[0].message) from None
     if value is None:
-        raise argparse.ArgumentTypeError("the date is empty (write YYYY-MM-DD)")
+        raise argparse.ArgumentTypeError(f"the date is empty (write {fields.DATE_FORMS})")
     return value
 
 
@@ -58,7 +57,8 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
     a = psub.add_parser("add", parents=[common], help="register a patient")
     a.add_argument("--first", required=True, help="first name")
     a.add_argument("--last", required=True, help="last name")
-    a.add_argument("--dob", required=True, type=_date, help="date of birth, YYYY-MM-DD")
+    a.add_argument("--dob", required=True, type=_date,
+                   help="date of birth, YYYY-MM-DD or MM/DD/YYYY")
     a.add_argument("--mrn", help="the MRN (default: the clinic's next, such as RPT-00001)")
     a.add_argument("--sex", choices=["female", "male", "other", "unknown"])
     a.add_argument("--phone", default="")

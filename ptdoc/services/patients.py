@@ -117,7 +117,7 @@ class Patients(WorkspaceCore):
                     raise ValidationError.single(name, f"No payer with id {payer_id}") from None
 
     def search_patients(self, text: str, limit: int = 50) -> list[Patient]:
-        """By MRN, first or last name prefix, or date of birth (YYYY-MM-DD)."""
+        """By MRN, first or last name prefix, or date of birth (YYYY-MM-DD or MM/DD/YYYY)."""
         self.require(Permission.VIEW_SCHEDULE)
         return self.store.patients.search(text, limit)
 

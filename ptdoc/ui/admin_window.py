@@ -5,9 +5,9 @@ which check the role again and audit it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -41,7 +41,6 @@ from ptdoc.ui.admin_forms import (
     PayerRulesForm,
     UserForm,
 )
-from ptdoc.ui.refusals import REFUSED_BACKGROUND
 from ptdoc.ui.widgets import FieldError, hbox
 
 
@@ -302,18 +301,18 @@ class FeesTab(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.message)
         self.codes = sorted(codes())
+        self.saved: dict[str, Decimal] = {}  # the year's stored amounts, as shown
         self.year.valueChanged.connect(lambda _year: self.reload())
         self.table.itemChanged.connect(self._edited)
         self.reload()
 
     def reload(self) -> None:
-        fees = self.workspace.store.fees.for_year(self.year.value())
+        self.saved = self.workspace.store.fees.for_year(self.year.value())
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.codes))
         for row, code in enumerate(self.codes):
             info = codes()[code]
-            for col, text in enumerate((code, info.description,
-                                        str(fees[code]) if code in fees else "")):
+            for col, text in enumerate((code, info.description, self._shown(code))):
                 item = QTableWidgetItem(text)
                 if col != self.COL_AMOUNT:
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
@@ -321,13 +320,16 @@ class FeesTab(QWidget):
         self.table.blockSignals(False)
         self.message.clear_message()
 
+    def _shown(self, code: str) -> str:
+        return str(self.saved[code]) if code in self.saved else ""
+
     def _edited(self, item: QTableWidgetItem) -> None:
         if item.column() != self.COL_AMOUNT:
             return
         code = self.codes[item.row()]
         text = item.text()
         try:
-            amount = fields.parse_decimal(text, fields.AMOUNT, "amount")
+            amount = fields.parse_amount(text, "amount")
             if amount is None:
                 raise ValidationError.single("amount", f"{fields.AMOUNT.expected()} "
                                                        "(got nothing)")
@@ -335,14 +337,17 @@ class FeesTab(QWidget):
         except AccountDisabled:
             raise
         except KnownError as exc:
+            # The cell shows what is stored, never a refused amount that would look saved
+            # (the selected row's colour hides any mark); the message keeps what was typed.
             self.table.blockSignals(True)
-            item.setBackground(QBrush(QColor(REFUSED_BACKGROUND)))
+            item.setText(self._shown(code))
             self.table.blockSignals(False)
-            self.message.show_message(f"{code} {self.year.value()}: '{text}' is not saved. "
-                                      f"{exc}")
+            kept = f"${self.saved[code]} stays" if code in self.saved else "no fee is set"
+            self.message.show_message(f"{code} {self.year.value()}: '{fields.clip(text)}' is "
+                                      f"not saved ({kept}). {exc}")
             return
+        self.saved[code] = amount
         self.table.blockSignals(True)
-        item.setBackground(QBrush())
         item.setText(str(amount))
         self.table.blockSignals(False)
         self.message.show_done(f"{code} {self.year.value()}: ${amount} saved.")

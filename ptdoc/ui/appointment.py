@@ -42,7 +42,11 @@ class AppointmentDialog(QDialog):
         self.workspace = workspace
         self.patient = patient
         self.booked: Appointment | None = None
-        self.setWindowTitle(f"Next appointment of {patient.display_name}")
+        title = f"Next appointment of {patient.display_name}"
+        self.setWindowTitle(title)
+        # The form alone is narrower than its title, which the title bar then cuts short;
+        # the bar's icon and buttons take room beside the text too.
+        self.setMinimumWidth(max(420, self.fontMetrics().horizontalAdvance(title) + 200))
         self.setObjectName("appointment_dialog")
         today = workspace.today()
         current = workspace.next_appointment(patient.id or 0)

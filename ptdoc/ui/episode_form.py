@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from ptdoc import clock
 from ptdoc.domain import Episode, Patient
 from ptdoc.errors import KnownError, ValidationError
-from ptdoc.fields import parse_date
+from ptdoc.fields import DATE_FORMS, parse_date
 from ptdoc.permissions import Permission
 from ptdoc.services import Workspace
 from ptdoc.services.episodes import plan_action
@@ -67,7 +67,7 @@ class EpisodeDialog(QDialog):
         self.setWindowTitle(f"Plan of care · {patient.display_name}" +
                             (" (read-only)" if self.read_only else ""))
         form = QFormLayout()
-        self.dates = {name: QLineEdit(placeholderText="YYYY-MM-DD") for name, _l in DATE_FIELDS}
+        self.dates = {name: QLineEdit(placeholderText=DATE_FORMS) for name, _l in DATE_FIELDS}
         self.physician = QLineEdit()
         self.npi = QLineEdit(placeholderText="10 digits")
         self.diagnoses = QListWidget()
@@ -228,8 +228,8 @@ class EpisodeDialog(QDialog):
         if problems:
             raise ValidationError(problems)
         if values["start_date"] is None:
-            raise ValidationError.single("start_date", "Plan start date is required "
-                                                       "(YYYY-MM-DD)")
+            raise ValidationError.single("start_date", f"Plan start date is required "
+                                                       f"({DATE_FORMS})")
         values.update(
             diagnoses=tuple(self.codes()),
             goals=tuple(g.strip() for g in self.goals.toPlainText().splitlines() if g.strip()),

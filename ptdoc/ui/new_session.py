@@ -39,7 +39,7 @@ class NewSessionDialog(QDialog):
         self.session: Session | None = None
         self.setWindowTitle("New session")
         self.search = QLineEdit(objectName="new_patient_search")
-        self.search.setPlaceholderText("Name, MRN or date of birth (YYYY-MM-DD)")
+        self.search.setPlaceholderText("Name, MRN or date of birth (YYYY-MM-DD or MM/DD/YYYY)")
         self.results = QListWidget(objectName="new_patient_results")
         self.results.setAccessibleName("Patients found")
         self.date = QDateEdit(calendarPopup=True, objectName="new_date")

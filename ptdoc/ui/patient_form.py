@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ptdoc.domain import Patient, Sex
 from ptdoc.errors import KnownError, ValidationError
-from ptdoc.fields import parse_date
+from ptdoc.fields import DATE_FORMS, parse_date
 from ptdoc.services import Workspace
 from ptdoc.services.patients import NEW_MRN
 from ptdoc.ui.new_session import patient_line
@@ -47,7 +47,7 @@ class PatientDialog(QDialog):
         form = QFormLayout()
         self.first = QLineEdit()
         self.last = QLineEdit()
-        self.born = QLineEdit(placeholderText="YYYY-MM-DD")
+        self.born = QLineEdit(placeholderText=DATE_FORMS)
         self.sex = QComboBox()
         self.sex.addItem("Not recorded", None)
         for s in Sex:
@@ -131,8 +131,8 @@ class PatientDialog(QDialog):
         """The patient as typed; raises ValidationError naming every field refused."""
         born = parse_date(self.born.text(), "Date of birth", "date_of_birth")
         if born is None:
-            raise ValidationError.single("date_of_birth", "Date of birth is required "
-                                                          "(YYYY-MM-DD)")
+            raise ValidationError.single("date_of_birth", f"Date of birth is required "
+                                                          f"({DATE_FORMS})")
         sex = self.sex.currentData()
         patient = Patient(
             self.mrn.text().strip() or NEW_MRN, self.first.text().strip(),

@@ -184,7 +184,12 @@ class PdfPreview(QDialog):
             self.status.setText("The printer could not be opened; nothing was printed")
             return
         self.on_output("print")
-        self.status.setText(f"Sent {printed} page{'s' * (printed != 1)} to the printer")
+        pages = f"{printed} page{'s' * (printed != 1)}"
+        if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat and \
+                printer.outputFileName():  # "Print to file": no paper, a file to find
+            self.status.setText(f"Wrote {pages} to {printer.outputFileName()}")
+        else:
+            self.status.setText(f"Sent {pages} to the printer")
 
     def save_document(self) -> None:
         """Save as PDF… (Ctrl+S): ask where, then write the document as it is."""

@@ -824,9 +824,9 @@ class SessionEditor(QWidget):
             warning = "" if verdict.ok else (
                 f"<br><b style='color:#b00020'>{html.escape(verdict.headline)}.</b> This is not "
                 "a clean signed note: do not bill or release it as signed.")
-            self.banner.setText(f"<b>{self.patient.display_name}</b> · {s.date_of_service} · "
-                                f"{s.note_type.value} — <b>signed</b> by {sig.signer_name}, "
-                                f"{sig.credential} at "
+            self.banner.setText(f"<b>{self.patient.display_name}</b> · MRN {self.patient.mrn} "
+                                f"· {s.date_of_service} · {s.note_type.value} — <b>signed</b> "
+                                f"by {sig.signer_name}, {sig.credential} at "
                                 f"{stamp(sig.signed_at, self.workspace.time_zone())}. "
                                 f"Locked: corrections are addenda.{warning}")
         else:

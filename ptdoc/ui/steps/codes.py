@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -59,7 +61,7 @@ class CodesStep(Step):
             self.code_box.addItem(f"{info.code} {info.description}", info.code)
         add_label = QLabel("Add co&de:")
         add_label.setBuddy(self.code_box)
-        self.add_button = QPushButton("Add", objectName="add_code")
+        self.add_button = QPushButton("&Add", objectName="add_code")
         self.add_button.setAccessibleName("Add the chosen code")
         self.remove_button = QPushButton("&Remove line", objectName="remove_code")
         self.fill_button = QPushButton("Fill &minutes from exercises",
@@ -93,6 +95,12 @@ class CodesStep(Step):
         layout.addWidget(self.explanation)
 
         self.add_button.clicked.connect(self._add)
+        # Enter on the chosen code adds it, as the button does (an open list takes its own
+        # Enter to choose).
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            enter = QShortcut(QKeySequence(key), self.code_box, self._add)
+            enter.setContext(Qt.ShortcutContext.WidgetShortcut)
+            enter.setObjectName("add_code_on_enter")
         self.remove_button.clicked.connect(self._remove)
         self.fill_button.clicked.connect(lambda: self.editor.apply(
             lambda s: replace(s, services=services_from_exercises(s)), "services"))

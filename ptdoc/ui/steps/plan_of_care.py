@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QLabel, QLineEd
 
 from ptdoc.domain import Episode, NoteType, SessionStatus
 from ptdoc.errors import KnownError, ValidationError
-from ptdoc.fields import parse_date
+from ptdoc.fields import DATE_FORMS, parse_date
 from ptdoc.permissions import Permission
 from ptdoc.services.episodes import plan_action
 from ptdoc.ui.steps.base import TextArea
@@ -43,8 +43,8 @@ class PlanOfCareBox(QGroupBox):
         self.goals = TextArea("field_plan_goals", "One goal per line (STG: ... in 2 weeks)")
         self.frequency = QLineEdit(placeholderText="2x/week")
         self.duration = QLineEdit(placeholderText="8 weeks")
-        self.certified_on = QLineEdit(placeholderText="YYYY-MM-DD, when the physician signs")
-        self.certified_through = QLineEdit(placeholderText="YYYY-MM-DD")
+        self.certified_on = QLineEdit(placeholderText=f"{DATE_FORMS}, when the physician signs")
+        self.certified_through = QLineEdit(placeholderText=DATE_FORMS)
         self.order = QCheckBox("Order on file fro&m the physician")
         self.physician = QLineEdit()
         self.npi = QLineEdit(placeholderText="10 digits")
