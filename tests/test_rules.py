@@ -113,6 +113,11 @@ CASES: dict[str, tuple[Callable, Callable]] = {
                      services=(ServiceLine("97110", 20, 1, GP),))),
     "EXERCISE_CODE_NOT_BILLED": (same, with_services(ServiceLine("97530", 10, 1, GP),
                                                      total=35)),
+    "EXERCISE_MINUTES_MISSING": (
+        with_exercise(minutes=None),  # 97110 is billed: its line's checks see the row
+        lambda ctx: with_exercise(minutes=None)(
+            with_services(ServiceLine("97530", 11, 1, GP, "sit to stand from low chair"),
+                          total=35)(ctx))),
     "GROUP_AND_ONE_ON_ONE": (same, with_services(ServiceLine("97110", 23, 2, GP),
                                                  ServiceLine("97150", 20, 1, GP))),
     "MEDICARE_CODE_INVALID": (same, with_services(ServiceLine("97110", 23, 2, GP),
@@ -322,3 +327,26 @@ def test_passive_words_do_not_catch_exercise_names(base: RuleContext) -> None:
 def test_signer_without_npi_is_a_blocker(base: RuleContext) -> None:
     ctx = signed(base, npi=None)
     assert _severity(ctx, "SIGNATURE_MISSING") == Severity.BLOCKER
+
+
+def test_a_row_without_minutes_under_an_unbilled_timed_code_is_named(base: RuleContext) -> None:
+    ctx = CASES["EXERCISE_MINUTES_MISSING"][1](base)
+    (finding,) = [f for f in rules.evaluate(ctx) if f.code == "EXERCISE_MINUTES_MISSING"]
+    assert finding.severity == Severity.WARNING and finding.field == "exercises[0].minutes"
+    assert "Row 1 'Sit to stand' is coded 97110" in finding.message
+    assert "no 97110 line is billed" in finding.message and "97110" in finding.fix
+    # a row with zero minutes is a row without minutes; each such row is named
+    both = with_session(exercises=tuple(replace(e, minutes=0)
+                                        for e in ctx.session.exercises))(ctx)
+    assert [f.field for f in rules.evaluate(both) if f.code == "EXERCISE_MINUTES_MISSING"] \
+        == ["exercises[0].minutes", "exercises[1].minutes"]
+
+
+def test_rows_that_do_not_count_toward_the_code_are_left_to_their_own_rules(
+        base: RuleContext) -> None:
+    unbilled = CASES["EXERCISE_MINUTES_MISSING"][1](base)
+    for change in (dict(change=ExerciseChange.HELD), dict(delivered_by=Provider.AIDE),
+                   dict(mode=DeliveryMode.SUPERVISED_INDEPENDENT),
+                   dict(code="97010")):  # untimed: its minutes make no units
+        ctx = with_exercise(**change)(unbilled)
+        assert "EXERCISE_MINUTES_MISSING" not in codes_found(ctx), change

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from ptdoc.billing import units_said
 from ptdoc.catalog import lookup
 from ptdoc.claim import required_modifiers, unit_check
-from ptdoc.domain import Credential, DeliveryMode, NoteType, Provider
+from ptdoc.domain import (
+    Credential,
+    DeliveryMode,
+    ExerciseChange,
+    ExerciseEntry,
+    NoteType,
+    Provider,
+)
 from ptdoc.followup import visit_span
 from ptdoc.rule_context import RuleContext
 from ptdoc.rules.engine import Finding, Severity, rule
@@ -29,6 +36,12 @@ def _timed_lines(ctx: RuleContext) -> Iterator[tuple[int, str, int | None]]:
             yield i, line.code, line.minutes
 
 
+def _one_on_one(e: ExerciseEntry) -> bool:
+    """Whether a row's minutes count toward its timed code: not an aide's, group or
+    supervised-independent."""
+    return e.mode == DeliveryMode.ONE_ON_ONE and e.delivered_by != Provider.AIDE
+
+
 def _exercise_minutes(ctx: RuleContext, code: str) -> tuple[int, int, int, int]:
     """(billable, supervised/group, aide, all) minutes of the exercises under ``code``."""
     billable = unattended = aide = total = 0
@@ -40,7 +53,7 @@ def _exercise_minutes(ctx: RuleContext, code: str) -> tuple[int, int, int, int]:
             aide += e.minutes
         elif e.mode in (DeliveryMode.SUPERVISED_INDEPENDENT, DeliveryMode.GROUP):
             unattended += e.minutes
-        else:
+        elif _one_on_one(e):
             billable += e.minutes
     return billable, unattended, aide, total
 
@@ -245,6 +258,28 @@ def exercise_code_not_billed(ctx: RuleContext) -> Iterator[Finding]:
             f"{code} line is billed: the claim does not match the note.", "services",
             MBPM_NOTE, f"Add a {code} line with {billable} minutes (Fill minutes from "
                        "exercises), or give the reason it is not billed.")
+
+
+@rule("EXERCISE_MINUTES_MISSING")
+def exercise_minutes_missing(ctx: RuleContext) -> Iterator[Finding]:
+    """A row that counts toward a timed code, without minutes, under a code no line bills:
+    neither EXERCISE_CODE_NOT_BILLED (it counts minutes) nor the billed line's checks see it,
+    so the exercise would be on the note and nowhere on the claim."""
+    billed = {line.code for line in ctx.session.services}
+    for i, e in enumerate(ctx.session.exercises):
+        info = lookup(e.code)
+        if e.minutes or e.code in billed or info is None or not info.timed or \
+                e.change == ExerciseChange.HELD or not _one_on_one(e):
+            continue
+        yield Finding(
+            "EXERCISE_MINUTES_MISSING", Severity.WARNING,
+            f"Row {i + 1} '{e.name}' is coded {e.code}, a timed code, but has no minutes, "
+            f"and no {e.code} line is billed: the exercise is in the note but not on the "
+            "claim.", f"exercises[{i}].minutes",
+            MBPM_NOTE + "; timed codes are billed by their minutes (reference §3)",
+            f"Enter the row's one-on-one minutes and bill them as {e.code} (Fill minutes from "
+            "exercises), or code the row to the service it was part of, or give the reason "
+            "it is not billed.")
 
 
 @rule("GROUP_AND_ONE_ON_ONE")
