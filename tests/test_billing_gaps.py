@@ -11,9 +11,10 @@ from conftest import Clinic
 from driving import main_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
-from test_editor import flag_codes, start_session, type_cell, type_text
+from test_editor import assert_unique_alt_keys, flag_codes, start_session, type_cell, type_text
 from test_patient_screens import ALT, CTRL, alt_click, press
 
+from ptdoc.domain import NoteType
 from ptdoc.ui.exercise_table import COLUMN
 from ptdoc.ui.main_window import MainWindow
 from ptdoc.ui.session_editor import SessionEditor
@@ -86,3 +87,64 @@ def test_an_exercise_without_minutes_under_a_code_not_billed_is_named(
     assert [(s.code, s.minutes) for s in editor.session.services] == [("97530", 10),
                                                                       ("97110", 12)]
     assert not {"EXERCISE_MINUTES_MISSING", "EXERCISE_CODE_NOT_BILLED"} & flag_codes(editor)
+
+
+def test_an_evaluation_without_its_code_is_blocked_and_the_therapist_chooses_it(
+        qtbot, window: MainWindow, artifacts: Path):
+    editor = start_session(qtbot, window)
+    _visit, _supervision, exercises, codes, _review, sign = editor.steps
+
+    # Visit: this visit is an evaluation (Alt+T to the note type, Down from Daily).
+    press(qtbot, Qt.Key.Key_T, ALT)
+    press(qtbot, Qt.Key.Key_Down)
+    assert editor.session.note_type == NoteType.EVALUATION
+
+    # Exercises: one row; its minutes typed where its flag leads; 97110 billed from them.
+    press(qtbot, Qt.Key.Key_3, CTRL)
+    press(qtbot, Qt.Key.Key_A, ALT)
+    type_text(qtbot, "Sit to stand")
+    press(qtbot, Qt.Key.Key_Return)
+    window.activateWindow()  # the completer's list closed
+    qtbot.waitUntil(window.isActiveWindow)
+    enter_on_flag(qtbot, editor, "'Sit to stand' is coded 97110")
+    type_cell(qtbot, exercises.table, "12")
+    press(qtbot, Qt.Key.Key_4, CTRL)
+    alt_click(qtbot, Qt.Key.Key_M, lambda: bool(editor.session.services))
+    assert [(s.code, s.minutes) for s in editor.session.services] == [("97110", 12)]
+
+    missing = ("Blocker: This evaluation bills no evaluation code (one of 97161-97163): the "
+               "claim carries only 97110, so the evaluation's charge is lost.")
+    assert missing in flag_texts(editor)
+    press(qtbot, Qt.Key.Key_6, CTRL)
+    assert not sign.sign_button.isEnabled()
+
+    # Enter on the flag goes to the evaluation code, where nothing is chosen for the therapist.
+    enter_on_flag(qtbot, editor, "bills no evaluation code")
+    assert editor.current == 3 and codes.evaluation.hasFocus()
+    assert codes.evaluation.currentText() == \
+        "none billed yet: choose the complexity you documented"
+    assert [codes.evaluation.itemText(i)[:5] for i in range(1, codes.evaluation.count())] == [
+        "97161", "97162", "97163"]
+    assert_unique_alt_keys(window, "Time and codes of an evaluation")
+    window.grab().save(str(artifacts / "flag-evaluation-code-missing.png"))
+
+    # The arrow keys choose the complexity documented: moderate, one unit, GP; a later
+    # choice replaces it, never adds a second evaluation code.
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Down)
+    assert [(s.code, s.minutes, s.units, s.modifiers) for s in editor.session.services] == [
+        ("97162", None, 1, ("GP",)), ("97110", 12, 1, ("GP",))]
+    assert missing not in flag_texts(editor)
+    assert not {"EVALUATION_CODE_MISSING", "EVALUATION_CODES_CONFLICT"} & flag_codes(editor)
+    press(qtbot, Qt.Key.Key_Down)
+    assert [s.code for s in editor.session.services] == ["97163", "97110"]
+    assert codes.evaluation.currentText() == "97163 PT evaluation, high complexity"
+    window.grab().save(str(artifacts / "evaluation-code-chosen.png"))
+
+    # A daily note shows no evaluation code to choose.
+    press(qtbot, Qt.Key.Key_1, CTRL)
+    press(qtbot, Qt.Key.Key_T, ALT)
+    press(qtbot, Qt.Key.Key_Up)
+    assert editor.session.note_type == NoteType.DAILY
+    press(qtbot, Qt.Key.Key_4, CTRL)
+    assert not codes.evaluation.isVisibleTo(window)
