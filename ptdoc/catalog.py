@@ -32,6 +32,24 @@ def lookup(code: str) -> CodeInfo | None:
     return codes().get(code)
 
 
+# The catalog's families of the codes that bill an evaluation or re-evaluation note, named as
+# the note types are (NoteType values).
+EVALUATION_FAMILIES = ("evaluation", "re-evaluation")
+
+
+def evaluation_codes(note_type: str) -> tuple[str, ...]:
+    """The codes a note of this type bills exactly one of: 97161-97163 (by complexity) for an
+    evaluation, 97164 for a re-evaluation; () for other notes."""
+    if note_type not in EVALUATION_FAMILIES:
+        return ()
+    return tuple(sorted(c.code for c in codes().values() if c.family == note_type))
+
+
+def is_evaluation_code(code: str) -> bool:
+    info = lookup(code)
+    return info is not None and info.family in EVALUATION_FAMILIES
+
+
 @cache
 def payer_profiles() -> dict[str, dict]:
     text = resources.files("ptdoc.resources").joinpath("payer_profiles.json").read_text()

@@ -95,6 +95,16 @@ CASES: dict[str, tuple[Callable, Callable]] = {
     "TOTAL_TIME_BELOW_VISIT": (with_session(time_in=dt.time(10), time_out=dt.time(10, 30)),
                                with_session(time_in=dt.time(10), time_out=dt.time(10, 45))),
     "CODE_EVAL_FOR_EXERCISE": (same, with_services(ServiceLine("97162", None, 1, GP))),
+    "EVALUATION_CODE_MISSING": (
+        with_session(note_type=NoteType.EVALUATION, services=(
+            ServiceLine("97163", None, 1, GP), ServiceLine("97110", 23, 2, GP))),
+        with_session(note_type=NoteType.EVALUATION)),
+    "EVALUATION_CODES_CONFLICT": (
+        with_session(note_type=NoteType.RE_EVALUATION, services=(
+            ServiceLine("97164", None, 1, GP), ServiceLine("97110", 23, 2, GP))),
+        with_session(note_type=NoteType.EVALUATION, services=(
+            ServiceLine("97161", None, 1, GP), ServiceLine("97110", 23, 2, GP),
+            ServiceLine("97162", None, 1, GP)))),
     "PASSIVE_MODALITY_AS_EXERCISE": (same, with_exercise(name="Hot pack to knee")),
     "TIMED_MINUTES_MISSING": (same, with_services(ServiceLine("97110", None, 2, GP))),
     "UNITS_MINUTES_MISMATCH": (same, with_services(ServiceLine("97110", 23, 4, GP))),
@@ -113,6 +123,11 @@ CASES: dict[str, tuple[Callable, Callable]] = {
                      services=(ServiceLine("97110", 20, 1, GP),))),
     "EXERCISE_CODE_NOT_BILLED": (same, with_services(ServiceLine("97530", 10, 1, GP),
                                                      total=35)),
+    "EXERCISE_MINUTES_MISSING": (
+        with_exercise(minutes=None),  # 97110 is billed: its line's checks see the row
+        lambda ctx: with_exercise(minutes=None)(
+            with_services(ServiceLine("97530", 11, 1, GP, "sit to stand from low chair"),
+                          total=35)(ctx))),
     "GROUP_AND_ONE_ON_ONE": (same, with_services(ServiceLine("97110", 23, 2, GP),
                                                  ServiceLine("97150", 20, 1, GP))),
     "MEDICARE_CODE_INVALID": (same, with_services(ServiceLine("97110", 23, 2, GP),
@@ -322,3 +337,65 @@ def test_passive_words_do_not_catch_exercise_names(base: RuleContext) -> None:
 def test_signer_without_npi_is_a_blocker(base: RuleContext) -> None:
     ctx = signed(base, npi=None)
     assert _severity(ctx, "SIGNATURE_MISSING") == Severity.BLOCKER
+
+
+def test_an_evaluation_without_its_code_says_so_and_points_at_the_chooser(
+        base: RuleContext) -> None:
+    ctx = with_session(note_type=NoteType.EVALUATION)(base)
+    finding = next(f for f in rules.evaluate(ctx) if f.code == "EVALUATION_CODE_MISSING")
+    assert finding.severity == Severity.BLOCKER and finding.field == "evaluation_code"
+    assert "no evaluation code (one of 97161-97163)" in finding.message
+    assert "only 97110" in finding.message and "charge is lost" in finding.message
+    assert "Reference §1" in finding.source
+    assert "97161" in finding.fix and "97163" in finding.fix
+    assert not review_context(ctx).can_sign
+    for code in ("97161", "97162", "97163"):
+        billed = with_services(ServiceLine(code, None, 1, GP), *base.session.services)(ctx)
+        assert not {"EVALUATION_CODE_MISSING", "EVALUATION_CODES_CONFLICT"} & \
+            codes_found(billed), code
+
+
+def test_a_re_evaluation_bills_97164_and_not_an_initial_evaluation_code(
+        base: RuleContext) -> None:
+    ctx = with_session(note_type=NoteType.RE_EVALUATION)(base)
+    finding = next(f for f in rules.evaluate(ctx) if f.code == "EVALUATION_CODE_MISSING")
+    assert "no re-evaluation code (97164)" in finding.message and "97164" in finding.fix
+    wrong = with_services(ServiceLine("97162", None, 1, GP), *base.session.services)(ctx)
+    finding = next(f for f in rules.evaluate(wrong) if f.code == "EVALUATION_CODE_MISSING")
+    assert finding.field == "services[0].code"
+    assert "bills 97162 (PT evaluation, moderate complexity)" in finding.message
+    assert "a re-evaluation bills 97164" in finding.message
+    # an initial evaluation billing the re-evaluation's code is told the same way
+    swapped = with_session(note_type=NoteType.EVALUATION, services=(
+        ServiceLine("97110", 23, 2, GP), ServiceLine("97164", None, 1, GP)))(base)
+    finding = next(f for f in rules.evaluate(swapped) if f.code == "EVALUATION_CODE_MISSING")
+    assert finding.field == "services[1].code" and "one of 97161-97163" in finding.message
+
+
+def test_other_notes_need_no_evaluation_code(base: RuleContext) -> None:
+    for note_type in (NoteType.DAILY, NoteType.PROGRESS_REPORT):
+        ctx = with_session(note_type=note_type)(base)
+        assert not {"EVALUATION_CODE_MISSING", "EVALUATION_CODES_CONFLICT"} & codes_found(ctx)
+
+
+def test_a_row_without_minutes_under_an_unbilled_timed_code_is_named(base: RuleContext) -> None:
+    ctx = CASES["EXERCISE_MINUTES_MISSING"][1](base)
+    (finding,) = [f for f in rules.evaluate(ctx) if f.code == "EXERCISE_MINUTES_MISSING"]
+    assert finding.severity == Severity.WARNING and finding.field == "exercises[0].minutes"
+    assert "Row 1 'Sit to stand' is coded 97110" in finding.message
+    assert "no 97110 line is billed" in finding.message and "97110" in finding.fix
+    # a row with zero minutes is a row without minutes; each such row is named
+    both = with_session(exercises=tuple(replace(e, minutes=0)
+                                        for e in ctx.session.exercises))(ctx)
+    assert [f.field for f in rules.evaluate(both) if f.code == "EXERCISE_MINUTES_MISSING"] \
+        == ["exercises[0].minutes", "exercises[1].minutes"]
+
+
+def test_rows_that_do_not_count_toward_the_code_are_left_to_their_own_rules(
+        base: RuleContext) -> None:
+    unbilled = CASES["EXERCISE_MINUTES_MISSING"][1](base)
+    for change in (dict(change=ExerciseChange.HELD), dict(delivered_by=Provider.AIDE),
+                   dict(mode=DeliveryMode.SUPERVISED_INDEPENDENT),
+                   dict(code="97010")):  # untimed: its minutes make no units
+        ctx = with_exercise(**change)(unbilled)
+        assert "EXERCISE_MINUTES_MISSING" not in codes_found(ctx), change

@@ -6,16 +6,25 @@ import re
 from collections.abc import Iterator
 
 from ptdoc.billing import units_said
-from ptdoc.catalog import lookup
+from ptdoc.catalog import evaluation_codes, is_evaluation_code, lookup
 from ptdoc.claim import required_modifiers, unit_check
-from ptdoc.domain import Credential, DeliveryMode, NoteType, Provider
+from ptdoc.domain import (
+    Credential,
+    DeliveryMode,
+    ExerciseChange,
+    ExerciseEntry,
+    NoteType,
+    Provider,
+)
 from ptdoc.followup import visit_span
 from ptdoc.rule_context import RuleContext
 from ptdoc.rules.engine import Finding, Severity, rule
 
 MCPM = "Medicare Claims Processing Manual ch. 5 §20.2 (reference §3)"
 MBPM_NOTE = "Medicare Benefit Policy Manual ch. 15 §220.3 (reference §4)"
-EVALUATIONS = {"97161", "97162", "97163"}
+EVALUATION_SOURCE = ("Reference §1: an evaluation is billed as one of 97161-97163 by its "
+                     "complexity, a re-evaluation as 97164, each 1 unit per date of service; "
+                     "§6: two evaluation codes, or 97164 with 97161-97163, never together")
 PASSIVE_NAMES = re.compile(
     r"\b(hot pack|cold pack|ice (?:pack|massage|bag|to)|moist heat|heat pack|cryotherapy|e-?stim|"
     r"electrical stim\w*|tens|ultrasound|us|traction|paraffin|whirlpool|diathermy|infrared|"
@@ -29,6 +38,12 @@ def _timed_lines(ctx: RuleContext) -> Iterator[tuple[int, str, int | None]]:
             yield i, line.code, line.minutes
 
 
+def _one_on_one(e: ExerciseEntry) -> bool:
+    """Whether a row's minutes count toward its timed code: not an aide's, group or
+    supervised-independent."""
+    return e.mode == DeliveryMode.ONE_ON_ONE and e.delivered_by != Provider.AIDE
+
+
 def _exercise_minutes(ctx: RuleContext, code: str) -> tuple[int, int, int, int]:
     """(billable, supervised/group, aide, all) minutes of the exercises under ``code``."""
     billable = unattended = aide = total = 0
@@ -40,7 +55,7 @@ def _exercise_minutes(ctx: RuleContext, code: str) -> tuple[int, int, int, int]:
             aide += e.minutes
         elif e.mode in (DeliveryMode.SUPERVISED_INDEPENDENT, DeliveryMode.GROUP):
             unattended += e.minutes
-        else:
+        elif _one_on_one(e):
             billable += e.minutes
     return billable, unattended, aide, total
 
@@ -61,7 +76,7 @@ def evaluation_for_exercise(ctx: RuleContext) -> Iterator[Finding]:
     if s.note_type in (NoteType.EVALUATION, NoteType.RE_EVALUATION) or not s.exercises:
         return
     for i, line in enumerate(s.services):
-        if line.code in EVALUATIONS:
+        if line.code in evaluation_codes(NoteType.EVALUATION):
             info = lookup(line.code)
             yield Finding(
                 "CODE_EVAL_FOR_EXERCISE", Severity.BLOCKER,
@@ -70,6 +85,57 @@ def evaluation_for_exercise(ctx: RuleContext) -> Iterator[Finding]:
                 "evaluation.", f"services[{i}].code",
                 "CPT 97161-97163 are evaluations; therapeutic exercise is 97110 (reference §1)",
                 "Bill the exercise as 97110 (timed, 15-minute units) with its minutes.")
+
+
+@rule("EVALUATION_CODE_MISSING", "EVALUATION_CODES_CONFLICT")
+def evaluation_code(ctx: RuleContext) -> Iterator[Finding]:
+    """An evaluation or re-evaluation is the visit's own service: without its code the claim
+    loses the charge, and once signed the note cannot take it back (a blocker)."""
+    s = ctx.session
+    expected = evaluation_codes(s.note_type)
+    if not expected:
+        return
+    wanted = expected[0] if len(expected) == 1 else f"one of {expected[0]}-{expected[-1]}"
+    evaluations = [(i, line.code) for i, line in enumerate(s.services)
+                   if is_evaluation_code(line.code)]
+    right = [(i, code) for i, code in evaluations if code in expected]
+    if not right:
+        change_type = ("; if this visit was not a " + s.note_type.value +
+                       ", change the note type (Visit step)")
+        wrong = [(i, code) for i, code in evaluations if code not in expected]
+        if wrong:
+            i, code = wrong[0]
+            info = lookup(code)
+            yield Finding(
+                "EVALUATION_CODE_MISSING", Severity.BLOCKER,
+                f"This {s.note_type.value} bills {code} "
+                f"({info.description if info else 'an evaluation code'}), which is not a "
+                f"{s.note_type.value}'s code: a {s.note_type.value} bills {wanted}.",
+                f"services[{i}].code", EVALUATION_SOURCE,
+                f"Choose the {s.note_type.value}'s code under Evaluation code (Time and codes "
+                f"step) in place of {code}{change_type}.")
+            return
+        carries = f"only {', '.join(line.code for line in s.services)}" if s.services \
+            else "nothing"
+        what = ("choose the complexity you documented (low 97161, moderate 97162, high "
+                "97163)" if len(expected) > 1 else f"choose {wanted}")
+        yield Finding(
+            "EVALUATION_CODE_MISSING", Severity.BLOCKER,
+            f"This {s.note_type.value} bills no {s.note_type.value} code ({wanted}): the "
+            f"claim carries {carries}, so the {s.note_type.value}'s charge is lost.",
+            "evaluation_code", EVALUATION_SOURCE,
+            f"Under Evaluation code (Time and codes step), {what}{change_type}.")
+        return
+    codes = list(dict.fromkeys(code for _i, code in evaluations))
+    if len(codes) > 1:
+        keep = right[0][1]
+        i = next(i for i, code in evaluations if code != keep)
+        yield Finding(
+            "EVALUATION_CODES_CONFLICT", Severity.BLOCKER,
+            f"This {s.note_type.value} bills {' and '.join(codes)}: it bills exactly one "
+            f"code ({wanted}).", f"services[{i}].code", EVALUATION_SOURCE,
+            "Keep the code of the complexity you documented and remove the other line "
+            "(or choose it under Evaluation code, which replaces them).")
 
 
 @rule("PASSIVE_MODALITY_AS_EXERCISE")
@@ -245,6 +311,28 @@ def exercise_code_not_billed(ctx: RuleContext) -> Iterator[Finding]:
             f"{code} line is billed: the claim does not match the note.", "services",
             MBPM_NOTE, f"Add a {code} line with {billable} minutes (Fill minutes from "
                        "exercises), or give the reason it is not billed.")
+
+
+@rule("EXERCISE_MINUTES_MISSING")
+def exercise_minutes_missing(ctx: RuleContext) -> Iterator[Finding]:
+    """A row that counts toward a timed code, without minutes, under a code no line bills:
+    neither EXERCISE_CODE_NOT_BILLED (it counts minutes) nor the billed line's checks see it,
+    so the exercise would be on the note and nowhere on the claim."""
+    billed = {line.code for line in ctx.session.services}
+    for i, e in enumerate(ctx.session.exercises):
+        info = lookup(e.code)
+        if e.minutes or e.code in billed or info is None or not info.timed or \
+                e.change == ExerciseChange.HELD or not _one_on_one(e):
+            continue
+        yield Finding(
+            "EXERCISE_MINUTES_MISSING", Severity.WARNING,
+            f"Row {i + 1} '{e.name}' is coded {e.code}, a timed code, but has no minutes, "
+            f"and no {e.code} line is billed: the exercise is in the note but not on the "
+            "claim.", f"exercises[{i}].minutes",
+            MBPM_NOTE + "; timed codes are billed by their minutes (reference §3)",
+            f"Enter the row's one-on-one minutes and bill them as {e.code} (Fill minutes from "
+            "exercises), or code the row to the service it was part of, or give the reason "
+            "it is not billed.")
 
 
 @rule("GROUP_AND_ONE_ON_ONE")

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc import fields as f
-from ptdoc.catalog import codes
+from ptdoc.catalog import codes, evaluation_codes, is_evaluation_code, lookup
 from ptdoc.claim import services_from_exercises
 from ptdoc.domain import ServiceLine, Session
 from ptdoc.ui.refusals import Refusal, revert_on_escape
@@ -30,7 +30,7 @@ from ptdoc.ui.widgets import FieldError, add_field, hbox
 
 class CodesStep(Step):
     title = "Time and codes"
-    owns = ("services", "total_treatment_minutes")
+    owns = ("services", "total_treatment_minutes", "evaluation_code")
 
     def __init__(self, editor):
         super().__init__(editor)
@@ -59,6 +59,13 @@ class CodesStep(Step):
         self.code_box.setMinimumContentsLength(24)
         for info in sorted(codes().values(), key=lambda i: i.code):
             self.code_box.addItem(f"{info.code} {info.description}", info.code)
+        # An evaluation's or re-evaluation's own code, chosen by the therapist from the
+        # complexity documented: never guessed, so nothing is chosen until they choose.
+        self.evaluation = QComboBox(objectName="field_evaluation_code")
+        self.evaluation.setAccessibleName("Evaluation code")
+        self.evaluation_label = QLabel("E&valuation code:")
+        self.evaluation_label.setBuddy(self.evaluation)
+        self._evaluation_choices: tuple[str, ...] = ()
         add_label = QLabel("Add co&de:")
         add_label.setBuddy(self.code_box)
         self.add_button = QPushButton("&Add", objectName="add_code")
@@ -80,12 +87,13 @@ class CodesStep(Step):
         self.inputs.update(services=self.table, add_code=self.code_box,
                            add_code_button=self.add_button, remove_code=self.remove_button,
                            fill_minutes=self.fill_button, total_treatment_minutes=self.total,
-                           tie=self.tie)
+                           tie=self.tie, evaluation_code=self.evaluation)
 
         row = hbox(add_label, self.code_box, self.add_button, self.remove_button,
                    self.fill_button, grow=self.code_box)
         tie_row = hbox(self.tie_label, self.tie, grow=self.tie)
         layout = QVBoxLayout(self)
+        layout.addLayout(hbox(self.evaluation_label, self.evaluation, grow=self.evaluation))
         layout.addLayout(row)
         layout.addWidget(table_label)
         layout.addWidget(self.table, 1)
@@ -108,6 +116,7 @@ class CodesStep(Step):
         self.model.refused.connect(self._refused)
         revert_on_escape(self.table, lambda index: self.revert_cell(self.model, index))
         self.tie.activated.connect(self._choose_tie)
+        self.evaluation.activated.connect(self._choose_evaluation)
         self.bind_text("total_treatment_minutes", self.total, lambda s, text: replace(
             s, total_treatment_minutes=f.parse_int(text, f.TOTAL_MINUTES,
                                                    "total_treatment_minutes")),
@@ -121,6 +130,7 @@ class CodesStep(Step):
         self.show_text("total_treatment_minutes", self.total,
                        "" if session.total_treatment_minutes is None
                        else str(session.total_treatment_minutes))
+        self._load_evaluation(session)
         if claim is None:
             return
         units = claim.units
@@ -135,6 +145,40 @@ class CodesStep(Step):
                 self.tie.addItem(label, choice)
             current = [c for c in units.choices if c == claim.chosen]
             self.tie.setCurrentIndex(units.choices.index(current[0]) if current else 0)
+
+    def _load_evaluation(self, session: Session) -> None:
+        """Shown on an evaluation (97161-97163) or re-evaluation (97164) only, with the code
+        billed, or none chosen."""
+        expected = evaluation_codes(session.note_type)
+        self.evaluation.setVisible(bool(expected))
+        self.evaluation_label.setVisible(bool(expected))
+        if not expected:
+            return
+        if expected != self._evaluation_choices:
+            self._evaluation_choices = expected
+            self.evaluation.clear()
+            self.evaluation.addItem("none billed yet: choose the complexity you documented"
+                                    if len(expected) > 1 else
+                                    f"none billed yet: choose {expected[0]}", None)
+            for code in expected:
+                info = lookup(code)
+                self.evaluation.addItem(f"{code} {info.description if info else ''}", code)
+        billed = [line.code for line in session.services if line.code in expected]
+        self.evaluation.setCurrentIndex(self.evaluation.findData(billed[0]) if billed else 0)
+
+    def _choose_evaluation(self, index: int) -> None:
+        """The chosen code replaces any evaluation code billed (keeping what its line says),
+        so changing the complexity never leaves two; the first line otherwise."""
+        code = self.evaluation.itemData(index)
+        if code is None:
+            return  # removing a line is Remove line's
+
+        def change(s: Session) -> Session:
+            old = next((line for line in s.services if is_evaluation_code(line.code)), None)
+            line = replace(old, code=code) if old is not None else ServiceLine(code)
+            others = tuple(line for line in s.services if not is_evaluation_code(line.code))
+            return replace(s, services=(line, *others))
+        self.editor.apply(change, "services")
 
     def refusals(self) -> list[Refusal]:
         return self.model.refusals()
