@@ -4,11 +4,12 @@ around the protection of signed notes closed to the workstations' role."""
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 
 import pytest
 from conftest import PASSWORD, Clinic, sign
-from pg_sandbox import PgSandbox, raw_execute
+from pg_sandbox import SCRIPT, PgSandbox, printed_urls, raw_execute
 
 from ptdoc import cli
 from ptdoc.dialect import split_script, translate
@@ -242,3 +243,17 @@ def test_the_window_opens_a_server_database_or_says_why_it_cannot(
     assert store is None and len(shown) == 1
     assert "cannot be reached or refused" in shown[0] and "no_such_database" in shown[0]
     assert "hunter2" not in shown[0]
+
+
+def test_the_sandbox_prints_the_workstations_url_and_the_owners(pg_server: PgSandbox) -> None:
+    for action in ("start", "status"):  # start on a running sandbox says the same as status
+        done = subprocess.run([str(SCRIPT), action, str(pg_server.folder)], capture_output=True,
+                              text=True, timeout=120, check=True)
+        lines = done.stdout.splitlines()
+        assert [line.split(":")[0] for line in lines] == [
+            "Workstations (ptdoc_app)", "Owner (ptdoc_owner), for migrate, restore and demo"]
+        urls = printed_urls(done.stdout)
+        for label, role in (("Workstations", "ptdoc_app"), ("Owner", "ptdoc_owner")):
+            with psycopg.connect(urls[label]) as conn:
+                assert conn.execute("SELECT current_user, current_database()").fetchone() == (
+                    role, "ptdoc")
