@@ -554,7 +554,8 @@ class KeyHistory:
 class ChainCheck:
     rows: int
     head: str          # the last row's hash: what paper anchors
-    problems: tuple[str, ...]
+    problems: tuple[str, ...]  # the first breaks, at most the limit asked
+    broken: int = 0    # every break, listed or not
 
 
 class AuditLog:
@@ -600,9 +601,10 @@ class AuditLog:
         return (row[0], row[1] or self.GENESIS) if row else (0, self.GENESIS)
 
     def check_chain(self, limit: int = 20) -> ChainCheck:
-        """Recompute every link; at most ``limit`` problems are listed (and how many more)."""
+        """Recompute every link; at most ``limit`` problems are listed (``broken`` counts them
+        all)."""
         problems: list[str] = []
-        previous, rows, head, more = self.GENESIS, 0, self.GENESIS, 0
+        previous, rows, head, broken = self.GENESIS, 0, self.GENESIS, 0
         for row in self.db.query(f"SELECT {self.CHAINED}, prev_hash, hash FROM audit "
                                  "ORDER BY id"):
             rows += 1
@@ -613,14 +615,11 @@ class AuditLog:
             elif row["hash"] != self.row_hash(previous, row):
                 problem = f"audit row {row['id']}: its content was changed after it was written"
             if problem:
+                broken += 1
                 if len(problems) < limit:
                     problems.append(problem)
-                else:
-                    more += 1
             previous = head = row["hash"] or ""
-        if more:
-            problems.append(f"... and {more} more broken audit rows")
-        return ChainCheck(rows, head, tuple(problems))
+        return ChainCheck(rows, head, tuple(problems), broken)
 
     def draft_owner(self, session_id: int) -> int | None:
         """Who writes a draft: its creator, or whoever last took it over (None: nobody named,
