@@ -239,8 +239,9 @@ class PatientRepository:
     _WRITTEN = ("mrn", "first_name", "last_name", "date_of_birth", "payer_id", "member_id",
                 "sex", "phone", "address", "secondary_payer_id", "secondary_member_id")
 
-    # Written with the names they are made from (what patient search compares, m017).
-    _KEYS = ("first_key", "last_key")
+    # Written with the names and MRN they are made from (what patient search compares, m017,
+    # m019).
+    _KEYS = ("first_key", "last_key", "mrn_key")
 
     def __init__(self, db: Database):
         self.db = db
@@ -248,7 +249,8 @@ class PatientRepository:
     def _params(self, patient: Patient) -> list:
         plain = to_plain(patient)
         return [*(plain[name] for name in self._WRITTEN),
-                fields.search_key(patient.first_name), fields.search_key(patient.last_name)]
+                fields.search_key(patient.first_name), fields.search_key(patient.last_name),
+                fields.search_key(patient.mrn)]
 
     def add(self, patient: Patient) -> Patient:
         written = (*self._WRITTEN, *self._KEYS)
@@ -305,8 +307,8 @@ class PatientRepository:
         return int(row[0] or 0)
 
     def search(self, text: str, limit: int = 50) -> list[Patient]:
-        """By MRN, the beginning of the last or first name (any case, any accents: see
-        ``fields.search_key``), or date of birth (YYYY-MM-DD), as typed."""
+        """By MRN (whole), the beginning of the last or first name (MRN and names in any
+        case, with any accents: see ``fields.search_key``), or date of birth (YYYY-MM-DD)."""
         text = text.strip()
         if not text:
             return self._load("ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE "
@@ -314,11 +316,11 @@ class PatientRepository:
         key = fields.search_key(text)
         # Nothing of a name left (only accents typed): no name begins with it.
         low, high = fields.prefix_range(key) if key else ("", "")
-        return self._load(self.SEARCH, [text, text, low, high, limit, low, high, limit, limit])
+        return self._load(self.SEARCH, [key, text, low, high, limit, low, high, limit, limit])
 
     # One indexed lookup per kind (an OR of them scans a name index on a miss): the MRN, the
     # date of birth, and the first LIMIT by each name's key, a range of its index.
-    SEARCH = ("WHERE id IN (SELECT id FROM patients WHERE mrn = ? "
+    SEARCH = ("WHERE id IN (SELECT id FROM patients WHERE mrn_key = ? "
               "UNION ALL SELECT id FROM patients WHERE date_of_birth = ? "
               "UNION ALL SELECT * FROM (SELECT id FROM patients WHERE last_key >= ? AND "
               "last_key < ? ORDER BY last_key, first_key LIMIT ?) "
