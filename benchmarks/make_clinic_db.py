@@ -128,10 +128,11 @@ def _patients(conn: sqlite3.Connection, rng: random.Random, count: int,
         born = dt.date(1930, 1, 1) + dt.timedelta(days=rng.randrange(80 * 365))
         payer = rng.choice(payers)
         first, last = rng.choice(FIRST), last_name(rng)
-        patients.append((pid, f"RPT-{pid:07d}", first, last,
+        mrn = f"RPT-{pid:07d}"
+        patients.append((pid, mrn, first, last,
                          born.isoformat(), payer, f"M{rng.randrange(10**7, 10**8)}",
                          rng.choice(("female", "male")), f"555-{rng.randrange(10**4):04d}",
-                         search_key(first), search_key(last)))
+                         search_key(first), search_key(last), search_key(mrn)))
         start = today - dt.timedelta(days=40)
         episodes.append({**episode, "id": eid, "patient_id": pid,
                          "start_date": start.isoformat(),
@@ -139,8 +140,8 @@ def _patients(conn: sqlite3.Connection, rng: random.Random, count: int,
                          "certified_through": (start + dt.timedelta(days=88)).isoformat(),
                          "discharged_on": None})
     conn.executemany("INSERT INTO patients (id, mrn, first_name, last_name, date_of_birth, "
-                     "payer_id, member_id, sex, phone, first_key, last_key) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "payer_id, member_id, sex, phone, first_key, last_key, mrn_key) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      patients)
     _insert(conn, "episodes", episodes)
     return [(p[0], e["id"], p[5]) for p, e in zip(patients, episodes, strict=True)]

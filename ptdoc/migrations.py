@@ -493,6 +493,19 @@ def m018_draft_idle_minutes(db: Database) -> None:
     db.execute("ALTER TABLE clinic ADD COLUMN draft_idle_minutes INTEGER NOT NULL DEFAULT 20")
 
 
+def m019_mrn_search_key(db: Database) -> None:
+    """An MRN is found whatever the case it is typed in ("rpt-10014" finds RPT-10014), through
+    an index on both backends: each patient's MRN is kept also as its search key
+    (``fields.search_key``, as the names' in m017), compared whole. (The server already names
+    the UNIQUE constraint's index on mrn "patients_mrn_key".)"""
+    db.execute("ALTER TABLE patients ADD COLUMN mrn_key TEXT COLLATE BINARY NOT NULL "
+               "DEFAULT ''")
+    keys = [(search_key(mrn), pid) for pid, mrn in
+            db.execute("SELECT id, mrn FROM patients").fetchall()]
+    db.conn.executemany("UPDATE patients SET mrn_key = ? WHERE id = ?", keys)
+    db.execute("CREATE INDEX patients_mrn_search ON patients(mrn_key)")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m003_payer_rules_and_fees,
                                                 m004_clinic_exercises, m005_audit_by_user,
@@ -507,5 +520,6 @@ MIGRATIONS: list[Callable[[Database], None]] = [m001_initial, m002_next_visit,
                                                 m015_session_place_of_service,
                                                 m016_draft_locks,
                                                 m017_name_search_keys,
-                                                m018_draft_idle_minutes]
+                                                m018_draft_idle_minutes,
+                                                m019_mrn_search_key]
 LATEST_VERSION = len(MIGRATIONS)

@@ -522,13 +522,16 @@ def _rows(db: PgDatabase | Any, table: str) -> int:
 _MADE_BY_MIGRATIONS = {"keyed_signatures": 1}
 
 
-def copy_clinic(source: Any, target: PgDatabase, batch: int = 2000) -> dict[str, int]:
+def copy_clinic(source: Any, target: PgDatabase, batch: int = 2000,
+                check: Callable[[], object] | None = None) -> dict[str, int]:
     """Every row of ptdoc's SQLite database ``source`` (a sqlite-utils Database at the current
     schema) into ``target`` (the server's database at the same schema, connected as its owner),
     in one transaction: all or nothing. Refuses a target that holds any clinic data. The
     triggers that refuse changes to signed notes would refuse their rows arriving after the
     note: they are off for this transaction only (nobody else sees them off) and the rows
     arrive as they were, ids included; each id's sequence then continues after the highest.
+    ``check`` runs last in the transaction, reading the copy through ``target``: whatever it
+    raises leaves the server's database as it was (empty, so the move can be run again).
     Returns the rows copied per table, checked against the source."""
     tables = _tables_in_order(source)
     held = {t: n for t in tables if (n := _rows(target, t)) > _MADE_BY_MIGRATIONS.get(t, 0)}
@@ -566,4 +569,6 @@ def copy_clinic(source: Any, target: PgDatabase, batch: int = 2000) -> dict[str,
         if differ:
             raise DatabaseError("The copy does not hold what the file holds ("
                                 + "; ".join(differ) + "); nothing was kept on the server.")
+        if check is not None:
+            check()
     return counts

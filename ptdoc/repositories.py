@@ -239,8 +239,9 @@ class PatientRepository:
     _WRITTEN = ("mrn", "first_name", "last_name", "date_of_birth", "payer_id", "member_id",
                 "sex", "phone", "address", "secondary_payer_id", "secondary_member_id")
 
-    # Written with the names they are made from (what patient search compares, m017).
-    _KEYS = ("first_key", "last_key")
+    # Written with the names and MRN they are made from (what patient search compares, m017,
+    # m019).
+    _KEYS = ("first_key", "last_key", "mrn_key")
 
     def __init__(self, db: Database):
         self.db = db
@@ -248,7 +249,8 @@ class PatientRepository:
     def _params(self, patient: Patient) -> list:
         plain = to_plain(patient)
         return [*(plain[name] for name in self._WRITTEN),
-                fields.search_key(patient.first_name), fields.search_key(patient.last_name)]
+                fields.search_key(patient.first_name), fields.search_key(patient.last_name),
+                fields.search_key(patient.mrn)]
 
     def add(self, patient: Patient) -> Patient:
         written = (*self._WRITTEN, *self._KEYS)
@@ -305,8 +307,9 @@ class PatientRepository:
         return int(row[0] or 0)
 
     def search(self, text: str, limit: int = 50) -> list[Patient]:
-        """By MRN, the beginning of the last or first name (any case, any accents: see
-        ``fields.search_key``), or date of birth (as ``fields.parse_date`` reads it), as typed."""
+        """By MRN (whole), the beginning of the last or first name (MRN and names in any
+        case, with any accents: see ``fields.search_key``), or date of birth (as
+        ``fields.parse_date`` reads it), as typed."""
         text = text.strip()
         if not text:
             return self._load("ORDER BY last_name COLLATE NOCASE, first_name COLLATE NOCASE "
@@ -319,11 +322,11 @@ class PatientRepository:
         except ValidationError:
             born = None  # not a date: a name or an MRN
         day = born.isoformat() if born else text
-        return self._load(self.SEARCH, [text, day, low, high, limit, low, high, limit, limit])
+        return self._load(self.SEARCH, [key, day, low, high, limit, low, high, limit, limit])
 
     # One indexed lookup per kind (an OR of them scans a name index on a miss): the MRN, the
     # date of birth, and the first LIMIT by each name's key, a range of its index.
-    SEARCH = ("WHERE id IN (SELECT id FROM patients WHERE mrn = ? "
+    SEARCH = ("WHERE id IN (SELECT id FROM patients WHERE mrn_key = ? "
               "UNION ALL SELECT id FROM patients WHERE date_of_birth = ? "
               "UNION ALL SELECT * FROM (SELECT id FROM patients WHERE last_key >= ? AND "
               "last_key < ? ORDER BY last_key, first_key LIMIT ?) "
@@ -559,7 +562,8 @@ class KeyHistory:
 class ChainCheck:
     rows: int
     head: str          # the last row's hash: what paper anchors
-    problems: tuple[str, ...]
+    problems: tuple[str, ...]  # the first breaks, at most the limit asked
+    broken: int = 0    # every break, listed or not
 
 
 class AuditLog:
@@ -605,9 +609,10 @@ class AuditLog:
         return (row[0], row[1] or self.GENESIS) if row else (0, self.GENESIS)
 
     def check_chain(self, limit: int = 20) -> ChainCheck:
-        """Recompute every link; at most ``limit`` problems are listed (and how many more)."""
+        """Recompute every link; at most ``limit`` problems are listed (``broken`` counts them
+        all)."""
         problems: list[str] = []
-        previous, rows, head, more = self.GENESIS, 0, self.GENESIS, 0
+        previous, rows, head, broken = self.GENESIS, 0, self.GENESIS, 0
         for row in self.db.query(f"SELECT {self.CHAINED}, prev_hash, hash FROM audit "
                                  "ORDER BY id"):
             rows += 1
@@ -618,14 +623,11 @@ class AuditLog:
             elif row["hash"] != self.row_hash(previous, row):
                 problem = f"audit row {row['id']}: its content was changed after it was written"
             if problem:
+                broken += 1
                 if len(problems) < limit:
                     problems.append(problem)
-                else:
-                    more += 1
             previous = head = row["hash"] or ""
-        if more:
-            problems.append(f"... and {more} more broken audit rows")
-        return ChainCheck(rows, head, tuple(problems))
+        return ChainCheck(rows, head, tuple(problems), broken)
 
     def draft_owner(self, session_id: int) -> int | None:
         """Who writes a draft: its creator, or whoever last took it over (None: nobody named,

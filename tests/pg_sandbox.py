@@ -103,6 +103,12 @@ def administer(target: object, sql: str) -> None:
             conn.execute(statement)
 
 
+def printed_urls(stdout: str) -> dict[str, str]:
+    """The URLs ``pg-sandbox start`` prints, by the first word of their label
+    ("Workstations", "Owner"): each line ends with its URL."""
+    return {line.split()[0]: line.split()[-1] for line in stdout.splitlines() if line.strip()}
+
+
 class PgSandbox:
     def __init__(self, folder: Path):
         self.folder = folder

@@ -325,6 +325,8 @@ def test_notes_signed_before_the_upgrade_keep_the_clinics_place_of_service(
                           "CREATE INDEX patients_first_name ON patients(first_name COLLATE "
                           "NOCASE, last_name COLLATE NOCASE);")
         raw.execute("ALTER TABLE clinic DROP COLUMN draft_idle_minutes")
+        raw.executescript("DROP INDEX patients_mrn_search; "
+                          "ALTER TABLE patients DROP COLUMN mrn_key;")
         raw.execute(f"PRAGMA user_version = {MIGRATIONS.index(m015_session_place_of_service)}")
     raw.close()
     with Store.open(db_path) as store:

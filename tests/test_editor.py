@@ -525,6 +525,32 @@ def test_patient_search_opens_the_patients_page(qtbot, window: MainWindow, clini
     assert window.patient_view is None and window.pages.currentWidget() is window.day_page
 
 
+def test_find_patient_takes_an_mrn_in_any_case_and_says_when_nobody_matches(
+        qtbot, window: MainWindow, clinic: Clinic, artifacts: Path):
+    def results() -> list[str]:
+        assert window.patients.isVisible()
+        return [window.patients.item(r).text() for r in range(window.patients.count())]
+
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.search.hasFocus()
+    qtbot.keyClicks(window.search, "mrn-1")  # the MRN as typed in a hurry: MRN-1
+    assert results() == ["Lee, Ann · MRN MRN-1 · born 1950-03-04"]
+    for typed in ("wal", "ee", "mrn-"):  # no name begins so; an MRN is whole
+        window.search.selectAll()
+        qtbot.keyClicks(window.search, typed)
+        assert results() == [f"No patient matches '{typed}' (names match from their "
+                             "beginning; MRN and date of birth whole)"], typed
+    window.grab().save(str(artifacts / "find-patient-no-match.png"))
+    # the line is read, not opened: Enter leaves the day view where it is
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    assert window.pages.currentWidget() is window.day_page and window.patient_view is None
+    assert not window.patients.item(0).flags() & Qt.ItemFlag.ItemIsSelectable
+    window.search.selectAll()
+    qtbot.keyClicks(window.search, "MRN-1")
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    assert window.patient_view is not None and window.patient_view.patient.mrn == "MRN-1"
+
+
 def test_progression_chart(qtbot, clinic: Clinic, artifacts: Path):
     for days in (9, 6, 3):
         draft = clinic.complete_draft("pt", TODAY - dt.timedelta(days=days))

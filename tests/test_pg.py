@@ -4,16 +4,18 @@ around the protection of signed notes closed to the workstations' role."""
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 
 import pytest
 from conftest import PASSWORD, Clinic, sign
-from pg_sandbox import PgSandbox, raw_execute
+from pg_sandbox import SCRIPT, PgSandbox, administer, attack, printed_urls, raw_execute
 
 from ptdoc import cli
 from ptdoc.dialect import split_script, translate
 from ptdoc.domain import AddendumKind, SessionStatus
 from ptdoc.errors import DatabaseError, RecordLocked
+from ptdoc.repositories import AuditAction
 from ptdoc.services import Workspace
 from ptdoc.store import Store
 
@@ -214,6 +216,108 @@ def test_a_clinic_moves_from_its_file_to_an_empty_server_database(
         pg_server.drop(name)
 
 
+def server_rows(url: str) -> int:
+    """Every row in the server database's tables (0 when it has no tables yet)."""
+    with psycopg.connect(url) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        return sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables
+                   if t != "ptdoc_schema")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_file_that_does_not_verify_stays_where_it_is_unless_moved_as_it_is(
+        clinic: Clinic, db_path, pg_server: PgSandbox,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    pt = clinic.as_("pt")
+    broken = sign(pt, clinic.complete_draft().id).id
+    sound = sign(pt, clinic.complete_draft(day=clinic.episode.start_date).id).id
+    for n in range(20):
+        clinic.store.audit.record(None, AuditAction.ADMIN, "clinic", detail=f"setting {n}")
+    # One signed note changed after signing, and every audit row rewritten: more problems
+    # than a report lists.
+    attack(db_path, f"UPDATE exercises SET minutes = 45 WHERE session_id = {broken}",
+           "UPDATE audit SET detail = 'rewritten'")
+    audit_rows = clinic.store.audit.check_chain().rows
+    name = pg_server.empty_database()
+    owner = pg_server.url(name, "ptdoc_owner")
+    try:
+        code, out, err = run_cli(capsys, "migrate", "--from", str(db_path), "--to", owner,
+                                 "--user", "boss", "--password-stdin")
+        lines = out.splitlines()
+        assert code == 1 and err == ""
+        assert lines[0] == (f"{db_path} does not verify: 1 of 2 signed notes does not verify; "
+                            f"{audit_rows} audit rows break the audit chain.")
+        problems = [line for line in lines if line.startswith("PROBLEM")]
+        assert len(problems) == 20 and len(lines) == 23  # the summary, 20, how many more, why
+        # 20 shown of every broken audit row (the sign-in's own row follows the chain) and
+        # the note
+        assert lines[21] == f"... and {audit_rows + 1 - 20} more"
+        assert lines[22].startswith(f"Nothing was moved: {db_path} is as it was, and nothing "
+                                    "was written to the server.")
+        assert f"'ptdoc verify --db {db_path}' lists every problem" in lines[22]
+        assert "--as-is" in lines[22]
+        assert server_rows(owner) == 0
+        with Store.open(db_path) as file:
+            assert file.sessions.get(broken) == clinic.store.sessions.get(broken)
+        code, out, _ = run_cli(capsys, "verify", "--db", str(db_path), "--user", "boss",
+                               "--password-stdin")
+        assert code == 1 and f"PROBLEM session {broken} (" in out
+        assert f"session {sound} " not in out
+
+        # Moved as it is: the same note fails on the server, and the move says so.
+        code, out, err = run_cli(capsys, "migrate", "--from", str(db_path), "--to", owner,
+                                 "--user", "boss", "--password-stdin", "--as-is")
+        assert code == 0, err
+        lines = out.splitlines()
+        assert len([line for line in lines if line.startswith("PROBLEM")]) == 20
+        assert lines[-1].startswith("Moved as it was, with --as-is: on the server, as in the "
+                                    "file, 1 of 2 signed notes does not verify; ")
+        assert f"'ptdoc verify --db {pg_server.url(name, 'ptdoc_owner')}'" in lines[-1]
+        with Store.open(pg_server.url(name)) as server:
+            assert server.sessions.get(broken) == clinic.store.sessions.get(broken)
+            assert server.audit.entries(limit=1)[0]["detail"].startswith(
+                "moved from ptdoc.sqlite3 as it was: 1 of 2 signed notes does not verify")
+        code, out, _ = run_cli(capsys, "verify", "--db", pg_server.url(name), "--user",
+                               "boss", "--password-stdin")
+        assert code == 1 and f"PROBLEM session {broken} (" in out
+        assert f"session {sound} " not in out
+    finally:
+        pg_server.drop(name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_copy_that_does_not_verify_as_the_file_does_is_not_kept(
+        clinic: Clinic, db_path, pg_server: PgSandbox,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    signed = sign(clinic.as_("pt"), clinic.complete_draft().id).id
+    name = pg_server.empty_database()
+    owner = pg_server.url(name, "ptdoc_owner")
+    try:
+        Store.open(owner).close()  # the schema, as the owner's first connection makes it
+        # A server that changes what it is given (a rule is no trigger: the copy cannot
+        # switch it off).
+        administer(owner, "CREATE RULE rewrite_minutes AS ON INSERT TO exercises DO ALSO "
+                          "UPDATE exercises SET minutes = 45 WHERE id = NEW.id")
+        code, out, err = run_cli(capsys, "migrate", "--from", str(db_path), "--to", owner,
+                                 "--user", "boss", "--password-stdin")
+        assert code == 1 and err == ""
+        lines = out.splitlines()
+        assert lines == [
+            f"The server's copy does not verify as {db_path} does:",
+            f"PROBLEM session {signed} does not verify on the server, and does in the file",
+            f"Nothing was kept on the server ({owner} is as it was) and {db_path} is as it "
+            "was: keep using the file and report this."]
+        assert server_rows(owner) == 1  # the row the schema starts with, nothing copied
+        # Once the server is put right, the move runs again.
+        administer(owner, "DROP RULE rewrite_minutes ON exercises")
+        code, out, err = run_cli(capsys, "migrate", "--from", str(db_path), "--to", owner,
+                                 "--user", "boss", "--password-stdin")
+        assert code == 0 and "Every signature verifies" in out, out + err
+    finally:
+        pg_server.drop(name)
+
+
 def test_the_window_opens_a_server_database_or_says_why_it_cannot(
         qtbot, pg_server: PgSandbox, monkeypatch: pytest.MonkeyPatch, artifacts) -> None:
     from PySide6.QtWidgets import QMessageBox
@@ -242,3 +346,17 @@ def test_the_window_opens_a_server_database_or_says_why_it_cannot(
     assert store is None and len(shown) == 1
     assert "cannot be reached or refused" in shown[0] and "no_such_database" in shown[0]
     assert "hunter2" not in shown[0]
+
+
+def test_the_sandbox_prints_the_workstations_url_and_the_owners(pg_server: PgSandbox) -> None:
+    for action in ("start", "status"):  # start on a running sandbox says the same as status
+        done = subprocess.run([str(SCRIPT), action, str(pg_server.folder)], capture_output=True,
+                              text=True, timeout=120, check=True)
+        lines = done.stdout.splitlines()
+        assert [line.split(":")[0] for line in lines] == [
+            "Workstations (ptdoc_app)", "Owner (ptdoc_owner), for migrate, restore and demo"]
+        urls = printed_urls(done.stdout)
+        for label, role in (("Workstations", "ptdoc_app"), ("Owner", "ptdoc_owner")):
+            with psycopg.connect(urls[label]) as conn:
+                assert conn.execute("SELECT current_user, current_database()").fetchone() == (
+                    role, "ptdoc")

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from pg_sandbox import SCRIPT
+from pg_sandbox import SCRIPT, printed_urls
 
 from ptdoc import cli, paths
 from ptdoc.store import Store
@@ -26,7 +26,7 @@ ADMIN_PASSWORD = "office-manager-pass"
 class TlsServer:
     def __init__(self, folder: Path, printed: str):
         self.folder = folder
-        self.port = urlsplit(printed).port
+        self.port = urlsplit(printed_urls(printed)["Workstations"]).port
         self.password = (folder / "password").read_text().strip()
         self.root_cert = folder / "server.crt"
 
@@ -48,7 +48,7 @@ def tls_server() -> Iterator[TlsServer]:
     try:
         if done.returncode != 0:
             pytest.skip(f"no PostgreSQL server with TLS: {' '.join(done.stderr.split())}")
-        yield TlsServer(folder, done.stdout.strip())
+        yield TlsServer(folder, done.stdout)
     finally:
         subprocess.run([str(SCRIPT), "stop", str(folder)], capture_output=True, timeout=120,
                        check=False)

@@ -21,11 +21,13 @@ from ptdoc.migrations import LATEST_VERSION, MIGRATIONS, m013_service_detail
 from ptdoc.store import Store
 
 # The schema before service lines said what was done (m013): the place of service (m014,
-# m015), draft locks (m016), name search keys (m017) and the draft idle time (m018) came later.
+# m015), draft locks (m016), name search keys (m017), the draft idle time (m018) and the MRN's
+# search key (m019) came later.
 OLD = MIGRATIONS.index(m013_service_detail)
 # What the steps after OLD added, taken away again, latest first: the same tables as
 # migrations stopped at OLD make (checked below), holding the clinic's rows.
-LATER = ("ALTER TABLE clinic DROP COLUMN draft_idle_minutes",
+LATER = ("DROP INDEX patients_mrn_search", "ALTER TABLE patients DROP COLUMN mrn_key",
+         "ALTER TABLE clinic DROP COLUMN draft_idle_minutes",
          "DROP INDEX patients_last_key", "DROP INDEX patients_first_key",
          "ALTER TABLE patients DROP COLUMN first_key",
          "ALTER TABLE patients DROP COLUMN last_key",

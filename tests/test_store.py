@@ -181,6 +181,25 @@ def test_the_front_desk_finds_a_name_whatever_its_case_and_accents(clinic: Clini
     assert found("joaquin") == ["J-2"] and "J-2" not in found("jose")
 
 
+def test_an_mrn_is_found_whole_in_any_case(clinic: Clinic) -> None:
+    from ptdoc.domain import Patient
+
+    clinic.admin.add_patient(Patient("RPT-10014", "Wally", "Ames", dt.date(1944, 2, 3),
+                                     clinic.payer.id))
+    desk = clinic.as_("desk")
+
+    def found(text: str) -> list[str]:
+        return [p.mrn for p in desk.search_patients(text, 20)]
+
+    for typed in ("RPT-10014", "rpt-10014", "Rpt-10014", " rpt-10014 "):
+        assert found(typed) == ["RPT-10014"], typed
+    assert found("rpt-1001") == found("rpt") == found("10014") == []  # whole, not a part
+    # a corrected MRN is found by its new one only
+    wally = clinic.store.patients.by_mrn("RPT-10014")
+    clinic.admin.update_patient(replace(wally, mrn="RPT-10015"))
+    assert found("rpt-10015") == ["RPT-10015"] and found("rpt-10014") == []
+
+
 def test_patients_registered_before_the_search_keys_are_found_after_upgrading(
         empty_db: object, backend: str) -> None:
     from ptdoc import db as dbmod
@@ -203,6 +222,7 @@ def test_patients_registered_before_the_search_keys_are_found_after_upgrading(
         assert [p.mrn for p in store.patients.search("jose")] == ["A1"]
         assert [p.mrn for p in store.patients.search("PENA")] == ["A1"]
         assert [p.mrn for p in store.patients.search("le")] == ["A2"]
+        assert [p.mrn for p in store.patients.search("a2")] == ["A2"]  # the MRN's key too
 
 
 def test_name_search_reads_its_index_on_both_backends(store: Store, backend: str) -> None:
@@ -216,6 +236,7 @@ def test_name_search_reads_its_index_on_both_backends(store: Store, backend: str
         plan = " ".join(r[-1] for r in rows)
         assert "INDEX patients_last_key (last_key>? AND last_key<?)" in plan, plan
         assert "INDEX patients_first_key (first_key>? AND first_key<?)" in plan, plan
+        assert "INDEX patients_mrn_search (mrn_key=?)" in plan, plan
         assert "SCAN patients" not in plan, plan
         return
     # The server chooses by the table's size: asked not to read the table whole, it reads
@@ -227,6 +248,7 @@ def test_name_search_reads_its_index_on_both_backends(store: Store, backend: str
                           ("patients_first_key", "first_key")):
         assert f"Index Only Scan using {index}" in plan or f"Index Scan using {index}" in plan
         assert f"Index Cond: (({column} >= " in plan, plan
+    assert "Index Cond: (mrn_key = " in plan, plan  # whatever the case typed, by its index
     assert "Seq Scan on patients" not in plan, plan
 
 

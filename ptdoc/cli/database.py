@@ -50,6 +50,9 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
                    help="the clinic's database file")
     p.add_argument("--to", dest="target", required=True, metavar="URL",
                    help="postgresql://OWNER@HOST/DBNAME: an empty database, as its owner")
+    p.add_argument("--as-is", action="store_true",
+                   help="move a file that does not verify as it is, its problems with it "
+                        "(the server's copy must fail exactly as the file does)")
 
     sub.add_parser("verify", parents=[common],
                    help="check the audit log's hash chain and every signed note's signature")
@@ -62,8 +65,10 @@ def register(sub, common: argparse.ArgumentParser) -> dict:
 
 
 def _cmd_migrate(args: argparse.Namespace, _db_path: Path) -> int:
-    """The file's administrator signs in; every row is copied in one transaction; then the
-    server's copy is checked as ``verify`` checks: every signature and the audit chain."""
+    """The file's administrator signs in; the file is checked as ``verify`` checks it, and one
+    that does not verify stays where it is unless ``--as-is`` moves it with its problems; every
+    row is copied in one transaction, which commits only when the server's copy verifies as
+    the file does (the same notes fail, the same audit chain)."""
     from ptdoc import db as dbmod
     from ptdoc import pg
     from ptdoc.permissions import Permission
@@ -78,33 +83,120 @@ def _cmd_migrate(args: argparse.Namespace, _db_path: Path) -> int:
     with Store.open(args.source) as source:
         admin = sign_in(source, args)
         admin.require(Permission.BACKUP)
-        before = source.audit.check_chain()
+        zone = admin.time_zone()
+        # Told to an administrator: each note's verdict, not what it says.
+        file_chain, file_notes = admin.verify_records(why=False)
+        failing = _failures(file_chain, file_notes)
+        if failing and not args.as_is:
+            return _refuse_unverified(args, file_chain, file_notes, zone)
         with Store.open(args.target) as target:
-            counts = pg.copy_clinic(source.db, target.db)  # type: ignore[arg-type]
-            # Told to an administrator: each note's verdict, not what it says.
             server = Workspace(target, None)
-            chain, notes = server.verify_records(why=False)
-            problems = _record_problems(chain, notes, server.time_zone())
-            if chain.head != before.head or chain.rows != before.rows:
-                problems.append(f"the audit chain ends at row {chain.rows} ({chain.head}) on "
-                                f"the server, at row {before.rows} ({before.head}) in the file")
-            if not problems:
+            checked: list[tuple[ChainCheck, list[NoteVerdict]]] = []
+
+            def same_as_file() -> None:  # in the copy's transaction: a refusal keeps nothing
+                chain, notes = server.verify_records(why=False)
+                differ = _differences(file_chain, file_notes, chain, notes)
+                if differ:
+                    raise _CopyDiffers(differ)
+                checked.append((chain, notes))
+                as_is = (f" as it was: {_failure_summary(file_chain, file_notes)}"
+                         if failing else "")
                 target.audit.record(admin.actor, AuditAction.ADMIN, "clinic",
-                                    detail=f"moved from {args.source.name}")
+                                    detail=f"moved from {args.source.name}{as_is}")
+
+            try:
+                counts = pg.copy_clinic(source.db, target.db,  # type: ignore[arg-type]
+                                        check=same_as_file)
+            except _CopyDiffers as exc:
+                print(f"The server's copy does not verify as {args.source} does:")
+                _print_problems(exc.differences, len(exc.differences))
+                print(f"Nothing was kept on the server ({pg.shown(args.target)} is as it "
+                      f"was) and {args.source} is as it was: keep using the file and report "
+                      "this.")
+                return EXIT_PROBLEM
+    chain, notes = checked[0]
     named = (("patients", "patients"), ("sessions", "sessions"), ("audit", "audit log rows"))
     print(f"Copied {sum(counts.values())} rows from {args.source} to {pg.shown(args.target)}: "
           + ", ".join(f"{counts[t]} {words}" for t, words in named if t in counts))
-    return _report_records(chain, notes, problems,
-                           "The server's copy does not verify: keep using the file and report "
-                           "this.",
-                           "Every signature verifies and the audit chain is intact on the "
-                           "server.")
+    print(f"Signed notes: {len(notes)}; audit log: {chain.rows} rows, chain head {chain.head}")
+    if not failing:
+        print("Every signature verifies and the audit chain is intact on the server.")
+        return EXIT_OK
+    _print_problems(_record_problems(chain, notes, zone), failing)
+    print(f"Moved as it was, with --as-is: on the server, as in the file, "
+          f"{_failure_summary(chain, notes)}. 'ptdoc verify --db "
+          f"{pg.shown(args.target)}' lists every problem.")
+    return EXIT_OK
+
+
+class _CopyDiffers(Exception):
+    """The server's copy does not verify as the file does (raised inside the copy's
+    transaction, so nothing of it is kept)."""
+
+    def __init__(self, differences: list[str]):
+        super().__init__("; ".join(differences))
+        self.differences = differences
+
+
+def _refuse_unverified(args: argparse.Namespace, chain: ChainCheck,
+                       notes: list[NoteVerdict], zone: str | None) -> int:
+    """A file that does not verify is not moved: a copy would carry its broken signatures to
+    the server as if the move had broken them, and leave the server holding a clinic."""
+    print(f"{args.source} does not verify: {_failure_summary(chain, notes)}.")
+    _print_problems(_record_problems(chain, notes, zone), _failures(chain, notes))
+    print(f"Nothing was moved: {args.source} is as it was, and nothing was written to the "
+          f"server. 'ptdoc verify --db {args.source}' lists every problem; to move the "
+          "clinic with them, as it is, run this again with --as-is (the server's copy must "
+          "then fail exactly as the file does).")
+    return EXIT_PROBLEM
+
+
+def _failures(chain: ChainCheck, notes: list[NoteVerdict]) -> int:
+    """How many things do not verify: broken audit rows and signed notes that fail."""
+    return chain.broken + sum(1 for note in notes if not note.check.ok)
+
+
+def _failure_summary(chain: ChainCheck, notes: list[NoteVerdict]) -> str:
+    """"3 of 120 signed notes do not verify; 2 audit rows break the audit chain"."""
+    failing = sum(1 for note in notes if not note.check.ok)
+    parts = []
+    if failing:
+        parts.append(f"{failing:,} of {len(notes):,} signed notes "
+                     f"{'does' if failing == 1 else 'do'} not verify")
+    if chain.broken:
+        parts.append(f"{chain.broken:,} audit row{'s' * (chain.broken != 1)} "
+                     f"{'break' if chain.broken != 1 else 'breaks'} the audit chain")
+    return "; ".join(parts) or "everything verifies"
+
+
+def _differences(file_chain: ChainCheck, file_notes: list[NoteVerdict],
+                 chain: ChainCheck, notes: list[NoteVerdict]) -> list[str]:
+    """Where the server's verification differs from the file's (nothing: the copy is
+    faithful, problems included)."""
+    differ = []
+    if (chain.rows, chain.head) != (file_chain.rows, file_chain.head):
+        differ.append(f"the audit chain ends at row {chain.rows} ({chain.head}) on the "
+                      f"server, at row {file_chain.rows} ({file_chain.head}) in the file")
+    if chain.broken != file_chain.broken:
+        differ.append(f"{chain.broken} broken audit rows on the server, "
+                      f"{file_chain.broken} in the file")
+    if len(notes) != len(file_notes):
+        differ.append(f"{len(notes)} signed notes on the server, {len(file_notes)} in the "
+                      "file")
+    fails = {note.session_id for note in notes if not note.check.ok}
+    file_fails = {note.session_id for note in file_notes if not note.check.ok}
+    differ += [f"session {sid} does not verify on the server, and does in the file"
+               for sid in sorted(fails - file_fails)]
+    differ += [f"session {sid} verifies on the server, and does not in the file"
+               for sid in sorted(file_fails - fails)]
+    return differ
 
 
 def _record_problems(chain: ChainCheck, notes: list[NoteVerdict],
                      zone: str | None) -> list[str]:
-    """What does not verify: breaks in the audit chain, then each signed note that fails, by
-    its id and dates, and why only for whoever may open notes (``verify_records``)."""
+    """What does not verify: the audit chain's first breaks (``check_chain`` lists at most
+    20; ``chain.broken`` counts them all), then each signed note that fails, by its id and
+    dates, and why only for whoever may open notes (``verify_records``)."""
     from ptdoc.signature_check import DOES_NOT_VERIFY
 
     def verdict(note: NoteVerdict) -> str:
@@ -121,12 +213,24 @@ def _record_problems(chain: ChainCheck, notes: list[NoteVerdict],
                                    for n in notes if not n.check.ok]
 
 
+LISTED = 20  # a report after a move or a restore lists this many problems, then how many more
+
+
+def _print_problems(problems: list[str], total: int, limit: int | None = LISTED) -> None:
+    """One PROBLEM line each, at most ``limit`` of them (None: all that are listed), then how
+    many of the ``total`` were not shown."""
+    shown = problems if limit is None else problems[:limit]
+    for problem in shown:
+        print(f"PROBLEM {problem}")
+    if total > len(shown):
+        print(f"... and {total - len(shown):,} more")
+
+
 def _report_records(chain: ChainCheck, notes: list[NoteVerdict],
                     problems: list[str], failed: str, verified: str) -> int:
-    """The verification after a copy or a restore, and its exit code."""
+    """The verification after a restore, and its exit code."""
     print(f"Signed notes: {len(notes)}; audit log: {chain.rows} rows, chain head {chain.head}")
-    for problem in problems:
-        print(f"PROBLEM {problem}")
+    _print_problems(problems, _failures(chain, notes))
     if problems:
         print(failed)
         return EXIT_PROBLEM
@@ -142,11 +246,10 @@ def _cmd_verify(args: argparse.Namespace, db_path: Path) -> int:
     print(f"Audit log: {chain.rows} rows, chain head {chain.head}")
     print(f"Signed notes: {len(notes)}" + (f" ({legacy} signed before keyed signatures, "
                                            "checked by SHA-256 only)" if legacy else ""))
-    for problem in problems:
-        print(f"PROBLEM {problem}")
-    if problems:
-        print(f"{len(problems)} problem{'s' * (len(problems) != 1)}: the record does not "
-              "verify.")
+    total = _failures(chain, notes)
+    _print_problems(problems, total, limit=None)  # every note; the chain's first breaks
+    if total:
+        print(f"{total} problem{'s' * (total != 1)}: the record does not verify.")
         return EXIT_PROBLEM
     print("Everything verifies.")
     return EXIT_OK

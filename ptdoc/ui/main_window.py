@@ -38,7 +38,7 @@ from ptdoc.ui.admin_window import AdminWindow
 from ptdoc.ui.live import LiveDays
 from ptdoc.ui.lock import LOCKED, IdleWatcher, LockScreen
 from ptdoc.ui.models import SessionListModel
-from ptdoc.ui.new_session import PATIENT_ROLE, NewSessionDialog, patient_line
+from ptdoc.ui.new_session import PATIENT_ROLE, NewSessionDialog, no_patient_line, patient_line
 from ptdoc.ui.patient_form import PatientDialog
 from ptdoc.ui.patient_import import ImportDialog
 from ptdoc.ui.patient_page import PatientPageView
@@ -451,13 +451,18 @@ class MainWindow(QMainWindow):
         if not text.strip():
             self.patients.hide()
             return
-        for p in self.workspace.search_patients(text, 20):
+        found = self.workspace.search_patients(text, 20)
+        for p in found:
             item = QListWidgetItem(patient_line(p))
             item.setData(PATIENT_ROLE, p)
             self.patients.addItem(item)
-        self.patients.setVisible(self.patients.count() > 0)
-        if self.patients.count():
+        if found:
             self.patients.setCurrentRow(0)
+        else:  # said where the patients would be, with how the search reads what was typed
+            item = QListWidgetItem(no_patient_line(text))
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a line to read: nothing to open
+            self.patients.addItem(item)
+        self.patients.show()
 
     def _show_first_patient(self) -> None:
         item = self.patients.currentItem() or self.patients.item(0)

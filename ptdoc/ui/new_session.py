@@ -31,6 +31,13 @@ def patient_line(p: Patient) -> str:
     return f"{p.display_name} · MRN {p.mrn} · born {p.date_of_birth:%Y-%m-%d}"
 
 
+def no_patient_line(typed: str) -> str:
+    """What a search that finds nobody says, with how it reads what was typed
+    (``PatientRepository.search``)."""
+    return (f"No patient matches '{typed.strip()}' (names match from their beginning; MRN "
+            "and date of birth whole)")
+
+
 class NewSessionDialog(QDialog):
     def __init__(self, workspace: Workspace, day: dt.date, patient: Patient | None = None,
                  parent: QWidget | None = None):
