@@ -556,7 +556,7 @@ def test_a_note_changed_in_another_window_is_never_signed_or_overwritten_unseen(
                        now=lambda: later, codes=clinic.codes)
         elsewhere = main_window(qtbot, ws)
         second = open_from_day(qtbot, elsewhere, draft.id)
-        assert second.read_only and "not saved there since" in second.banner.text()
+        assert second.read_only and "; idle since " in second.banner.text()
         monkeypatch.setattr(QMessageBox, "question",
                             lambda *_a: QMessageBox.StandardButton.Yes)
         qtbot.mouseClick(second.take_over_button, Qt.MouseButton.LeftButton)

@@ -83,7 +83,7 @@ def test_a_draft_open_elsewhere_opens_read_only_and_a_stale_one_can_be_taken_ove
         qtbot.keyClick(win.table, Qt.Key.Key_Return)
         editor = win.editor
         assert editor.read_only and editor.take_over_button.isVisible()
-        assert "not saved there since" in editor.banner.text()
+        assert "; idle since " in editor.banner.text()
         asked = []
         monkeypatch.setattr(QMessageBox, "question", lambda _parent, _title, text, *_a:
                             asked.append(text) or QMessageBox.StandardButton.Yes)
