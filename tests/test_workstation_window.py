@@ -262,6 +262,36 @@ def test_a_killed_holder_frees_the_draft_shown_read_only(qtbot, clinic: Clinic, 
         win.close()
 
 
+@pytest.mark.slow
+def test_a_killed_holder_of_a_note_another_may_only_read_changes_nothing_there(
+        qtbot, clinic: Clinic, db_target):
+    """A PTA reading a PT's draft while the PT's window holds it: killed there, the note stays
+    read-only for the PTA, saying why now, and nothing is said reloaded."""
+    draft = clinic.complete_draft("pt")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(db_target), str(draft.id)],
+                             stdout=subprocess.PIPE, text=True, env=env)
+    win = main_window(qtbot, clinic.as_("pta"))
+    try:
+        assert child.stdout.readline().strip() == "holding"
+        editor = open_from_day(qtbot, win, draft.id)
+        assert f"read only: Open on {workstation()} by PT User, PT since " in \
+            editor.banner.text()
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+        qtbot.waitUntil(lambda: editor.holder is None, timeout=15000)
+        assert editor.read_only and "read only: a draft by PT User, PT" in editor.banner.text()
+        assert editor.status_label.text().startswith(
+            f"No longer open on {workstation()} (closed or stopped there); read only here "
+            "still: a draft by PT User, PT")
+        assert not editor.take_over_button.isVisible()  # a PTA does not take a PT's note
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        win.close()
+
+
 def test_a_draft_taken_over_and_closed_there_is_editable_again_by_its_first_writer(
         qtbot, clinic: Clinic, db_target, monkeypatch, artifacts: Path):
     """James's draft, taken over by Maria on another workstation: read-only at James's (not
