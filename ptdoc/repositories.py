@@ -629,15 +629,19 @@ class AuditLog:
             previous = head = row["hash"] or ""
         return ChainCheck(rows, head, tuple(problems), broken)
 
-    def draft_owner(self, session_id: int) -> int | None:
-        """Who writes a draft: its creator, or whoever last took it over (None: nobody named,
-        as for a draft made at the command line)."""
-        row = self.db.execute(
-            "SELECT user_id FROM audit WHERE entity = 'session' AND entity_id = ? AND action IN "
-            "(?, ?, ?) ORDER BY id DESC LIMIT 1",
-            [session_id, AuditAction.CREATE.value, AuditAction.TAKE_OVER.value,
-             AuditAction.IMPORT.value]).fetchone()
-        return row[0] if row else None
+    def draft_writers(self, session_id: int) -> list[int | None]:
+        """Who writes a draft: its creator and whoever took it over since, oldest first, each
+        once (None: nobody named, as for a draft made at the command line)."""
+        writers: list[int | None] = []
+        for row in self.db.query(
+                "SELECT user_id FROM audit WHERE entity = 'session' AND entity_id = ? AND "
+                "action IN (?, ?, ?) ORDER BY id",
+                [session_id, AuditAction.CREATE.value, AuditAction.TAKE_OVER.value,
+                 AuditAction.IMPORT.value]):
+            if row["user_id"] in writers:
+                writers.remove(row["user_id"])
+            writers.append(row["user_id"])
+        return writers
 
     def disabled_at(self, user_id: int) -> dt.datetime | None:
         """When the user was last disabled (None: never, as far as the log says)."""

@@ -420,11 +420,19 @@ def test_what_is_shown_is_the_stored_draft_plus_the_listed_refusals(qtbot, clini
 
 def test_another_clinicians_draft_opens_read_only_until_taken_over(qtbot, clinic,
                                                                   monkeypatch):
+    from dataclasses import replace as change
+
+    from ptdoc.errors import PermissionDenied
+
     draft = clinic.complete_draft("pt")  # written by pt
+    # The services refuse edits from a clinician who has not taken it over, saying whose it is.
+    with pytest.raises(PermissionDenied, match="This draft was written by PT User, PT: take "
+                                               "it over to edit it"):
+        clinic.as_("dpt").save_draft(change(draft, assessment="not mine"))
     win = make_window(qtbot, clinic, "dpt")
     try:
         editor = open_from_day(qtbot, win, draft.id)
-        assert editor.read_only and "PT User, PT is writing this draft" in editor.banner.text()
+        assert editor.read_only and "read only: a draft by PT User, PT" in editor.banner.text()
         step(qtbot, editor, 4)
         assert editor.steps[3].total.isReadOnly()
         assert editor.take_over_button.isVisible()
@@ -437,7 +445,8 @@ def test_another_clinicians_draft_opens_read_only_until_taken_over(qtbot, clinic
         monkeypatch.setattr(QMessageBox, "question", confirm)
         press(qtbot, Qt.Key.Key_K, Qt.KeyboardModifier.AltModifier)
         qtbot.waitUntil(lambda: not editor.read_only)  # a mnemonic animates the click
-        assert asked and "PT User, PT is writing this draft. Take it over?" in asked[0]
+        assert asked and asked[0].startswith("This draft was written by PT User, PT. Take it "
+                                             "over?")
         assert not editor.take_over_button.isVisible()
         retype(qtbot, editor.steps[3].total, "41")
         assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 41
@@ -446,14 +455,42 @@ def test_another_clinicians_draft_opens_read_only_until_taken_over(qtbot, clinic
         assert len(took) == 1 and took[0]["actor"] == "dpt"
     finally:
         win.close()
-    # the first writer now sees it read-only, and the services refuse their edits
+    # Both who wrote it may edit it (the lock decides who has it open); a PTA still may not
+    # take it over.
+    saved = clinic.as_("pt").save_draft(change(clinic.store.sessions.get(draft.id),
+                                               assessment="mine"))
+    assert saved.assessment == "mine"
+    assert not clinic.as_("pta").may_take_over(clinic.store.sessions.get(draft.id))
+
+
+def test_the_supervising_pt_takes_a_ptas_draft_over_to_sign_it(qtbot, clinic, monkeypatch):
     from dataclasses import replace as change
 
-    from ptdoc.errors import PermissionDenied
-    with pytest.raises(PermissionDenied, match="DPT User, DPT is writing this draft"):
-        clinic.as_("pt").save_draft(change(clinic.store.sessions.get(draft.id),
-                                           assessment="mine"))
-    assert not clinic.as_("pta").may_take_over(clinic.store.sessions.get(draft.id))
+    from PySide6.QtWidgets import QMessageBox
+
+    draft = clinic.complete_draft("pta")
+    clinic.as_("pta").save_draft(change(draft, supervised_by=clinic.users["dpt"].id))
+    win = make_window(qtbot, clinic, "dpt")
+    try:
+        editor = open_from_day(qtbot, win, draft.id)
+        assert editor.read_only
+        step(qtbot, editor, 6)  # signing is not offered on a note read-only here
+        sign = editor.steps[5]
+        assert sign.state.text() == ("Not signable here: a draft by PTA User, PTA. Take it "
+                                     "over (Alt+K) to sign it here.")
+        assert not sign.secret.isEnabled() and not sign.sign_button.isEnabled()
+        monkeypatch.setattr(QMessageBox, "question",
+                            lambda *_a: QMessageBox.StandardButton.Yes)
+        press(qtbot, Qt.Key.Key_K, Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(lambda: not editor.read_only)
+        step(qtbot, editor, 6)
+        assert sign.state.text() == "Nothing blocks: type your password or PIN and sign."
+        qtbot.keyClicks(sign.secret, PASSWORD)
+        qtbot.keyClick(sign.secret, Qt.Key.Key_Return)
+        signed = clinic.store.sessions.get(draft.id).signature
+        assert signed is not None and signed.signer_name == "DPT User"
+    finally:
+        win.close()
 
 
 def test_a_value_refused_because_of_another_is_saved_once_that_one_changes(qtbot, window,
@@ -556,7 +593,7 @@ def test_a_note_changed_in_another_window_is_never_signed_or_overwritten_unseen(
                        now=lambda: later, codes=clinic.codes)
         elsewhere = main_window(qtbot, ws)
         second = open_from_day(qtbot, elsewhere, draft.id)
-        assert second.read_only and "not saved there since" in second.banner.text()
+        assert second.read_only and "; idle since " in second.banner.text()
         monkeypatch.setattr(QMessageBox, "question",
                             lambda *_a: QMessageBox.StandardButton.Yes)
         qtbot.mouseClick(second.take_over_button, Qt.MouseButton.LeftButton)

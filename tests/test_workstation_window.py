@@ -32,7 +32,7 @@ from test_workstations import (
 )
 
 from ptdoc.clock import local
-from ptdoc.domain import Patient
+from ptdoc.domain import NoteType, Patient
 from ptdoc.errors import DraftOpenElsewhere
 from ptdoc.session_store import LOCK_IDLE_MINUTES, workstation
 from ptdoc.ui.models import SessionListModel
@@ -83,7 +83,7 @@ def test_a_draft_open_elsewhere_opens_read_only_and_a_stale_one_can_be_taken_ove
         qtbot.keyClick(win.table, Qt.Key.Key_Return)
         editor = win.editor
         assert editor.read_only and editor.take_over_button.isVisible()
-        assert "not saved there since" in editor.banner.text()
+        assert "; idle since " in editor.banner.text()
         asked = []
         monkeypatch.setattr(QMessageBox, "question", lambda _parent, _title, text, *_a:
                             asked.append(text) or QMessageBox.StandardButton.Yes)
@@ -101,6 +101,35 @@ def test_a_draft_open_elsewhere_opens_read_only_and_a_stale_one_can_be_taken_ove
         win.close()
         there.store.close()
         asleep.store.close()
+
+
+def test_the_plan_of_care_says_why_it_is_read_only(qtbot, clinic: Clinic, db_target,
+                                                   artifacts: Path):
+    """A PT's progress report open on another workstation: its plan of care is read-only
+    here because the note is open there, not because of who is reading it."""
+    ws = clinic.as_("pt")
+    report = ws.save_draft(ws.new_session(clinic.patient.id, TODAY, clinic.episode.id,
+                                          NoteType.PROGRESS_REPORT))
+    there = other_workstation(clinic, db_target, "pt")
+    win = main_window(qtbot, ws)
+    try:
+        assert there.open_for_editing(report.id) is None
+        editor = open_from_day(qtbot, win, report.id)
+        plan = editor.steps[0].plan
+        qtbot.waitUntil(plan.isVisible)
+        since = f"{local(NOW, clinic.store.clinic.time_zone()):%H:%M}"
+        assert plan.note.text() == (f"Read-only: Open on {workstation()} by PT User, PT since "
+                                    f"{since}.")
+        assert plan.physician.isReadOnly() and looks_read_only(plan.physician)
+        qtbot.wait(300)  # laid out, for the picture
+        win.grab().save(str(artifacts / "plan-of-care-open-elsewhere.png"))
+        there.release_draft(report.id)
+        qtbot.waitUntil(lambda: not editor.read_only, timeout=5000)
+        assert plan.note.text().startswith("Update the goals")
+        assert not plan.physician.isReadOnly() and not looks_read_only(plan.physician)
+    finally:
+        win.close()
+        there.store.close()
 
 
 SIGNER = """
@@ -181,23 +210,30 @@ def looks_read_only(box) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("holder", ["pt", "dpt"])
 def test_a_killed_holder_frees_the_draft_shown_read_only(qtbot, clinic: Clinic, db_target,
-                                                          backend: str, artifacts: Path):
+                                                          backend: str, holder: str,
+                                                          artifacts: Path):
+    """The same clinician on another computer, or another clinician who took the draft over
+    there: killed, its draft is this window's to edit at once, nothing said reloaded (nothing
+    changed) and no take-over asked."""
     draft = clinic.complete_draft("pt")
+    name = clinic.users[holder].display
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(db_target), str(draft.id)],
-                             stdout=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(db_target), str(draft.id),
+                              holder], stdout=subprocess.PIPE, text=True, env=env)
     win = main_window(qtbot, clinic.as_("pt"))
     try:
         assert child.stdout.readline().strip() == "holding"
         editor = open_from_day(qtbot, win, draft.id)
         box = editor.steps[2].assessment
         assert editor.read_only and box.isReadOnly()
-        assert f"read only: Open on {workstation()} by PT User" in editor.banner.text()
+        assert f"read only: Open on {workstation()} by {name} since " in editor.banner.text()
+        assert not editor.take_over_button.isVisible()
         step(qtbot, editor, 3)
         table = editor.steps[2].table
         assert looks_read_only(box) and looks_read_only(table.viewport())
-        win.grab().save(str(artifacts / f"draft-held-elsewhere-{backend}.png"))
+        win.grab().save(str(artifacts / f"draft-held-elsewhere-{holder}-{backend}.png"))
         child.send_signal(signal.SIGKILL)  # no word sent: the window finds out by asking
         child.wait(timeout=10)
         qtbot.waitUntil(lambda: not editor.read_only, timeout=15000)
@@ -205,22 +241,111 @@ def test_a_killed_holder_frees_the_draft_shown_read_only(qtbot, clinic: Clinic, 
         assert editor.status_label.text().startswith(
             f"No longer open on {workstation()} (closed or stopped there): you can edit it "
             "here now")
+        assert "Reloaded" not in editor.status_label.text()
+        assert not editor.take_over_button.isVisible()
         assert not box.isReadOnly() and not looks_read_only(box)
         assert not looks_read_only(table.viewport())
-        win.grab().save(str(artifacts / f"draft-free-after-kill-{backend}.png"))
+        win.grab().save(str(artifacts / f"draft-free-after-kill-{holder}-{backend}.png"))
         retype(qtbot, box, "Written here after the other window stopped.")
         assert clinic.store.sessions.get(draft.id).assessment == \
             "Written here after the other window stopped."
         detail = clinic.store.db.execute(
             "SELECT detail FROM audit WHERE action = 'lock taken' AND entity_id = ?",
             [draft.id]).fetchone()[0]
-        assert detail.startswith(f"from pt on {workstation()} (process {child.pid}; held since")
+        assert detail.startswith(f"from {holder} on {workstation()} (process {child.pid}; "
+                                 "held since")
         assert detail.endswith(f"taken on {workstation()}")
     finally:
         if child.poll() is None:
             child.kill()
             child.wait(timeout=10)
         win.close()
+
+
+@pytest.mark.slow
+def test_a_killed_holder_of_a_note_another_may_only_read_changes_nothing_there(
+        qtbot, clinic: Clinic, db_target):
+    """A PTA reading a PT's draft while the PT's window holds it: killed there, the note stays
+    read-only for the PTA, saying why now, and nothing is said reloaded."""
+    draft = clinic.complete_draft("pt")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(db_target), str(draft.id)],
+                             stdout=subprocess.PIPE, text=True, env=env)
+    win = main_window(qtbot, clinic.as_("pta"))
+    try:
+        assert child.stdout.readline().strip() == "holding"
+        editor = open_from_day(qtbot, win, draft.id)
+        assert f"read only: Open on {workstation()} by PT User, PT since " in \
+            editor.banner.text()
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+        qtbot.waitUntil(lambda: editor.holder is None, timeout=15000)
+        assert editor.read_only and "read only: a draft by PT User, PT" in editor.banner.text()
+        assert editor.status_label.text().startswith(
+            f"No longer open on {workstation()} (closed or stopped there); read only here "
+            "still: a draft by PT User, PT")
+        assert not editor.take_over_button.isVisible()  # a PTA does not take a PT's note
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        win.close()
+
+
+def test_a_draft_taken_over_and_closed_there_is_editable_again_by_its_first_writer(
+        qtbot, clinic: Clinic, db_target, monkeypatch, artifacts: Path):
+    """James's draft, taken over by Maria on another workstation: read-only at James's (not
+    signable there, saying where it is open) while she has it open; once she closes it, his
+    window edits it again, and so does reopening it."""
+    draft = clinic.complete_draft("pt")
+    james = main_window(qtbot, clinic.as_("pt"))
+    maria = main_window(qtbot, other_workstation(clinic, db_target, "dpt"))
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *_a: QMessageBox.StandardButton.Yes)
+    try:
+        theirs = open_from_day(qtbot, maria, draft.id)
+        assert theirs.read_only and "read only: a draft by PT User, PT" in theirs.banner.text()
+        qtbot.mouseClick(theirs.take_over_button, Qt.MouseButton.LeftButton)
+        assert not theirs.read_only
+
+        james.activateWindow()
+        qtbot.waitUntil(james.isActiveWindow)
+        editor = open_from_day(qtbot, james, draft.id)
+        since = f"{local(NOW, clinic.store.clinic.time_zone()):%H:%M}"
+        where = f"Open on {workstation()} by DPT User, DPT since {since}"
+        assert editor.read_only and f"read only: {where}" in editor.banner.text()
+        step(qtbot, editor, 6)
+        sign_step = editor.steps[5]
+        assert sign_step.state.text() == (f"Not signable here: {where}. Sign it there, or "
+                                          "here once it is closed there.")
+        assert not sign_step.secret.isEnabled() and not sign_step.sign_button.isEnabled()
+        assert not editor.take_over_button.isVisible()
+        james.grab().save(str(artifacts / "sign-step-open-elsewhere.png"))
+
+        maria.activateWindow()
+        qtbot.waitUntil(maria.isActiveWindow)
+        qtbot.keyClick(theirs, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+        assert maria.editor is None
+        # Her lock is gone with her note: his window edits it, without reopening it.
+        qtbot.waitUntil(lambda: not editor.read_only, timeout=5000)
+        assert "draft, saved as you go" in editor.banner.text()
+        assert sign_step.state.text() == "Nothing blocks: type your password or PIN and sign."
+        assert sign_step.secret.isEnabled()
+        james.activateWindow()
+        qtbot.waitUntil(james.isActiveWindow)
+        qtbot.keyClick(editor, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+        assert james.editor is None
+        # Reopened: his to edit, as it was before she took it over.
+        editor = open_from_day(qtbot, james, draft.id)
+        assert not editor.read_only and "draft, saved as you go" in editor.banner.text()
+        step(qtbot, editor, 3)
+        retype(qtbot, editor.steps[2].assessment, "Finished by James.")
+        assert clinic.store.sessions.get(draft.id).assessment == "Finished by James."
+        james.grab().save(str(artifacts / "draft-editable-again-after-take-over.png"))
+    finally:
+        james.close()
+        maria.close()
+        maria.workspace.store.close()
 
 
 @pytest.mark.parametrize("backend", ["postgres"])

@@ -234,15 +234,17 @@ class WorkspaceCore:
             raise DraftOpenElsewhere(f"{what}: {self.holder_text(holder)}.")
 
     def holder_text(self, holder: DraftHolder) -> str:
-        """"Open on FRONT-2 by Maria Chen, PT since 10:42", and why it may be taken over."""
+        """What is known of the draft's holder elsewhere: "Open on FRONT-2 by Maria Chen, DPT
+        since 10:42", "...; idle since 10:50 (...)", or "Was open on FRONT-2 by Maria Chen,
+        DPT; that window stopped"."""
         who = self.store.users.get(holder.user_id).display if holder.user_id else \
             "the command line"
+        if holder.gone:
+            return f"Was open on {holder.host} by {who}; that window stopped"
         since = clock.local(holder.taken_at, self.time_zone())
         text = f"Open on {holder.host} by {who} since {since:%H:%M}"
-        if holder.gone:
-            return f"{text}; that window is no longer running"
         if holder.idle:
             touched = clock.local(holder.touched_at, self.time_zone())
-            return (f"{text}; not saved there since {touched:%H:%M} (over {holder.idle_minutes} "
-                    "minutes)")
+            return (f"{text}; idle since {touched:%H:%M} (nothing saved there for "
+                    f"{holder.idle_minutes} minutes)")
         return text

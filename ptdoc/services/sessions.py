@@ -156,8 +156,9 @@ class Sessions(WorkspaceCore):
                                    "correct it.")
             self._require_scope(note_type, delivered_by, session.id)
             if not self.writes(session.id):
-                raise self._deny(f"{self.writer(session.id)} is writing this draft: take it "
-                                 "over to edit it.", "session", session.id, "NOT_TAKEN_OVER")
+                raise self._deny(f"This draft was written by {self.writers_text(session.id)}: "
+                                 "take it over to edit it.", "session", session.id,
+                                 "NOT_TAKEN_OVER")
         # The edit and its audit row commit together: no edit without its row, or the reverse.
         self._require_scope_of(session)  # before the transaction: a denial stays audited
         with self.store.db.atomic():
@@ -213,14 +214,18 @@ class Sessions(WorkspaceCore):
         self.store.draft_locks.release(session_id)
 
     def writes(self, session_id: int) -> bool:
-        """Whether the actor writes this draft (made it or took it over); anyone else opens it
-        read-only until they take it over."""
-        owner = self.store.audit.draft_owner(session_id)
-        return self.actor is None or owner is None or owner == self.actor.id
+        """Whether the actor writes this draft: they made it or took it over (and so did
+        everyone, for a draft nobody named made). Anyone else opens it read-only until they
+        take it over; who has it open at the moment is the draft lock's business."""
+        writers = self.store.audit.draft_writers(session_id)
+        return self.actor is None or not writers or None in writers or \
+            self.actor.id in writers
 
-    def writer(self, session_id: int) -> str:
-        owner = self.store.audit.draft_owner(session_id)
-        return self.store.users.get(owner).display if owner else "Nobody"
+    def writers_text(self, session_id: int) -> str:
+        """Who wrote the draft: "James Okafor, PT and Maria Chen, DPT"."""
+        names = [self.store.users.get(uid).display
+                 for uid in self.store.audit.draft_writers(session_id) if uid]
+        return " and ".join(names) or "nobody named"
 
     def may_take_over(self, session: Session) -> bool:
         """A clinician allowed to document this note may take over another's draft."""
@@ -233,15 +238,16 @@ class Sessions(WorkspaceCore):
         return actor.credential.is_therapist or session.delivered_by == actor.id
 
     def take_over(self, session_id: int) -> Session:
-        """Make the actor the writer of another clinician's draft (audited)."""
+        """Make the actor a writer of another clinician's draft (audited): they may edit it
+        from then on, as its earlier writers still may while nobody has it open."""
         self.require(Permission.DOCUMENT, "session", session_id)
         session = self.store.sessions.get(session_id)
         if not self.may_take_over(session):
             raise self._deny(f"{self._who()} may not take over this draft.", "session",
                              session_id, "TAKE_OVER")
-        previous = self.store.audit.draft_owner(session_id)
+        previous = self.store.audit.draft_writers(session_id)[-1:]
         self.store.audit.record(self.actor, AuditAction.TAKE_OVER, "session", session_id,
-                                f"from user {previous}" if previous else "")
+                                f"from user {previous[0]}" if previous and previous[0] else "")
         return session
 
     def _store_draft(self, session: Session) -> Session:

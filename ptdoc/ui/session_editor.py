@@ -63,7 +63,7 @@ from ptdoc.ui.steps.review import ReviewStep
 from ptdoc.ui.steps.sign import SignStep
 from ptdoc.ui.steps.supervision import SupervisionStep
 from ptdoc.ui.steps.visit import VisitStep
-from ptdoc.ui.widgets import hbox
+from ptdoc.ui.widgets import hbox, restyle
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,34 @@ class SessionEditor(QWidget):
         # Another clinician's draft opens read-only until it is explicitly taken over.
         return session.id is None or self.workspace.writes(session.id)
 
+    def read_only_reason(self) -> str:
+        """Why this draft is read-only here, as known now (the banner, the Sign step and the
+        plan of care say it): open elsewhere, another clinician's, or not this role's to
+        edit; "" when it is editable or signed."""
+        s = self.session
+        if not self.read_only or s.status != SessionStatus.DRAFT:
+            return ""
+        holder = self.holder
+        if holder is not None and not holder.gone:
+            return self.workspace.holder_text(holder)
+        if s.id is not None and not self.workspace.writes(s.id):
+            return f"a draft by {self.workspace.writers_text(s.id)}"
+        if holder is not None:  # stopped there: taken here at the next check
+            return self.workspace.holder_text(holder)
+        if not self.workspace.can(Permission.DOCUMENT):
+            return "your role does not write notes"
+        if self._may_edit(s):  # lost to another workstation, which could not be named
+            return "open on another workstation"
+        return "delivered by another clinician"
+
+    def may_take_over_here(self) -> bool:
+        """Whether Take over (Alt+K) is offered: read-only, nobody live and active has it open
+        elsewhere, and this user may write it once taken."""
+        s = self.session
+        free = self.holder is None or self.holder.stale
+        return self.read_only and s.status == SessionStatus.DRAFT and free and (
+            self.workspace.may_take_over(s) or self._may_edit(s))
+
     def take_over(self) -> None:
         """Edit this draft here: another clinician's (audited), or one whose editing
         workstation went idle or stopped running."""
@@ -222,9 +250,9 @@ class SessionEditor(QWidget):
                         "workstation then sees it read-only; anything typed there and not "
                         "saved is lost.")
         else:
-            writer = self.workspace.writer(sid)
-            question = (f"{writer} is writing this draft. Take it over? You will write it from "
-                        f"now on, {writer} will see it read-only, and the audit log records it.")
+            question = (f"This draft was written by {self.workspace.writers_text(sid)}. Take "
+                        "it over? You may then edit it, it is read-only elsewhere while you "
+                        "have it open, and the audit log records it.")
         answer = QMessageBox.question(
             self, "Take over this draft", question,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
@@ -280,7 +308,12 @@ class SessionEditor(QWidget):
         self.holder = None
         stored = self.workspace.store.sessions.get(sid)
         if stored.status != SessionStatus.DRAFT or not self._may_edit(stored):
-            self.reload()  # signed there, or another clinician's: read-only still
+            if stored != self.session:  # signed there (or saved as it was let go)
+                self.reload()
+                return
+            self._refresh()  # another clinician's: read-only still, nothing to reload
+            self.status(f"No longer open on {previous.host} (closed or stopped there); read "
+                        f"only here still: {self.read_only_reason()}")
             return
         self.holder = self.workspace.open_for_editing(sid, stale_too=holder is not None)
         if self.holder is not None:  # another workstation was quicker
@@ -813,8 +846,7 @@ class SessionEditor(QWidget):
         # polished: polished again, an editable field looks editable after a take-over.
         for widget in (*self.findChildren(QLineEdit), *self.findChildren(QPlainTextEdit),
                        *tables):
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
+            restyle(widget)
 
     def _refresh(self, all_steps: bool = False) -> None:
         s = self.session
@@ -831,17 +863,11 @@ class SessionEditor(QWidget):
                                 f"Locked: corrections are addenda.{warning}")
         else:
             mode = "draft, saved as you go"
-            if self.read_only and self.holder is not None:
-                mode = f"read only: {html.escape(self.workspace.holder_text(self.holder))}"
-            elif self.read_only and s.id is not None and not self.workspace.writes(s.id):
-                mode = f"read only: {self.workspace.writer(s.id)} is writing this draft"
-            elif self.read_only:
-                mode = "read only"
+            if self.read_only:
+                mode = f"read only: {html.escape(self.read_only_reason())}"
             self.banner.setText(f"<b>{self.patient.display_name}</b> · MRN {self.patient.mrn} "
                                 f"· {s.date_of_service} · {s.note_type.value} — {mode}")
-        free = self.holder is None or self.holder.stale
-        self.take_over_button.setVisible(self.read_only and free and (
-            self.workspace.may_take_over(s) or self._may_edit(s)))
+        self.take_over_button.setVisible(self.may_take_over_here())
         for i, step in enumerate(self.steps):
             if all_steps or i == self.current:
                 step.load(s)

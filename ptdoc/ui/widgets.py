@@ -153,3 +153,11 @@ def add_field(form: QFormLayout, label: str, widget: QWidget, name: str) -> Fiel
     column.addWidget(error)
     form.addRow(caption, box)
     return error
+
+
+def restyle(widget: QWidget) -> None:
+    """Polish the widget again: a style sheet picks a look by a property (``readOnly``) only
+    when a widget is polished, so a field made read-only or editable later keeps the old look
+    until then."""
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)

@@ -15,7 +15,7 @@ from ptdoc.fields import DATE_FORMS, parse_date
 from ptdoc.permissions import Permission
 from ptdoc.services.episodes import plan_action
 from ptdoc.ui.steps.base import TextArea
-from ptdoc.ui.widgets import FieldError, add_field, show_problems
+from ptdoc.ui.widgets import FieldError, add_field, restyle, show_problems
 
 if TYPE_CHECKING:
     from ptdoc.ui.session_editor import SessionEditor
@@ -124,14 +124,25 @@ class PlanOfCareBox(QGroupBox):
         for widget, _read in self.fields.values():
             if isinstance(widget, QCheckBox):
                 widget.setEnabled(editable)
-            else:
+            elif widget.isReadOnly() == editable:  # its look follows (the editor's style sheet)
                 widget.setReadOnly(not editable)
+                restyle(widget)
         report = self.editor.session.note_type == NoteType.PROGRESS_REPORT
         self.note.setText(("Update the goals met or changed (Alt+S); state the progress toward "
                            "each in the assessment. " if report and editable else "")
                           + ("Saved to the patient's plan of care as you leave each field; its "
                              "history keeps every change." if editable else
-                             "Read-only: a PT or DPT writes the plan of care."))
+                             f"Read-only: {self._why_read_only()}."))
+
+    def _why_read_only(self) -> str:
+        ed = self.editor
+        if not ed.workspace.can(Permission.EVALUATE):
+            return "a PT or DPT writes the plan of care"
+        if self.episode is not None and self.episode.discharged_on is not None:
+            return f"the plan of care was discharged on {self.episode.discharged_on}"
+        if ed.session.status == SessionStatus.SIGNED:
+            return f"this {ed.session.note_type.named} is signed"
+        return ed.read_only_reason() or "no plan of care is attached"
 
     def follow_diagnoses(self) -> None:
         """The evaluation's diagnoses are the plan's: the daily notes under it start from

@@ -130,13 +130,19 @@ class SignStep(Step):
                     "Blocker: the last edits are not saved yet (the "
                     f"{self.editor.why_unsaved()})."))
             blocked = len(obstacles) + len(review.blockers) + self.editor.unsaved
-            if not blocked and not review.open_warnings:
+            # Read-only here (open elsewhere, another's draft): said when it is all that stops
+            # this user; what blocks is listed still, for whoever signs it.
+            not_here = "" if obstacles else self.editor.read_only_reason()
+            if not_here:
+                self.state.setText(
+                    f"Not signable here: {not_here}. {self._where_to_sign()}".rstrip())
+            elif not blocked and not review.open_warnings:
                 self.state.setText("Nothing blocks: type your password or PIN and sign.")
             else:
                 self.state.setText(f"{blocked} blocker{'s' * (blocked != 1)} and "
                                    f"{len(review.open_warnings)} warning"
                                    f"{'s' * (len(review.open_warnings) != 1)} without a reason.")
-            can_sign = not blocked and review.can_sign
+            can_sign = not blocked and review.can_sign and not self.editor.read_only
         if self.blockers.count():
             # Alt+W then Enter jumps to the first one, without a Down first.
             self.blockers.setCurrentRow(0)
@@ -154,6 +160,14 @@ class SignStep(Step):
             self.addenda.addItem(f"{a.kind.value.capitalize()} by {a.author_name} at "
                                  f"{stamp(a.created_at, zone)} — reason: {a.reason}\n"
                                  f"{a.text}")
+
+    def _where_to_sign(self) -> str:
+        editor = self.editor
+        if editor.may_take_over_here():
+            return "Take it over (Alt+K) to sign it here."
+        if editor.holder is not None and not editor.holder.stale:
+            return "Sign it there, or here once it is closed there."
+        return ""
 
     def entered(self) -> None:
         if self.secret.isEnabled() and self.secret_row.isVisible():
