@@ -168,16 +168,16 @@ class CodesStep(Step):
 
     def _choose_evaluation(self, index: int) -> None:
         """The chosen code replaces any evaluation code billed (keeping what its line says),
-        so changing the complexity never leaves two; the first line otherwise."""
+        so changing the complexity never leaves two; it is the first line."""
         code = self.evaluation.itemData(index)
         if code is None:
             return  # removing a line is Remove line's
 
         def change(s: Session) -> Session:
             old = next((line for line in s.services if is_evaluation_code(line.code)), None)
-            line = replace(old, code=code) if old is not None else ServiceLine(code)
+            chosen = replace(old, code=code) if old is not None else ServiceLine(code)
             others = tuple(line for line in s.services if not is_evaluation_code(line.code))
-            return replace(s, services=(line, *others))
+            return replace(s, services=(chosen, *others))
         self.editor.apply(change, "services")
 
     def refusals(self) -> list[Refusal]:
