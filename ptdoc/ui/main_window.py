@@ -251,6 +251,8 @@ class MainWindow(QMainWindow):
         self.live = LiveDays(workspace.store, self)
         self.live.changed.connect(lambda days: self._guarded(
             lambda: self._changed_elsewhere(days)))
+        # An idle window learns of an outage from the listening connection it loses.
+        self.live.unreachable.connect(self._keep_list)
         self._restore_geometry()
         self.table.setFocus()  # the first thing after signing in is the day's list
 
@@ -392,8 +394,10 @@ class MainWindow(QMainWindow):
                              f"back. {self._summary_text}")
 
     def _server_back(self) -> None:
-        """The banner saw the server answer again: what is shown is read again."""
+        """The banner saw the server answer again: what is shown is read again, and the live
+        lists listen again at once."""
         self.statusBar().showMessage("The server can be reached again.", 10_000)
+        self.live.resume()
         if self.locked:
             return
         self._guarded(self.refresh)

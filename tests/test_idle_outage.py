@@ -1,0 +1,72 @@
+"""A window nobody touches learns of an outage from its live lists' lost connection: the red
+line appears within seconds without a key pressed, the day view says as of when its list is,
+and both go when the server is back."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import NOW, TODAY, Clinic
+from driving import main_window
+from test_pg_network import database_name, no_boxes
+
+from ptdoc.clock import local
+from ptdoc.services import Workspace
+from ptdoc.store import Store
+from ptdoc.ui import live
+
+pytestmark = pytest.mark.server
+
+SAID_WITHIN_MS = 3000  # a stopped server ends the listening connection at once
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_an_idle_day_view_says_the_outage_and_as_of_when_then_goes_live_again(
+        qtbot, clinic: Clinic, db_target, pg_server, monkeypatch, artifacts):
+    opened = no_boxes(monkeypatch)
+    draft = clinic.complete_draft("pt")
+    window = main_window(qtbot, clinic.as_("desk"))
+    assert window.live.listening and not window.banner.isVisible()
+    listed = window.summary.text()
+    as_of = f"As of {local(NOW, clinic.store.clinic.time_zone()):%H:%M}"
+    name = database_name(str(db_target))
+
+    pg_server.cut_off(name)  # the window idle: no key, no click from here on
+    try:
+        started = time.monotonic()
+        qtbot.waitUntil(window.banner.isVisible, timeout=SAID_WITHIN_MS)
+        said_after = time.monotonic() - started
+        assert said_after < SAID_WITHIN_MS / 1000
+        line = window.banner.text()
+        assert line.startswith("The clinic's server on this computer cannot be reached")
+        assert "Nothing is lost" in line and "keeps trying" in line
+        # The day's list stays, saying as of when it was read.
+        assert window.summary.text().startswith(f"{as_of}: the server cannot be reached")
+        assert listed in window.summary.text()
+        assert window.model.rowCount() == 1 and window.model.row_at(0).id == draft.id
+        window.grab().save(str(artifacts / "idle-outage-day-view.png"))
+        # The live lists' reconnections meet the outage too: it is still said after one.
+        qtbot.wait(live.RECONNECT_MS + 1000)
+        assert window.banner.isVisible() and not window.live.listening
+        assert window.summary.text().startswith(f"{as_of}: the server cannot be reached")
+    finally:
+        pg_server.let_in(name)
+
+    # Another workstation adds a note once the server is back; this window, still untouched,
+    # drops the line and the "as of", and follows again.
+    with Store.open(db_target) as elsewhere:
+        ws = Workspace(elsewhere, clinic.users["pt"], today=lambda: TODAY, now=lambda: NOW)
+        other = ws.new_session(clinic.patient.id or 0, TODAY, clinic.episode.id)
+    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=15000)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10000)
+    assert not window.summary.text().startswith("As of")
+    assert window.live.listening
+    with Store.open(db_target) as elsewhere:  # and what is signed or saved later shows
+        ws = Workspace(elsewhere, clinic.users["pt"], today=lambda: TODAY, now=lambda: NOW)
+        third = ws.new_session(clinic.patient.id or 0, TODAY, clinic.episode.id)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
+    assert third.id in {window.model.row_at(r).id for r in range(3)}
+    assert other.id in {window.model.row_at(r).id for r in range(3)}
+    assert opened == []
+    window.close()
