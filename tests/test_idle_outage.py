@@ -1,6 +1,6 @@
 """A window nobody touches learns of an outage from its live lists' lost connection: the red
 line appears within seconds without a key pressed, the day view says as of when its list is,
-and both go when the server is back."""
+and both go when the server is back. The line moves nothing under the mouse."""
 
 from __future__ import annotations
 
@@ -9,16 +9,25 @@ import time
 import pytest
 from conftest import NOW, TODAY, Clinic
 from driving import main_window
+from PySide6.QtCore import QPoint, QRect
 from test_pg_network import database_name, no_boxes
+from test_what_you_sign import click_cell, open_from_day, step
 
 from ptdoc.clock import local
 from ptdoc.services import Workspace
 from ptdoc.store import Store
 from ptdoc.ui import live
+from ptdoc.ui.exercise_table import COLUMN
 
 pytestmark = pytest.mark.server
 
 SAID_WITHIN_MS = 3000  # a stopped server ends the listening connection at once
+
+
+def on_screen(table, row: int, column: int) -> tuple[QPoint, QRect]:
+    """Where a cell is on the screen, and its size: what a click aims at."""
+    rect = table.visualRect(table.model().index(row, column))
+    return table.viewport().mapToGlobal(rect.topLeft()), rect
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -41,6 +50,9 @@ def test_an_idle_day_view_says_the_outage_and_as_of_when_then_goes_live_again(
         line = window.banner.text()
         assert line.startswith("The clinic's server on this computer cannot be reached")
         assert "Nothing is lost" in line and "keeps trying" in line
+        whole = window.banner.toolTip()
+        assert "cannot be reached" in whole and "saves it when the server is back" in whole
+        assert "connection" not in whole.lower()
         # The day's list stays, saying as of when it was read.
         assert window.summary.text().startswith(f"{as_of}: the server cannot be reached")
         assert listed in window.summary.text()
@@ -70,3 +82,39 @@ def test_an_idle_day_view_says_the_outage_and_as_of_when_then_goes_live_again(
     assert other.id in {window.model.row_at(r).id for r in range(3)}
     assert opened == []
     window.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_the_outage_line_in_an_idle_note_moves_nothing_under_the_mouse(
+        qtbot, clinic: Clinic, db_target, pg_server, monkeypatch, artifacts):
+    opened = no_boxes(monkeypatch)
+    draft = clinic.complete_draft("pt")
+    window = main_window(qtbot, clinic.as_("pt"))
+    editor = open_from_day(qtbot, window, draft.id)
+    step(qtbot, editor, 3)
+    table = editor.steps[2].table
+    sets = COLUMN["sets"]
+    before = on_screen(table, 0, sets)
+    window.grab().save(str(artifacts / "idle-outage-editor-before.png"))
+    name = database_name(str(db_target))
+
+    pg_server.cut_off(name)
+    try:
+        qtbot.waitUntil(window.banner.isVisible, timeout=SAID_WITHIN_MS)
+        qtbot.wait(50)  # any layout it caused has settled
+        assert window.banner.text().startswith("The clinic's server on this computer")
+        assert on_screen(table, 0, sets) == before
+        window.grab().save(str(artifacts / "idle-outage-editor.png"))
+        # A click aimed at the cell before the line came lands on it.
+        click_cell(qtbot, table, 0, sets)
+        assert on_screen(table, 0, sets) == before
+    finally:
+        pg_server.let_in(name)
+
+    qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=15000)
+    qtbot.wait(50)
+    assert on_screen(table, 0, sets) == before
+    assert window.editor is editor and not editor.unsaved
+    assert opened == []
+    window.close()
+
