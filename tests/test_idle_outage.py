@@ -10,6 +10,7 @@ import pytest
 from conftest import NOW, TODAY, Clinic
 from driving import main_window
 from PySide6.QtCore import QPoint, QRect
+from silent_network import SilentNetwork
 from test_pg_network import database_name, no_boxes
 from test_what_you_sign import click_cell, open_from_day, step
 
@@ -118,3 +119,29 @@ def test_the_outage_line_in_an_idle_note_moves_nothing_under_the_mouse(
     assert opened == []
     window.close()
 
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_an_idle_window_says_a_silent_network_once_its_keepalives_find_it(
+        qtbot, clinic: Clinic, db_target, silent: SilentNetwork, artifacts):
+    """A cable pulled sends nothing back: the idle listening connection's keepalives find it
+    dead (about ten seconds), and that is said as a stopped server is."""
+    clinic.complete_draft("pt")
+    with Store.open(silent.url(database_name(str(db_target)))) as store:
+        ws = Workspace(store, clinic.users["desk"], today=lambda: TODAY, now=lambda: NOW,
+                       codes=clinic.codes)
+        window = main_window(qtbot, ws)
+        assert window.live.listening and not window.banner.isVisible()
+        as_of = f"As of {local(NOW, clinic.store.clinic.time_zone()):%H:%M}"
+
+        silent.go_silent()
+        started = time.monotonic()
+        qtbot.waitUntil(window.banner.isVisible, timeout=16000)
+        assert time.monotonic() - started < 16
+        assert window.summary.text().startswith(f"{as_of}: the server cannot be reached")
+        assert window.model.rowCount() == 1
+
+        silent.speak_again()
+        qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=30000)
+        qtbot.waitUntil(lambda: window.live.listening, timeout=15000)
+        assert not window.summary.text().startswith("As of")
+        window.close()
