@@ -175,13 +175,20 @@ class _Listener:
         self.raw = _open(url, RECONNECT_TIMEOUT_S, "ptdoc listener")
         self.raw.execute(f"LISTEN {channel}")
         self._own = own
+        self._url = url
 
     def fileno(self) -> int:
         return self.raw.fileno()
 
     def received(self) -> list[str]:
+        """Raises ``ServerUnreachable`` when the connection was lost (a stopped server, a
+        silent network found by the keepalives): an idle window learns of an outage here."""
         try:
             return [n.payload for n in self.raw.notifies(timeout=0) if n.pid != self._own]
+        except psycopg.OperationalError as exc:
+            log.warning("notifications from %s stopped: %s", shown(self._url),
+                        _first_line(exc))
+            raise ServerUnreachable(server_name(self._url), _first_line(exc)) from exc
         except psycopg.Error as exc:
             raise DatabaseError(f"Notifications from the server stopped "
                                 f"({_first_line(exc)}).") from exc

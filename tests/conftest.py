@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import datetime as dt
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from pg_sandbox import PgSandbox, as_superuser
+from silent_network import NoNamespace, SilentNetwork
 
 from ptdoc import auth
 from ptdoc.catalog import payer_from_profile
@@ -206,6 +208,21 @@ def only_sqlite(backend: str, why: str) -> None:
     """Skip the PostgreSQL variant of a test about the SQLite file itself, saying why."""
     if backend != "sqlite":
         pytest.skip(f"SQLite only: {why}")
+
+
+@pytest.fixture
+def silent(pg_server) -> Iterator[SilentNetwork]:
+    """The test's own loopback with a proxy to the sandbox server that can go silent."""
+    sockets = [p for p in pg_server.folder.glob(".s.PGSQL.*") if p.suffix != ".lock"]
+    try:
+        network = SilentNetwork(sockets[0])
+    except (NoNamespace, OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"no network namespace for a silent network: {exc}")
+    try:
+        yield network
+    finally:
+        network.speak_again()
+        network.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

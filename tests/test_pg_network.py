@@ -3,9 +3,7 @@ reported saved, and saved once the server can be reached again."""
 
 from __future__ import annotations
 
-import subprocess
 import time
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,7 +11,7 @@ from conftest import NOW, TODAY, Clinic
 from driving import main_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from silent_network import NoNamespace, SilentNetwork
+from silent_network import SilentNetwork
 from test_what_you_sign import open_from_day, retype, step
 
 from ptdoc.clock import local
@@ -168,21 +166,6 @@ def test_a_note_is_not_closed_while_its_edits_wait_for_the_server(qtbot, clinic:
     assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 44
     assert opened == []
     window.close()
-
-
-@pytest.fixture
-def silent(pg_server) -> Iterator[SilentNetwork]:
-    """The test's own loopback with a proxy to the sandbox server that can go silent."""
-    sockets = [p for p in pg_server.folder.glob(".s.PGSQL.*") if p.suffix != ".lock"]
-    try:
-        network = SilentNetwork(sockets[0])
-    except (NoNamespace, OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"no network namespace for a silent network: {exc}")
-    try:
-        yield network
-    finally:
-        network.speak_again()
-        network.close()
 
 
 @pytest.mark.parametrize("backend", ["postgres"])

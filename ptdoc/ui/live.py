@@ -5,6 +5,11 @@ On a server, the change's notification arrives on a connection of its own (``Cha
 whose socket a ``QSocketNotifier`` watches: nothing runs until one arrives. On a file, a
 timer asks ``PRAGMA data_version`` (one cheap read) every ``FILE_CHECK_MS``. A lost
 listening connection is made again every ``RECONNECT_MS``, then the day is listed again.
+
+That connection is also how an idle window learns of an outage: a stopped server ends it at
+once, a silent network within its keepalives' ten seconds. Its loss, and each attempt to make
+it again that finds the server out of reach, is ``unreachable``, which the window says as any
+other outage, without any key pressed and without reading the day to find out.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import sqlite3
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 
-from ptdoc.errors import KnownError
+from ptdoc.errors import KnownError, ServerUnreachable
 from ptdoc.store import Store
 
 log = logging.getLogger(__name__)
@@ -25,9 +30,11 @@ RECONNECT_MS = 5000
 
 
 class LiveDays(QObject):
-    """``changed`` carries the days of service changed elsewhere (None: some day)."""
+    """``changed`` carries the days of service changed elsewhere (None: some day);
+    ``unreachable`` a ``ServerUnreachable`` met by the listening connection."""
 
     changed = Signal(list)
+    unreachable = Signal(object)
 
     def __init__(self, store: Store, parent: QObject | None = None):
         super().__init__(parent)
@@ -47,6 +54,8 @@ class LiveDays(QObject):
         except KnownError as exc:  # meanwhile the lists follow only what is done here
             log.warning("lists do not follow other workstations for now: %s", exc)
             self.retry.start()
+            if isinstance(exc, ServerUnreachable):
+                self.unreachable.emit(exc)
             return
         self.retry.stop()
         socket = self.changes.fileno()
@@ -67,9 +76,20 @@ class LiveDays(QObject):
             if self.notifier is not None:  # a lost server: its socket would wake us forever
                 self._drop_listener()
                 self.retry.start()
+                if isinstance(exc, ServerUnreachable):
+                    self.unreachable.emit(exc)
             return  # a busy file is asked again at the next tick
         if days:
             self.changed.emit(days)
+
+    @property
+    def listening(self) -> bool:
+        return self.changes is not None
+
+    def resume(self) -> None:
+        """The server answers again: listen now rather than at the next retry."""
+        if self.retry.isActive():
+            self._listen()
 
     def _drop_listener(self) -> None:
         if self.notifier is not None:

@@ -70,7 +70,8 @@ class MainWindow(QMainWindow):
         clinic = workspace.clinic()
         self.clinic_name = clinic.name if clinic else "ptdoc"
         self._zone = clinic.time_zone if clinic else None
-        # The server out of reach, said once above every page (ptdoc.ui.outage).
+        # The server out of reach, said once in the status bar under every page, where it
+        # moves nothing (ptdoc.ui.outage).
         self.banner = outage.ServerBanner(workspace.store)
         self.banner.back.connect(self._server_back)
         outage.attach(self.banner)
@@ -193,12 +194,7 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget(objectName="pages")
         self.pages.addWidget(self.day_page)
         self.pages.addWidget(self.lock_screen)
-        central = QWidget(objectName="central")
-        central_layout = QVBoxLayout(central)
-        central_layout.setContentsMargins(0, 0, 0, 0)
-        central_layout.addWidget(self.banner)
-        central_layout.addWidget(self.pages, 1)
-        self.setCentralWidget(central)
+        self.setCentralWidget(self.pages)
         for a, b in ((self.date_edit, self.prev_button), (self.prev_button, self.next_button),
                      (self.next_button, self.today_button), (self.today_button, self.search),
                      (self.search, self.new_button), (self.new_button, self.new_patient_button),
@@ -226,6 +222,8 @@ class MainWindow(QMainWindow):
             go_menu.addAction(action)
 
         self.signed_in = QLabel(objectName="signed_in")
+        # Permanent widgets, so a passing status message never hides the outage line.
+        self.statusBar().addPermanentWidget(self.banner, 1)
         self.statusBar().addPermanentWidget(self.signed_in)
         self.date_edit.setDate(to_qdate(workspace.today()))  # before it refreshes on change
         self.date_edit.dateChanged.connect(self.refresh)
@@ -251,6 +249,8 @@ class MainWindow(QMainWindow):
         self.live = LiveDays(workspace.store, self)
         self.live.changed.connect(lambda days: self._guarded(
             lambda: self._changed_elsewhere(days)))
+        # An idle window learns of an outage from the listening connection it loses.
+        self.live.unreachable.connect(self._keep_list)
         self._restore_geometry()
         self.table.setFocus()  # the first thing after signing in is the day's list
 
@@ -392,8 +392,10 @@ class MainWindow(QMainWindow):
                              f"back. {self._summary_text}")
 
     def _server_back(self) -> None:
-        """The banner saw the server answer again: what is shown is read again."""
+        """The banner saw the server answer again: what is shown is read again, and the live
+        lists listen again at once."""
         self.statusBar().showMessage("The server can be reached again.", 10_000)
+        self.live.resume()
         if self.locked:
             return
         self._guarded(self.refresh)
