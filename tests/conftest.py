@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pg_sandbox import PgSandbox, as_superuser
@@ -297,6 +298,14 @@ class Clinic:
     def as_(self, username: str) -> Workspace:
         return Workspace(self.store, self.users[username], today=lambda: TODAY,
                          now=lambda: NOW, codes=self.codes)
+
+    def started_elsewhere(self, target: Any, username: str = "pt") -> Session:
+        """A note started today for the clinic's patient by another workstation: its own
+        connection to the database ``target`` names."""
+        with Store.open(target) as elsewhere:
+            ws = Workspace(elsewhere, self.users[username], today=lambda: TODAY,
+                           now=lambda: NOW)
+            return ws.new_session(self.patient.id or 0, TODAY, self.episode.id)
 
     def complete_draft(self, username: str = "pt", day: dt.date = TODAY,
                        patient: Patient | None = None, episode: Episode | None = None

@@ -44,18 +44,23 @@ def enter_on_flag(qtbot, editor: SessionEditor, words: str) -> None:
     press(qtbot, Qt.Key.Key_Return)
 
 
+def add_exercise(qtbot, window, name: str) -> None:
+    """Ctrl+3 to the flowsheet, Alt+A, the exercise's name and Enter."""
+    press(qtbot, Qt.Key.Key_3, CTRL)
+    press(qtbot, Qt.Key.Key_A, ALT)
+    type_text(qtbot, name)
+    press(qtbot, Qt.Key.Key_Return)
+    window.activateWindow()  # the completer's list closed
+    qtbot.waitUntil(window.isActiveWindow)
+
+
 def test_an_exercise_without_minutes_under_a_code_not_billed_is_named(
         qtbot, window: MainWindow, artifacts: Path):
     editor = start_session(qtbot, window)
     _visit, _supervision, exercises, codes, _review, _sign = editor.steps
 
     # The flowsheet: Sit to stand (97110), its minutes not typed yet.
-    press(qtbot, Qt.Key.Key_3, CTRL)
-    press(qtbot, Qt.Key.Key_A, ALT)
-    type_text(qtbot, "Sit to stand")
-    press(qtbot, Qt.Key.Key_Return)
-    window.activateWindow()  # the completer's list closed
-    qtbot.waitUntil(window.isActiveWindow)
+    add_exercise(qtbot, window, "Sit to stand")
     assert [(e.name, e.code, e.minutes) for e in editor.session.exercises] == [
         ("Sit to stand", "97110", None)]
 
@@ -100,12 +105,7 @@ def test_an_evaluation_without_its_code_is_blocked_and_the_therapist_chooses_it(
     assert editor.session.note_type == NoteType.EVALUATION
 
     # Exercises: one row; its minutes typed where its flag leads; 97110 billed from them.
-    press(qtbot, Qt.Key.Key_3, CTRL)
-    press(qtbot, Qt.Key.Key_A, ALT)
-    type_text(qtbot, "Sit to stand")
-    press(qtbot, Qt.Key.Key_Return)
-    window.activateWindow()  # the completer's list closed
-    qtbot.waitUntil(window.isActiveWindow)
+    add_exercise(qtbot, window, "Sit to stand")
     enter_on_flag(qtbot, editor, "'Sit to stand' is coded 97110")
     type_cell(qtbot, exercises.table, "12")
     press(qtbot, Qt.Key.Key_4, CTRL)

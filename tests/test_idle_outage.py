@@ -68,16 +68,12 @@ def test_an_idle_day_view_says_the_outage_and_as_of_when_then_goes_live_again(
 
     # Another workstation adds a note once the server is back; this window, still untouched,
     # drops the line and the "as of", and follows again.
-    with Store.open(db_target) as elsewhere:
-        ws = Workspace(elsewhere, clinic.users["pt"], today=lambda: TODAY, now=lambda: NOW)
-        other = ws.new_session(clinic.patient.id or 0, TODAY, clinic.episode.id)
+    other = clinic.started_elsewhere(db_target)
     qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=15000)
     qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10000)
     assert not window.summary.text().startswith("As of")
     assert window.live.listening
-    with Store.open(db_target) as elsewhere:  # and what is signed or saved later shows
-        ws = Workspace(elsewhere, clinic.users["pt"], today=lambda: TODAY, now=lambda: NOW)
-        third = ws.new_session(clinic.patient.id or 0, TODAY, clinic.episode.id)
+    third = clinic.started_elsewhere(db_target)
     qtbot.waitUntil(lambda: window.model.rowCount() == 3, timeout=5000)
     assert third.id in {window.model.row_at(r).id for r in range(3)}
     assert other.id in {window.model.row_at(r).id for r in range(3)}

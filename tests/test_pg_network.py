@@ -108,9 +108,7 @@ def test_outside_the_editor_the_outage_is_one_plain_banner_and_the_day_stays_lis
         pg_server.let_in(name)
 
     # Another workstation adds a note while this window has not heard from the server.
-    with Store.open(db_target) as elsewhere:
-        ws = Workspace(elsewhere, clinic.users["pt"], today=lambda: TODAY, now=lambda: NOW)
-        other = ws.new_session(clinic.patient.id or 0, TODAY, clinic.episode.id)
+    other = clinic.started_elsewhere(db_target)
     qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=20000)
     qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10000)
     assert {window.model.row_at(r).id for r in range(2)} == {draft.id, other.id}
