@@ -3,6 +3,7 @@ reported saved, and saved once the server can be reached again."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from urllib.parse import urlsplit
 
@@ -162,6 +163,34 @@ def test_a_note_is_not_closed_while_its_edits_wait_for_the_server(qtbot, clinic:
     qtbot.keyClick(codes.total, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
     assert window.editor is None and window.pages.currentWidget() is window.day_page
     assert clinic.store.sessions.get(draft.id).total_treatment_minutes == 44
+    assert opened == []
+    window.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_time_typed_alone_while_the_server_is_away_waits_and_is_saved_when_back(
+        qtbot, clinic: Clinic, db_target, pg_server, monkeypatch):
+    """Time out alone (no other edit waiting): kept to be saved, not refused, so closing
+    keeps the note rather than offering to discard it."""
+    opened = no_boxes(monkeypatch)
+    draft = clinic.complete_draft("pt")
+    window = main_window(qtbot, clinic.as_("pt"))
+    editor = open_from_day(qtbot, window, draft.id)
+    visit = editor.steps[0]
+    step(qtbot, editor, 1)
+    name = database_name(str(db_target))
+    pg_server.cut_off(name)
+    try:
+        retype(qtbot, visit.time_out, "1840")
+        assert editor.unsaved and editor.unreachable and "time_out" not in editor.refused
+        assert editor.status_label.text().startswith("Not saved: server unreachable")
+        qtbot.keyClick(visit.time_out, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+        assert window.editor is editor and editor.status_label.text().startswith("NOT CLOSED")
+    finally:
+        pg_server.let_in(name)
+    qtbot.waitUntil(lambda: not editor.unsaved, timeout=20000)
+    assert editor.status_label.text().startswith("Saved")
+    assert clinic.store.sessions.get(draft.id).time_out == dt.time(18, 40)
     assert opened == []
     window.close()
 

@@ -9,6 +9,7 @@ tentative value without saving, so the flags follow the keyboard.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import html
 import logging
 from collections.abc import Callable, Iterable
@@ -423,6 +424,12 @@ class SessionEditor(QWidget):
                 self._time_zone = self.workspace.time_zone()
         return self._time_zone
 
+    def clock_time(self) -> dt.time:
+        """The clinic's wall-clock time now, to the minute, in its zone as last read: what
+        "now" means in a time field, even while the server is out of reach."""
+        return local(self.workspace.now(), self.time_zone()).time().replace(second=0,
+                                                                           microsecond=0)
+
     def status(self, message: str) -> None:
         shown = local(self.workspace.now(), self.time_zone())
         self.status_label.setText(f"{message} · {shown:%H:%M:%S}")
@@ -462,6 +469,13 @@ class SessionEditor(QWidget):
             new = apply_claim(new, build_claim(replace(self.context, session=new)))
         except ValidationError as exc:
             return self._refuse(field, typed, exc.problems, change)
+        except ServerUnreachable as exc:
+            # The change needed the server to be judged: kept as typed, and applied (so
+            # saved) once a retry reaches the server, never refused for what it says.
+            self._refuse(field, typed, [Problem(field, UNREACHABLE)], change)
+            self._mark_unsaved(unreachable=True)
+            outage.report(exc)
+            return False
         except KnownError as exc:
             return self._refuse(field, typed, [Problem(field, str(exc))], change)
         self._refused_changes.pop(field, None)
@@ -750,6 +764,10 @@ class SessionEditor(QWidget):
 
     def close_editor(self) -> None:
         self.commit_pending()
+        if self.unsaved and self.unreachable:  # kept to be saved, not refused: never asked
+            self._close_refused = True        # away, the note stays until it is saved
+            self.status(self._not_closed())
+            return
         refusals = self.open_refusals()
         if refusals:  # read-only too: typed here before another workstation took the draft
             count = len(refusals)

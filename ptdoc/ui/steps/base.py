@@ -10,6 +10,7 @@ from PySide6.QtGui import QFocusEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QWidget
 
 from ptdoc.domain import Session
+from ptdoc.errors import ServerUnreachable
 from ptdoc.ui.refusals import REFUSED_BACKGROUND, REFUSED_TEXT, Refusal, RefusedCells
 from ptdoc.ui.widgets import FieldError
 
@@ -144,6 +145,8 @@ class Step(QWidget):
             self._reverting = field  # the saved value shows in the field being typed in
             try:
                 self.load(self.editor.session)
+            except ServerUnreachable:
+                pass  # what the step reads besides the note waits: the field keeps its text
             finally:
                 self._reverting = None
 

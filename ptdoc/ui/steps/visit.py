@@ -77,7 +77,6 @@ class VisitStep(Step):
 
     def __init__(self, editor):
         super().__init__(editor)
-        ws = editor.workspace
         self.patient_label = QLabel(objectName="visit_patient")
         self.patient_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.patient_label.setWordWrap(True)  # a long name or payer wraps, never widens
@@ -169,7 +168,7 @@ class VisitStep(Step):
             # a refused "now" is not read again minutes later as another time.
             box.editingFinished.connect(lambda box=box: self._now_to_clock(box))
             self.bind_text(field, box, lambda s, text, field=field, label=label: with_time(
-                s, field, parse_time(text, label, field, ws.clock_time()), text,
+                s, field, parse_time(text, label, field, self.editor.clock_time()), text,
                 self._refused_time(field)), label)
         self.search.textEdited.connect(self._search)
         self.search.returnPressed.connect(lambda: self._add(self.results.currentItem()
@@ -180,7 +179,7 @@ class VisitStep(Step):
 
     def _now_to_clock(self, box: QLineEdit) -> None:
         if box.text().strip().lower() == "now" and not box.isReadOnly():
-            set_text(box, f"{self.editor.workspace.clock_time():%H:%M}")
+            set_text(box, f"{self.editor.clock_time():%H:%M}")
 
     def _refused_time(self, field: str) -> dict[str, dt.time | None]:
         """The other time as typed when it was refused: the pair is judged as on screen, so
