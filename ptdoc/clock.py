@@ -57,6 +57,12 @@ def local(moment: dt.datetime, zone_name: str | None) -> dt.datetime:
     return moment.astimezone(zone(zone_name)) if zone_name else moment.astimezone()
 
 
+def wall_minute(moment: dt.datetime, zone_name: str | None) -> dt.time:
+    """The wall-clock time of ``moment`` in the zone, to the minute (what "now" is in a time
+    field)."""
+    return local(moment, zone_name).time().replace(second=0, microsecond=0)
+
+
 def stamp(moment: dt.datetime, zone_name: str | None) -> str:
     """How every signature, addendum, audit and print time is shown and printed:
     '2026-11-26 20:30 CST', in the clinic's zone with its abbreviation."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QWidget
@@ -40,6 +40,10 @@ class PaperOut:
 
         monkeypatch.setattr(QPrintDialog, "exec", print_dialog_exec)
         monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_name))
+
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+ALT = Qt.KeyboardModifier.AltModifier
 
 
 def in_modal(open_it: Callable[[], object], act: Callable[[QWidget], object],
@@ -103,8 +107,6 @@ def main_window(qtbot, workspace, size: tuple[int, int] = (1366, 768)):
 def admin_clinic_tab(qtbot, window):
     """Administration opened with Ctrl+Shift+A from the day view, on its Clinic tab (Alt+C):
     the administration window."""
-    from PySide6.QtCore import Qt
-
     qtbot.keyClick(window.table, Qt.Key.Key_A,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     admin = window.admin_window
@@ -113,3 +115,11 @@ def admin_clinic_tab(qtbot, window):
     qtbot.keyClick(QApplication.focusWidget() or admin, Qt.Key.Key_C,
                    Qt.KeyboardModifier.AltModifier)
     return admin
+
+
+def pick_patient(qtbot, dialog, typed: str = "Lee") -> None:
+    """In the new-session form: part of the name typed, Enter to the match, Enter on it (the
+    cursor then on the date)."""
+    qtbot.keyClicks(dialog.search, typed)
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    qtbot.keyClick(dialog.results, Qt.Key.Key_Return)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import PASSWORD, Clinic
-from driving import main_window
+from driving import ALT, CTRL, main_window, pick_patient
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 from test_what_you_sign import open_from_day, press, step
@@ -17,9 +17,6 @@ from test_what_you_sign import open_from_day, press, step
 from ptdoc.domain import SessionStatus
 from ptdoc.ui.main_window import MainWindow
 from ptdoc.ui.session_editor import SessionEditor
-
-CTRL = Qt.KeyboardModifier.ControlModifier
-ALT = Qt.KeyboardModifier.AltModifier
 
 
 @pytest.fixture
@@ -183,9 +180,7 @@ def test_past_midnight_the_next_day_and_a_new_session_follow_the_clinics_clock(
 
     def past_midnight(dialog) -> None:
         assert isinstance(dialog, NewSessionDialog)
-        qtbot.keyClicks(dialog.search, "Lee")
-        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
-        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)  # to the date
+        pick_patient(qtbot, dialog)  # to the date
         clock[0] = evening + dt.timedelta(minutes=11)  # 00:01 on the 27th
         qtbot.keyClick(dialog.date, Qt.Key.Key_D, ALT)
         assert dialog.date.hasFocus()
@@ -217,9 +212,7 @@ def test_a_patient_due_a_progress_report_is_proposed_one_and_its_plan_is_on_the_
 
     def start(dialog) -> None:
         assert isinstance(dialog, NewSessionDialog)
-        qtbot.keyClicks(dialog.search, "Lee")
-        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
-        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        pick_patient(qtbot, dialog)
         shown.update(type=dialog.note_type.currentText(), why=dialog.note_reason.text())
         qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
 

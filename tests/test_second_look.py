@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from conftest import TODAY, Clinic, sign
-from driving import in_modal, main_window
+from driving import CTRL, in_modal, main_window, pick_patient
 from PySide6.QtCore import Qt
 from test_followup_keys import flag_texts
 from test_patient_screens import alt_click
@@ -20,9 +20,6 @@ from test_what_you_sign import press, step
 from ptdoc.domain import ExerciseChange
 from ptdoc.ui.main_window import MainWindow
 from ptdoc.ui.new_session import NewSessionDialog
-
-CTRL = Qt.KeyboardModifier.ControlModifier
-ALT = Qt.KeyboardModifier.AltModifier
 
 
 @pytest.fixture
@@ -50,9 +47,7 @@ def test_a_second_note_the_same_day_carries_the_visit_signed_this_morning(
 
     def start(dialog) -> None:
         assert isinstance(dialog, NewSessionDialog)
-        qtbot.keyClicks(dialog.search, "Lee")
-        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
-        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        pick_patient(qtbot, dialog)
         shown["same_day"] = dialog.same_day.text() if dialog.same_day.isVisible() else ""
         dialog.grab().save(str(artifacts / "new-session-second-visit-same-day.png"))
         qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
@@ -217,9 +212,7 @@ def test_days_are_counted_since_the_evaluation_and_the_report_states_its_period(
     shown: dict[str, str] = {}
 
     def start(dialog) -> None:
-        qtbot.keyClicks(dialog.search, "Lee")
-        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
-        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        pick_patient(qtbot, dialog)
         shown["why"] = dialog.note_reason.text()
         qtbot.keyClick(dialog, Qt.Key.Key_Escape)
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import TODAY, Clinic, sign
-from driving import in_modal, main_window
+from driving import ALT, CTRL, in_modal, main_window, pick_patient
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QComboBox
 from test_editor import start_session
@@ -23,9 +23,6 @@ from ptdoc.ui.exercise_table import COLUMN
 from ptdoc.ui.main_window import MainWindow
 from ptdoc.ui.new_session import NewSessionDialog
 from ptdoc.ui.session_editor import SessionEditor
-
-CTRL = Qt.KeyboardModifier.ControlModifier
-ALT = Qt.KeyboardModifier.AltModifier
 
 
 @pytest.fixture
@@ -52,9 +49,7 @@ def start_proposed_note(qtbot, window: MainWindow) -> SessionEditor:
     """Ctrl+N, Lee, Enter on the match, Ctrl+Enter: the note type the form proposes."""
     def start(dialog) -> None:
         assert isinstance(dialog, NewSessionDialog)
-        qtbot.keyClicks(dialog.search, "Lee")
-        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
-        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        pick_patient(qtbot, dialog)
         qtbot.keyClick(dialog.date, Qt.Key.Key_Return, CTRL)
 
     in_modal(lambda: press(qtbot, Qt.Key.Key_N, CTRL), start)
@@ -242,9 +237,7 @@ def test_a_progress_report_signed_today_restarts_the_count(qtbot, window: MainWi
 
     def proposed(dialog) -> None:
         assert isinstance(dialog, NewSessionDialog)
-        qtbot.keyClicks(dialog.search, "Lee")
-        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
-        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        pick_patient(qtbot, dialog)
         shown.update(type=dialog.note_type.currentText(), why=dialog.note_reason.text())
         qtbot.keyClick(dialog, Qt.Key.Key_Escape)
 
@@ -313,9 +306,7 @@ def test_smaller_things_on_the_keys(qtbot, window: MainWindow, clinic: Clinic,
     # the line under the note type follows the type chosen
     def start_daily(dialog) -> None:
         assert isinstance(dialog, NewSessionDialog)
-        qtbot.keyClicks(dialog.search, "Lee")
-        qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
-        qtbot.keyClick(dialog.results, Qt.Key.Key_Return)
+        pick_patient(qtbot, dialog)
         shown.update(type=dialog.note_type.currentText(), why=dialog.note_reason.text())
         press(qtbot, Qt.Key.Key_T, ALT)
         assert dialog.note_type.hasFocus()

@@ -100,7 +100,7 @@ class WorkspaceCore:
 
     def clock_time(self) -> dt.time:
         """The clinic's wall-clock time now, to the minute (what "now" means in a time field)."""
-        return clock.local(self.now(), self.time_zone()).time().replace(second=0, microsecond=0)
+        return clock.wall_minute(self.now(), self.time_zone())
 
     def use_codes(self, codes: CodeSet) -> None:
         """Hand over the ICD-10-CM index once it is open (the GUI opens it in the background)."""

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ptdoc.claim import apply_claim, build_claim
-from ptdoc.clock import local, stamp
+from ptdoc.clock import local, stamp, wall_minute
 from ptdoc.domain import AddendumKind, Session, SessionStatus
 from ptdoc.errors import (
     ChangedElsewhere,
@@ -427,8 +427,7 @@ class SessionEditor(QWidget):
     def clock_time(self) -> dt.time:
         """The clinic's wall-clock time now, to the minute, in its zone as last read: what
         "now" means in a time field, even while the server is out of reach."""
-        return local(self.workspace.now(), self.time_zone()).time().replace(second=0,
-                                                                           microsecond=0)
+        return wall_minute(self.workspace.now(), self.time_zone())
 
     def status(self, message: str) -> None:
         shown = local(self.workspace.now(), self.time_zone())
