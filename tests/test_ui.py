@@ -100,3 +100,31 @@ def test_daily_backup_runs_off_the_gui_thread(qtbot, window: MainWindow, db_path
     qtbot.waitUntil(lambda: "Daily backup written" in window.statusBar().currentMessage(),
                     timeout=10_000)
     assert list(paths.backup_dir(db_path).glob("ptdoc-daily-*.sqlite3"))
+
+
+def test_an_error_off_the_windows_thread_is_logged_not_shown(qapp, tmp_path: Path, monkeypatch,
+                                                              caplog) -> None:
+    """A background task that fails as the application goes (a window closed at once) must
+    not make a message box on its thread: Qt aborts the process for that."""
+    import sys
+    import threading
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from ptdoc.ui.app import install_crash_hook
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # put back afterwards
+    install_crash_hook(tmp_path / "ptdoc.log")
+
+    def fail() -> None:
+        try:
+            raise ValueError("failed in a worker")
+        except ValueError:
+            sys.excepthook(*sys.exc_info())
+
+    worker = threading.Thread(target=fail)
+    worker.start()
+    worker.join()
+    assert shown == [] and "failed in a worker" in caplog.text

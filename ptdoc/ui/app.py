@@ -29,7 +29,7 @@ from ptdoc.domain import User
 from ptdoc.errors import AccountDisabled, DatabaseError, KnownError, NotFound
 from ptdoc.store import Store
 from ptdoc.ui import outage
-from ptdoc.ui.background import run_in_background
+from ptdoc.ui.background import finish_background, run_in_background
 from ptdoc.ui.login import LoginDialog
 from ptdoc.ui.quit_signals import QuitOnSignals, quitting_on_signals
 
@@ -67,6 +67,12 @@ def install_crash_hook(log_file: Path) -> None:
     def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if isinstance(exc, AccountDisabled):
             return  # the window has gone back to the sign-in screen, which says why
+        app = QApplication.instance()
+        if app is None or threading.current_thread() is not threading.main_thread():
+            # No window may be made here (a worker, or the application gone): the log only.
+            log.error("unhandled exception off the window's thread:\n%s",
+                      "".join(traceback.format_exception(kind, exc, tb)))
+            return
         if outage.report(exc):
             return  # the window's banner says it once, and goes when the server is back
         if isinstance(exc, KnownError):
@@ -270,5 +276,6 @@ def _window(app: QApplication, store: Store, user: User, db_path: Path | None, n
     run_in_background(IcdIndex.open, window.workspace.use_codes,
                       lambda exc: log.warning("ICD-10-CM index unavailable: %s", exc))
     code = app.exec()
+    finish_background()  # the health check or index still running, before the store closes
     store.close()
     return code

@@ -48,3 +48,9 @@ def run_in_background(fn: Callable[[], Any], on_done: Callable[[Any], None],
     relay.done.connect(finish(on_done))
     relay.failed.connect(finish(on_error))
     QThreadPool.globalInstance().start(_Task(fn, relay))
+
+
+def finish_background(milliseconds: int = 10_000) -> bool:
+    """Wait (bounded) for the work still running before the application goes: a task that
+    ended after the QApplication would report into a window that no longer exists."""
+    return QThreadPool.globalInstance().waitForDone(milliseconds)
